@@ -1,0 +1,44 @@
+package dev.mlops.api;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Runs a model in-process: encodes an input with a {@link Codec}, checks it against the serving
+ * version's signature, runs the engine and decodes the output.
+ *
+ * <p>A predictor either pins one version or follows an alias or {@code latest}; when the alias
+ * moves, the predictor switches to the new version after it has loaded, and calls already
+ * running finish on the old one. Thread-safe: one predictor serves any number of threads.
+ *
+ * @param <I> input type
+ * @param <O> output type
+ */
+public interface Predictor<I, O> extends AutoCloseable {
+
+  /** The reference this predictor serves. */
+  ModelRef target();
+
+  /** The version serving now, if one is loaded. */
+  Optional<ModelVersion> servingVersion();
+
+  /**
+   * Runs one prediction.
+   *
+   * @throws InvalidInputException if the input does not fit the signature
+   * @throws PredictionException if the engine fails
+   * @throws ClosedException if the predictor is closed
+   */
+  Prediction<O> predict(I input);
+
+  /** Runs one prediction per input, all on the same version, results in input order. */
+  List<Prediction<O>> predictAll(List<? extends I> inputs);
+
+  /** Runs one prediction on the predictor's executor. Failures complete the future exceptionally. */
+  CompletableFuture<Prediction<O>> predictAsync(I input);
+
+  /** Stops serving and releases the predictor's sessions once calls in flight finish. Idempotent. */
+  @Override
+  void close();
+}

@@ -1,0 +1,119 @@
+package dev.mlops.api;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Everything needed to register a new model version: the model name, the artifact source and
+ * optional metadata. Build with {@link #builder(String, ArtifactSource)}; immutable once built.
+ */
+public final class Registration {
+
+  private final String model;
+  private final ArtifactSource source;
+  private final String description;
+  private final Map<String, String> tags;
+  private final Lineage lineage;
+  private final Map<String, Tensor> inputExample;
+
+  private Registration(Builder b) {
+    this.model = b.model;
+    this.source = b.source;
+    this.description = b.description;
+    this.tags = java.util.Collections.unmodifiableMap(new TreeMap<>(b.tags));
+    this.lineage = b.lineage;
+    this.inputExample =
+        b.inputExample == null ? null : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.inputExample));
+  }
+
+  /** Starts a registration of a new version of {@code model} from {@code source}. */
+  public static Builder builder(String model, ArtifactSource source) {
+    return new Builder(model, source);
+  }
+
+  /** The model name. */
+  public String model() {
+    return model;
+  }
+
+  /** Where the artifact comes from. */
+  public ArtifactSource source() {
+    return source;
+  }
+
+  /** Free-text description; empty when none. */
+  public String description() {
+    return description;
+  }
+
+  /** Tags. */
+  public Map<String, String> tags() {
+    return tags;
+  }
+
+  /** Lineage; {@link Lineage#NONE} when none. */
+  public Lineage lineage() {
+    return lineage;
+  }
+
+  /** Named input tensors that the model accepts, stored with the version and used for warm-up. */
+  public Optional<Map<String, Tensor>> inputExample() {
+    return Optional.ofNullable(inputExample);
+  }
+
+  /** Builder for {@link Registration}; not thread-safe. */
+  public static final class Builder {
+    private final String model;
+    private final ArtifactSource source;
+    private String description = "";
+    private final Map<String, String> tags = new TreeMap<>();
+    private Lineage lineage = Lineage.NONE;
+    private Map<String, Tensor> inputExample;
+
+    private Builder(String model, ArtifactSource source) {
+      ModelRef.checkName(model);
+      this.model = model;
+      this.source = Objects.requireNonNull(source, "source");
+    }
+
+    /** Sets the description. */
+    public Builder description(String description) {
+      this.description = Objects.requireNonNull(description, "description");
+      return this;
+    }
+
+    /** Adds a tag. */
+    public Builder tag(String key, String value) {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(value, "value");
+      if (key.isBlank()) {
+        throw new IllegalArgumentException("tag key must not be blank");
+      }
+      tags.put(key, value);
+      return this;
+    }
+
+    /** Sets the lineage. */
+    public Builder lineage(Lineage lineage) {
+      this.lineage = Objects.requireNonNull(lineage, "lineage");
+      return this;
+    }
+
+    /** Sets the input example: one tensor per model input, checked against the signature. */
+    public Builder inputExample(Map<String, Tensor> example) {
+      if (example.isEmpty()) {
+        throw new IllegalArgumentException("input example must name at least one input");
+      }
+      this.inputExample = new LinkedHashMap<>(example);
+      return this;
+    }
+
+    /** Builds the registration. */
+    public Registration build() {
+      return new Registration(this);
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** Lifecycle events of models, versions, aliases and loaded sessions. */
+package dev.mlops.api.event;

@@ -1,0 +1,24 @@
+package dev.mlops.api.spi;
+
+import java.util.Objects;
+
+/**
+ * One prediction call as seen by a {@link MetricSink}.
+ *
+ * @param model model name
+ * @param version the version that served it, 0 if none was loaded
+ * @param latencyNanos time from entry to result or failure
+ * @param queueNanos time spent waiting in a batching queue, 0 without batching
+ * @param batchSize number of rows in the engine run that served it
+ * @param outcome how it ended
+ * @param requestKey the caller's request key, empty if none
+ */
+public record PredictionEvent(
+    String model, long version, long latencyNanos, long queueNanos, int batchSize, Outcome outcome, String requestKey) {
+  /** Validates. */
+  public PredictionEvent {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(outcome, "outcome");
+    Objects.requireNonNull(requestKey, "requestKey");
+  }
+}

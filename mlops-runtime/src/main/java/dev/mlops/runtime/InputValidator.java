@@ -1,0 +1,50 @@
+package dev.mlops.runtime;
+
+import dev.mlops.api.InvalidInputException;
+import dev.mlops.api.ModelSignature;
+import dev.mlops.api.Tensor;
+import dev.mlops.api.TensorSpec;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks named input tensors against a model signature before any native memory is allocated:
+ * every input present, no unknown name, element type, rank and every fixed dimension equal.
+ * Stateless and thread-safe.
+ */
+public final class InputValidator {
+
+  private InputValidator() {}
+
+  /**
+   * Checks {@code inputs} against {@code signature}.
+   *
+   * @throws InvalidInputException naming the first offending input, what was expected and found
+   */
+  public static void check(ModelSignature signature, Map<String, Tensor> inputs) {
+    List<TensorSpec> specs = signature.inputs();
+    for (int i = 0, n = specs.size(); i < n; i++) {
+      TensorSpec spec = specs.get(i);
+      Tensor t = inputs.get(spec.name());
+      if (t == null) {
+        throw new InvalidInputException(spec.name(), spec.describe(), "no value (given: " + inputs.keySet() + ")");
+      }
+      if (t.type() != spec.type() || t.rank() != spec.rank()) {
+        throw new InvalidInputException(spec.name(), spec.describe(), t.describe());
+      }
+      for (int d = 0; d < spec.rank(); d++) {
+        long want = spec.dim(d);
+        if (want != TensorSpec.DYNAMIC && want != t.dim(d)) {
+          throw new InvalidInputException(spec.name(), spec.describe(), t.describe());
+        }
+      }
+    }
+    if (inputs.size() != specs.size()) {
+      for (String name : inputs.keySet()) {
+        if (signature.input(name).isEmpty()) {
+          throw new InvalidInputException(name, "one of the inputs " + specs, "an unknown input name");
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,335 @@
+package dev.mlops.runtime;
+
+import dev.mlops.api.ClosedException;
+import dev.mlops.api.Codec;
+import dev.mlops.api.ModelRef;
+import dev.mlops.api.ModelRegistry;
+import dev.mlops.api.Predictor;
+import dev.mlops.api.event.LifecycleEvent;
+import dev.mlops.api.event.LifecycleListener;
+import dev.mlops.api.spi.InferenceEngine;
+import dev.mlops.api.spi.MetricSink;
+import dev.mlops.api.spi.Outcome;
+import dev.mlops.api.spi.PredictionEvent;
+import dev.mlops.runtime.local.LocalModelRegistry;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.ServiceLoader;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The entry point: wires a registry, an inference engine, a session cache, metric sinks and an
+ * executor, and makes predictors.
+ *
+ * <pre>{@code
+ * try (Mlops mlops = Mlops.builder().localRegistry(Path.of("models")).metricSink(sink).build()) {
+ *   Predictor<float[], float[]> p = mlops.predictor("models:/cancer@production", Codecs.floatRow());
+ *   float[] probabilities = p.predict(features).value();
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #close()} closes every predictor (calls in flight finish first), then
+ * the parts this instance created; parts passed in through the builder are left to the caller.
+ */
+public final class Mlops implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Mlops.class);
+
+  private final ModelRegistry registry;
+  private final boolean ownsRegistry;
+  private final InferenceEngine engine;
+  private final boolean ownsEngine;
+  private final MetricSink sink;
+  private final ExecutorService executor;
+  private final boolean ownsExecutor;
+  private final Clock clock;
+  private final SessionCache cache;
+  private final List<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
+  private final List<DefaultPredictor<?, ?>> predictors = new CopyOnWriteArrayList<>();
+  private final AutoCloseable registrySubscription;
+  private final AtomicLong sinkFailures = new AtomicLong();
+  private volatile boolean closed;
+
+  private Mlops(Builder b) {
+    this.clock = b.clock;
+    this.sink = b.sink;
+    this.ownsEngine = b.engine == null;
+    this.engine = b.engine != null ? b.engine : ServiceLoader.load(InferenceEngine.class)
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("no InferenceEngine found by ServiceLoader; set one with engine(...)"));
+    this.ownsRegistry = b.registry == null;
+    this.registry = b.registry != null
+        ? b.registry
+        : LocalModelRegistry.builder(b.registryDirectory).engine(engine).clock(clock).build();
+    this.ownsExecutor = b.executor == null;
+    this.executor = b.executor != null ? b.executor : Executors.newCachedThreadPool(new DaemonThreads());
+    this.cache = new SessionCache(registry, engine, clock, this::publish);
+    this.registrySubscription = registry.addListener(this::publish);
+  }
+
+  /** Starts a builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The model registry. */
+  public ModelRegistry registry() {
+    return registry;
+  }
+
+  /**
+   * A predictor for a reference in {@code models:/} form.
+   *
+   * @see #predictor(ModelRef, Codec)
+   */
+  public <I, O> Predictor<I, O> predictor(String ref, Codec<I, O> codec) {
+    return predictor(ModelRef.parse(ref), codec);
+  }
+
+  /**
+   * A predictor that serves {@code ref}: a pinned version, an alias it follows, or the latest
+   * version. Loads (verifies, warms up) the version before it returns.
+   *
+   * @throws dev.mlops.api.ModelNotFoundException if the reference resolves to nothing
+   * @throws dev.mlops.api.ModelLoadException if the version cannot be loaded
+   */
+  public <I, O> Predictor<I, O> predictor(ModelRef ref, Codec<I, O> codec) {
+    checkOpen();
+    Objects.requireNonNull(ref, "ref");
+    Objects.requireNonNull(codec, "codec");
+    DefaultPredictor<I, O> p = new DefaultPredictor<>(this, ref, codec);
+    predictors.add(p);
+    return p;
+  }
+
+  /**
+   * Adds a listener for lifecycle events: the registry's and the runtime's (loaded, load
+   * failed, swapped, unloaded).
+   *
+   * @return a handle whose {@code close()} removes it
+   */
+  public AutoCloseable addListener(LifecycleListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    listeners.add(listener);
+    return () -> listeners.remove(listener);
+  }
+
+  /** Counts of sessions opened and closed so far and loaded now. */
+  public SessionStats sessionStats() {
+    return new SessionStats(cache.sessionsOpened(), cache.sessionsClosed(), cache.size());
+  }
+
+  /**
+   * Session counters.
+   *
+   * @param opened sessions opened since start
+   * @param closed sessions closed since start
+   * @param loaded versions loaded now
+   */
+  public record SessionStats(long opened, long closed, int loaded) {}
+
+  ModelRegistry registryInternal() {
+    return registry;
+  }
+
+  SessionCache cache() {
+    return cache;
+  }
+
+  ExecutorService executor() {
+    return executor;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  void forget(DefaultPredictor<?, ?> p) {
+    predictors.remove(p);
+  }
+
+  void publish(LifecycleEvent event) {
+    try {
+      sink.onLifecycle(event);
+    } catch (RuntimeException e) {
+      sinkFailed(e);
+    }
+    for (LifecycleListener l : listeners) {
+      try {
+        l.onEvent(event);
+      } catch (RuntimeException e) {
+        LOG.warn("lifecycle listener {} failed on {}: {}", l, event, e.toString());
+      }
+    }
+  }
+
+  void recordPrediction(String model, long version, long latencyNanos, int batchSize, Outcome outcome) {
+    try {
+      sink.onPrediction(new PredictionEvent(model, version, latencyNanos, 0, batchSize, outcome, ""));
+    } catch (RuntimeException e) {
+      sinkFailed(e);
+    }
+  }
+
+  private void sinkFailed(RuntimeException e) {
+    // A broken sink must never fail a prediction; log the first failure and then every 10,000th.
+    long n = sinkFailures.incrementAndGet();
+    if (n == 1 || n % 10_000 == 0) {
+      LOG.warn("metric sink {} failed ({} failures so far): {}", sink, n, e.toString(), e);
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new ClosedException("this Mlops runtime is closed");
+    }
+  }
+
+  /**
+   * Closes every predictor (each session closes when its calls in flight finish), then the
+   * executor, registry and engine if this instance created them. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (DefaultPredictor<?, ?> p : predictors) {
+      p.close();
+    }
+    try {
+      registrySubscription.close();
+    } catch (Exception e) {
+      LOG.debug("removing the registry listener failed", e);
+    }
+    if (ownsExecutor) {
+      executor.shutdown();
+      try {
+        if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+          LOG.warn("background tasks did not finish within 10 s of close");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (ownsRegistry) {
+      registry.close();
+    }
+    if (ownsEngine) {
+      engine.close();
+    }
+  }
+
+  private static final class DaemonThreads implements ThreadFactory {
+    private final AtomicInteger n = new AtomicInteger();
+
+    @Override
+    public Thread newThread(Runnable r) {
+      Thread t = new Thread(r, "mlops-worker-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }
+  }
+
+  /** Builder for {@link Mlops}. Each option may be set once; conflicting options fail at once. */
+  public static final class Builder {
+    private Path registryDirectory;
+    private ModelRegistry registry;
+    private InferenceEngine engine;
+    private MetricSink sink = MetricSink.NOOP;
+    private boolean sinkSet;
+    private ExecutorService executor;
+    private Clock clock = Clock.systemUTC();
+    private boolean clockSet;
+
+    private Builder() {}
+
+    /** Use the embedded registry in this directory (created if missing). */
+    public Builder localRegistry(Path directory) {
+      Objects.requireNonNull(directory, "directory");
+      if (registry != null || registryDirectory != null) {
+        throw new IllegalStateException("localRegistry: a registry was already set");
+      }
+      this.registryDirectory = directory;
+      return this;
+    }
+
+    /** Use this registry; the caller keeps ownership and closes it. */
+    public Builder registry(ModelRegistry registry) {
+      Objects.requireNonNull(registry, "registry");
+      if (this.registry != null || registryDirectory != null) {
+        throw new IllegalStateException("registry: a registry was already set");
+      }
+      this.registry = registry;
+      return this;
+    }
+
+    /** Use this engine (default: the one found by ServiceLoader, ONNX Runtime). */
+    public Builder engine(InferenceEngine engine) {
+      Objects.requireNonNull(engine, "engine");
+      if (this.engine != null) {
+        throw new IllegalStateException("engine: already set");
+      }
+      this.engine = engine;
+      return this;
+    }
+
+    /** Where prediction and lifecycle events go (default: {@link MetricSink#NOOP}). */
+    public Builder metricSink(MetricSink sink) {
+      Objects.requireNonNull(sink, "sink");
+      if (sinkSet) {
+        throw new IllegalStateException("metricSink: already set; combine sinks with a composite sink");
+      }
+      this.sink = sink;
+      this.sinkSet = true;
+      return this;
+    }
+
+    /**
+     * Runs background work (loads for hot swap, {@code predictAsync}) on this executor; the
+     * caller keeps ownership. Default: a cached pool of daemon threads that {@code close} stops.
+     */
+    public Builder executor(ExecutorService executor) {
+      Objects.requireNonNull(executor, "executor");
+      if (this.executor != null) {
+        throw new IllegalStateException("executor: already set");
+      }
+      this.executor = executor;
+      return this;
+    }
+
+    /** The clock for event timestamps (default: system UTC). */
+    public Builder clock(Clock clock) {
+      Objects.requireNonNull(clock, "clock");
+      if (clockSet) {
+        throw new IllegalStateException("clock: already set");
+      }
+      this.clock = clock;
+      this.clockSet = true;
+      return this;
+    }
+
+    /**
+     * Builds the runtime.
+     *
+     * @throws IllegalStateException if no registry was chosen
+     */
+    public Mlops build() {
+      if (registry == null && registryDirectory == null) {
+        throw new IllegalStateException("no registry: call localRegistry(Path) or registry(ModelRegistry)");
+      }
+      return new Mlops(this);
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** The embedded model registry on a local directory. */
+package dev.mlops.runtime.local;

@@ -1,0 +1,2 @@
+/** The ONNX Runtime inference engine. */
+package dev.mlops.runtime.onnx;
