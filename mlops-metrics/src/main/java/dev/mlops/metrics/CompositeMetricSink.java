@@ -19,13 +19,13 @@ import org.slf4j.LoggerFactory;
  * A {@link MetricSink} that hands every event to each of several sinks, in order.
  *
  * <p>A sink that throws a {@link RuntimeException} neither stops the sinks after it nor reaches the
- * caller. The first failure of each sink class is logged once at {@code WARN} with its stack
- * trace; later failures are logged at {@code DEBUG}, at most once a second per sink, with the
- * number of failures left out since the last line. {@link Error}s are not caught.
+ * caller. The first failure of each sink class is logged once at {@code WARN} with its stack trace;
+ * later failures are logged at {@code DEBUG}, at most once a second per sink, with the number of
+ * failures left out since the last line. {@link Error}s are not caught.
  *
- * <p><b>Thread-safety.</b> Immutable and thread-safe, provided the sinks are (the {@link MetricSink}
- * contract requires it). Events are delivered on the calling thread; nothing is queued. The
- * failure path takes no lock.
+ * <p><b>Thread-safety.</b> Immutable and thread-safe, provided the sinks are (the {@link
+ * MetricSink} contract requires it). Events are delivered on the calling thread; nothing is queued.
+ * The failure path takes no lock.
  */
 public final class CompositeMetricSink implements MetricSink {
 
@@ -37,7 +37,9 @@ public final class CompositeMetricSink implements MetricSink {
   private final Logger logger;
   private final LongSupplier ticker;
 
-  /** For tests: a recording logger and a fake ticker (nanoseconds, like {@link System#nanoTime}). */
+  /**
+   * For tests: a recording logger and a fake ticker (nanoseconds, like {@link System#nanoTime}).
+   */
   CompositeMetricSink(List<MetricSink> sinks, Logger logger, LongSupplier ticker) {
     this.sinks = List.copyOf(sinks);
     this.logger = Objects.requireNonNull(logger, "logger");
@@ -53,6 +55,8 @@ public final class CompositeMetricSink implements MetricSink {
    * A sink that fans out to {@code sinks}, in the order given. No sinks at all is allowed and drops
    * everything. Thread-safe.
    *
+   * @param sinks the sinks, in delivery order; the array is copied
+   * @return the composite
    * @throws NullPointerException if {@code sinks} or any element is null
    */
   public static CompositeMetricSink of(MetricSink... sinks) {
@@ -68,7 +72,11 @@ public final class CompositeMetricSink implements MetricSink {
         list, LoggerFactory.getLogger(CompositeMetricSink.class), System::nanoTime);
   }
 
-  /** The sinks events go to, in order; unmodifiable. Thread-safe. */
+  /**
+   * The sinks events go to. Thread-safe.
+   *
+   * @return an unmodifiable list, in delivery order
+   */
   public List<MetricSink> sinks() {
     return sinks;
   }

@@ -24,19 +24,19 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Thread-safety.</b> All methods may be called from any number of threads at once. Recording
  * a prediction takes no lock: it is one {@link ConcurrentHashMap} lookup (with a small key object)
- * and a few {@link LongAdder} and atomic-array increments.
- * Counts are exact once recording has stopped; a read that races with recording sees each counter
- * at some recent value, so fields read together (e.g. the count and the mean of a {@link
- * LatencySummary}) may be off from each other by the events in flight. {@link #onLifecycle} and
- * {@link #lifecycleEvents()} share a small lock; they are not on the prediction path.
+ * and a few {@link LongAdder} and atomic-array increments. Counts are exact once recording has
+ * stopped; a read that races with recording sees each counter at some recent value, so fields read
+ * together (e.g. the count and the mean of a {@link LatencySummary}) may be off from each other by
+ * the events in flight. {@link #onLifecycle} and {@link #lifecycleEvents()} share a small lock;
+ * they are not on the prediction path.
  *
  * <p><b>Memory.</b> Each model version seen costs about 8.5 KiB (mostly the latency histogram); the
  * lifecycle buffer holds at most {@value #LIFECYCLE_CAPACITY} events. Nothing else grows.
  *
  * <p><b>Latency percentiles</b> come from a fixed log-linear histogram (32 linear buckets per power
  * of two, nanosecond resolution): every reported percentile is within 1/64 (about 1.6%) of the true
- * nearest-rank value for latencies up to 2<sup>36</sup> ns (about 68.7 s), which covers 1 µs to
- * 60 s. Longer latencies saturate the percentiles at about 68.7 s; the mean and max stay exact.
+ * nearest-rank value for latencies up to 2<sup>36</sup> ns (about 68.7 s), which covers 1 µs to 60
+ * s. Longer latencies saturate the percentiles at about 68.7 s; the mean and max stay exact.
  */
 public final class InMemoryMetricSink implements MetricSink {
 
@@ -88,8 +88,12 @@ public final class InMemoryMetricSink implements MetricSink {
   }
 
   /**
-   * Number of calls for this model version that ended with this outcome; 0 if none was seen.
-   * Thread-safe.
+   * Number of calls for this model version that ended with this outcome. Thread-safe.
+   *
+   * @param model model name
+   * @param version version number
+   * @param outcome how the calls ended
+   * @return the count, 0 if none was seen
    */
   public long count(String model, long version, Outcome outcome) {
     Objects.requireNonNull(outcome, "outcome");
@@ -97,21 +101,34 @@ public final class InMemoryMetricSink implements MetricSink {
     return s == null ? 0L : s.outcomes[outcome.ordinal()].sum();
   }
 
-  /** Number of calls for this model version, all outcomes together; 0 if none was seen. Thread-safe. */
+  /**
+   * Number of calls for this model version, all outcomes together. Thread-safe.
+   *
+   * @param model model name
+   * @param version version number
+   * @return the count, 0 if none was seen
+   */
   public long count(String model, long version) {
     Series s = series.get(new Key(model, version));
     return s == null ? 0L : s.calls();
   }
 
-  /** Number of calls recorded since creation or the last {@link #reset()}, all models. Thread-safe. */
+  /**
+   * Number of calls recorded since creation or the last {@link #reset()}, all models. Thread-safe.
+   *
+   * @return the count
+   */
   public long total() {
     return total.sum();
   }
 
   /**
-   * Latency of this model version's calls, all outcomes together; {@link LatencySummary#EMPTY} if
-   * none was seen. Percentiles are within 1/64 of the true value (see the class description).
-   * Thread-safe.
+   * Latency of this model version's calls, all outcomes together. Percentiles are within 1/64 of
+   * the true value (see the class description). Thread-safe.
+   *
+   * @param model model name
+   * @param version version number
+   * @return the summary, {@link LatencySummary#EMPTY} if no call was seen
    */
   public LatencySummary latency(String model, long version) {
     Series s = series.get(new Key(model, version));
@@ -119,8 +136,11 @@ public final class InMemoryMetricSink implements MetricSink {
   }
 
   /**
-   * Batch sizes of this model version's calls that reached the engine; {@link
-   * BatchSizeSummary#EMPTY} if none was seen. Thread-safe.
+   * Batch sizes of this model version's calls that reached the engine. Thread-safe.
+   *
+   * @param model model name
+   * @param version version number
+   * @return the summary, {@link BatchSizeSummary#EMPTY} if no such call was seen
    */
   public BatchSizeSummary batchSize(String model, long version) {
     Series s = series.get(new Key(model, version));
@@ -128,8 +148,10 @@ public final class InMemoryMetricSink implements MetricSink {
   }
 
   /**
-   * The versions of this model that served at least one recorded call, in ascending order; empty
-   * if none. Returns an unmodifiable copy. Thread-safe.
+   * The versions of this model that served at least one recorded call. Thread-safe.
+   *
+   * @param model model name
+   * @return an unmodifiable copy in ascending order, empty if none
    */
   public Set<Long> versions(String model) {
     Objects.requireNonNull(model, "model");
@@ -143,8 +165,9 @@ public final class InMemoryMetricSink implements MetricSink {
   }
 
   /**
-   * The models with at least one recorded call, in ascending order. Returns an unmodifiable copy.
-   * Thread-safe.
+   * The models with at least one recorded call. Thread-safe.
+   *
+   * @return an unmodifiable copy in ascending order, empty if none
    */
   public Set<String> models() {
     TreeSet<String> models = new TreeSet<>();
@@ -155,8 +178,9 @@ public final class InMemoryMetricSink implements MetricSink {
   }
 
   /**
-   * The most recent lifecycle events, at most {@value #LIFECYCLE_CAPACITY}, oldest first. Returns
-   * an unmodifiable copy. Thread-safe.
+   * The most recent lifecycle events, at most {@value #LIFECYCLE_CAPACITY}. Thread-safe.
+   *
+   * @return an unmodifiable copy, oldest first
    */
   public List<LifecycleEvent> lifecycleEvents() {
     synchronized (lifecycleLock) {
@@ -178,9 +202,11 @@ public final class InMemoryMetricSink implements MetricSink {
 
   /**
    * A small human-readable table with one row per model version: calls, errors (every outcome but
-   * success), p50, p99 and max latency (in {@code us}, {@code ms} or {@code s}) and mean batch size.
-   * Rows are sorted by model, then version; lines end with {@code \n}. Thread-safe; reads the
+   * success), p50, p99 and max latency (in {@code us}, {@code ms} or {@code s}) and mean batch
+   * size. Rows are sorted by model, then version; lines end with {@code \n}. Thread-safe; reads the
    * counters without stopping recording.
+   *
+   * @return the table, or {@code no predictions recorded} and a newline if there is nothing yet
    */
   public String report() {
     List<Key> keys = new ArrayList<>(series.keySet());

@@ -5,12 +5,12 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * Fixed log-linear histogram of nanosecond values, lock-free to record into.
  *
- * <p>Values below 64 ns get a bucket each (exact). Above that, each power of two
- * {@code [2^e, 2^(e+1))} is cut into 32 equal buckets, so a bucket is at most 1/32 as wide as its
- * lower bound; reporting its midpoint is off by at most 1/64 (1.5625%) of the true value. The top
- * octave is {@code [2^35, 2^36)} ns, so the bound holds up to 2^36 - 1 ns (about 68.7 s), which
- * covers the 1 µs to 60 s range latencies live in; larger values are counted in the last bucket.
- * 1,024 buckets, 8 KiB per histogram.
+ * <p>Values below 64 ns get a bucket each (exact). Above that, each power of two {@code [2^e,
+ * 2^(e+1))} is cut into 32 equal buckets, so a bucket is at most 1/32 as wide as its lower bound;
+ * reporting its midpoint is off by at most 1/64 (1.5625%) of the true value. The top octave is
+ * {@code [2^35, 2^36)} ns, so the bound holds up to 2^36 - 1 ns (about 68.7 s), which covers the 1
+ * µs to 60 s range latencies live in; larger values are counted in the last bucket. 1,024 buckets,
+ * 8 KiB per histogram.
  */
 final class LatencyHistogram {
 
@@ -18,8 +18,10 @@ final class LatencyHistogram {
   static final int SUB_COUNT = 1 << SUB_BITS;
   static final int MAX_EXPONENT = 35;
   static final int BUCKETS = (MAX_EXPONENT - SUB_BITS + 2) * SUB_COUNT;
+
   /** Largest value recorded in its own bucket; anything above is clamped to it. */
   static final long MAX_TRACKABLE = (1L << (MAX_EXPONENT + 1)) - 1;
+
   /** Largest relative error of {@link #representative} against any value in the bucket. */
   static final double MAX_RELATIVE_ERROR = 1.0 / (2 * SUB_COUNT);
 

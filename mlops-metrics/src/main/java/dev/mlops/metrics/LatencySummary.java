@@ -14,7 +14,8 @@ package dev.mlops.metrics;
  * @param p50Nanos median latency in nanoseconds, 0 when {@code count} is 0
  * @param p99Nanos 99th-percentile latency in nanoseconds, 0 when {@code count} is 0
  */
-public record LatencySummary(long count, double meanNanos, long maxNanos, long p50Nanos, long p99Nanos) {
+public record LatencySummary(
+    long count, double meanNanos, long maxNanos, long p50Nanos, long p99Nanos) {
 
   /** The summary of no calls at all: every field 0. */
   public static final LatencySummary EMPTY = new LatencySummary(0, 0.0, 0, 0, 0);
@@ -22,6 +23,11 @@ public record LatencySummary(long count, double meanNanos, long maxNanos, long p
   /**
    * Validates.
    *
+   * @param count number of calls
+   * @param meanNanos mean latency in nanoseconds
+   * @param maxNanos largest latency in nanoseconds
+   * @param p50Nanos median latency in nanoseconds
+   * @param p99Nanos 99th-percentile latency in nanoseconds
    * @throws IllegalArgumentException if a field is negative or {@code meanNanos} is not finite
    */
   public LatencySummary {
@@ -37,7 +43,8 @@ public record LatencySummary(long count, double meanNanos, long maxNanos, long p
               + p99Nanos);
     }
     if (!(meanNanos >= 0.0) || Double.isInfinite(meanNanos)) {
-      throw new IllegalArgumentException("meanNanos must be a finite number >= 0 but was " + meanNanos);
+      throw new IllegalArgumentException(
+          "meanNanos must be a finite number >= 0 but was " + meanNanos);
     }
   }
 }

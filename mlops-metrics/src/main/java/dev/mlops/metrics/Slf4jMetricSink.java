@@ -27,13 +27,17 @@ import org.slf4j.event.Level;
  * <p>Predictions are logged at {@code DEBUG} (or {@code TRACE}, see {@link Builder#level}), never
  * higher, as
  *
- * <pre>{@code prediction model=cancer version=2 outcome=success latency_us=123 queue_us=0 batch=1 key=req-42}</pre>
+ * <pre>
+ * {@code prediction model=cancer version=2 outcome=success latency_us=123 queue_us=0 batch=1 key=req-42}
+ * </pre>
  *
  * Successful predictions are sampled: each is logged with probability {@link Builder#sampleRate}.
  * Predictions with any other outcome are never sampled away. Lifecycle events are logged at {@code
  * INFO}, except {@link ModelLoadFailed}, logged at {@code WARN} with its cause attached:
  *
- * <pre>{@code lifecycle event=alias_moved model=cancer alias=production from=1 to=2 actor=alice reason=rollout}</pre>
+ * <pre>
+ * {@code lifecycle event=alias_moved model=cancer alias=production from=1 to=2 actor=alice reason=rollout}
+ * </pre>
  *
  * Values that are empty or contain spaces, quotes, {@code =}, backslashes or control characters are
  * written in double quotes with {@code \"}, {@code \\}, {@code \n}, {@code \r}, {@code \t} and
@@ -63,6 +67,8 @@ public final class Slf4jMetricSink implements MetricSink {
   /**
    * A new builder; every option has a default, so {@code builder().build()} works. The builder is
    * not thread-safe; the sink it builds is.
+   *
+   * @return a new builder with no option set
    */
   public static Builder builder() {
     return new Builder();
@@ -115,7 +121,10 @@ public final class Slf4jMetricSink implements MetricSink {
     }
   }
 
-  /** Describes the configuration, e.g. {@code Slf4jMetricSink[logger=x, level=DEBUG, sampleRate=0.1]}. */
+  /**
+   * Describes the configuration, e.g. {@code Slf4jMetricSink[logger=x, level=DEBUG,
+   * sampleRate=0.1]}.
+   */
   @Override
   public String toString() {
     return "Slf4jMetricSink[logger="
@@ -302,6 +311,8 @@ public final class Slf4jMetricSink implements MetricSink {
     /**
      * The SLF4J logger to write to. Default: {@code dev.mlops.metrics.Slf4jMetricSink}.
      *
+     * @param loggerName the logger name
+     * @return this builder
      * @throws NullPointerException if {@code loggerName} is null
      * @throws IllegalArgumentException if {@code loggerName} is blank
      * @throws IllegalStateException if the logger name was already set
@@ -309,7 +320,8 @@ public final class Slf4jMetricSink implements MetricSink {
     public Builder loggerName(String loggerName) {
       Objects.requireNonNull(loggerName, "loggerName");
       if (loggerName.isBlank()) {
-        throw new IllegalArgumentException("loggerName must not be blank but was '" + loggerName + "'");
+        throw new IllegalArgumentException(
+            "loggerName must not be blank but was '" + loggerName + "'");
       }
       if (this.loggerName != null) {
         throw new IllegalStateException("loggerName was already set to '" + this.loggerName + "'");
@@ -319,9 +331,11 @@ public final class Slf4jMetricSink implements MetricSink {
     }
 
     /**
-     * The fraction of successful predictions to log, from 0.0 (none) to 1.0 (all). Predictions
-     * with any other outcome are always logged. Default: 1.0.
+     * The fraction of successful predictions to log, from 0.0 (none) to 1.0 (all). Predictions with
+     * any other outcome are always logged. Default: 1.0.
      *
+     * @param sampleRate probability of logging each successful prediction
+     * @return this builder
      * @throws IllegalArgumentException if {@code sampleRate} is NaN or outside [0.0, 1.0]
      * @throws IllegalStateException if the sample rate was already set
      */
@@ -338,6 +352,8 @@ public final class Slf4jMetricSink implements MetricSink {
      * The level of prediction lines: {@link Level#DEBUG} (default) or {@link Level#TRACE}.
      * Lifecycle events are always logged at INFO or WARN.
      *
+     * @param level the level of prediction lines
+     * @return this builder
      * @throws NullPointerException if {@code level} is null
      * @throws IllegalArgumentException if {@code level} is above DEBUG
      * @throws IllegalStateException if the level was already set
@@ -353,10 +369,13 @@ public final class Slf4jMetricSink implements MetricSink {
 
     /**
      * Builds the sink. The builder may be used again to build another sink with the same options.
+     *
+     * @return a new, thread-safe sink
      */
     public Slf4jMetricSink build() {
       Logger logger =
-          LoggerFactory.getLogger(loggerName != null ? loggerName : Slf4jMetricSink.class.getName());
+          LoggerFactory.getLogger(
+              loggerName != null ? loggerName : Slf4jMetricSink.class.getName());
       return new Slf4jMetricSink(
           logger,
           Double.isNaN(sampleRate) ? 1.0 : sampleRate,

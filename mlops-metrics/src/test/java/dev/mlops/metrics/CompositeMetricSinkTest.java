@@ -77,7 +77,8 @@ class CompositeMetricSinkTest {
     ThrowingSink first = new ThrowingSink();
     ThrowingSink second = new ThrowingSink();
     CompositeMetricSink composite =
-        new CompositeMetricSink(List.of(first, second, new OtherThrowingSink()), logger, ticker::get);
+        new CompositeMetricSink(
+            List.of(first, second, new OtherThrowingSink()), logger, ticker::get);
 
     // Call 1: first WARN (new class); second DEBUG (class already warned); other WARN.
     // Call 2: first and other each log their first DEBUG line. Calls 3-10: held back.
@@ -90,34 +91,53 @@ class CompositeMetricSinkTest {
     composite.onLifecycle(UNLOADED); // first and second log again; other does not fail here
 
     List<RecordingLogger.Entry> entries = logger.entries();
-    assertThat(entries).extracting(RecordingLogger.Entry::level)
+    assertThat(entries)
+        .extracting(RecordingLogger.Entry::level)
         .containsExactly(
-            Level.WARN, Level.DEBUG, Level.WARN, Level.DEBUG, Level.DEBUG, Level.DEBUG, Level.DEBUG);
+            Level.WARN,
+            Level.DEBUG,
+            Level.WARN,
+            Level.DEBUG,
+            Level.DEBUG,
+            Level.DEBUG,
+            Level.DEBUG);
     assertThat(entries.get(0).message())
-        .startsWith("metric sink #0 (" + ThrowingSink.class.getName() + ") threw from onPrediction;");
+        .startsWith(
+            "metric sink #0 (" + ThrowingSink.class.getName() + ") threw from onPrediction;");
     assertThat(entries.get(0).throwable()).hasMessage("boom");
     assertThat(entries.get(1).message())
         .isEqualTo(
-            "metric sink #1 (" + ThrowingSink.class.getName() + ") threw from onPrediction"
+            "metric sink #1 ("
+                + ThrowingSink.class.getName()
+                + ") threw from onPrediction"
                 + " (0 failures not logged since the last line)");
-    assertThat(entries.get(2).message()).startsWith("metric sink #2 (" + OtherThrowingSink.class.getName());
+    assertThat(entries.get(2).message())
+        .startsWith("metric sink #2 (" + OtherThrowingSink.class.getName());
     assertThat(entries.get(2).throwable()).hasMessage("other");
     assertThat(entries.get(3).message())
         .isEqualTo(
-            "metric sink #0 (" + ThrowingSink.class.getName() + ") threw from onPrediction"
+            "metric sink #0 ("
+                + ThrowingSink.class.getName()
+                + ") threw from onPrediction"
                 + " (0 failures not logged since the last line)");
     assertThat(entries.get(4).message())
         .isEqualTo(
-            "metric sink #2 (" + OtherThrowingSink.class.getName() + ") threw from onPrediction"
+            "metric sink #2 ("
+                + OtherThrowingSink.class.getName()
+                + ") threw from onPrediction"
                 + " (0 failures not logged since the last line)");
     assertThat(entries.get(5).message())
         .isEqualTo(
-            "metric sink #0 (" + ThrowingSink.class.getName() + ") threw from onLifecycle"
+            "metric sink #0 ("
+                + ThrowingSink.class.getName()
+                + ") threw from onLifecycle"
                 + " (9 failures not logged since the last line)");
     assertThat(entries.get(5).throwable()).hasMessage("no lifecycle");
     assertThat(entries.get(6).message())
         .isEqualTo(
-            "metric sink #1 (" + ThrowingSink.class.getName() + ") threw from onLifecycle"
+            "metric sink #1 ("
+                + ThrowingSink.class.getName()
+                + ") threw from onLifecycle"
                 + " (10 failures not logged since the last line)");
     assertThat(first.calls).hasValue(12);
   }
@@ -131,7 +151,10 @@ class CompositeMetricSinkTest {
       composite.onPrediction(EVENT);
       ticker.addAndGet(TimeUnit.SECONDS.toNanos(2));
     }
-    assertThat(warnLogger.entries()).singleElement().extracting(RecordingLogger.Entry::level).isEqualTo(Level.WARN);
+    assertThat(warnLogger.entries())
+        .singleElement()
+        .extracting(RecordingLogger.Entry::level)
+        .isEqualTo(Level.WARN);
   }
 
   @Test

@@ -28,7 +28,8 @@ class InMemoryMetricSinkTest {
 
   private final InMemoryMetricSink sink = new InMemoryMetricSink();
 
-  private static PredictionEvent event(String model, long version, long latencyNanos, Outcome outcome) {
+  private static PredictionEvent event(
+      String model, long version, long latencyNanos, Outcome outcome) {
     return new PredictionEvent(model, version, latencyNanos, 0L, 1, outcome, "");
   }
 
@@ -97,7 +98,9 @@ class InMemoryMetricSinkTest {
         assertThat(sink.count(model, version)).as(mv).isEqualTo(calls);
         for (Outcome outcome : OUTCOMES) {
           long expected = byOutcome.getOrDefault(mv + "/" + outcome, 0L);
-          assertThat(sink.count(model, version, outcome)).as(mv + "/" + outcome).isEqualTo(expected);
+          assertThat(sink.count(model, version, outcome))
+              .as(mv + "/" + outcome)
+              .isEqualTo(expected);
           sumOfCells += sink.count(model, version, outcome);
         }
         LatencySummary latency = sink.latency(model, version);
@@ -167,7 +170,8 @@ class InMemoryMetricSinkTest {
     LatencySummary summary = sink.latency("m", 1);
     assertThat(summary.maxNanos()).isEqualTo(tenMinutes);
     assertThat(summary.meanNanos()).isEqualTo((double) tenMinutes);
-    assertThat(summary.p99Nanos()).isBetween(TimeUnit.SECONDS.toNanos(67), TimeUnit.SECONDS.toNanos(69));
+    assertThat(summary.p99Nanos())
+        .isBetween(TimeUnit.SECONDS.toNanos(67), TimeUnit.SECONDS.toNanos(69));
   }
 
   @Test
@@ -203,7 +207,8 @@ class InMemoryMetricSinkTest {
     sink.onPrediction(event("a", 1, 1_000L, Outcome.SUCCESS));
     assertThat(sink.versions("b")).containsExactly(2L, 7L, 10L);
     assertThat(sink.models()).containsExactly("a", "b");
-    assertThatThrownBy(() -> sink.versions("b").add(3L)).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> sink.versions("b").add(3L))
+        .isInstanceOf(UnsupportedOperationException.class);
   }
 
   @Test
@@ -247,7 +252,8 @@ class InMemoryMetricSinkTest {
   void reportHasOneRowPerModelVersionWithCallsErrorsLatenciesAndBatch() {
     for (int i = 0; i < 100; i++) {
       sink.onPrediction(
-          new PredictionEvent("cancer", 2, 250_000L, 0L, 4, i < 3 ? Outcome.ERROR : Outcome.SUCCESS, ""));
+          new PredictionEvent(
+              "cancer", 2, 250_000L, 0L, 4, i < 3 ? Outcome.ERROR : Outcome.SUCCESS, ""));
     }
     sink.onPrediction(new PredictionEvent("cancer", 1, 2_500_000_000L, 0L, 1, Outcome.TIMEOUT, ""));
 

@@ -133,7 +133,10 @@ class Slf4jMetricSinkTest {
   void traceLevelLogsPredictionsAtTraceOnly() {
     Slf4jMetricSink sink = new Slf4jMetricSink(logger, 1.0, Level.TRACE, new Draws(0.0));
     sink.onPrediction(success(1));
-    assertThat(logger.entries()).singleElement().extracting(RecordingLogger.Entry::level).isEqualTo(Level.TRACE);
+    assertThat(logger.entries())
+        .singleElement()
+        .extracting(RecordingLogger.Entry::level)
+        .isEqualTo(Level.TRACE);
 
     RecordingLogger debugLogger = new RecordingLogger(Level.DEBUG);
     new Slf4jMetricSink(debugLogger, 1.0, Level.TRACE, new Draws(0.0)).onPrediction(success(1));
@@ -203,7 +206,10 @@ class Slf4jMetricSinkTest {
     Slf4jMetricSink sink = new Slf4jMetricSink(warnLogger, 1.0, Level.DEBUG, new Draws(0.0));
     sink.onLifecycle(new ModelUnloaded(T0, "cancer", 1));
     sink.onLifecycle(new ModelLoadFailed(T0, "cancer", 4, new RuntimeException("x")));
-    assertThat(warnLogger.entries()).singleElement().extracting(RecordingLogger.Entry::level).isEqualTo(Level.WARN);
+    assertThat(warnLogger.entries())
+        .singleElement()
+        .extracting(RecordingLogger.Entry::level)
+        .isEqualTo(Level.WARN);
   }
 
   @Test
@@ -250,9 +256,14 @@ class Slf4jMetricSinkTest {
   void builderAppliesOptionsAndDefaults() {
     assertThat(Slf4jMetricSink.builder().build())
         .hasToString(
-            "Slf4jMetricSink[logger=dev.mlops.metrics.Slf4jMetricSink, level=DEBUG, sampleRate=1.0]");
+            "Slf4jMetricSink[logger=dev.mlops.metrics.Slf4jMetricSink, level=DEBUG,"
+                + " sampleRate=1.0]");
     Slf4jMetricSink sink =
-        Slf4jMetricSink.builder().loggerName("mlops.predictions").sampleRate(0.25).level(Level.TRACE).build();
+        Slf4jMetricSink.builder()
+            .loggerName("mlops.predictions")
+            .sampleRate(0.25)
+            .level(Level.TRACE)
+            .build();
     assertThat(sink)
         .hasToString("Slf4jMetricSink[logger=mlops.predictions, level=TRACE, sampleRate=0.25]");
     // Through the real backend (slf4j-simple, INFO by default): nothing may throw.
