@@ -98,6 +98,13 @@ public interface ModelRegistry extends AutoCloseable {
   /** The input example stored with a version, if any. */
   Optional<Map<String, Tensor>> inputExample(ModelVersion version);
 
+  /**
+   * An attachment stored with a version, after checking it against its recorded digest.
+   *
+   * @throws IntegrityException if the stored bytes no longer match
+   */
+  Optional<byte[]> attachment(ModelVersion version, String name);
+
   /** Every audit-log entry, oldest first. */
   List<AuditEntry> auditLog();
 

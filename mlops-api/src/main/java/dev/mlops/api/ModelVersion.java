@@ -24,6 +24,8 @@ import java.util.TreeMap;
  * @param tags free key/value tags
  * @param lineage training run, data set and metrics
  * @param hasInputExample whether an input example is stored with the version
+ * @param attachments named extra files stored with the version (a drift baseline, a model
+ *     card), each with its size and SHA-256; read them with {@link ModelRegistry#attachment}
  */
 public record ModelVersion(
     String name,
@@ -38,7 +40,8 @@ public record ModelVersion(
     ModelSignature signature,
     Map<String, String> tags,
     Lineage lineage,
-    boolean hasInputExample) {
+    boolean hasInputExample,
+    List<ArtifactFile> attachments) {
 
   /** Validates and copies collections. */
   public ModelVersion {
@@ -56,9 +59,29 @@ public record ModelVersion(
     Objects.requireNonNull(signature, "signature");
     tags = java.util.Collections.unmodifiableMap(new TreeMap<>(tags));
     Objects.requireNonNull(lineage, "lineage");
+    attachments = List.copyOf(attachments);
     if (files.stream().noneMatch(f -> f.path().equals(modelFile))) {
       throw new IllegalArgumentException("model file " + modelFile + " is not among the files " + files);
     }
+  }
+
+  /** A version without attachments. */
+  public ModelVersion(
+      String name,
+      long version,
+      VersionStatus status,
+      Instant createdAt,
+      String createdBy,
+      String description,
+      String modelFile,
+      List<ArtifactFile> files,
+      String digest,
+      ModelSignature signature,
+      Map<String, String> tags,
+      Lineage lineage,
+      boolean hasInputExample) {
+    this(name, version, status, createdAt, createdBy, description, modelFile, files, digest, signature, tags,
+        lineage, hasInputExample, List.of());
   }
 
   /** A reference that pins exactly this version. */
@@ -75,7 +98,7 @@ public record ModelVersion(
   public ModelVersion withStatus(VersionStatus newStatus) {
     return new ModelVersion(
         name, version, newStatus, createdAt, createdBy, description, modelFile, files, digest,
-        signature, tags, lineage, hasInputExample);
+        signature, tags, lineage, hasInputExample, attachments);
   }
 
   @Override

@@ -18,8 +18,10 @@ public final class Registration {
   private final Map<String, String> tags;
   private final Lineage lineage;
   private final Map<String, Tensor> inputExample;
+  private final Map<String, byte[]> attachments;
 
   private Registration(Builder b) {
+    this.attachments = java.util.Collections.unmodifiableMap(new TreeMap<>(b.attachments));
     this.model = b.model;
     this.source = b.source;
     this.description = b.description;
@@ -64,6 +66,11 @@ public final class Registration {
     return Optional.ofNullable(inputExample);
   }
 
+  /** Named extra files to store with the version, by name. The arrays must not be modified. */
+  public Map<String, byte[]> attachments() {
+    return attachments;
+  }
+
   /** Builder for {@link Registration}; not thread-safe. */
   public static final class Builder {
     private final String model;
@@ -72,6 +79,7 @@ public final class Registration {
     private final Map<String, String> tags = new TreeMap<>();
     private Lineage lineage = Lineage.NONE;
     private Map<String, Tensor> inputExample;
+    private final Map<String, byte[]> attachments = new TreeMap<>();
 
     private Builder(String model, ArtifactSource source) {
       ModelRef.checkName(model);
@@ -108,6 +116,20 @@ public final class Registration {
         throw new IllegalArgumentException("input example must name at least one input");
       }
       this.inputExample = new LinkedHashMap<>(example);
+      return this;
+    }
+
+    /**
+     * Stores an extra file with the version, such as a drift baseline or a model card. Names are
+     * 1-64 letters, digits, '.', '_' or '-', not starting with '.'.
+     */
+    public Builder attachment(String name, byte[] content) {
+      Objects.requireNonNull(content, "content");
+      if (name == null || !name.matches("[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")) {
+        throw new IllegalArgumentException(
+            "attachment name '" + name + "' is invalid: expected 1-64 letters, digits, '.', '_' or '-', not starting with '.'");
+      }
+      attachments.put(name, content);
       return this;
     }
 

@@ -118,6 +118,9 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
       Map<String, Tensor> inputs = codec.encode(input, signature);
       InputValidator.check(signature, inputs);
       Map<String, Tensor> outputs = h.session.run(inputs);
+      if (runtime.hasObservers()) {
+        runtime.observe(h.version, inputs, outputs);
+      }
       return codec.decode(outputs, signature);
     } catch (MlopsException e) {
       throw e;

@@ -11,6 +11,10 @@ import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.MetricSink;
 import dev.mlops.api.spi.Outcome;
 import dev.mlops.api.spi.PredictionEvent;
+import dev.mlops.api.spi.PredictionObserver;
+import dev.mlops.api.ModelVersion;
+import dev.mlops.api.Tensor;
+import java.util.Map;
 import dev.mlops.runtime.local.LocalModelRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -58,11 +62,14 @@ public final class Mlops implements AutoCloseable {
   private final List<DefaultPredictor<?, ?>> predictors = new CopyOnWriteArrayList<>();
   private final AutoCloseable registrySubscription;
   private final AtomicLong sinkFailures = new AtomicLong();
+  private final PredictionObserver[] observers;
+  private final AtomicLong observerFailures = new AtomicLong();
   private volatile boolean closed;
 
   private Mlops(Builder b) {
     this.clock = b.clock;
     this.sink = b.sink;
+    this.observers = b.observers.clone();
     this.ownsEngine = b.engine == null;
     this.engine = b.engine != null ? b.engine : ServiceLoader.load(InferenceEngine.class)
         .findFirst()
@@ -181,6 +188,23 @@ public final class Mlops implements AutoCloseable {
     }
   }
 
+  boolean hasObservers() {
+    return observers.length > 0;
+  }
+
+  void observe(ModelVersion version, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+    for (PredictionObserver o : observers) {
+      try {
+        o.observe(version, inputs, outputs);
+      } catch (RuntimeException e) {
+        long n = observerFailures.incrementAndGet();
+        if (n == 1 || n % 10_000 == 0) {
+          LOG.warn("prediction observer {} failed ({} failures so far): {}", o, n, e.toString(), e);
+        }
+      }
+    }
+  }
+
   private void sinkFailed(RuntimeException e) {
     // A broken sink must never fail a prediction; log the first failure and then every 10,000th.
     long n = sinkFailures.incrementAndGet();
@@ -252,8 +276,26 @@ public final class Mlops implements AutoCloseable {
     private ExecutorService executor;
     private Clock clock = Clock.systemUTC();
     private boolean clockSet;
+    private PredictionObserver[] observers = new PredictionObserver[0];
+    private boolean observersSet;
 
     private Builder() {}
+
+    /**
+     * Observers that see the inputs and outputs of every successful prediction (drift and
+     * data-quality monitors). None by default, which costs nothing on the prediction path.
+     */
+    public Builder observers(PredictionObserver... observers) {
+      if (observersSet) {
+        throw new IllegalStateException("observers: already set; pass them all in one call");
+      }
+      for (PredictionObserver o : observers) {
+        Objects.requireNonNull(o, "observer");
+      }
+      this.observers = observers.clone();
+      this.observersSet = true;
+      return this;
+    }
 
     /** Use the embedded registry in this directory (created if missing). */
     public Builder localRegistry(Path directory) {

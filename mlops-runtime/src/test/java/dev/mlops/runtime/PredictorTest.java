@@ -205,6 +205,24 @@ class PredictorTest {
   }
 
   @Test
+  void observersSeeTheValidatedInputsAndTheOutputsOfEverySuccessfulCall() {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    try (Mlops observed = Mlops.builder().registry(mlops.registry())
+        .observers((version, inputs, outputs) -> seen.add(version.version() + ":" + inputs.get("features").describe()
+            + "->" + outputs.keySet()),
+            (version, inputs, outputs) -> {
+              throw new IllegalStateException("a broken observer must not fail predictions");
+            })
+        .build();
+        Predictor<float[], float[]> p = observed.predictor("models:/cancer/2", Codecs.floatRow())) {
+      p.predict(new float[30]);
+      assertThatThrownBy(() -> p.predict(new float[3])).isInstanceOf(InvalidInputException.class);
+      p.predict(new float[30]);
+    }
+    assertThat(seen).containsExactly("2:float32[1,30]->[probabilities, label]", "2:float32[1,30]->[probabilities, label]");
+  }
+
+  @Test
   void closedPredictorRefusesCallsAndReleasesItsSession() {
     Predictor<float[], float[]> p = mlops.predictor("models:/cancer", Codecs.floatRow());
     assertThat(p.predict(new float[30]).version()).isEqualTo(2);

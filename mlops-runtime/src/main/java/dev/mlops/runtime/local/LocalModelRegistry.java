@@ -91,6 +91,13 @@ public final class LocalModelRegistry implements ModelRegistry {
   /** File locks are per process; this makes the threads of one process queue before taking it. */
   private static final ConcurrentHashMap<Path, ReentrantLock> PROCESS_LOCKS = new ConcurrentHashMap<>();
 
+  /**
+   * Staging entries that registrations in this process are writing, across all instances: their
+   * pid is ours, so only this set tells them from entries left by an earlier process that had
+   * the same pid.
+   */
+  private static final java.util.Set<Path> STAGING_IN_USE = ConcurrentHashMap.newKeySet();
+
   private final Path root;
   private final Path modelsDir;
   private final Path stagingDir;
@@ -154,6 +161,7 @@ public final class LocalModelRegistry implements ModelRegistry {
     checkOpen();
     Objects.requireNonNull(audit, "audit");
     Path stage = stagingDir.resolve(ProcessHandle.current().pid() + "-" + UUID.randomUUID());
+    STAGING_IN_USE.add(stage);
     try {
       Files.createDirectories(stage.resolve("files"));
       Staged staged = stage(registration.source(), stage.resolve("files"));
@@ -167,6 +175,12 @@ public final class LocalModelRegistry implements ModelRegistry {
           TensorIo.write(out, example.get());
         }
         Storage.fsync(file);
+      }
+      List<ArtifactFile> attachments = new ArrayList<>();
+      for (Map.Entry<String, byte[]> a : registration.attachments().entrySet()) {
+        Path file = stage.resolve("attachments").resolve(a.getKey());
+        String sha = Storage.copyAndDigest(new java.io.ByteArrayInputStream(a.getValue()), file);
+        attachments.add(new ArtifactFile(a.getKey(), a.getValue().length, sha));
       }
       ModelVersion version =
           withLock(
@@ -189,7 +203,8 @@ public final class LocalModelRegistry implements ModelRegistry {
                         signature,
                         registration.tags(),
                         registration.lineage(),
-                        example.isPresent());
+                        example.isPresent(),
+                        attachments);
                 io(
                     () -> {
                       Storage.writeAtomically(stage.resolve("version.json"), Metadata.versionToJson(v));
@@ -211,6 +226,7 @@ public final class LocalModelRegistry implements ModelRegistry {
       } catch (IOException e) {
         LOG.warn("cannot remove staging directory {}: {}", stage, e.toString());
       }
+      STAGING_IN_USE.remove(stage);
     }
   }
 
@@ -473,6 +489,28 @@ public final class LocalModelRegistry implements ModelRegistry {
   }
 
   @Override
+  public Optional<byte[]> attachment(ModelVersion version, String name) {
+    checkOpen();
+    Optional<ArtifactFile> entry = version.attachments().stream().filter(a -> a.path().equals(name)).findFirst();
+    if (entry.isEmpty()) {
+      return Optional.empty();
+    }
+    Path file = modelsDir.resolve(version.name()).resolve(Long.toString(version.version()))
+        .resolve("attachments").resolve(name);
+    try {
+      byte[] bytes = Files.readAllBytes(file);
+      String actual = Storage.hex(Storage.sha256().digest(bytes));
+      if (!actual.equals(entry.get().sha256())) {
+        throw new IntegrityException("attachment " + name + " of " + version.ref()
+            + " has changed since registration: expected sha256 " + entry.get().sha256() + " but found " + actual);
+      }
+      return Optional.of(bytes);
+    } catch (IOException e) {
+      throw new IntegrityException("cannot read attachment " + name + " of " + version.ref() + ": " + e, e);
+    }
+  }
+
+  @Override
   public List<AuditEntry> auditLog() {
     checkOpen();
     List<String> lines;
@@ -725,7 +763,7 @@ public final class LocalModelRegistry implements ModelRegistry {
         int dash = name.indexOf('-');
         long pid = dash > 0 && name.substring(0, dash).matches("[0-9]+") ? Long.parseLong(name.substring(0, dash)) : -1;
         boolean alive = pid > 0 && pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isPresent();
-        if (!alive) {
+        if (!alive && !STAGING_IN_USE.contains(p)) {
           LOG.info("removing abandoned staging entry {}", p);
           Storage.deleteRecursively(p);
         }

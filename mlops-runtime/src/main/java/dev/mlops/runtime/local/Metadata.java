@@ -30,15 +30,7 @@ final class Metadata {
     m.put("createdBy", v.createdBy());
     m.put("description", v.description());
     m.put("modelFile", v.modelFile());
-    List<Object> files = new ArrayList<>();
-    for (ArtifactFile f : v.files()) {
-      Map<String, Object> fm = new LinkedHashMap<>();
-      fm.put("path", f.path());
-      fm.put("size", f.size());
-      fm.put("sha256", f.sha256());
-      files.add(fm);
-    }
-    m.put("files", files);
+    m.put("files", filesToJson(v.files()));
     m.put("digest", v.digest());
     Map<String, Object> sig = new LinkedHashMap<>();
     sig.put("inputs", specs(v.signature().inputs()));
@@ -51,7 +43,32 @@ final class Metadata {
     lin.put("metrics", new TreeMap<>(v.lineage().metrics()));
     m.put("lineage", lin);
     m.put("hasInputExample", v.hasInputExample());
+    m.put("attachments", filesToJson(v.attachments()));
     return Json.write(m);
+  }
+
+  private static List<Object> filesToJson(List<ArtifactFile> list) {
+    List<Object> files = new ArrayList<>();
+    for (ArtifactFile f : list) {
+      Map<String, Object> fm = new LinkedHashMap<>();
+      fm.put("path", f.path());
+      fm.put("size", f.size());
+      fm.put("sha256", f.sha256());
+      files.add(fm);
+    }
+    return files;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<ArtifactFile> filesFromJson(Object list) {
+    List<ArtifactFile> files = new ArrayList<>();
+    if (list != null) {
+      for (Object o : (List<Object>) list) {
+        Map<String, Object> f = (Map<String, Object>) o;
+        files.add(new ArtifactFile((String) f.get("path"), (Long) f.get("size"), (String) f.get("sha256")));
+      }
+    }
+    return files;
   }
 
   private static List<Object> specs(List<TensorSpec> specs) {
@@ -69,11 +86,7 @@ final class Metadata {
   @SuppressWarnings("unchecked")
   static ModelVersion versionFromJson(String json) {
     Map<String, Object> m = Json.parseObject(json);
-    List<ArtifactFile> files = new ArrayList<>();
-    for (Object o : (List<Object>) m.get("files")) {
-      Map<String, Object> f = (Map<String, Object>) o;
-      files.add(new ArtifactFile((String) f.get("path"), (Long) f.get("size"), (String) f.get("sha256")));
-    }
+    List<ArtifactFile> files = filesFromJson(m.get("files"));
     Map<String, Object> sig = (Map<String, Object>) m.get("signature");
     Map<String, Object> lin = (Map<String, Object>) m.get("lineage");
     Map<String, Double> metrics = new TreeMap<>();
@@ -93,7 +106,8 @@ final class Metadata {
         new ModelSignature(specsFrom((List<Object>) sig.get("inputs")), specsFrom((List<Object>) sig.get("outputs"))),
         tags,
         new Lineage((String) lin.get("runId"), (String) lin.get("dataset"), metrics),
-        (Boolean) m.get("hasInputExample"));
+        (Boolean) m.get("hasInputExample"),
+        filesFromJson(m.get("attachments")));
   }
 
   private static double toDouble(Object v) {

@@ -255,6 +255,25 @@ class LocalModelRegistryTest {
   }
 
   @Test
+  void attachmentsAreStoredWithTheVersionAndVerifiedWhenRead() throws Exception {
+    byte[] card = "model card: trained on 426 rows".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ModelVersion v = registry.register(Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1)))
+        .attachment("model-card.txt", card).build(), ALICE);
+    assertThat(v.attachments()).singleElement().satisfies(a -> assertThat(a.size()).isEqualTo(card.length));
+    assertThat(registry.attachment(v, "model-card.txt")).hasValueSatisfying(b -> assertThat(b).isEqualTo(card));
+    assertThat(registry.attachment(v, "missing")).isEmpty();
+    registry.close();
+    try (LocalModelRegistry again = LocalModelRegistry.open(root)) {
+      ModelVersion reread = again.get(v.ref());
+      assertThat(reread.attachments()).isEqualTo(v.attachments());
+      Files.write(root.resolve("models/cancer/1/attachments/model-card.txt"), new byte[] {1});
+      assertThatThrownBy(() -> again.attachment(reread, "model-card.txt"))
+          .isInstanceOf(IntegrityException.class)
+          .hasMessageContaining("attachment model-card.txt of models:/cancer/1 has changed since registration");
+    }
+  }
+
+  @Test
   void missingReferencesExplainWhatExists() {
     assertThat(registry.find(ModelRef.parse("models:/nope"))).isEmpty();
     assertThatThrownBy(() -> registry.get(ModelRef.parse("models:/nope@production")))
