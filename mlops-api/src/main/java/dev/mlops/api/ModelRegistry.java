@@ -52,16 +52,28 @@ public interface ModelRegistry extends AutoCloseable {
   Map<String, Long> aliases(String model);
 
   /**
-   * Points an alias at a version, creating or moving it.
+   * Points an alias at a version, creating or moving it. The version is first verified and
+   * loaded once (digests, engine, warm-up run), so an alias never moves to a version that cannot
+   * serve; use {@link #forceAlias} to skip that check.
    *
    * @return the version the alias pointed at before, empty if it is new
    * @throws ModelNotFoundException if the version does not exist
+   * @throws ModelLoadException if the version cannot be loaded; the alias does not move
    */
   OptionalLong setAlias(String model, String alias, long version, AuditInfo audit);
 
   /**
+   * Points an alias at a version without checking that it loads. The audit entry records that
+   * the move was forced. Predictors that follow the alias keep serving their current version if
+   * the new one fails to load.
+   *
+   * @return the version the alias pointed at before, empty if it is new
+   */
+  OptionalLong forceAlias(String model, String alias, long version, AuditInfo audit);
+
+  /**
    * Moves an alias only if it still points at {@code expectedVersion} ({@code 0}: only if the
-   * alias does not exist yet).
+   * alias does not exist yet). Checks that the new version loads, as {@link #setAlias} does.
    *
    * @throws ConflictException naming the expected and the actual version if it moved
    */

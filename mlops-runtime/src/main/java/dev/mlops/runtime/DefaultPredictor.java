@@ -9,24 +9,31 @@ import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Prediction;
 import dev.mlops.api.PredictionException;
+import dev.mlops.api.PredictionTimeoutException;
 import dev.mlops.api.Predictor;
 import dev.mlops.api.Tensor;
 import dev.mlops.api.event.LifecycleEvent;
 import dev.mlops.api.spi.Outcome;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A predictor over a {@link SessionCache}. Holds one reference on the version it serves; each
- * call leases that version for the length of the call. Following an alias or {@code latest}, it
- * loads the new version off the caller's threads and switches with one atomic write; calls
- * already running finish on the old version, which closes when the last of them returns.
+ * A predictor over the runtime's {@link SessionCache}. Holds one reference on the version it
+ * serves; each call leases that version for the length of the call. Following an alias or
+ * {@code latest}, it moves to the new version off the callers' threads as its {@link SwapMode}
+ * says.
  */
 final class DefaultPredictor<I, O> implements Predictor<I, O> {
 
@@ -35,15 +42,25 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
   private final Mlops runtime;
   private final ModelRef target;
   private final Codec<I, O> codec;
+  private final SwapMode swapMode;
+  private final Duration gapTimeout;
+  private final int keepWarm;
   private final AtomicReference<SessionHandle> current = new AtomicReference<>();
+  /** The last resource-preserving swap's gap: not done while no version is serving. */
+  private volatile CompletableFuture<Void> gap;
+  /** Versions served before, newest first, kept loaded for rollback (guarded by swapLock). */
+  private final Deque<SessionHandle> warm = new ArrayDeque<>();
   private final Object swapLock = new Object();
   private final AutoCloseable subscription;
   private volatile boolean closed;
 
-  DefaultPredictor(Mlops runtime, ModelRef target, Codec<I, O> codec) {
+  DefaultPredictor(Mlops runtime, ModelRef target, Codec<I, O> codec, PredictorBuilder<I, O> options) {
     this.runtime = runtime;
     this.target = target;
     this.codec = codec;
+    this.swapMode = options.swapMode;
+    this.gapTimeout = options.swapGapTimeout;
+    this.keepWarm = options.keepWarm;
     ModelVersion version = runtime.registryInternal().get(target);
     current.set(runtime.cache().acquire(version));
     this.subscription =
@@ -64,7 +81,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
   @Override
   public Prediction<O> predict(I input) {
     long start = System.nanoTime();
-    SessionHandle h = lease();
+    SessionHandle h = lease(start);
     Outcome outcome = Outcome.ERROR;
     try {
       O value = run(h, input);
@@ -82,7 +99,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
   @Override
   public List<Prediction<O>> predictAll(List<? extends I> inputs) {
     List<Prediction<O>> out = new ArrayList<>(inputs.size());
-    SessionHandle h = lease();
+    SessionHandle h = lease(System.nanoTime());
     try {
       for (I input : inputs) {
         long start = System.nanoTime();
@@ -129,17 +146,48 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     }
   }
 
-  /** Takes a lease on the serving version; retries if it was swapped out and drained meanwhile. */
-  private SessionHandle lease() {
+  /**
+   * Takes a lease on the serving version. Retries if that version was swapped out and drained
+   * meanwhile; waits (bounded) while a resource-preserving swap has no version serving.
+   */
+  private SessionHandle lease(long start) {
     for (;;) {
       SessionHandle h = current.get();
-      if (h == null) {
+      if (h != null) {
+        if (h.tryAcquire()) {
+          return h;
+        }
+        Thread.onSpinWait();
+        continue;
+      }
+      if (closed) {
         throw closedException();
       }
-      if (h.tryAcquire()) {
-        return h;
+      CompletableFuture<Void> g = gap;
+      if (g == null || g.isDone()) {
+        // A finished swap sets the version before it completes the gap, so a second look is final.
+        if (current.get() != null || closed) {
+          continue;
+        }
+        runtime.recordPrediction(target.name(), 0, System.nanoTime() - start, 1, Outcome.ERROR);
+        throw new PredictionException("no version of " + target + " is loaded: the last swap could load neither"
+            + " the new version nor the old one; the next alias move will try again");
       }
-      Thread.onSpinWait();
+      {
+        long left = gapTimeout.toNanos() - (System.nanoTime() - start);
+        try {
+          g.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+          runtime.recordPrediction(target.name(), 0, System.nanoTime() - start, 1, Outcome.TIMEOUT);
+          throw new PredictionTimeoutException("no version of " + target + " was serving within " + gapTimeout
+              + " while a resource-preserving swap was loading the next one");
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new PredictionException("interrupted while waiting for " + target + " to finish swapping", e);
+        } catch (ExecutionException e) {
+          // The gap future never fails; a failed swap reloads the old version.
+        }
+      }
     }
   }
 
@@ -165,15 +213,18 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
               || event instanceof LifecycleEvent.VersionDeleted;
     }
     if (relevant) {
-      runtime.executor().execute(this::refresh);
+      try {
+        runtime.executor().execute(this::refresh);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        LOG.debug("runtime is shutting down; not refreshing {}", target);
+      }
     }
   }
 
   /**
-   * Resolves the target again and switches to its version if it changed. The new version is
-   * loaded and warmed up before the switch; if it cannot load, the old version keeps serving.
-   * Swaps of one predictor are serialised, and each resolves the registry's current state, so
-   * out-of-order events cannot leave it on a stale version.
+   * Resolves the target again and moves to its version if it changed. Swaps of one predictor are
+   * serialised and each resolves the registry's current state, so out-of-order events cannot
+   * leave it on a stale version. If the new version cannot load, the old one keeps serving.
    */
   void refresh() {
     synchronized (swapLock) {
@@ -184,34 +235,109 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
       try {
         next = runtime.registryInternal().find(target);
       } catch (MlopsException e) {
-        LOG.warn("cannot resolve {}; {} keeps serving: {}", target, servingVersion().map(ModelVersion::ref), e.getMessage());
+        LOG.warn("cannot resolve {}; {} keeps serving: {}", target, describe(current.get()), e.getMessage());
         return;
       }
       SessionHandle old = current.get();
       if (next.isEmpty()) {
-        LOG.warn("{} no longer resolves; keeping {} in service", target, old == null ? "nothing" : old.version.ref());
+        LOG.warn("{} no longer resolves; {} keeps serving", target, describe(old));
         return;
       }
       if (old != null && old.version.version() == next.get().version()) {
         return;
       }
-      SessionHandle fresh;
-      try {
-        fresh = runtime.cache().acquire(next.get());
-      } catch (MlopsException e) {
-        LOG.warn("{} cannot switch to {}; {} keeps serving: {}", target, next.get().ref(),
-            old == null ? "nothing" : old.version.ref(), e.getMessage());
+      SessionHandle fresh =
+          swapMode == SwapMode.AVAILABILITY_PRESERVING ? swapKeepingOld(old, next.get()) : swapUnloadingFirst(old, next.get());
+      if (fresh == null) {
         return;
       }
-      current.set(fresh);
-      if (old != null) {
-        old.release();
-      }
-      LOG.info("{} switched from {} to {}", target, old == null ? "nothing" : old.version.ref(), fresh.version.ref());
-      runtime.publish(new LifecycleEvent.VersionSwapped(
-          runtime.clock().instant(), target.name(), target.toString(),
+      LOG.info("{} switched from {} to {}", target, describe(old), fresh.version.ref());
+      runtime.publish(new LifecycleEvent.VersionSwapped(runtime.clock().instant(), target.name(), target.toString(),
           old == null ? 0 : old.version.version(), fresh.version.version()));
     }
+  }
+
+  private SessionHandle swapKeepingOld(SessionHandle old, ModelVersion next) {
+    SessionHandle fresh;
+    try {
+      fresh = takeWarm(next).orElseGet(() -> runtime.cache().acquire(next));
+    } catch (MlopsException e) {
+      LOG.warn("{} cannot switch to {}; {} keeps serving: {}", target, next.ref(), describe(old), e.getMessage());
+      return null;
+    }
+    current.set(fresh);
+    retire(old);
+    return fresh;
+  }
+
+  private SessionHandle swapUnloadingFirst(SessionHandle old, ModelVersion next) {
+    CompletableFuture<Void> g = new CompletableFuture<>();
+    gap = g;
+    current.set(null);
+    try {
+      if (old != null) {
+        // Drop every reference this predictor and the cache hold, then let the calls in flight
+        // drain so that the old session's memory is free before the new one is loaded.
+        old.release();
+        runtime.cache().evict(old.version);
+        try {
+          old.closedFuture().get(gapTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+          LOG.warn("{} is still in use after {}; loading {} anyway", old.version.ref(), gapTimeout, next.ref());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+          // never fails
+        }
+      }
+      SessionHandle fresh;
+      try {
+        fresh = runtime.cache().acquire(next);
+      } catch (MlopsException e) {
+        LOG.warn("{} cannot switch to {}; reloading {}: {}", target, next.ref(), describe(old), e.getMessage());
+        if (old != null) {
+          try {
+            current.set(runtime.cache().acquire(old.version));
+          } catch (MlopsException again) {
+            LOG.error("{} cannot reload {} either; calls will fail until the next swap", target, old.version.ref(), again);
+          }
+        }
+        return null;
+      }
+      current.set(fresh);
+      return fresh;
+    } finally {
+      g.complete(null);
+    }
+  }
+
+  /** Keeps {@code old} loaded among the last {@code keepWarm} versions, or releases it. */
+  private void retire(SessionHandle old) {
+    if (old == null) {
+      return;
+    }
+    if (keepWarm == 0) {
+      old.release();
+      return;
+    }
+    warm.addFirst(old);
+    while (warm.size() > keepWarm) {
+      warm.removeLast().release();
+    }
+  }
+
+  private Optional<SessionHandle> takeWarm(ModelVersion next) {
+    for (SessionHandle h : warm) {
+      if (h.version.version() == next.version()) {
+        warm.remove(h);
+        return Optional.of(h);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static String describe(SessionHandle h) {
+    return h == null ? "nothing" : h.version.ref().toString();
   }
 
   @Override
@@ -230,12 +356,15 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
       if (h != null) {
         h.release();
       }
+      while (!warm.isEmpty()) {
+        warm.removeFirst().release();
+      }
     }
     runtime.forget(this);
   }
 
   @Override
   public String toString() {
-    return "Predictor[" + target + " -> " + servingVersion().map(v -> "v" + v.version()).orElse("closed") + ", " + codec + "]";
+    return "Predictor[" + target + " -> " + servingVersion().map(v -> "v" + v.version()).orElse("none") + ", " + codec + "]";
   }
 }

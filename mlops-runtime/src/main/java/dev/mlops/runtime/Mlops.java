@@ -64,6 +64,8 @@ public final class Mlops implements AutoCloseable {
   private final AtomicLong sinkFailures = new AtomicLong();
   private final PredictionObserver[] observers;
   private final AtomicLong observerFailures = new AtomicLong();
+  private final java.time.Duration drainTimeout;
+  private final Thread shutdownHook;
   private volatile boolean closed;
 
   private Mlops(Builder b) {
@@ -80,7 +82,14 @@ public final class Mlops implements AutoCloseable {
         : LocalModelRegistry.builder(b.registryDirectory).engine(engine).clock(clock).build();
     this.ownsExecutor = b.executor == null;
     this.executor = b.executor != null ? b.executor : Executors.newCachedThreadPool(new DaemonThreads());
-    this.cache = new SessionCache(registry, engine, clock, this::publish);
+    this.cache = new SessionCache(registry, engine, clock, this::publish, b.cacheBudgetBytes);
+    this.drainTimeout = b.drainTimeout;
+    if (b.closeOnShutdown) {
+      shutdownHook = new Thread(this::closeFromHook, "mlops-shutdown");
+      Runtime.getRuntime().addShutdownHook(shutdownHook);
+    } else {
+      shutdownHook = null;
+    }
     this.registrySubscription = registry.addListener(this::publish);
   }
 
@@ -114,9 +123,39 @@ public final class Mlops implements AutoCloseable {
     checkOpen();
     Objects.requireNonNull(ref, "ref");
     Objects.requireNonNull(codec, "codec");
-    DefaultPredictor<I, O> p = new DefaultPredictor<>(this, ref, codec);
+    return newPredictor(ref, codec).build();
+  }
+
+  /**
+   * Starts a predictor with options: swap mode, swap-gap timeout, versions kept warm.
+   *
+   * <pre>{@code
+   * Predictor<float[], float[]> p = mlops.newPredictor(ModelRef.parse("models:/big@production"), Codecs.floatRow())
+   *     .swapMode(SwapMode.RESOURCE_PRESERVING)
+   *     .swapGapTimeout(Duration.ofSeconds(5))
+   *     .build();
+   * }</pre>
+   */
+  public <I, O> PredictorBuilder<I, O> newPredictor(ModelRef ref, Codec<I, O> codec) {
+    checkOpen();
+    return new PredictorBuilder<>(this, ref, codec);
+  }
+
+  <I, O> Predictor<I, O> track(DefaultPredictor<I, O> p) {
     predictors.add(p);
+    if (closed) {
+      p.close();
+      throw new ClosedException("this Mlops runtime is closed");
+    }
     return p;
+  }
+
+  /**
+   * Drops the shared cache's reference on a version. Its session closes as soon as no predictor
+   * serves it and no call uses it; the next request loads it again.
+   */
+  public void evict(ModelVersion version) {
+    cache.evict(version);
   }
 
   /**
@@ -131,9 +170,9 @@ public final class Mlops implements AutoCloseable {
     return () -> listeners.remove(listener);
   }
 
-  /** Counts of sessions opened and closed so far and loaded now. */
+  /** Counts of sessions opened and closed so far, open now, and the cached weight. */
   public SessionStats sessionStats() {
-    return new SessionStats(cache.sessionsOpened(), cache.sessionsClosed(), cache.size());
+    return new SessionStats(cache.sessionsOpened(), cache.sessionsClosed(), cache.openCount(), cache.cachedWeight());
   }
 
   /**
@@ -141,9 +180,10 @@ public final class Mlops implements AutoCloseable {
    *
    * @param opened sessions opened since start
    * @param closed sessions closed since start
-   * @param loaded versions loaded now
+   * @param loaded sessions open now (cached, serving or in use)
+   * @param cachedBytes artifact bytes of the versions the cache holds, against its budget
    */
-  public record SessionStats(long opened, long closed, int loaded) {}
+  public record SessionStats(long opened, long closed, int loaded, long cachedBytes) {}
 
   ModelRegistry registryInternal() {
     return registry;
@@ -225,17 +265,31 @@ public final class Mlops implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (closed) {
-      return;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
     }
-    closed = true;
-    for (DefaultPredictor<?, ?> p : predictors) {
-      p.close();
+    if (shutdownHook != null && Thread.currentThread() != shutdownHook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException e) {
+        // The JVM is already shutting down; the hook's own call finds us closed.
+      }
     }
     try {
       registrySubscription.close();
     } catch (Exception e) {
       LOG.debug("removing the registry listener failed", e);
+    }
+    for (DefaultPredictor<?, ?> p : predictors) {
+      p.close();
+    }
+    if (!cache.shutdown(drainTimeout)) {
+      SessionStats s = sessionStats();
+      LOG.warn("{} session(s) still in use {} after close began; they close when their calls return",
+          s.opened() - s.closed(), drainTimeout);
     }
     if (ownsExecutor) {
       executor.shutdown();
@@ -253,6 +307,11 @@ public final class Mlops implements AutoCloseable {
     if (ownsEngine) {
       engine.close();
     }
+  }
+
+  private void closeFromHook() {
+    LOG.info("JVM shutdown: closing the mlops runtime (draining calls in flight)");
+    close();
   }
 
   private static final class DaemonThreads implements ThreadFactory {
@@ -278,8 +337,53 @@ public final class Mlops implements AutoCloseable {
     private boolean clockSet;
     private PredictionObserver[] observers = new PredictionObserver[0];
     private boolean observersSet;
+    private long cacheBudgetBytes = 2L << 30;
+    private boolean cacheBudgetSet;
+    private java.time.Duration drainTimeout = java.time.Duration.ofSeconds(30);
+    private boolean drainTimeoutSet;
+    private boolean closeOnShutdown;
 
     private Builder() {}
+
+    /**
+     * Memory budget of the shared session cache, weighed in artifact bytes (default 2 GiB).
+     * Versions beyond it are evicted least-recently-used first; a version that a predictor
+     * serves or a call uses stays loaded regardless, so the budget bounds the idle warm copies
+     * kept for rollback.
+     */
+    public Builder sessionCacheBudget(long bytes) {
+      if (cacheBudgetSet) {
+        throw new IllegalStateException("sessionCacheBudget: already set");
+      }
+      if (bytes < 0) {
+        throw new IllegalArgumentException("sessionCacheBudget must be >= 0 bytes but was " + bytes);
+      }
+      this.cacheBudgetBytes = bytes;
+      this.cacheBudgetSet = true;
+      return this;
+    }
+
+    /** How long {@link Mlops#close()} waits for calls in flight to finish (default 30 s). */
+    public Builder drainTimeout(java.time.Duration timeout) {
+      if (drainTimeoutSet) {
+        throw new IllegalStateException("drainTimeout: already set");
+      }
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("drainTimeout must not be negative: " + timeout);
+      }
+      this.drainTimeout = timeout;
+      this.drainTimeoutSet = true;
+      return this;
+    }
+
+    /**
+     * Closes the runtime from a JVM shutdown hook (draining calls in flight) if the application
+     * has not closed it before. Off by default; frameworks with their own lifecycle close it.
+     */
+    public Builder closeOnShutdown() {
+      this.closeOnShutdown = true;
+      return this;
+    }
 
     /**
      * Observers that see the inputs and outputs of every successful prediction (drift and

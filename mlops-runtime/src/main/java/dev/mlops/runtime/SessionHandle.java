@@ -2,19 +2,22 @@ package dev.mlops.runtime;
 
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.spi.ModelSession;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A loaded version with a reference count. A predictor serving the version holds one reference;
- * every call in flight holds another (its lease). When the last reference is released the
- * session is closed, exactly once. A handle whose count reached zero can never be acquired
- * again, so no code path can run on a closed session.
+ * A loaded version with a reference count. The session cache holds one reference while the
+ * version is cached, a predictor serving it holds one, and every call in flight holds one (its
+ * lease). Swap, eviction and shutdown only drop references; the last release closes the session,
+ * exactly once. A handle whose count reached zero can never be acquired again, so no call can
+ * run on a closed session.
  */
 final class SessionHandle {
 
   final ModelVersion version;
   final ModelSession session;
   private final AtomicInteger refs = new AtomicInteger(1);
+  private final CompletableFuture<Void> closed = new CompletableFuture<>();
   private final Runnable onClose;
 
   SessionHandle(ModelVersion version, ModelSession session, Runnable onClose) {
@@ -43,11 +46,17 @@ final class SessionHandle {
       try {
         session.close();
       } finally {
+        closed.complete(null);
         onClose.run();
       }
     } else if (n < 0) {
       throw new IllegalStateException("released more often than acquired: " + version.ref());
     }
+  }
+
+  /** Completes when the session has been closed. */
+  CompletableFuture<Void> closedFuture() {
+    return closed;
   }
 
   int references() {

@@ -7,12 +7,16 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Builds warm-up inputs from a signature: zeros (empty strings, false) with dynamic dimensions set to 1. */
-final class SyntheticInputs {
+/**
+ * Builds warm-up inputs from a signature: zeros (empty strings, false) with every dynamic
+ * dimension set to 1. Stateless.
+ */
+public final class SyntheticInputs {
 
   private SyntheticInputs() {}
 
-  static Map<String, Tensor> of(ModelSignature signature) {
+  /** One zero-valued tensor per input of {@code signature}. */
+  public static Map<String, Tensor> of(ModelSignature signature) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (TensorSpec spec : signature.inputs()) {
       long[] shape = spec.shapeArray();

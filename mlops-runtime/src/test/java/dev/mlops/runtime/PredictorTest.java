@@ -168,6 +168,10 @@ class PredictorTest {
             assertThat(s.toVersion()).isEqualTo(2);
           }));
     }
+    // Both versions stay cached for rollback until the runtime closes.
+    assertThat(mlops.sessionStats().opened()).isEqualTo(2);
+    assertThat(mlops.sessionStats().closed()).isZero();
+    mlops.close();
     Mlops.SessionStats stats = mlops.sessionStats();
     assertThat(stats.opened()).isEqualTo(2);
     assertThat(stats.closed()).isEqualTo(2);
@@ -181,7 +185,14 @@ class PredictorTest {
     Path file = mlops.registry().verifiedArtifact(v3).modelFile();
     try (Predictor<float[], float[]> p = mlops.predictor("models:/cancer@production", Codecs.floatRow())) {
       Files.write(file, new byte[] {1, 2, 3}, StandardOpenOption.APPEND);
-      mlops.registry().setAlias("cancer", "production", 3, ALICE);
+      assertThatThrownBy(() -> mlops.registry().setAlias("cancer", "production", 3, ALICE))
+          .isInstanceOf(dev.mlops.api.ModelLoadException.class)
+          .hasMessageContaining("refusing to point an alias at models:/cancer/3")
+          .hasMessageContaining("use forceAlias");
+      assertThat(mlops.registry().aliases("cancer")).containsEntry("production", 2L);
+      mlops.registry().forceAlias("cancer", "production", 3, AuditInfo.by("mallory", "skip the check"));
+      assertThat(mlops.registry().auditLog()).last()
+          .satisfies(a -> assertThat(a.details()).containsEntry("forced", "true").containsEntry("to", "3"));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (events.stream().noneMatch(e -> e instanceof LifecycleEvent.ModelLoadFailed) && System.nanoTime() < deadline) {
         Thread.sleep(5);
@@ -229,7 +240,12 @@ class PredictorTest {
     p.close();
     p.close();
     assertThatThrownBy(() -> p.predict(new float[30])).isInstanceOf(ClosedException.class);
+    // The shared cache keeps the version warm; evicting it closes the session now that no
+    // predictor serves it.
+    assertThat(mlops.sessionStats().loaded()).isEqualTo(1);
+    mlops.evict(mlops.registry().get(dev.mlops.api.ModelRef.parse("models:/cancer/2")));
     assertThat(mlops.sessionStats().loaded()).isZero();
+    assertThat(mlops.sessionStats().closed()).isEqualTo(1);
   }
 
   @Test

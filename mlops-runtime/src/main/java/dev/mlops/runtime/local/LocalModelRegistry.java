@@ -24,6 +24,7 @@ import dev.mlops.api.event.LifecycleListener;
 import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.ModelSession;
 import dev.mlops.runtime.InputValidator;
+import dev.mlops.runtime.WarmUp;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -541,6 +542,28 @@ public final class LocalModelRegistry implements ModelRegistry {
   public OptionalLong setAlias(String model, String alias, long version, AuditInfo audit) {
     checkOpen();
     ModelRef.checkAlias(alias);
+    checkLoads(requireExisting(model, version));
+    return moveAlias(model, alias, version, audit, false);
+  }
+
+  @Override
+  public OptionalLong forceAlias(String model, String alias, long version, AuditInfo audit) {
+    checkOpen();
+    ModelRef.checkAlias(alias);
+    return moveAlias(model, alias, version, audit, true);
+  }
+
+  /** Opens the version once, as a predictor would, so that an alias never points at a dud. */
+  private void checkLoads(ModelVersion v) {
+    try (ModelSession session = engine.open(verifiedArtifact(v))) {
+      WarmUp.run(session, inputExample(v), v.ref().toString());
+    } catch (ModelLoadException e) {
+      throw new ModelLoadException("refusing to point an alias at " + v.ref() + ", which cannot be loaded: "
+          + e.getMessage() + " (use forceAlias to move it anyway)", e);
+    }
+  }
+
+  private OptionalLong moveAlias(String model, String alias, long version, AuditInfo audit, boolean forced) {
     Long before =
         withLock(
             () -> {
@@ -548,7 +571,11 @@ public final class LocalModelRegistry implements ModelRegistry {
               State s = readState(model);
               Long prev = s.aliases.put(alias, version);
               writeState(model, s);
-              audit(AuditAction.SET_ALIAS, model, aliasDetails(alias, prev, version), audit);
+              Map<String, String> details = aliasDetails(alias, prev, version);
+              if (forced) {
+                details.put("forced", "true");
+              }
+              audit(AuditAction.SET_ALIAS, model, details, audit);
               return prev;
             });
     fire(new LifecycleEvent.AliasMoved(
@@ -560,6 +587,7 @@ public final class LocalModelRegistry implements ModelRegistry {
   public void compareAndSetAlias(String model, String alias, long expectedVersion, long newVersion, AuditInfo audit) {
     checkOpen();
     ModelRef.checkAlias(alias);
+    checkLoads(requireExisting(model, newVersion));
     withLock(
         () -> {
           State s = readState(model);
