@@ -75,7 +75,7 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
         closeQuietly(session);
       }
       if (e instanceof ModelLoadException) {
-        throw (ModelLoadException) e;
+        throw new ModelLoadException("cannot load " + file + ": " + e.getMessage(), e);
       }
       throw new ModelLoadException(
           "ONNX Runtime cannot load " + file + ": expected a valid ONNX model but " + e.getMessage(), e);
@@ -98,7 +98,7 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
                 + "; only tensor inputs and outputs are supported (export scikit-learn classifiers with zipmap=False)");
       }
       TensorInfo info = (TensorInfo) node.getInfo();
-      out.add(TensorSpec.of(node.getName(), TensorConversions.elementType(info.type, node.getName()), dims(info.getShape())));
+      out.add(TensorSpec.of(node.getName(), TensorConversions.elementType(info, node.getName()), dims(info.getShape())));
     }
     return out;
   }

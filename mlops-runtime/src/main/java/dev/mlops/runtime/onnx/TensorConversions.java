@@ -24,6 +24,24 @@ final class TensorConversions {
 
   private TensorConversions() {}
 
+  /**
+   * The element type of a model input or output. ONNX Runtime's Java API reports uint16, uint32
+   * and uint64 as their signed Java types, which would make such a model load with a wrong
+   * signature and fail on every call; they are refused at load instead.
+   */
+  static ElementType elementType(TensorInfo info, String name) {
+    switch (info.onnxType) {
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16:
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32:
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64:
+        throw new ModelLoadException("tensor '" + name + "' has element type "
+            + info.onnxType.name().substring("ONNX_TENSOR_ELEMENT_DATA_TYPE_".length()).toLowerCase(java.util.Locale.ROOT)
+            + ", which ONNX Runtime's Java API cannot exchange");
+      default:
+        return elementType(info.type, name);
+    }
+  }
+
   static ElementType elementType(OnnxJavaType type, String name) {
     switch (type) {
       case FLOAT:
