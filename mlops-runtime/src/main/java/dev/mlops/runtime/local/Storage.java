@@ -32,11 +32,46 @@ final class Storage {
     fsyncDirectory(target.getParent());
   }
 
+  /**
+   * Appends one line. Callers hold the registry's write lock, so no other append runs meanwhile.
+   * A crash during an earlier append can leave a line without its newline; that fragment is cut
+   * off first, or the new line would join it and turn a torn last line into a damaged middle one.
+   */
   static void appendLine(Path file, String line) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
-      ch.write(java.nio.ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8)));
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long end = endOfLastLine(ch);
+      if (end < ch.size()) {
+        ch.truncate(end);
+      }
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
+      while (buf.hasRemaining()) {
+        end += ch.write(buf, end);
+      }
       ch.force(true);
     }
+  }
+
+  /** The offset just after the last newline of the file, 0 if it has none. */
+  private static long endOfLastLine(FileChannel ch) throws IOException {
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(8192);
+    long pos = ch.size();
+    while (pos > 0) {
+      int n = (int) Math.min(buf.capacity(), pos);
+      buf.clear().limit(n);
+      while (buf.hasRemaining()) {
+        if (ch.read(buf, pos - n + buf.position()) < 0) {
+          throw new IOException("file shrank while reading its end");
+        }
+      }
+      for (int i = n - 1; i >= 0; i--) {
+        if (buf.get(i) == '\n') {
+          return pos - n + i + 1;
+        }
+      }
+      pos -= n;
+    }
+    return 0;
   }
 
   static void fsync(Path file) throws IOException {
