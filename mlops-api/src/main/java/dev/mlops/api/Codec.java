@@ -1,6 +1,8 @@
 package dev.mlops.api;
 
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Turns a domain input into named tensors and the model's named output tensors into a domain
@@ -29,4 +31,16 @@ public interface Codec<I, O> {
    * @param signature the serving version's signature
    */
   O decode(Map<String, Tensor> outputs, ModelSignature signature);
+
+  /**
+   * The outputs {@link #decode} reads. The engine computes and copies only these, which saves
+   * time on models with several outputs. Default: every output.
+   */
+  default Set<String> outputs(ModelSignature signature) {
+    Set<String> all = new LinkedHashSet<>();
+    for (TensorSpec s : signature.outputs()) {
+      all.add(s.name());
+    }
+    return all;
+  }
 }

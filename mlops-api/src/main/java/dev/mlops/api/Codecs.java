@@ -74,6 +74,22 @@ public final class Codecs {
     return inputs.get(0);
   }
 
+  /** The output a float codec decodes: the named one, else the first float32 output. */
+  static String floatOutputName(ModelSignature signature, String name) {
+    if (name != null) {
+      if (signature.output(name).isEmpty()) {
+        throw new PredictionException("model has no output '" + name + "'; outputs are " + signature.outputs());
+      }
+      return name;
+    }
+    for (TensorSpec s : signature.outputs()) {
+      if (s.type() == ElementType.FLOAT) {
+        return s.name();
+      }
+    }
+    throw new PredictionException("model has no float32 output; outputs are " + signature.outputs());
+  }
+
   static Tensor floatOutput(Map<String, Tensor> outputs, String name) {
     if (name != null) {
       Tensor t = outputs.get(name);
@@ -111,6 +127,11 @@ public final class Codecs {
     }
 
     @Override
+    public java.util.Set<String> outputs(ModelSignature signature) {
+      return java.util.Set.of(floatOutputName(signature, output));
+    }
+
+    @Override
     public String toString() {
       return "floatRow(" + (output == null ? "first float32 output" : output) + ")";
     }
@@ -140,6 +161,11 @@ public final class Codecs {
         System.arraycopy(rows[i], 0, flat, i * width, width);
       }
       return Map.of(spec.name(), Tensor.ofFloats(flat, rows.length, width));
+    }
+
+    @Override
+    public java.util.Set<String> outputs(ModelSignature signature) {
+      return java.util.Set.of(floatOutputName(signature, output));
     }
 
     @Override

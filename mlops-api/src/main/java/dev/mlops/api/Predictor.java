@@ -32,6 +32,15 @@ public interface Predictor<I, O> extends AutoCloseable {
    */
   Prediction<O> predict(I input);
 
+  /**
+   * Runs one prediction that must finish within {@code timeout}: the engine run is terminated
+   * when the deadline passes (the session stays usable) and, with dynamic batching, a request
+   * still queued at its deadline is dropped without running.
+   *
+   * @throws PredictionTimeoutException if the deadline passes
+   */
+  Prediction<O> predict(I input, java.time.Duration timeout);
+
   /** Runs one prediction per input, all on the same version, results in input order. */
   List<Prediction<O>> predictAll(List<? extends I> inputs);
 

@@ -21,6 +21,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -52,7 +53,22 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
   private final Deque<SessionHandle> warm = new ArrayDeque<>();
   private final Object swapLock = new Object();
   private final AutoCloseable subscription;
+  private final long maxInputElements;
+  private final long maxRows;
+  private final Batcher<I, O> batcher;
+  /** The outputs the codec reads, for the signature they were computed for. */
+  private volatile OutputSelection outputSelection;
   private volatile boolean closed;
+
+  private static final class OutputSelection {
+    final ModelSignature signature;
+    final Set<String> names;
+
+    OutputSelection(ModelSignature signature, Set<String> names) {
+      this.signature = signature;
+      this.names = names;
+    }
+  }
 
   DefaultPredictor(Mlops runtime, ModelRef target, Codec<I, O> codec, PredictorBuilder<I, O> options) {
     this.runtime = runtime;
@@ -61,10 +77,72 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     this.swapMode = options.swapMode;
     this.gapTimeout = options.swapGapTimeout;
     this.keepWarm = options.keepWarm;
+    this.maxInputElements = options.maxInputElements;
+    this.maxRows = options.maxRows;
     ModelVersion version = runtime.registryInternal().get(target);
-    current.set(runtime.cache().acquire(version));
+    SessionHandle first = runtime.cache().acquire(version);
+    current.set(first);
+    try {
+      this.batcher = options.batching == null ? null : new Batcher<>(this, codec, options.batching, version.signature());
+    } catch (RuntimeException e) {
+      current.set(null);
+      first.release();
+      throw e;
+    }
     this.subscription =
         target.version().isPresent() ? () -> {} : runtime.registryInternal().addListener(this::onRegistryEvent);
+  }
+
+  Mlops runtime() {
+    return runtime;
+  }
+
+  /** The signature of the version serving now (the last one, while a swap has none). */
+  ModelSignature servingSignature() {
+    SessionHandle h = current.get();
+    if (h != null) {
+      return h.version.signature();
+    }
+    OutputSelection o = outputSelection;
+    if (o != null) {
+      return o.signature;
+    }
+    throw closedException();
+  }
+
+  long servingNumber() {
+    SessionHandle h = current.get();
+    return h == null ? 0 : h.version.version();
+  }
+
+  SessionHandle leaseForBatch(long start) {
+    return lease(start);
+  }
+
+  Set<String> outputsFor(ModelSignature signature) {
+    OutputSelection o = outputSelection;
+    if (o == null || o.signature != signature) {
+      o = new OutputSelection(signature, Set.copyOf(codec.outputs(signature)));
+      outputSelection = o;
+    }
+    return o.names;
+  }
+
+  /** Input-size limits, checked before any native memory is allocated. */
+  void checkLimits(Map<String, Tensor> inputs) {
+    long elements = 0;
+    for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+      Tensor t = e.getValue();
+      elements += t.elementCount();
+      if (t.rank() > 0 && t.dim(0) > maxRows) {
+        throw new InvalidInputException(e.getKey(), "at most " + maxRows + " rows per call (maxBatchRows)",
+            t.dim(0) + " rows");
+      }
+    }
+    if (elements > maxInputElements) {
+      throw new InvalidInputException(inputs.keySet().iterator().next(),
+          "at most " + maxInputElements + " input elements per call (maxInputElements)", elements + " elements");
+    }
   }
 
   @Override
@@ -80,32 +158,64 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
 
   @Override
   public Prediction<O> predict(I input) {
+    return predict(input, null);
+  }
+
+  @Override
+  public Prediction<O> predict(I input, Duration timeout) {
+    if (batcher != null) {
+      return batcher.call(input, timeout);
+    }
     long start = System.nanoTime();
     SessionHandle h = lease(start);
     Outcome outcome = Outcome.ERROR;
+    int rows = 0;
     try {
-      O value = run(h, input);
+      ModelSignature signature = h.version.signature();
+      Map<String, Tensor> inputs = encode(h, input);
+      rows = rows(inputs);
+      O value = run(h, signature, inputs, timeout);
       outcome = Outcome.SUCCESS;
       return new Prediction<>(value, target.name(), h.version.version(), System.nanoTime() - start);
     } catch (InvalidInputException e) {
       outcome = Outcome.INVALID_INPUT;
       throw e;
+    } catch (PredictionTimeoutException e) {
+      outcome = Outcome.TIMEOUT;
+      throw e;
     } finally {
       h.release();
-      runtime.recordPrediction(target.name(), h.version.version(), System.nanoTime() - start, 1, outcome);
+      runtime.recordPrediction(target.name(), h.version.version(), System.nanoTime() - start, rows, outcome);
     }
+  }
+
+  private static int rows(Map<String, Tensor> inputs) {
+    for (Tensor t : inputs.values()) {
+      return t.rank() == 0 ? 1 : (int) t.dim(0);
+    }
+    return 0;
   }
 
   @Override
   public List<Prediction<O>> predictAll(List<? extends I> inputs) {
     List<Prediction<O>> out = new ArrayList<>(inputs.size());
+    if (batcher != null) {
+      List<CompletableFuture<Prediction<O>>> futures = new ArrayList<>(inputs.size());
+      for (I input : inputs) {
+        futures.add(batcher.submit(input, null));
+      }
+      for (CompletableFuture<Prediction<O>> f : futures) {
+        out.add(join(f));
+      }
+      return out;
+    }
     SessionHandle h = lease(System.nanoTime());
     try {
       for (I input : inputs) {
         long start = System.nanoTime();
         Outcome outcome = Outcome.ERROR;
         try {
-          O value = run(h, input);
+          O value = run(h, h.version.signature(), encode(h, input), null);
           outcome = Outcome.SUCCESS;
           out.add(new Prediction<>(value, target.name(), h.version.version(), System.nanoTime() - start));
         } catch (InvalidInputException e) {
@@ -121,20 +231,46 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     }
   }
 
+  private static <T> T join(CompletableFuture<T> f) {
+    try {
+      return f.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof MlopsException) {
+        throw (MlopsException) e.getCause();
+      }
+      throw new PredictionException("prediction failed: " + e.getCause(), e.getCause());
+    }
+  }
+
   @Override
   public CompletableFuture<Prediction<O>> predictAsync(I input) {
     if (closed) {
       return CompletableFuture.failedFuture(closedException());
     }
+    if (batcher != null) {
+      return batcher.submit(input, null);
+    }
     return CompletableFuture.supplyAsync(() -> predict(input), runtime.executor());
   }
 
-  private O run(SessionHandle h, I input) {
+  private Map<String, Tensor> encode(SessionHandle h, I input) {
     ModelSignature signature = h.version.signature();
+    Map<String, Tensor> inputs;
     try {
-      Map<String, Tensor> inputs = codec.encode(input, signature);
-      InputValidator.check(signature, inputs);
-      Map<String, Tensor> outputs = h.session.run(inputs);
+      inputs = codec.encode(input, signature);
+    } catch (MlopsException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new PredictionException("encoding an input for " + h.version.ref() + " failed: " + e, e);
+    }
+    InputValidator.check(signature, inputs);
+    checkLimits(inputs);
+    return inputs;
+  }
+
+  private O run(SessionHandle h, ModelSignature signature, Map<String, Tensor> inputs, Duration timeout) {
+    try {
+      Map<String, Tensor> outputs = h.session.run(inputs, outputsFor(signature), timeout);
       if (runtime.hasObservers()) {
         runtime.observe(h.version, inputs, outputs);
       }
@@ -347,6 +483,9 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
         return;
       }
       closed = true;
+      if (batcher != null) {
+        batcher.close();
+      }
       try {
         subscription.close();
       } catch (Exception e) {

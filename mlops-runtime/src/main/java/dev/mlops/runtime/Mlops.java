@@ -221,8 +221,15 @@ public final class Mlops implements AutoCloseable {
   }
 
   void recordPrediction(String model, long version, long latencyNanos, int batchSize, Outcome outcome) {
+    recordBatched(model, version, latencyNanos, 0, batchSize, outcome);
+  }
+
+  void recordBatched(String model, long version, long latencyNanos, long queueNanos, int batchSize, Outcome outcome) {
+    if (sink == MetricSink.NOOP) {
+      return;
+    }
     try {
-      sink.onPrediction(new PredictionEvent(model, version, latencyNanos, 0, batchSize, outcome, ""));
+      sink.onPrediction(new PredictionEvent(model, version, latencyNanos, queueNanos, batchSize, outcome, ""));
     } catch (RuntimeException e) {
       sinkFailed(e);
     }

@@ -21,6 +21,10 @@ public final class PredictorBuilder<I, O> {
   SwapMode swapMode = SwapMode.AVAILABILITY_PRESERVING;
   Duration swapGapTimeout = Duration.ofSeconds(30);
   int keepWarm;
+  BatchingOptions batching;
+  long maxInputElements = 1L << 24;
+  long maxRows = Long.MAX_VALUE;
+  private final java.util.Set<String> set = new java.util.HashSet<>();
   private boolean swapModeSet;
   private boolean gapSet;
   private boolean keepWarmSet;
@@ -72,6 +76,46 @@ public final class PredictorBuilder<I, O> {
     }
     this.keepWarm = versions;
     keepWarmSet = true;
+    return this;
+  }
+
+  private void once(String option) {
+    if (!set.add(option)) {
+      throw new IllegalStateException(option + ": already set");
+    }
+  }
+
+  /**
+   * Merges concurrent calls into batched engine runs. Needs a model whose inputs and outputs
+   * all have a dynamic first dimension.
+   */
+  public PredictorBuilder<I, O> batching(BatchingOptions options) {
+    once("batching");
+    this.batching = Objects.requireNonNull(options, "options");
+    return this;
+  }
+
+  /**
+   * Most input elements (summed over all inputs) one call may pass (default 16,777,216); a
+   * larger call fails with {@link dev.mlops.api.InvalidInputException} before any native memory
+   * is allocated.
+   */
+  public PredictorBuilder<I, O> maxInputElements(long elements) {
+    once("maxInputElements");
+    if (elements < 1) {
+      throw new IllegalArgumentException("maxInputElements must be >= 1 but was " + elements);
+    }
+    this.maxInputElements = elements;
+    return this;
+  }
+
+  /** Most rows (first dimension) one call may pass (default unlimited). */
+  public PredictorBuilder<I, O> maxBatchRows(long rows) {
+    once("maxBatchRows");
+    if (rows < 1) {
+      throw new IllegalArgumentException("maxBatchRows must be >= 1 but was " + rows);
+    }
+    this.maxRows = rows;
     return this;
   }
 

@@ -32,12 +32,38 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
   private final int interOpThreads;
   private final OrtSession.SessionOptions.OptLevel optLevel;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final java.util.concurrent.ScheduledExecutorService givenDeadlines;
+  private volatile java.util.concurrent.ScheduledExecutorService ownDeadlines;
 
   private OnnxRuntimeEngine(Builder b) {
     this.env = OrtEnvironment.getEnvironment();
     this.intraOpThreads = b.intraOpThreads;
     this.interOpThreads = b.interOpThreads;
     this.optLevel = b.optLevel;
+    this.givenDeadlines = b.deadlines;
+  }
+
+  /** Terminates runs at their deadline: the builder's scheduler, or one daemon thread made on first use. */
+  java.util.concurrent.ScheduledExecutorService deadlines() {
+    if (givenDeadlines != null) {
+      return givenDeadlines;
+    }
+    java.util.concurrent.ScheduledExecutorService s = ownDeadlines;
+    if (s == null) {
+      synchronized (this) {
+        s = ownDeadlines;
+        if (s == null) {
+          java.util.concurrent.ScheduledThreadPoolExecutor pool = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "mlops-onnx-deadlines");
+            t.setDaemon(true);
+            return t;
+          });
+          pool.setRemoveOnCancelPolicy(true);
+          ownDeadlines = s = pool;
+        }
+      }
+    }
+    return s;
   }
 
   /** An engine with default settings; also what {@link java.util.ServiceLoader} creates. */
@@ -69,7 +95,7 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
       session = env.createSession(file, options);
       ModelSignature signature =
           new ModelSignature(specs(file, "input", session.getInputInfo()), specs(file, "output", session.getOutputInfo()));
-      return new OnnxSession(env, session, signature);
+      return new OnnxSession(this, env, session, signature);
     } catch (OrtException | RuntimeException e) {
       if (session != null) {
         closeQuietly(session);
@@ -128,6 +154,10 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
   @Override
   public void close() {
     closed.set(true);
+    java.util.concurrent.ScheduledExecutorService s = ownDeadlines;
+    if (s != null) {
+      s.shutdownNow();
+    }
   }
 
   @Override
@@ -145,6 +175,7 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     private int intraOpThreads = 1;
     private int interOpThreads = 1;
     private OrtSession.SessionOptions.OptLevel optLevel = OrtSession.SessionOptions.OptLevel.ALL_OPT;
+    private java.util.concurrent.ScheduledExecutorService deadlines;
 
     private Builder() {}
 
@@ -169,6 +200,16 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     /** Graph optimisation level (default: all optimisations). */
     public Builder optimizationLevel(OrtSession.SessionOptions.OptLevel level) {
       this.optLevel = java.util.Objects.requireNonNull(level, "level");
+      return this;
+    }
+
+    /**
+     * Scheduler that terminates runs at their deadline (default: one daemon thread, made on the
+     * first call with a deadline and stopped by {@link OnnxRuntimeEngine#close()}). The caller
+     * owns a scheduler given here.
+     */
+    public Builder deadlineScheduler(java.util.concurrent.ScheduledExecutorService scheduler) {
+      this.deadlines = java.util.Objects.requireNonNull(scheduler, "scheduler");
       return this;
     }
 

@@ -7,26 +7,50 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.mlops.api.ModelSignature;
 import dev.mlops.api.PredictionException;
+import dev.mlops.api.PredictionTimeoutException;
 import dev.mlops.api.Tensor;
 import dev.mlops.api.TensorSpec;
 import dev.mlops.api.spi.ModelSession;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** One ONNX Runtime session. {@code run} is thread-safe; every native tensor it makes is closed. */
+/**
+ * One ONNX Runtime session. {@code run} is thread-safe; every native tensor it makes is closed.
+ *
+ * <p>Numeric inputs are staged in direct buffers that each thread reuses (one per input), so a
+ * call allocates no native buffer of its own; ONNX Runtime reads them in place.
+ */
 final class OnnxSession implements ModelSession {
 
+  private final OnnxRuntimeEngine engine;
   private final OrtEnvironment env;
   private final OrtSession session;
   private final ModelSignature signature;
+  private final Set<String> allOutputs;
+  private final List<String> inputNames;
+  private final ThreadLocal<ByteBuffer[]> scratch;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  OnnxSession(OrtEnvironment env, OrtSession session, ModelSignature signature) {
+  OnnxSession(OnnxRuntimeEngine engine, OrtEnvironment env, OrtSession session, ModelSignature signature) {
+    this.engine = engine;
     this.env = env;
     this.session = session;
     this.signature = signature;
+    Set<String> outs = new java.util.LinkedHashSet<>();
+    signature.outputs().forEach(o -> outs.add(o.name()));
+    this.allOutputs = java.util.Collections.unmodifiableSet(outs);
+    this.inputNames = signature.inputs().stream().map(TensorSpec::name).toList();
+    int n = inputNames.size();
+    this.scratch = ThreadLocal.withInitial(() -> new ByteBuffer[n]);
   }
 
   @Override
@@ -36,14 +60,45 @@ final class OnnxSession implements ModelSession {
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs) {
-    Map<String, OnnxTensor> native_ = new HashMap<>(inputs.size() * 2);
+    return run(inputs, allOutputs, null);
+  }
+
+  @Override
+  public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs, Duration timeout) {
+    Map<String, OnnxTensor> onnxInputs = new HashMap<>(inputs.size() * 2);
+    OrtSession.RunOptions options = null;
+    ScheduledFuture<?> terminator = null;
+    AtomicBoolean terminated = null;
     try {
-      for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
-        native_.put(e.getKey(), TensorConversions.toOnnx(env, e.getValue()));
+      ByteBuffer[] buffers = scratch.get();
+      for (int i = 0; i < buffers.length; i++) {
+        String name = inputNames.get(i);
+        Tensor t = inputs.get(name);
+        if (t != null) {
+          onnxInputs.put(name, toNative(t, buffers, i));
+        }
       }
-      try (OrtSession.Result result = session.run(native_)) {
-        Map<String, Tensor> out = new LinkedHashMap<>(signature.outputs().size() * 2);
+      if (timeout != null) {
+        options = new OrtSession.RunOptions();
+        OrtSession.RunOptions opts = options;
+        AtomicBoolean fired = new AtomicBoolean();
+        terminated = fired;
+        terminator = engine.deadlines().schedule(() -> {
+          try {
+            fired.set(true);
+            opts.setTerminate(true);
+          } catch (OrtException e) {
+            // The run is ending anyway.
+          }
+        }, Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+      }
+      try (OrtSession.Result result =
+          options == null ? session.run(onnxInputs, outputs) : session.run(onnxInputs, outputs, options)) {
+        Map<String, Tensor> out = new LinkedHashMap<>(outputs.size() * 2);
         for (TensorSpec spec : signature.outputs()) {
+          if (!outputs.contains(spec.name())) {
+            continue;
+          }
           OnnxValue v = result.get(spec.name()).orElseThrow(
               () -> new PredictionException("ONNX Runtime returned no value for output '" + spec.name() + "'"));
           out.put(spec.name(), TensorConversions.fromOnnx(spec.name(), v));
@@ -51,12 +106,34 @@ final class OnnxSession implements ModelSession {
         return out;
       }
     } catch (OrtException e) {
+      if (terminated != null && terminated.get()) {
+        throw new PredictionTimeoutException("the ONNX Runtime run was terminated at its deadline of " + timeout, e);
+      }
       throw new PredictionException("ONNX Runtime failed to run the model: " + e.getMessage(), e);
     } finally {
-      for (OnnxTensor t : native_.values()) {
+      if (terminator != null) {
+        terminator.cancel(false);
+      }
+      if (options != null) {
+        options.close();
+      }
+      for (OnnxTensor t : onnxInputs.values()) {
         t.close();
       }
     }
+  }
+
+  private OnnxTensor toNative(Tensor t, ByteBuffer[] buffers, int i) throws OrtException {
+    int bytes = TensorConversions.nativeBytes(t);
+    if (bytes < 0 || bytes > TensorConversions.SCRATCH_LIMIT) {
+      return TensorConversions.toOnnx(env, t);
+    }
+    ByteBuffer b = buffers[i];
+    if (b == null || b.capacity() < bytes) {
+      b = ByteBuffer.allocateDirect(Math.max(bytes, 64)).order(ByteOrder.nativeOrder());
+      buffers[i] = b;
+    }
+    return TensorConversions.toOnnxDirect(env, t, b);
   }
 
   @Override

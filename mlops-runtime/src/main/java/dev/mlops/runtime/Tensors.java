@@ -1,0 +1,92 @@
+package dev.mlops.runtime;
+
+import dev.mlops.api.ElementType;
+import dev.mlops.api.Tensor;
+import java.lang.reflect.Array;
+import java.util.List;
+
+/** Concatenates and slices tensors along their first dimension, for every element type. */
+final class Tensors {
+
+  private Tensors() {}
+
+  static Tensor of(ElementType type, Object data, long[] shape) {
+    switch (type) {
+      case FLOAT:
+        return Tensor.ofFloats((float[]) data, shape);
+      case DOUBLE:
+        return Tensor.ofDoubles((double[]) data, shape);
+      case INT8:
+        return Tensor.ofInt8((byte[]) data, shape);
+      case UINT8:
+        return Tensor.ofUint8((byte[]) data, shape);
+      case INT16:
+        return Tensor.ofInt16((short[]) data, shape);
+      case INT32:
+        return Tensor.ofInts((int[]) data, shape);
+      case INT64:
+        return Tensor.ofLongs((long[]) data, shape);
+      case BOOL:
+        return Tensor.ofBooleans((boolean[]) data, shape);
+      case STRING:
+        return Tensor.ofStrings((String[]) data, shape);
+      case FLOAT16:
+        return Tensor.ofFloat16Bits((short[]) data, shape);
+      case BFLOAT16:
+        return Tensor.ofBFloat16Bits((short[]) data, shape);
+      default:
+        throw new IllegalStateException("unhandled element type " + type);
+    }
+  }
+
+  /** Whether two tensors agree in type and in every dimension but the first. */
+  static boolean sameRowShape(Tensor a, Tensor b) {
+    if (a.type() != b.type() || a.rank() != b.rank() || a.rank() == 0) {
+      return false;
+    }
+    for (int i = 1; i < a.rank(); i++) {
+      if (a.dim(i) != b.dim(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Stacks tensors of the same row shape along the first dimension. */
+  static Tensor concat(List<Tensor> parts) {
+    Tensor first = parts.get(0);
+    if (parts.size() == 1) {
+      return first;
+    }
+    long rows = 0;
+    int total = 0;
+    for (Tensor t : parts) {
+      rows += t.dim(0);
+      total += t.elementCount();
+    }
+    Object data = Array.newInstance(first.data().getClass().getComponentType(), total);
+    int at = 0;
+    for (Tensor t : parts) {
+      int n = t.elementCount();
+      System.arraycopy(t.data(), 0, data, at, n);
+      at += n;
+    }
+    long[] shape = first.shape();
+    shape[0] = rows;
+    return of(first.type(), data, shape);
+  }
+
+  /** Rows {@code [from, to)} of a tensor. */
+  static Tensor rows(Tensor t, int from, int to) {
+    long[] shape = t.shape();
+    int rows = (int) shape[0];
+    if (from == 0 && to == rows) {
+      return t;
+    }
+    int width = rows == 0 ? 0 : t.elementCount() / rows;
+    Object data = Array.newInstance(t.data().getClass().getComponentType(), (to - from) * width);
+    System.arraycopy(t.data(), from * width, data, 0, (to - from) * width);
+    shape[0] = to - from;
+    return of(t.type(), data, shape);
+  }
+}
