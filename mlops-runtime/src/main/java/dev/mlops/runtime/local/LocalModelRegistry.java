@@ -32,8 +32,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -56,7 +54,6 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -89,9 +86,6 @@ public final class LocalModelRegistry implements ModelRegistry {
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalModelRegistry.class);
 
-  /** File locks are per process; this makes the threads of one process queue before taking it. */
-  private static final ConcurrentHashMap<Path, ReentrantLock> PROCESS_LOCKS = new ConcurrentHashMap<>();
-
   /**
    * Staging entries that registrations in this process are writing, across all instances: their
    * pid is ours, so only this set tells them from entries left by an earlier process that had
@@ -105,8 +99,7 @@ public final class LocalModelRegistry implements ModelRegistry {
   private final Path auditLog;
   private final InferenceEngine engine;
   private final Clock clock;
-  private final ReentrantLock processLock;
-  private final FileChannel lockChannel;
+  private final DirectoryLock lock;
   private final List<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
   private final ConcurrentHashMap<String, ModelVersion> versionCache = new ConcurrentHashMap<>();
   private volatile boolean closed;
@@ -118,14 +111,12 @@ public final class LocalModelRegistry implements ModelRegistry {
       this.modelsDir = Files.createDirectories(root.resolve("models"));
       this.stagingDir = Files.createDirectories(root.resolve("staging"));
       this.auditLog = root.resolve("audit.log");
-      this.lockChannel =
-          FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      this.lock = DirectoryLock.acquire(root);
     } catch (IOException e) {
       throw new RegistryException("cannot open registry directory " + b.root + ": " + e.getMessage(), e);
     }
     this.engine = b.engine != null ? b.engine : loadEngine();
     this.clock = b.clock;
-    this.processLock = PROCESS_LOCKS.computeIfAbsent(root, k -> new ReentrantLock());
     withLock(
         () -> {
           removeAbandonedStaging();
@@ -773,13 +764,10 @@ public final class LocalModelRegistry implements ModelRegistry {
   }
 
   private <T> T withLock(Supplier<T> action) {
-    processLock.lock();
-    try (FileLock ignored = lockChannel.lock()) {
-      return action.get();
+    try {
+      return lock.call(action::get);
     } catch (IOException e) {
       throw new RegistryException("cannot lock the registry at " + root + ": " + e, e);
-    } finally {
-      processLock.unlock();
     }
   }
 
@@ -843,7 +831,7 @@ public final class LocalModelRegistry implements ModelRegistry {
     }
     closed = true;
     try {
-      lockChannel.close();
+      lock.release();
     } catch (IOException e) {
       LOG.debug("closing the lock file failed", e);
     }
