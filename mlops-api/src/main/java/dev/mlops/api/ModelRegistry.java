@@ -1,6 +1,8 @@
 package dev.mlops.api;
 
 import dev.mlops.api.event.LifecycleListener;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -119,6 +121,104 @@ public interface ModelRegistry extends AutoCloseable {
 
   /** Every audit-log entry, oldest first. */
   List<AuditEntry> auditLog();
+
+  /**
+   * The audit-log entries that match {@code query}, in log order (oldest first).
+   *
+   * <pre>{@code
+   * // Which loads or verifications failed last week?
+   * registry.audit(AuditQuery.builder()
+   *     .actions(AuditAction.LOAD_FAILED, AuditAction.VERIFICATION_FAILED, AuditAction.SIGNATURE_FAILED)
+   *     .from(weekAgo).build());
+   * }</pre>
+   */
+  default List<AuditEntry> audit(AuditQuery query) {
+    java.util.Objects.requireNonNull(query, "query");
+    return auditLog().stream().filter(query::matches).toList();
+  }
+
+  /**
+   * Every move of one alias, oldest first: who moved it from which version to which, when and
+   * why. A deletion appears with {@code toVersion} 0.
+   */
+  default List<AliasChange> aliasHistory(String model, String alias) {
+    return audit(AuditQuery.builder().model(model).alias(alias)
+            .actions(AuditAction.SET_ALIAS, AuditAction.DELETE_ALIAS).build())
+        .stream()
+        .map(AliasChange::of)
+        .toList();
+  }
+
+  /**
+   * Which versions an alias pointed at during {@code [from, to)}, as consecutive spans clipped to
+   * that window, oldest first; spans when the alias did not exist are left out. Derived from the
+   * audit log's alias moves, so it says what the alias named: a predictor that follows the
+   * alias serves that version once it has loaded it (a {@link AuditAction#LOAD_FAILED} entry in
+   * the same span tells when it could not, and the previous version kept serving).
+   *
+   * @throws IllegalArgumentException if {@code to} is before {@code from}
+   */
+  default List<ServingPeriod> servingHistory(String model, String alias, Instant from, Instant to) {
+    java.util.Objects.requireNonNull(from, "from");
+    java.util.Objects.requireNonNull(to, "to");
+    if (to.isBefore(from)) {
+      throw new IllegalArgumentException("to (" + to + ") must not be before from (" + from + ")");
+    }
+    List<ServingPeriod> out = new ArrayList<>();
+    long current = 0;
+    Instant since = null;
+    for (AliasChange c : aliasHistory(model, alias)) {
+      if (c.toVersion() == current) {
+        continue;
+      }
+      if (current != 0) {
+        addClipped(out, model, alias, current, since, c.time(), from, to);
+      }
+      current = c.toVersion();
+      since = c.time();
+    }
+    if (current != 0) {
+      addClipped(out, model, alias, current, since, to, from, to);
+    }
+    return out;
+  }
+
+  private static void addClipped(
+      List<ServingPeriod> out, String model, String alias, long version, Instant start, Instant end, Instant from,
+      Instant to) {
+    Instant s = start.isBefore(from) ? from : start;
+    Instant e = end.isAfter(to) ? to : end;
+    if (s.isBefore(e)) {
+      out.add(new ServingPeriod(model, alias, version, s, e));
+    }
+  }
+
+  /**
+   * Load and verification failures in {@code [from, to)}, oldest first: {@link
+   * AuditAction#LOAD_FAILED}, {@link AuditAction#VERIFICATION_FAILED} and {@link
+   * AuditAction#SIGNATURE_FAILED} entries of every model.
+   */
+  default List<AuditEntry> failures(Instant from, Instant to) {
+    return audit(AuditQuery.builder().from(from).to(to)
+        .actions(AuditAction.LOAD_FAILED, AuditAction.VERIFICATION_FAILED, AuditAction.SIGNATURE_FAILED).build());
+  }
+
+  /**
+   * Records in the audit log that a registered version failed to load or warm up, so that {@link
+   * #failures} answers for loads made by a runtime too. Failures of {@link #verifiedArtifact} are
+   * recorded by the registry itself and are not recorded twice. Never throws for bookkeeping
+   * reasons: a failure to write the entry is logged. Implementations may drop repeats of the
+   * same failure within a short time. The default does nothing.
+   *
+   * @param version the version that failed
+   * @param cause why
+   */
+  default void recordLoadFailure(ModelVersion version, Throwable cause) {}
+
+  /** The manifest signature stored with a version, if it was registered with one. */
+  default Optional<ManifestSignature> manifestSignature(ModelVersion version) {
+    return Optional.empty();
+  }
 
   /**
    * Adds a listener for this registry's events.

@@ -19,8 +19,10 @@ public final class Registration {
   private final Lineage lineage;
   private final Map<String, Tensor> inputExample;
   private final Map<String, byte[]> attachments;
+  private final ManifestSignature manifestSignature;
 
   private Registration(Builder b) {
+    this.manifestSignature = b.manifestSignature;
     this.attachments = java.util.Collections.unmodifiableMap(new TreeMap<>(b.attachments));
     this.model = b.model;
     this.source = b.source;
@@ -71,6 +73,11 @@ public final class Registration {
     return attachments;
   }
 
+  /** The detached signature over the artifact's file manifest, if one was given. */
+  public Optional<ManifestSignature> manifestSignature() {
+    return Optional.ofNullable(manifestSignature);
+  }
+
   /** Builder for {@link Registration}; not thread-safe. */
   public static final class Builder {
     private final String model;
@@ -80,6 +87,7 @@ public final class Registration {
     private Lineage lineage = Lineage.NONE;
     private Map<String, Tensor> inputExample;
     private final Map<String, byte[]> attachments = new TreeMap<>();
+    private ManifestSignature manifestSignature;
 
     private Builder(String model, ArtifactSource source) {
       ModelRef.checkName(model);
@@ -130,6 +138,16 @@ public final class Registration {
             "attachment name '" + name + "' is invalid: expected 1-64 letters, digits, '.', '_' or '-', not starting with '.'");
       }
       attachments.put(name, content);
+      return this;
+    }
+
+    /**
+     * Attaches a detached signature over the artifact's file manifest (see {@link
+     * ManifestSignature} for the signed bytes). The registry checks it against its trusted keys
+     * according to its signature policy and stores it with the version.
+     */
+    public Builder manifestSignature(ManifestSignature signature) {
+      this.manifestSignature = Objects.requireNonNull(signature, "signature");
       return this;
     }
 

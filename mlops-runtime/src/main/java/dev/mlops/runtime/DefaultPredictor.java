@@ -58,6 +58,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
   private final Batcher<I, O> batcher;
   /** The outputs the codec reads, for the signature they were computed for. */
   private volatile OutputSelection outputSelection;
+  private final java.util.concurrent.atomic.AtomicBoolean refreshPending = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean closed;
 
   private static final class OutputSelection {
@@ -91,6 +92,18 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     }
     this.subscription =
         target.version().isPresent() ? () -> {} : runtime.registryInternal().addListener(this::onRegistryEvent);
+    if (target.version().isEmpty()) {
+      // A move while the first version loaded came before the listener: catch up now rather
+      // than serve the old version until the next move.
+      try {
+        Optional<ModelVersion> now = runtime.registryInternal().find(target);
+        if (now.isPresent() && now.get().version() != version.version()) {
+          runtime.executor().execute(this::refresh);
+        }
+      } catch (RuntimeException e) {
+        LOG.debug("cannot re-check {} after loading {}; the next registry event will", target, version.ref(), e);
+      }
+    }
   }
 
   Mlops runtime() {
@@ -250,7 +263,15 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     if (batcher != null) {
       return batcher.submit(input, null);
     }
-    return CompletableFuture.supplyAsync(() -> predict(input), runtime.executor());
+    try {
+      return CompletableFuture.supplyAsync(() -> predict(input), runtime.executor());
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // Close may shut the executor down after the check above; a caller's executor may be full.
+      // Either way the contract is a failed future, not an exception thrown here.
+      return CompletableFuture.failedFuture(closed ? closedException()
+          : new dev.mlops.api.OverloadedException("the executor rejected an async call on " + target
+              + ": " + e.getMessage() + "; give the runtime an executor with room, or call predict", e));
+    }
   }
 
   private Map<String, Tensor> encode(SessionHandle h, I input) {
@@ -348,10 +369,16 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
               || event instanceof LifecycleEvent.VersionArchived
               || event instanceof LifecycleEvent.VersionDeleted;
     }
-    if (relevant) {
+    // One pending refresh is enough: it resolves the registry's state when it runs, so a burst
+    // of moves costs one swap to the final target, not one queued task per move.
+    if (relevant && refreshPending.compareAndSet(false, true)) {
       try {
-        runtime.executor().execute(this::refresh);
+        runtime.executor().execute(() -> {
+          refreshPending.set(false);
+          refresh();
+        });
       } catch (java.util.concurrent.RejectedExecutionException e) {
+        refreshPending.set(false);
         LOG.debug("runtime is shutting down; not refreshing {}", target);
       }
     }

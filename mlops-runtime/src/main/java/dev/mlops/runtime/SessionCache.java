@@ -165,6 +165,13 @@ final class SessionCache {
         session.close();
       }
       LOG.warn("cannot load {}: {}", version.ref(), e.getMessage(), e);
+      if (e instanceof ModelLoadException) {
+        try {
+          registry.recordLoadFailure(version, e);
+        } catch (RuntimeException auditFailure) {
+          LOG.warn("cannot audit the load failure of {}: {}", version.ref(), auditFailure.toString());
+        }
+      }
       events.accept(new LifecycleEvent.ModelLoadFailed(clock.instant(), version.name(), version.version(), e));
       if (e instanceof MlopsException) {
         throw e;

@@ -46,8 +46,14 @@ final class SessionHandle {
       try {
         session.close();
       } finally {
-        closed.complete(null);
-        onClose.run();
+        // Bookkeeping (closed count, ModelUnloaded) before waiters wake: a resource-preserving
+        // swap waits on closedFuture and then loads the next version, which must be reported
+        // after this one's unload.
+        try {
+          onClose.run();
+        } finally {
+          closed.complete(null);
+        }
       }
     } else if (n < 0) {
       throw new IllegalStateException("released more often than acquired: " + version.ref());

@@ -162,6 +162,11 @@ class PredictorTest {
       mlops.registry().setAlias("cancer", "production", 2, AuditInfo.by("bob", "v2 scores better"));
       awaitVersion(p, 2);
       assertThat(p.predict(new float[30]).version()).isEqualTo(2);
+      // The switch happens before its event is published: wait for the event too.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (events.stream().noneMatch(e -> e instanceof LifecycleEvent.VersionSwapped) && System.nanoTime() < deadline) {
+        Thread.sleep(2);
+      }
       assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(LifecycleEvent.VersionSwapped.class,
           s -> {
             assertThat(s.fromVersion()).isEqualTo(1);
@@ -203,6 +208,11 @@ class PredictorTest {
               .hasMessageContaining("expected sha256 " + v3.files().get(0).sha256()));
       assertThat(p.predict(new float[30]).version()).isEqualTo(2);
     }
+    // The failed load is in the audit log, for "which loads or verifications failed?".
+    assertThat(mlops.registry().auditLog())
+        .filteredOn(a -> a.action() == dev.mlops.api.AuditAction.VERIFICATION_FAILED
+            || a.action() == dev.mlops.api.AuditAction.LOAD_FAILED)
+        .anySatisfy(a -> assertThat(a.details()).containsEntry("version", "3"));
   }
 
   @Test

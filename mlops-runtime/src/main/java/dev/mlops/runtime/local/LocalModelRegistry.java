@@ -9,6 +9,7 @@ import dev.mlops.api.AuditInfo;
 import dev.mlops.api.ClosedException;
 import dev.mlops.api.ConflictException;
 import dev.mlops.api.IntegrityException;
+import dev.mlops.api.ManifestSignature;
 import dev.mlops.api.ModelLoadException;
 import dev.mlops.api.ModelNotFoundException;
 import dev.mlops.api.ModelRef;
@@ -17,6 +18,7 @@ import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Registration;
 import dev.mlops.api.RegistryException;
+import dev.mlops.api.SignatureException;
 import dev.mlops.api.Tensor;
 import dev.mlops.api.VersionStatus;
 import dev.mlops.api.event.LifecycleEvent;
@@ -25,6 +27,11 @@ import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.ModelSession;
 import dev.mlops.runtime.InputValidator;
 import dev.mlops.runtime.WarmUp;
+import dev.mlops.runtime.security.ChildJvmValidator;
+import dev.mlops.runtime.security.ExternalDataGuard;
+import dev.mlops.runtime.security.Manifest;
+import dev.mlops.runtime.security.SignaturePolicy;
+import dev.mlops.runtime.security.TrustedKeys;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -41,6 +48,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -71,6 +80,7 @@ import org.slf4j.LoggerFactory;
  *   models/NAME/N/version.json immutable metadata of version N
  *   models/NAME/N/files/...    the artifact files
  *   models/NAME/N/input-example.bin
+ *   models/NAME/N/signature.json  the manifest signature, if the version was registered with one
  * </pre>
  *
  * <p>A version is written in full under {@code staging/}, fsynced, and renamed into place in one
@@ -78,6 +88,16 @@ import org.slf4j.LoggerFactory;
  * is replaced with write-fsync-rename. Writers take a JVM lock and a file lock, so threads and
  * processes sharing one directory serialise their changes; version numbers are assigned under
  * that lock and are gap-free. Reads take no lock.
+ *
+ * <p>Loading is guarded (see {@link #verifiedArtifact}): the file list must match its digest,
+ * the signature must verify under the {@linkplain Builder#signaturePolicy signature policy}, the
+ * directory must hold exactly the recorded files (no extra file, no link), every digest must
+ * match, and the model's external data must stay among those files ({@link ExternalDataGuard}).
+ * Registration applies the same checks before the engine parses a byte, plus the {@linkplain
+ * Builder#maxArtifactBytes size limit} and, optionally, {@linkplain Builder#validateInChildJvm a
+ * trial load in a child JVM}. A refused registration changes nothing. Failures of registered
+ * versions are recorded in the audit log as {@code VERIFICATION_FAILED}, {@code
+ * SIGNATURE_FAILED} or {@code LOAD_FAILED} by the actor {@code mlops}.
  *
  * <p>Thread-safe. Events are delivered to listeners of this instance after the change is
  * durable; changes made by another process are seen on the next read but raise no event here.
@@ -93,12 +113,30 @@ public final class LocalModelRegistry implements ModelRegistry {
    */
   private static final java.util.Set<Path> STAGING_IN_USE = ConcurrentHashMap.newKeySet();
 
+  /** The manifest signature stored beside {@code version.json}, when a version has one. */
+  static final String SIGNATURE_FILE = "signature.json";
+
+  /** Who the registry names in audit entries it writes itself (load and verification failures). */
+  static final AuditInfo SYSTEM = AuditInfo.by("mlops", "");
+
+  /** A failure identical to one recorded less than this long ago is not recorded again. */
+  private static final Duration FAILURE_REPEAT_WINDOW = Duration.ofMinutes(1);
+
   private final Path root;
   private final Path modelsDir;
   private final Path stagingDir;
   private final Path auditLog;
   private final InferenceEngine engine;
   private final Clock clock;
+  private final SignaturePolicy signaturePolicy;
+  private final TrustedKeys trustedKeys;
+  private final long maxArtifactBytes;
+  private final ChildJvmValidator validator;
+  /** Failures already in the audit log, so that a caller's report of the same one is not added twice. */
+  private final java.util.Set<Throwable> recordedFailures =
+      Collections.synchronizedSet(Collections.newSetFromMap(new java.util.WeakHashMap<>()));
+  /** When each distinct failure was last recorded, to keep a load retried in a loop from flooding the log. */
+  private final ConcurrentHashMap<String, Instant> recentFailures = new ConcurrentHashMap<>();
   private final DirectoryLock lock;
   private final List<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
   private final ConcurrentHashMap<String, ModelVersion> versionCache = new ConcurrentHashMap<>();
@@ -117,6 +155,10 @@ public final class LocalModelRegistry implements ModelRegistry {
     }
     this.engine = b.engine != null ? b.engine : loadEngine();
     this.clock = b.clock;
+    this.signaturePolicy = b.signaturePolicy;
+    this.trustedKeys = b.trustedKeys;
+    this.maxArtifactBytes = b.maxArtifactBytes;
+    this.validator = b.validator;
     withLock(
         () -> {
           removeAbandonedStaging();
@@ -156,7 +198,20 @@ public final class LocalModelRegistry implements ModelRegistry {
     STAGING_IN_USE.add(stage);
     try {
       Files.createDirectories(stage.resolve("files"));
-      Staged staged = stage(registration.source(), stage.resolve("files"));
+      Staged staged = stage(registration.source(), stage.resolve("files"),
+          new ArtifactChecks.SizeLimit(maxArtifactBytes, registration.model()));
+      // Signature, then external data, then a child JVM: all before this process parses the model.
+      Map<String, String> registerDetails = checkSignature(registration, staged.files);
+      ArtifactLocation stagedLocation =
+          new ArtifactLocation(stage.resolve("files"), stage.resolve("files").resolve(staged.modelFile));
+      ExternalDataGuard.check(stagedLocation, paths(staged.files));
+      if (validator != null) {
+        validator.validate(stagedLocation);
+      }
+      if (registration.manifestSignature().isPresent()) {
+        Storage.writeAtomically(
+            stage.resolve(SIGNATURE_FILE), Metadata.signatureToJson(registration.manifestSignature().get()));
+      }
       ModelSignature signature = readSignature(stage.resolve("files"), staged.modelFile);
       Optional<Map<String, Tensor>> example = registration.inputExample();
       if (example.isPresent()) {
@@ -204,7 +259,9 @@ public final class LocalModelRegistry implements ModelRegistry {
                       Storage.fsyncDirectory(modelDir);
                       return null;
                     });
-                audit(AuditAction.REGISTER, model, Map.of("version", Long.toString(number), "digest", v.digest()), audit);
+                registerDetails.put("version", Long.toString(number));
+                registerDetails.put("digest", v.digest());
+                audit(AuditAction.REGISTER, model, registerDetails, audit);
                 return v;
               });
       LOG.info("registered {} ({} bytes, sha256 {})", version.ref(), version.sizeBytes(), version.digest());
@@ -232,24 +289,26 @@ public final class LocalModelRegistry implements ModelRegistry {
     }
   }
 
-  private Staged stage(ArtifactSource source, Path filesDir) throws IOException {
+  private Staged stage(ArtifactSource source, Path filesDir, ArtifactChecks.SizeLimit limit) throws IOException {
     if (source instanceof ArtifactSource.FileSource) {
       Path file = ((ArtifactSource.FileSource) source).file();
       requireRegularFile(file);
+      limit.checkKnown(Files.size(file));
       String name = file.getFileName().toString();
       try (InputStream in = Files.newInputStream(file)) {
-        return single(in, name, filesDir);
+        return single(limit.wrap(in), name, filesDir);
       }
     }
     if (source instanceof ArtifactSource.StreamSource) {
       ArtifactSource.StreamSource s = (ArtifactSource.StreamSource) source;
-      return single(s.in(), s.fileName(), filesDir);
+      return single(limit.wrap(s.in()), s.fileName(), filesDir);
     }
     ArtifactSource.DirectorySource d = (ArtifactSource.DirectorySource) source;
     Path dir = d.directory();
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       throw new ModelLoadException("artifact directory " + dir + " does not exist or is not a plain directory");
     }
+    limit.checkKnown(ArtifactChecks.regularFilesSize(dir));
     List<ArtifactFile> files = new ArrayList<>();
     try (Stream<Path> walk = Files.walk(dir)) {
       for (Path p : (Iterable<Path>) walk.sorted()::iterator) {
@@ -260,11 +319,15 @@ public final class LocalModelRegistry implements ModelRegistry {
         if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
           continue;
         }
+        if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+          throw new ModelLoadException(
+              "artifact directory " + dir + " contains " + dir.relativize(p) + ", which is not a regular file");
+        }
         String rel = dir.relativize(p).toString().replace(java.io.File.separatorChar, '/');
         Path target = filesDir.resolve(rel);
         String sha;
         try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
-          sha = Storage.copyAndDigest(in, target);
+          sha = Storage.copyAndDigest(limit.wrap(in), target);
         }
         files.add(new ArtifactFile(rel, Files.size(target), sha));
       }
@@ -437,7 +500,32 @@ public final class LocalModelRegistry implements ModelRegistry {
   @Override
   public ArtifactLocation verifiedArtifact(ModelVersion version) {
     checkOpen();
-    Path dir = modelsDir.resolve(version.name()).resolve(Long.toString(version.version())).resolve("files");
+    try {
+      return verify(version);
+    } catch (SignatureException e) {
+      recordFailure(version, AuditAction.SIGNATURE_FAILED, e);
+      throw e;
+    } catch (ModelLoadException e) {
+      recordFailure(version, AuditAction.VERIFICATION_FAILED, e);
+      throw e;
+    }
+  }
+
+  /**
+   * The checks before a version is loaded, cheapest first: the manifest against its digest, the
+   * signature (per policy), exactly the recorded files and nothing else, every digest, and the
+   * model's external data.
+   */
+  private ArtifactLocation verify(ModelVersion version) {
+    Path versionDir = modelsDir.resolve(version.name()).resolve(Long.toString(version.version()));
+    Path dir = versionDir.resolve("files");
+    String manifestSha = manifestDigest(version.files());
+    if (!manifestSha.equals(version.digest())) {
+      throw new IntegrityException("the file list of " + version.ref() + " no longer matches its recorded digest: "
+          + "expected sha256 " + version.digest() + " but found " + manifestSha + "; its metadata was changed");
+    }
+    checkSignature(version, versionDir);
+    ArtifactChecks.checkExactFiles(dir, version);
     for (ArtifactFile f : version.files()) {
       Path p = dir.resolve(f.path()).normalize();
       if (!p.startsWith(dir) || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
@@ -462,7 +550,147 @@ public final class LocalModelRegistry implements ModelRegistry {
                 + actual);
       }
     }
-    return new ArtifactLocation(dir, dir.resolve(version.modelFile()));
+    ArtifactLocation location = new ArtifactLocation(dir, dir.resolve(version.modelFile()));
+    ExternalDataGuard.check(location, paths(version.files()));
+    return location;
+  }
+
+  private static List<String> paths(List<ArtifactFile> files) {
+    return files.stream().map(ArtifactFile::path).toList();
+  }
+
+  /**
+   * Checks a new version's signature per policy before anything parses the model; returns the
+   * details its REGISTER audit entry records about it.
+   */
+  private Map<String, String> checkSignature(Registration registration, List<ArtifactFile> files) {
+    Map<String, String> details = new TreeMap<>();
+    Optional<ManifestSignature> sig = registration.manifestSignature();
+    sig.ifPresent(x -> details.put("signatureKeyId", x.keyId()));
+    if (signaturePolicy == SignaturePolicy.OFF) {
+      sig.ifPresent(x -> details.put("signature", "unchecked"));
+      return details;
+    }
+    String what = "the new version of '" + registration.model() + "'";
+    try {
+      if (sig.isEmpty()) {
+        throw new SignatureException(what + " has no manifest signature but the registry's signature policy is "
+            + signaturePolicy + "; sign it with ManifestSigner (or openssl, see SECURITY.md) and pass "
+            + "Registration.Builder.manifestSignature(...)");
+      }
+      trustedKeys.verify(Manifest.of(files), sig.get(), what);
+      details.put("signature", "verified");
+    } catch (SignatureException e) {
+      if (signaturePolicy == SignaturePolicy.ENFORCE) {
+        throw e;
+      }
+      LOG.warn("{} (signature policy WARN: registering it anyway)", e.getMessage());
+      details.put("signature", sig.isPresent() ? "invalid" : "missing");
+      details.put("signatureError", abbreviate(e.getMessage()));
+    }
+    return details;
+  }
+
+  /** Checks a stored version's signature per policy. */
+  private void checkSignature(ModelVersion v, Path versionDir) {
+    if (signaturePolicy == SignaturePolicy.OFF) {
+      return;
+    }
+    try {
+      Optional<ManifestSignature> sig = readManifestSignature(v, versionDir);
+      if (sig.isEmpty()) {
+        throw new SignatureException(v.ref() + " has no manifest signature but the registry's signature policy is "
+            + signaturePolicy);
+      }
+      trustedKeys.verify(Manifest.of(v), sig.get(), v.ref().toString());
+    } catch (SignatureException e) {
+      if (signaturePolicy == SignaturePolicy.ENFORCE) {
+        throw e;
+      }
+      LOG.warn("{} (signature policy WARN: loading it anyway)", e.getMessage());
+    }
+  }
+
+  private Optional<ManifestSignature> readManifestSignature(ModelVersion v, Path versionDir) {
+    Path file = versionDir.resolve(SIGNATURE_FILE);
+    String json;
+    try {
+      json = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new SignatureException("cannot read the manifest signature of " + v.ref() + " from " + file + ": " + e, e);
+    }
+    try {
+      return Optional.of(Metadata.signatureFromJson(json));
+    } catch (RuntimeException e) {
+      throw new SignatureException("the manifest signature file of " + v.ref() + " (" + file + ") is damaged: "
+          + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Optional<ManifestSignature> manifestSignature(ModelVersion version) {
+    checkOpen();
+    return readManifestSignature(
+        version, modelsDir.resolve(version.name()).resolve(Long.toString(version.version())));
+  }
+
+  /**
+   * Records a load failure reported by a runtime (LOAD_FAILED). A failure that {@link
+   * #verifiedArtifact} already recorded (the same exception, or one caused by it) is not recorded
+   * again, nor is a failure identical to one recorded less than a minute before.
+   */
+  @Override
+  public void recordLoadFailure(ModelVersion version, Throwable cause) {
+    Objects.requireNonNull(version, "version");
+    Objects.requireNonNull(cause, "cause");
+    for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (recordedFailures.contains(t)) {
+        return;
+      }
+    }
+    recordFailure(version, AuditAction.LOAD_FAILED, cause);
+  }
+
+  private void recordFailure(ModelVersion v, AuditAction action, Throwable e) {
+    recordedFailures.add(e);
+    String error = abbreviate(e.getClass().getSimpleName() + ": " + e.getMessage());
+    String key = v.name() + "/" + v.version() + "/" + action + "/" + error;
+    Instant now = clock.instant();
+    Instant last = recentFailures.get(key);
+    if (last != null && !now.isBefore(last) && Duration.between(last, now).compareTo(FAILURE_REPEAT_WINDOW) < 0) {
+      return;
+    }
+    if (recentFailures.size() > 10_000) {
+      recentFailures.clear();
+    }
+    recentFailures.put(key, now);
+    Map<String, String> details = new TreeMap<>();
+    details.put("version", Long.toString(v.version()));
+    details.put("error", error);
+    if (action == AuditAction.SIGNATURE_FAILED) {
+      try {
+        readManifestSignature(v, modelsDir.resolve(v.name()).resolve(Long.toString(v.version())))
+            .ifPresent(sig -> details.put("keyId", sig.keyId()));
+      } catch (RuntimeException ignored) {
+        // the error already says the signature file is unreadable
+      }
+    }
+    try {
+      withLock(() -> {
+        audit(action, v.name(), details, SYSTEM);
+        return null;
+      });
+    } catch (RuntimeException ex) {
+      // Bookkeeping must not hide the failure the caller is about to see.
+      LOG.warn("cannot record {} of {} in the audit log: {}", action, v.ref(), ex.toString());
+    }
+  }
+
+  private static String abbreviate(String s) {
+    String one = String.valueOf(s).replace('\n', ' ');
+    return one.length() <= 1000 ? one : one.substring(0, 997) + "...";
   }
 
   @Override
@@ -549,6 +777,7 @@ public final class LocalModelRegistry implements ModelRegistry {
     try (ModelSession session = engine.open(verifiedArtifact(v))) {
       WarmUp.run(session, inputExample(v), v.ref().toString());
     } catch (ModelLoadException e) {
+      recordLoadFailure(v, e);
       throw new ModelLoadException("refusing to point an alias at " + v.ref() + ", which cannot be loaded: "
           + e.getMessage() + " (use forceAlias to move it anyway)", e);
     }
@@ -767,6 +996,9 @@ public final class LocalModelRegistry implements ModelRegistry {
     try {
       return lock.call(action::get);
     } catch (IOException e) {
+      if (closed) {
+        throw new ClosedException("the registry at " + root + " was closed during the change; nothing was changed");
+      }
       throw new RegistryException("cannot lock the registry at " + root + ": " + e, e);
     }
   }
@@ -847,6 +1079,12 @@ public final class LocalModelRegistry implements ModelRegistry {
     private final Path root;
     private InferenceEngine engine;
     private Clock clock = Clock.systemUTC();
+    private SignaturePolicy signaturePolicy = SignaturePolicy.OFF;
+    private boolean signaturePolicySet;
+    private TrustedKeys trustedKeys;
+    private long maxArtifactBytes = Long.MAX_VALUE;
+    private boolean maxArtifactBytesSet;
+    private ChildJvmValidator validator;
 
     private Builder(Path root) {
       this.root = Objects.requireNonNull(root, "root");
@@ -865,11 +1103,76 @@ public final class LocalModelRegistry implements ModelRegistry {
     }
 
     /**
+     * What to do with manifest signatures (default {@link SignaturePolicy#OFF}). {@link
+     * SignaturePolicy#WARN} and {@link SignaturePolicy#ENFORCE} need {@link #trustedKeys}.
+     */
+    public Builder signaturePolicy(SignaturePolicy policy) {
+      Objects.requireNonNull(policy, "policy");
+      if (signaturePolicySet) {
+        throw new IllegalStateException("signaturePolicy was already set to " + signaturePolicy);
+      }
+      this.signaturePolicy = policy;
+      signaturePolicySet = true;
+      return this;
+    }
+
+    /** The keys that may sign manifests; required by a {@code WARN} or {@code ENFORCE} signature policy. */
+    public Builder trustedKeys(TrustedKeys keys) {
+      Objects.requireNonNull(keys, "keys");
+      if (trustedKeys != null) {
+        throw new IllegalStateException("trustedKeys were already set to " + trustedKeys);
+      }
+      this.trustedKeys = keys;
+      return this;
+    }
+
+    /**
+     * The most bytes the files of one version (model and external data; attachments not counted)
+     * may take (default: no limit). A larger artifact is refused with {@link
+     * dev.mlops.api.ArtifactTooLargeException}; a stream is cut off as soon as it passes the limit.
+     */
+    public Builder maxArtifactBytes(long bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("maxArtifactBytes must be >= 1 but was " + bytes);
+      }
+      if (maxArtifactBytesSet) {
+        throw new IllegalStateException("maxArtifactBytes was already set to " + maxArtifactBytes);
+      }
+      this.maxArtifactBytes = bytes;
+      maxArtifactBytesSet = true;
+      return this;
+    }
+
+    /**
+     * Opens and runs every new artifact in a child JVM before this process parses it, so that a
+     * model that crashes the native runtime is refused instead of crashing the service (default:
+     * off). See {@link ChildJvmValidator} for the cost and the limits.
+     */
+    public Builder validateInChildJvm(ChildJvmValidator validator) {
+      Objects.requireNonNull(validator, "validator");
+      if (this.validator != null) {
+        throw new IllegalStateException("validateInChildJvm was already set to " + this.validator);
+      }
+      this.validator = validator;
+      return this;
+    }
+
+    /**
      * Opens the registry.
      *
+     * @throws IllegalStateException if a signature policy other than {@code OFF} has no trusted
+     *     keys, or trusted keys were given with the policy {@code OFF}
      * @throws RegistryException if the directory cannot be created or locked
      */
     public LocalModelRegistry build() {
+      if (signaturePolicy != SignaturePolicy.OFF && trustedKeys == null) {
+        throw new IllegalStateException(
+            "signaturePolicy " + signaturePolicy + " needs trustedKeys(...): the keys whose signatures it accepts");
+      }
+      if (signaturePolicy == SignaturePolicy.OFF && trustedKeys != null) {
+        throw new IllegalStateException(
+            "trustedKeys were set but signaturePolicy is OFF, so they would never be used; set signaturePolicy(WARN or ENFORCE)");
+      }
       return new LocalModelRegistry(this);
     }
   }

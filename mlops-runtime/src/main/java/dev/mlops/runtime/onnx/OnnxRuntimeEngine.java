@@ -10,8 +10,10 @@ import dev.mlops.api.ElementType;
 import dev.mlops.api.ModelLoadException;
 import dev.mlops.api.ModelSignature;
 import dev.mlops.api.TensorSpec;
+import dev.mlops.api.UnsafeModelException;
 import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.ModelSession;
+import dev.mlops.runtime.security.ExternalDataGuard;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +21,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The ONNX Runtime engine. Uses the process-wide {@link OrtEnvironment} (ONNX Runtime allows one
- * per process) and creates every session from a verified file path.
+ * per process) and creates every session from a verified file path, after {@link
+ * ExternalDataGuard} has checked that the model's external data stays among the artifact's files
+ * (an {@link dev.mlops.api.UnsafeModelException} otherwise).
  *
  * <p>Thread-safe. By default each session runs with one intra-op and one inter-op thread, so
  * that many concurrent callers do not oversubscribe the cores; raise it with {@link
@@ -86,6 +90,17 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     if (closed.get()) {
       throw new dev.mlops.api.ClosedException("the ONNX Runtime engine is closed");
     }
+    // Before ONNX Runtime reads a byte: refuse external data outside the artifact's own files.
+    // A file the check cannot parse is left to ONNX Runtime's parser, whose error says more;
+    // should that parser accept it anyway, the unchecked model is refused below.
+    ModelLoadException unchecked = null;
+    try {
+      ExternalDataGuard.check(artifact);
+    } catch (UnsafeModelException e) {
+      throw e;
+    } catch (ModelLoadException e) {
+      unchecked = e;
+    }
     String file = artifact.modelFile().toString();
     OrtSession session = null;
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
@@ -93,6 +108,9 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
       options.setInterOpNumThreads(interOpThreads);
       options.setOptimizationLevel(optLevel);
       session = env.createSession(file, options);
+      if (unchecked != null) {
+        throw unchecked;
+      }
       ModelSignature signature =
           new ModelSignature(specs(file, "input", session.getInputInfo()), specs(file, "output", session.getOutputInfo()));
       return new OnnxSession(this, env, session, signature);

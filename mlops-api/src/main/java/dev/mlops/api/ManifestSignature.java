@@ -1,0 +1,87 @@
+package dev.mlops.api;
+
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * A detached signature over a version's file manifest, made by whoever built the model (a
+ * training pipeline, a release job) and checked by the registry with keys the application
+ * trusts.
+ *
+ * <p>The signed bytes are the manifest text: one line {@code path + "\t" + sha256 + "\n"} per
+ * artifact file (model and external data; paths relative, with {@code /} separators, digests as
+ * 64 lower-case hex digits), sorted by path, UTF-8. Its SHA-256 is {@link ModelVersion#digest()}.
+ * See {@code SECURITY.md} for how to make the manifest and the signature with {@code openssl}.
+ *
+ * <p>Immutable and thread-safe; the signature bytes are copied in and out.
+ *
+ * @param keyId names the key in the application's trusted keys: 1-128 letters, digits, {@code
+ *     .}, {@code _}, {@code -}, {@code :} or {@code @}
+ * @param algorithm {@link #ED25519} or {@link #ECDSA_P256_SHA256}
+ * @param value the signature bytes: 64 bytes for Ed25519, DER-encoded for ECDSA
+ */
+public record ManifestSignature(String keyId, String algorithm, byte[] value) {
+
+  /** Ed25519 (RFC 8032), signing the manifest text itself. */
+  public static final String ED25519 = "Ed25519";
+
+  /** ECDSA on the NIST P-256 curve over the SHA-256 of the manifest text; DER-encoded. */
+  public static final String ECDSA_P256_SHA256 = "SHA256withECDSA";
+
+  private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
+
+  /** Validates the fields and copies the signature bytes. */
+  public ManifestSignature {
+    Objects.requireNonNull(keyId, "keyId");
+    Objects.requireNonNull(algorithm, "algorithm");
+    Objects.requireNonNull(value, "value");
+    if (!KEY_ID.matcher(keyId).matches()) {
+      throw new IllegalArgumentException(
+          "key id '" + keyId + "' is invalid: expected 1-128 letters, digits, '.', '_', '-', ':' or '@'");
+    }
+    if (!algorithm.equals(ED25519) && !algorithm.equals(ECDSA_P256_SHA256)) {
+      throw new IllegalArgumentException(
+          "signature algorithm '" + algorithm + "' is not supported: expected " + ED25519 + " or " + ECDSA_P256_SHA256);
+    }
+    if (value.length == 0) {
+      throw new IllegalArgumentException("signature value must not be empty");
+    }
+    value = value.clone();
+  }
+
+  /** A signature whose value is given in standard Base64, e.g. the output of {@code openssl base64 -A}. */
+  public static ManifestSignature ofBase64(String keyId, String algorithm, String base64Value) {
+    return new ManifestSignature(keyId, algorithm, Base64.getDecoder().decode(base64Value.strip()));
+  }
+
+  /** A copy of the signature bytes. */
+  @Override
+  public byte[] value() {
+    return value.clone();
+  }
+
+  /** The signature bytes in standard Base64. */
+  public String valueBase64() {
+    return Base64.getEncoder().encodeToString(value);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ManifestSignature
+        && ((ManifestSignature) o).keyId.equals(keyId)
+        && ((ManifestSignature) o).algorithm.equals(algorithm)
+        && Arrays.equals(((ManifestSignature) o).value, value);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(keyId, algorithm, Arrays.hashCode(value));
+  }
+
+  @Override
+  public String toString() {
+    return "ManifestSignature[keyId=" + keyId + ", algorithm=" + algorithm + ", " + value.length + " bytes]";
+  }
+}

@@ -1,0 +1,148 @@
+package dev.mlops.runtime.local;
+
+import dev.mlops.api.ArtifactFile;
+import dev.mlops.api.ArtifactTooLargeException;
+import dev.mlops.api.IntegrityException;
+import dev.mlops.api.ModelVersion;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HashSet;
+import java.util.Set;
+
+/** Checks of a version's stored files, and the size limit applied while copying a new artifact. */
+final class ArtifactChecks {
+
+  private ArtifactChecks() {}
+
+  /**
+   * Fails unless the directory holds exactly the version's files: no extra file, no symbolic
+   * link (to a file or a directory), nothing but plain files and directories, every recorded
+   * file present. Digests are checked separately.
+   */
+  static void checkExactFiles(Path filesDir, ModelVersion v) {
+    Set<String> expected = new HashSet<>();
+    for (ArtifactFile f : v.files()) {
+      expected.add(f.path());
+    }
+    Set<String> present = new HashSet<>();
+    try {
+      if (Files.isSymbolicLink(filesDir) || !Files.isDirectory(filesDir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new IntegrityException("the artifact directory " + filesDir + " of " + v.ref()
+            + " is missing or is not a plain directory");
+      }
+      Files.walkFileTree(filesDir, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+          String rel = filesDir.relativize(file).toString().replace(java.io.File.separatorChar, '/');
+          if (attrs.isSymbolicLink()) {
+            throw new IntegrityException("file " + rel + " of " + v.ref()
+                + " is a symbolic link; a version holds plain files only");
+          }
+          if (!attrs.isRegularFile()) {
+            throw new IntegrityException("file " + rel + " of " + v.ref() + " is not a regular file");
+          }
+          if (!expected.contains(rel)) {
+            throw new IntegrityException("file " + rel + " in the artifact directory of " + v.ref()
+                + " is not in its manifest " + expected + "; a version's directory holds exactly the files "
+                + "recorded at registration");
+          }
+          present.add(rel);
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      throw new IntegrityException("cannot list the files of " + v.ref() + " in " + filesDir + ": " + e, e);
+    }
+    for (ArtifactFile f : v.files()) {
+      if (!present.contains(f.path())) {
+        throw new IntegrityException("file " + f.path() + " of " + v.ref() + " is missing or not a regular file at "
+            + filesDir.resolve(f.path()));
+      }
+    }
+  }
+
+  /** Total size of the regular files under {@code dir} (links not followed). */
+  static long regularFilesSize(Path dir) throws IOException {
+    long[] total = {0};
+    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+        if (attrs.isRegularFile()) {
+          total[0] += attrs.size();
+        }
+        return FileVisitResult.CONTINUE;
+      }
+    });
+    return total[0];
+  }
+
+  /** Counts the bytes copied into one new version and cuts the copy off past the limit. */
+  static final class SizeLimit {
+    private final long limit;
+    private final String what;
+    private long total;
+
+    /** @param limit bytes, {@code Long.MAX_VALUE} for none @param what the model, for messages */
+    SizeLimit(long limit, String what) {
+      this.limit = limit;
+      this.what = what;
+    }
+
+    /** Fails at once if files of a known size already exceed the limit. */
+    void checkKnown(long bytes) {
+      if (bytes > limit) {
+        throw tooLarge(bytes, true);
+      }
+    }
+
+    InputStream wrap(InputStream in) {
+      return new FilterInputStream(in) {
+        @Override
+        public int read() throws IOException {
+          int b = super.read();
+          if (b >= 0) {
+            add(1);
+          }
+          return b;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+          // Never read more than one byte past the limit, so an endless stream stops here.
+          long room = limit - total + 1;
+          int n = super.read(buf, off, (int) Math.max(1, Math.min(len, room)));
+          if (n > 0) {
+            add(n);
+          }
+          return n;
+        }
+      };
+    }
+
+    private void add(long n) {
+      total += n;
+      if (total > limit) {
+        throw tooLarge(total, false);
+      }
+    }
+
+    private ArtifactTooLargeException tooLarge(long size, boolean known) {
+      return new ArtifactTooLargeException(
+          "the artifact of a new version of '" + what + "' is " + (known ? "" : "at least ") + size
+              + " bytes" + (known ? "" : " (reading stopped there)") + ", over the registry's limit of " + limit
+              + " bytes (LocalModelRegistry.Builder.maxArtifactBytes); nothing was registered",
+          limit, size);
+    }
+  }
+}

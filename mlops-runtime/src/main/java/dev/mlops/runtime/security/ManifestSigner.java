@@ -1,0 +1,109 @@
+package dev.mlops.runtime.security;
+
+import dev.mlops.api.ArtifactSource;
+import dev.mlops.api.ManifestSignature;
+import dev.mlops.api.ModelVersion;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.util.Objects;
+
+/**
+ * Signs file manifests with a private key: Ed25519, or ECDSA on NIST P-256 with SHA-256 (the
+ * JDK's own providers; nothing leaves the process).
+ *
+ * <pre>{@code
+ * ManifestSigner signer = ManifestSigner.of("release-2026", privateKey);
+ * ArtifactSource source = ArtifactSource.directory(dir, "model.onnx");
+ * registry.register(Registration.builder("fraud", source)
+ *     .manifestSignature(signer.sign(source))
+ *     .build(), AuditInfo.by("ci", "release 42"));
+ * }</pre>
+ *
+ * <p>A pipeline can sign outside Java as well; {@code SECURITY.md} shows it with {@code openssl}.
+ * Immutable and thread-safe.
+ */
+public final class ManifestSigner {
+
+  private final String keyId;
+  private final PrivateKey key;
+  private final String algorithm;
+
+  private ManifestSigner(String keyId, PrivateKey key) {
+    this.key = Objects.requireNonNull(key, "key");
+    this.algorithm = Keys.algorithmOf(key);
+    // Validate the id the same way a signature does.
+    new ManifestSignature(Objects.requireNonNull(keyId, "keyId"), algorithm, new byte[1]);
+    this.keyId = keyId;
+  }
+
+  /**
+   * A signer with {@code key}, whose signatures name {@code keyId}.
+   *
+   * @throws IllegalArgumentException if the key is neither Ed25519 nor EC on P-256, or the id is invalid
+   */
+  public static ManifestSigner of(String keyId, PrivateKey key) {
+    return new ManifestSigner(keyId, key);
+  }
+
+  /**
+   * A signer with the PKCS#8 PEM private key in {@code pemFile} (as {@code openssl genpkey}
+   * writes it, unencrypted).
+   *
+   * @throws IllegalArgumentException if the file holds no such key
+   * @throws UncheckedIOException if the file cannot be read
+   */
+  public static ManifestSigner fromPem(String keyId, Path pemFile) {
+    try {
+      return new ManifestSigner(keyId, Keys.privateKeyFromPem(Files.readString(pemFile, StandardCharsets.US_ASCII)));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the private key " + pemFile + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The key id the signatures name. */
+  public String keyId() {
+    return keyId;
+  }
+
+  /** {@link ManifestSignature#ED25519} or {@link ManifestSignature#ECDSA_P256_SHA256}. */
+  public String algorithm() {
+    return algorithm;
+  }
+
+  /** Signs a manifest's text. */
+  public ManifestSignature sign(Manifest manifest) {
+    Objects.requireNonNull(manifest, "manifest");
+    try {
+      Signature s = Signature.getInstance(algorithm);
+      s.initSign(key);
+      s.update(manifest.bytes());
+      return new ManifestSignature(keyId, algorithm, s.sign());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot sign with " + algorithm + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Signs the manifest of a registered version (for example to register it in another registry). */
+  public ManifestSignature sign(ModelVersion version) {
+    return sign(Manifest.of(version));
+  }
+
+  /**
+   * Signs the manifest that registering {@code source} will record (see {@link
+   * Manifest#of(ArtifactSource)}); the files must not change before they are registered.
+   */
+  public ManifestSignature sign(ArtifactSource source) {
+    return sign(Manifest.of(source));
+  }
+
+  @Override
+  public String toString() {
+    return "ManifestSigner[" + keyId + ", " + algorithm + "]";
+  }
+}

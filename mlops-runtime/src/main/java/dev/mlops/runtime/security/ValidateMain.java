@@ -1,0 +1,70 @@
+package dev.mlops.runtime.security;
+
+import dev.mlops.api.ArtifactLocation;
+import dev.mlops.api.ModelLoadException;
+import dev.mlops.api.spi.ModelSession;
+import dev.mlops.runtime.WarmUp;
+import dev.mlops.runtime.onnx.OnnxRuntimeEngine;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * The child-JVM side of {@link ChildJvmValidator}: {@code java -cp ... dev.mlops.runtime.security.ValidateMain
+ * <artifact-directory> <model-file-relative-to-it>}. Checks the model's external data, opens it
+ * with ONNX Runtime and runs it once on synthetic inputs, then prints one line and exits:
+ *
+ * <ul>
+ *   <li>{@code OK <signature>}, exit code 0: the model opened (a line {@code WARMUP-FAILED
+ *       <message>} before it tells that the synthetic run failed without crashing);
+ *   <li>{@code REJECTED <message>}, exit code 3: the model was refused cleanly;
+ *   <li>{@code ERROR <throwable>}, exit code 4: anything else went wrong in Java;
+ *   <li>any other exit code: the process crashed.
+ * </ul>
+ *
+ * <p>Not meant to be called in the service's own JVM: it exits the process.
+ */
+public final class ValidateMain {
+
+  private ValidateMain() {}
+
+  /**
+   * Validates one model and exits with the code described in the class comment.
+   *
+   * @param args the artifact directory and the model file's path relative to it
+   */
+  public static void main(String[] args) {
+    PrintStream out = System.out; // the parent reads the result line from stdout
+    if (args.length != 2) {
+      out.println("ERROR usage: ValidateMain <artifact-directory> <model-file>");
+      System.exit(4);
+    }
+    int code;
+    try {
+      Path dir = Path.of(args[0]);
+      ArtifactLocation location = new ArtifactLocation(dir, dir.resolve(args[1]));
+      try (OnnxRuntimeEngine engine = new OnnxRuntimeEngine();
+          ModelSession session = engine.open(location)) {
+        try {
+          WarmUp.run(session, Optional.empty(), location.modelFile().toString());
+        } catch (ModelLoadException e) {
+          out.println("WARMUP-FAILED " + oneLine(e.getMessage()));
+        }
+        out.println("OK " + session.signature());
+      }
+      code = 0;
+    } catch (ModelLoadException e) {
+      out.println("REJECTED " + oneLine(e.getMessage()));
+      code = ChildJvmValidator.EXIT_REJECTED;
+    } catch (Throwable t) {
+      out.println("ERROR " + oneLine(t.toString()));
+      code = 4;
+    }
+    out.flush();
+    System.exit(code);
+  }
+
+  private static String oneLine(String s) {
+    return s == null ? "" : s.replace('\n', ' ').replace('\r', ' ');
+  }
+}

@@ -1,0 +1,58 @@
+package dev.mlops.runtime.local;
+
+import static dev.mlops.runtime.local.RegistryTestSupport.snapshot;
+import static dev.mlops.runtime.local.RegistryTestSupport.stagingEntries;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mlops.api.ArtifactSource;
+import dev.mlops.api.AuditInfo;
+import dev.mlops.api.ModelLoadException;
+import dev.mlops.api.ModelVersion;
+import dev.mlops.api.Registration;
+import dev.mlops.runtime.security.ChildJvmValidator;
+import dev.mlops.runtime.security.TestValidators;
+import dev.mlops.testmodels.TestModels;
+import java.nio.file.Path;
+import java.util.SortedMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** With child-JVM validation, a model that would crash the process never reaches this one. */
+class ChildJvmRegistrationTest {
+
+  private static final AuditInfo ALICE = AuditInfo.by("alice", "child jvm");
+
+  @TempDir Path tmp;
+
+  @Test
+  void goodModelIsValidatedInAChildAndRegistered() {
+    try (CountingEngine engine = new CountingEngine();
+        LocalModelRegistry registry = LocalModelRegistry.builder(tmp.resolve("reg")).engine(engine)
+            .validateInChildJvm(ChildJvmValidator.defaults()).build()) {
+      Path file = TestModels.copy(TestModels.MIXED_INPUTS, tmp);
+      ModelVersion v = registry.register(Registration.builder("mixed", ArtifactSource.file(file)).build(), ALICE);
+      assertThat(v.signature().inputs()).hasSize(2);
+      assertThat(engine.opens.get()).as("in-process opens, after the child's").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void modelWhoseValidationCrashesTheChildIsRefusedAndNeverOpenedHere() throws Exception {
+    try (CountingEngine engine = new CountingEngine();
+        LocalModelRegistry registry = LocalModelRegistry.builder(tmp.resolve("reg")).engine(engine)
+            .validateInChildJvm(TestValidators.crashing()).build()) {
+      SortedMap<String, String> before = snapshot(registry.root());
+      Path file = TestModels.copy(TestModels.TINY, tmp);
+
+      assertThatThrownBy(() -> registry.register(Registration.builder("tiny", ArtifactSource.file(file)).build(), ALICE))
+          .isInstanceOf(ModelLoadException.class)
+          .hasMessageStartingWith("validation in a child JVM crashed: exit code 134");
+
+      assertThat(engine.opens.get()).as("models handed to ONNX Runtime in this JVM").isZero();
+      assertThat(snapshot(registry.root())).isEqualTo(before);
+      assertThat(stagingEntries(registry.root())).isEmpty();
+      assertThat(registry.models()).isEmpty();
+    }
+  }
+}

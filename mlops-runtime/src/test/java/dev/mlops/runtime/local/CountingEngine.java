@@ -1,0 +1,62 @@
+package dev.mlops.runtime.local;
+
+import dev.mlops.api.ArtifactLocation;
+import dev.mlops.api.spi.InferenceEngine;
+import dev.mlops.api.spi.ModelSession;
+import dev.mlops.runtime.onnx.OnnxRuntimeEngine;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The real ONNX Runtime engine, counting the models handed to it and the sessions it opened and
+ * closed, so that tests can tell that a refused model never reached ONNX Runtime and that no
+ * session leaked.
+ */
+final class CountingEngine implements InferenceEngine {
+
+  private final OnnxRuntimeEngine delegate = new OnnxRuntimeEngine();
+  final AtomicInteger opens = new AtomicInteger();
+  final AtomicInteger opened = new AtomicInteger();
+  final AtomicInteger closed = new AtomicInteger();
+  /** While set, every open fails as a model ONNX Runtime cannot load would. */
+  final java.util.concurrent.atomic.AtomicBoolean failOpens = new java.util.concurrent.atomic.AtomicBoolean();
+
+  @Override
+  public String name() {
+    return delegate.name();
+  }
+
+  @Override
+  public ModelSession open(ArtifactLocation artifact) {
+    opens.incrementAndGet();
+    if (failOpens.get()) {
+      throw new dev.mlops.api.ModelLoadException("ONNX Runtime cannot load " + artifact.modelFile() + ": test failure");
+    }
+    ModelSession session = delegate.open(artifact);
+    opened.incrementAndGet();
+    return (ModelSession) Proxy.newProxyInstance(
+        ModelSession.class.getClassLoader(),
+        new Class<?>[] {ModelSession.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("close") && method.getParameterCount() == 0) {
+            closed.incrementAndGet();
+          }
+          try {
+            return method.invoke(session, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+  }
+
+  /** Sessions open now. */
+  int live() {
+    return opened.get() - closed.get();
+  }
+
+  @Override
+  public void close() {
+    delegate.close();
+  }
+}
