@@ -25,6 +25,9 @@ class QuickstartTest {
     double a2 = s.correct().get(2L) / (double) s.served().get(2L);
     assertThat(a1).isCloseTo(TestModels.reportedAccuracy(TestModels.BREAST_CANCER_V1), org.assertj.core.data.Offset.offset(0.01));
     assertThat(a2).isCloseTo(TestModels.reportedAccuracy(TestModels.BREAST_CANCER_V2), org.assertj.core.data.Offset.offset(0.01));
-    assertThat(out).contains("swapped models:/cancer@production from v1 to v2", "failed calls: 0", "SET_ALIAS");
+    assertThat(out).contains("swapped models:/cancer@production from v1 to v2", "failed calls: 0", "SET_ALIAS",
+        "mlops.predictions{model=cancer,outcome=success,version=1}", "mlops.swaps");
+    // Only the two shifted features raise a drift alarm.
+    assertThat(s.driftAlarms()).containsExactly("f0", "f7");
   }
 }
