@@ -127,14 +127,15 @@ final class Batcher<I, O> {
     }
   }
 
-  private static <T> T join(CompletableFuture<T> f) {
+  /** The future's value, or its failure rethrown as the typed exception the caller expects. */
+  static <T> T join(CompletableFuture<T> f) {
     try {
       return f.join();
     } catch (java.util.concurrent.CompletionException e) {
       if (e.getCause() instanceof MlopsException) {
         throw (MlopsException) e.getCause();
       }
-      throw new PredictionException("batched prediction failed: " + e.getCause(), e.getCause());
+      throw new PredictionException("prediction failed: " + e.getCause(), e.getCause());
     }
   }
 

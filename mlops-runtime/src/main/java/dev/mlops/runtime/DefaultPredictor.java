@@ -218,7 +218,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
         futures.add(batcher.submit(input, null));
       }
       for (CompletableFuture<Prediction<O>> f : futures) {
-        out.add(join(f));
+        out.add(Batcher.join(f));
       }
       return out;
     }
@@ -241,17 +241,6 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
       return out;
     } finally {
       h.release();
-    }
-  }
-
-  private static <T> T join(CompletableFuture<T> f) {
-    try {
-      return f.join();
-    } catch (java.util.concurrent.CompletionException e) {
-      if (e.getCause() instanceof MlopsException) {
-        throw (MlopsException) e.getCause();
-      }
-      throw new PredictionException("prediction failed: " + e.getCause(), e.getCause());
     }
   }
 
