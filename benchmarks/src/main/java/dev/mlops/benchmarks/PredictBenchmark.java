@@ -12,21 +12,19 @@ import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Prediction;
 import dev.mlops.api.Predictor;
 import dev.mlops.api.Registration;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.TranslateException;
 import dev.mlops.runtime.Mlops;
-import dev.mlops.testmodels.TestModels;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -54,7 +52,13 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code rawOrtReusedBuffer}: the tightest plain-API raw path: one pre-allocated direct
  *       buffer refilled per call, a new tensor over it, only the float output requested, copied
  *       out into a pre-allocated array.
+ *   <li>{@code djlPredict}: the same file through DJL's OnnxRuntime engine (the nearest rival),
+ *       a {@code Predictor<float[], float[]>} with a minimal translator ({@link DjlOnnx}).
  * </ul>
+ *
+ * <p>Models: {@code tiny} and {@code breast-cancer} from {@code mlops-test-models}, and {@code
+ * wide}, a 512 → 2048 → 2048 → 10 MLP that {@link WideModel} writes at setup. DJL must create the
+ * process-wide ONNX Runtime environment, so setup starts it before anything else.
  *
  * <p>Run it from the shaded jar: {@code java -jar benchmarks/target/benchmarks.jar
  * PredictBenchmark}; see {@code benchmarks/README.md}.
@@ -67,17 +71,18 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 public class PredictBenchmark {
 
-  /** Rows cycled through; a power of two so the index is a mask. */
-  private static final int ROWS = 64;
+  private static final int ROWS = BenchModel.ROWS;
 
-  @Param({"tiny", "breast-cancer"})
+  @Param({"tiny", "breast-cancer", "wide"})
   public String model;
 
   private Path directory;
   private Mlops mlops;
   private Predictor<float[], float[]> predictor;
   private OrtEnvironment env;
-  private OrtSession session;
+  /** Each raw path has a session of its own, like mlops and DJL (see {@link InterleavedPredict}). */
+  private OrtSession naiveSession;
+  private OrtSession reusedSession;
   private String inputName;
   private String outputName;
   private Set<String> requestedOutputs;
@@ -86,51 +91,49 @@ public class PredictBenchmark {
   private int next;
   private FloatBuffer reusedInput;
   private float[] reusedOutput;
+  private ZooModel<float[], float[]> djlModel;
+  private ai.djl.inference.Predictor<float[], float[]> djlPredictor;
 
   @Setup(Level.Trial)
   public void setUp() throws IOException, OrtException {
-    String file;
-    switch (model) {
-      case "tiny":
-        file = TestModels.TINY;
-        inputName = "x";
-        outputName = "y";
-        rows = tinyRows();
-        break;
-      case "breast-cancer":
-        file = TestModels.BREAST_CANCER_V2;
-        inputName = "features";
-        outputName = "probabilities";
-        rows = cycle(TestModels.breastCancerTestSet().features());
-        break;
-      default:
-        throw new IllegalArgumentException("model must be tiny or breast-cancer but was " + model);
-    }
+    // First: DJL fails to start once anything else has created the OrtEnvironment.
+    DjlOnnx.start();
+    BenchModel m = BenchModel.of(model);
+    inputName = m.input;
+    outputName = m.output;
+    rows = m.rows();
     int width = rows[0].length;
     shape = new long[] {1, width};
     requestedOutputs = Set.of(outputName);
 
     directory = Files.createTempDirectory("mlops-bench");
-    Path source = TestModels.copy(file, directory.resolve("source"));
+    Path source = m.writeTo(directory.resolve("source"));
+    if (m == BenchModel.WIDE) {
+      WideModel.verify(OrtEnvironment.getEnvironment(), source);
+    }
     mlops = Mlops.builder().localRegistry(directory.resolve("registry")).build();
     Registration registration = Registration.builder(model, ArtifactSource.file(source)).build();
     ModelVersion version = mlops.registry().register(registration, AuditInfo.by("bench", "setup"));
     predictor = mlops.predictor("models:/" + model + "/" + version.version(), Codecs.floatRow());
 
-    // The very file the runtime's session was created from, with the engine's default options.
+    // The very file the runtime's session was created from, with the engine's default options,
+    // for the raw paths and DJL alike.
     Path registered = mlops.registry().verifiedArtifact(version).modelFile();
     env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(1);
       options.setInterOpNumThreads(1);
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      session = env.createSession(registered.toString(), options);
+      naiveSession = env.createSession(registered.toString(), options);
+      reusedSession = env.createSession(registered.toString(), options);
     }
     reusedInput =
         ByteBuffer.allocateDirect(width * Float.BYTES)
             .order(ByteOrder.nativeOrder())
             .asFloatBuffer();
     reusedOutput = new float[outputWidth()];
+    djlModel = DjlOnnx.load(registered);
+    djlPredictor = djlModel.newPredictor();
     checkPathsAgree();
     next = 0;
   }
@@ -138,18 +141,27 @@ public class PredictBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() throws IOException, OrtException {
     try {
+      if (djlPredictor != null) {
+        djlPredictor.close();
+      }
+      if (djlModel != null) {
+        djlModel.close();
+      }
       if (predictor != null) {
         predictor.close();
       }
       if (mlops != null) {
         mlops.close();
       }
-      if (session != null) {
-        session.close();
+      if (naiveSession != null) {
+        naiveSession.close();
+      }
+      if (reusedSession != null) {
+        reusedSession.close();
       }
     } finally {
       // The environment is process-wide and shared with the engine: never closed here.
-      deleteRecursively(directory);
+      BenchModel.deleteRecursively(directory);
     }
   }
 
@@ -163,7 +175,7 @@ public class PredictBenchmark {
   public float[] rawOrtNaive() throws OrtException {
     float[] row = nextRow();
     try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(row), shape);
-        OrtSession.Result result = session.run(Map.of(inputName, input))) {
+        OrtSession.Result result = naiveSession.run(Map.of(inputName, input))) {
       OnnxValue value = result.get(outputName).orElseThrow();
       return ((float[][]) value.getValue())[0];
     }
@@ -176,10 +188,15 @@ public class PredictBenchmark {
     reusedInput.put(row);
     reusedInput.flip();
     try (OnnxTensor input = OnnxTensor.createTensor(env, reusedInput, shape);
-        OrtSession.Result result = session.run(Map.of(inputName, input), requestedOutputs)) {
+        OrtSession.Result result = reusedSession.run(Map.of(inputName, input), requestedOutputs)) {
       ((OnnxTensor) result.get(0)).getFloatBuffer().get(reusedOutput);
       return reusedOutput;
     }
+  }
+
+  @Benchmark
+  public float[] djlPredict() throws TranslateException {
+    return djlPredictor.predict(nextRow());
   }
 
   private float[] nextRow() {
@@ -190,7 +207,7 @@ public class PredictBenchmark {
 
   private int outputWidth() throws OrtException {
     try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(rows[0]), shape);
-        OrtSession.Result result = session.run(Map.of(inputName, input), requestedOutputs)) {
+        OrtSession.Result result = reusedSession.run(Map.of(inputName, input), requestedOutputs)) {
       return ((OnnxTensor) result.get(0)).getFloatBuffer().remaining();
     }
   }
@@ -203,10 +220,18 @@ public class PredictBenchmark {
       float[] naive = rawOrtNaive().clone();
       next = i;
       float[] reused = rawOrtReusedBuffer().clone();
+      next = i;
+      float[] djl;
+      try {
+        djl = djlPredict().clone();
+      } catch (TranslateException e) {
+        throw new IllegalStateException("DJL failed on " + model + " row " + i + ": " + e, e);
+      }
       next = (i + 1) & (ROWS - 1);
       if (viaMlops.length == 0
           || !Arrays.equals(viaMlops, naive)
-          || !Arrays.equals(viaMlops, reused)) {
+          || !Arrays.equals(viaMlops, reused)
+          || !Arrays.equals(viaMlops, djl)) {
         throw new IllegalStateException(
             "paths disagree on "
                 + model
@@ -218,46 +243,10 @@ public class PredictBenchmark {
                 + Arrays.toString(naive)
                 + ", reused "
                 + Arrays.toString(reused)
+                + ", djl "
+                + Arrays.toString(djl)
                 + "; expected identical outputs from one model file and one set of options");
       }
-    }
-  }
-
-  private static float[][] tinyRows() {
-    float[][] out = new float[ROWS][4];
-    for (int i = 0; i < ROWS; i++) {
-      for (int j = 0; j < 4; j++) {
-        out[i][j] = (i * 4 + j) * 0.25f - 8f;
-      }
-    }
-    return out;
-  }
-
-  private static float[][] cycle(float[][] source) {
-    if (source.length == 0) {
-      throw new IllegalStateException("the breast-cancer test set is empty");
-    }
-    float[][] out = new float[ROWS][];
-    for (int i = 0; i < ROWS; i++) {
-      out[i] = source[i % source.length].clone();
-    }
-    return out;
-  }
-
-  private static void deleteRecursively(Path root) throws IOException {
-    if (root == null || !Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(PredictBenchmark::delete);
-    }
-  }
-
-  private static void delete(Path p) {
-    try {
-      Files.delete(p);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + p, e);
     }
   }
 }

@@ -1,0 +1,698 @@
+package dev.mlops.benchmarks;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Renders one {@link RunAll} run as {@code RESULTS.md} and a throughput/p99 chart in SVG. */
+final class Report {
+
+  /** One JMH result: times in the benchmark's unit (µs here), allocation in bytes per call. */
+  record Figure(
+      String param,
+      String method,
+      double score,
+      double error,
+      double p50,
+      double p99,
+      double p999,
+      long samples,
+      double allocBytes) {}
+
+  /** A TSV file: its {@code #} comment lines and its rows by column name. */
+  record Table(List<String> comments, List<Map<String, String>> rows) {
+
+    List<Map<String, String>> where(String column, String value) {
+      List<Map<String, String>> out = new ArrayList<>();
+      for (Map<String, String> r : rows) {
+        if (value.equals(r.get(column))) {
+          out.add(r);
+        }
+      }
+      return out;
+    }
+
+    Optional<Map<String, String>> find(String... columnValuePairs) {
+      for (Map<String, String> r : rows) {
+        boolean all = true;
+        for (int i = 0; i < columnValuePairs.length; i += 2) {
+          all &= columnValuePairs[i + 1].equals(r.get(columnValuePairs[i]));
+        }
+        if (all) {
+          return Optional.of(r);
+        }
+      }
+      return Optional.empty();
+    }
+  }
+
+  /** Where and how the run happened. */
+  record Environment(
+      String plan,
+      String command,
+      String libraries,
+      Instant started,
+      int cores,
+      String cpu,
+      String memory,
+      String jdk,
+      String loadAtStart,
+      String loadAtEnd,
+      Duration took) {
+
+    static Environment capture(String plan, String command, String libraries) {
+      return new Environment(
+          plan,
+          command,
+          libraries,
+          Instant.now(),
+          Runtime.getRuntime().availableProcessors(),
+          procField("/proc/cpuinfo", "model name").orElse(System.getProperty("os.arch")),
+          procField("/proc/meminfo", "MemTotal").map(Report::kibToGib).orElse("?"),
+          System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
+          loadAverage(),
+          "",
+          Duration.ZERO);
+    }
+
+    Environment finish(Duration took) {
+      return new Environment(
+          plan, command, libraries, started, cores, cpu, memory, jdk, loadAtStart, loadAverage(), took);
+    }
+  }
+
+  private final Environment env;
+  private final List<Figure> predict;
+  private final List<Figure> gc;
+  private final Table interleaved;
+  private final Table batching;
+  private final List<Figure> swap;
+  private final List<Figure> sinks;
+
+  Report(
+      Environment env,
+      List<Figure> predict,
+      List<Figure> gc,
+      Table interleaved,
+      Table batching,
+      List<Figure> swap,
+      List<Figure> sinks) {
+    this.env = env;
+    this.predict = predict;
+    this.gc = gc;
+    this.interleaved = interleaved;
+    this.batching = batching;
+    this.swap = swap;
+    this.sinks = sinks;
+  }
+
+  static Table readTsv(Path file) throws IOException {
+    List<String> comments = new ArrayList<>();
+    List<Map<String, String>> rows = new ArrayList<>();
+    String[] header = null;
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      if (line.isBlank()) {
+        continue;
+      }
+      if (line.startsWith("#")) {
+        comments.add(line.substring(1).trim());
+        continue;
+      }
+      String[] cells = line.split("\t", -1);
+      if (header == null) {
+        header = cells;
+        continue;
+      }
+      Map<String, String> row = new LinkedHashMap<>();
+      for (int i = 0; i < header.length && i < cells.length; i++) {
+        row.put(header[i], cells[i]);
+      }
+      rows.add(row);
+    }
+    return new Table(comments, rows);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Markdown
+
+  String markdown(String chartFile) {
+    StringBuilder md = new StringBuilder();
+    md.append("# Benchmark results\n\n");
+    md.append("Written by `").append(env.command()).append(" --").append(env.plan())
+        .append("` (the figures of one run; `README.md` explains the benchmarks and reads these figures). ")
+        .append("Times in µs unless marked. Ratios are mlops ÷ the other path, so below 1.00 means mlops is faster. ")
+        .append("The machine is shared: only compare figures within this file, and prefer p50 and ratios.\n\n");
+
+    md.append("## Run\n\n| | |\n|---|---|\n");
+    md.append("| date (UTC) | ").append(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC)
+        .format(env.started())).append(" |\n");
+    md.append("| CPU | ").append(env.cpu()).append(", ").append(env.cores()).append(" cores (`nproc`) |\n");
+    md.append("| memory | ").append(env.memory()).append(" |\n");
+    md.append("| load average (1, 5, 15 min) | at start ").append(env.loadAtStart()).append("; at end ")
+        .append(env.loadAtEnd()).append(" |\n");
+    md.append("| JDK | ").append(env.jdk()).append(" |\n");
+    md.append("| libraries | ").append(env.libraries()).append(" |\n");
+    md.append("| mode | `--").append(env.plan()).append("`: ").append(planText()).append(" |\n");
+    md.append("| took | ").append(duration(env.took())).append(" |\n\n");
+
+    appendPredict(md);
+    appendInterleaved(md);
+    appendBatching(md, chartFile);
+    appendSwap(md);
+    appendSinks(md);
+    appendGoals(md);
+    return md.toString();
+  }
+
+  private String planText() {
+    if (env.plan().equals("smoke")) {
+      return "a pipeline check with one-second runs: these figures mean nothing";
+    }
+    return env.plan().equals("full")
+        ? "JMH 3 forks per benchmark and parameter, PredictBenchmark 5 × 2 s warm-up and 10 × 2 s measurement;"
+            + " swap and sinks 3 forks; batching sweep 2 × (3 s warm-up + 10 s measurement) per point and predictor;"
+            + " interleaved 5 s + 30 s per model"
+        : "JMH 1 fork per benchmark and parameter, PredictBenchmark 3 × 1 s warm-up and 5 × 1 s measurement;"
+            + " swap 5 × 2 s, sinks 5 × 1 s; batching sweep 2 × (1 s warm-up + 3 s measurement) per point and"
+            + " predictor; interleaved 2 s + 10 s per model";
+  }
+
+  private static final String[] PATHS = {"mlopsPredict", "rawOrtNaive", "rawOrtReusedBuffer", "djlPredict"};
+  private static final String[] MODELS = {"tiny", "breast-cancer", "wide"};
+
+  private void appendPredict(StringBuilder md) {
+    md.append("## 1. One-row prediction, one thread — `PredictBenchmark` (JMH `SampleTime`)\n\n");
+    md.append("Each path and model runs in its own fork, one after the other, so load that changes between forks "
+        + "moves one path and not another (±5–10 % on this machine). B/op from a separate `AverageTime` run "
+        + "with `-prof gc` (`gc.alloc.rate.norm`; deterministic).\n\n");
+    md.append("| model | path | mean | p50 | p99 | p99.9 | samples | B/op |\n");
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for (String model : MODELS) {
+      for (String path : PATHS) {
+        Optional<Figure> f = figure(predict, model, path);
+        if (f.isEmpty()) {
+          continue;
+        }
+        Figure x = f.get();
+        double alloc = figure(gc, model, path).map(Figure::allocBytes).orElse(Double.NaN);
+        md.append("| ").append(model).append(" | `").append(path).append("` | ")
+            .append(num(x.score())).append(" ± ").append(num(x.error())).append(" | ")
+            .append(num(x.p50())).append(" | ").append(num(x.p99())).append(" | ").append(num(x.p999()))
+            .append(" | ").append(x.samples()).append(" | ").append(Double.isNaN(alloc) ? "–" : fmt("%.0f", alloc))
+            .append(" |\n");
+      }
+    }
+    md.append("\nRatios, mlops ÷ other (p50; mean in brackets):\n\n");
+    md.append("| model | ÷ `rawOrtReusedBuffer` | ÷ `rawOrtNaive` | ÷ `djlPredict` |\n|---|---:|---:|---:|\n");
+    for (String model : MODELS) {
+      Optional<Figure> mlops = figure(predict, model, "mlopsPredict");
+      if (mlops.isEmpty()) {
+        continue;
+      }
+      md.append("| ").append(model);
+      for (String other : new String[] {"rawOrtReusedBuffer", "rawOrtNaive", "djlPredict"}) {
+        Optional<Figure> o = figure(predict, model, other);
+        md.append(" | ").append(o.map(x -> ratio(mlops.get().p50(), x.p50()) + " (" + ratio(mlops.get().score(),
+            x.score()) + ")").orElse("–"));
+      }
+      md.append(" |\n");
+    }
+    md.append('\n');
+  }
+
+  private void appendInterleaved(StringBuilder md) {
+    md.append("## 2. The same four paths interleaved in one JVM — `InterleavedPredict`\n\n");
+    md.append("Paths take turns in blocks of 1 ms or 8 calls, whichever is longer (rotating order; the first call of a block is not timed), so a change of load on the shared "
+        + "machine hits all of them alike; every call is timed. The ratios to trust on a noisy machine for `tiny` "
+        + "and `breast-cancer`. Not for `wide`: there every path has a session of its own, and where a session's "
+        + "21 MB of weights land in memory moves its time by several percent (identical raw sessions measured "
+        + "side by side differ by up to 6 %), which is far more than what the paths' code adds (about 0.2 µs "
+        + "for mlops, 1.3 µs for DJL, as `tiny` shows).\n\n");
+    md.append("| model | path | calls | mean | p50 | p90 | p99 | p99.9 |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for (Map<String, String> r : interleaved.rows()) {
+      if (r.get("model").equals(InterleavedPredict.SINKS)) {
+        continue;
+      }
+      md.append("| ").append(r.get("model")).append(" | `").append(r.get("path")).append("` | ")
+          .append(r.get("calls")).append(" | ").append(num(d(r, "mean_us"))).append(" | ")
+          .append(num(d(r, "p50_us"))).append(" | ").append(num(d(r, "p90_us"))).append(" | ")
+          .append(num(d(r, "p99_us"))).append(" | ").append(num(d(r, "p999_us"))).append(" |\n");
+    }
+    md.append("\nRatios, mlops ÷ other (p50; mean in brackets):\n\n");
+    md.append("| model | ÷ `rawOrtReusedBuffer` | ÷ `rawOrtNaive` | ÷ `djlPredict` |\n|---|---:|---:|---:|\n");
+    for (String model : MODELS) {
+      Optional<Map<String, String>> mlops = interleaved.find("model", model, "path", "mlopsPredict");
+      if (mlops.isEmpty()) {
+        continue;
+      }
+      md.append("| ").append(model);
+      for (String other : new String[] {"rawOrtReusedBuffer", "rawOrtNaive", "djlPredict"}) {
+        Optional<Map<String, String>> o = interleaved.find("model", model, "path", other);
+        md.append(" | ").append(o.map(x -> ratio(d(mlops.get(), "p50_us"), d(x, "p50_us")) + " ("
+            + ratio(d(mlops.get(), "mean_us"), d(x, "mean_us")) + ")").orElse("–"));
+      }
+      md.append(" |\n");
+    }
+    md.append('\n');
+  }
+
+  private void appendBatching(StringBuilder md, String chartFile) {
+    md.append("## 3. Throughput and latency against concurrency — `BatchingBenchmark`\n\n");
+    md.append("One-row requests from N closed-loop caller threads; every call timed; each point is two measured "
+        + "intervals per predictor, rotating which goes first. The predictors share one runtime and one session "
+        + "per model. `unbatched`: the default predictor.");
+    for (String c : batching.comments()) {
+      md.append(" `").append(c).append("`.");
+    }
+    md.append(" Rows/run: rows in the engine run that served a call, averaged over calls. CPU: CPU seconds the "
+        + "process used per second of measurement (all threads; 2.00 = both cores). Switches/call: context "
+        + "switches of all the process's threads per call. \"÷ unbatched per CPU s\" compares calls per CPU "
+        + "second, which does not depend on how much of the shared machine the process got (the neighbours' "
+        + "load; the scheduler sharing CPU per runnable thread, so that 64 busy unbatched callers compete harder "
+        + "than two batching workers).\n\n");
+    md.append("![throughput and p99 against callers](").append(chartFile).append(")\n\n");
+    md.append("| model | callers | predictor | calls/s | p50 | p99 | p99.9 | CPU | rows/run | switches/call"
+        + " | ÷ unbatched calls/s | ÷ unbatched per CPU s |\n");
+    md.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (String model : batchingModels()) {
+      for (String callers : batchingCallers(model)) {
+        Optional<Map<String, String>> u = batching.find("model", model, "predictor", "unbatched", "callers", callers);
+        for (String predictor : predictors()) {
+          Optional<Map<String, String>> row = batching.find("model", model, "predictor", predictor, "callers", callers);
+          if (row.isEmpty()) {
+            continue;
+          }
+          Map<String, String> r = row.get();
+          boolean base = predictor.equals("unbatched");
+          md.append("| ").append(model).append(" | ").append(callers).append(" | ").append(predictor).append(" | ")
+              .append(fmt("%,.0f", d(r, "throughput_per_s"))).append(" | ").append(num(d(r, "p50_us")))
+              .append(" | ").append(num(d(r, "p99_us"))).append(" | ").append(num(d(r, "p999_us"))).append(" | ")
+              .append(fmt("%.2f", d(r, "cpu_cores"))).append(" | ").append(fmt("%.1f", d(r, "rows_per_run")))
+              .append(" | ").append(fmt("%.2f", d(r, "switches_per_call"))).append(" | ")
+              .append(base || u.isEmpty() ? "" : fmt("**%.2f×**", d(r, "throughput_per_s")
+                  / d(u.get(), "throughput_per_s")))
+              .append(" | ").append(base || u.isEmpty() ? "" : fmt("%.2f×", d(r, "calls_per_cpu_s")
+                  / d(u.get(), "calls_per_cpu_s")))
+              .append(" |\n");
+          if (d(r, "errors") > 0) {
+            md.append("| | | ").append(fmt("%.0f", d(r, "errors"))).append(" failed calls | | | | | | | | | |\n");
+          }
+        }
+      }
+    }
+    md.append('\n');
+  }
+
+  private void appendSwap(StringBuilder md) {
+    md.append("## 4. Predictions during hot swaps — `SwapBenchmark` (JMH `SampleTime`)\n\n");
+    md.append("breast-cancer, one caller, predictor on `models:/cancer@production`; `flip-*`: a background thread "
+        + "moves the alias between v1 and v2 every 100 ms (`flip-loading` with `sessionCacheBudget(0)`, so "
+        + "every swap loads).\n\n");
+    Optional<Figure> steady = figure(swap, "steady-v2", "predict");
+    md.append("| swaps | mean | p50 | p99 | p99.9 | samples | p99 ÷ steady-v2 p99 | p99.9 ÷ steady-v2 p99.9 |\n");
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (Figure f : ordered(swap, "steady-v1", "steady-v2", "flip-cached", "flip-loading")) {
+      md.append("| `").append(f.param()).append("` | ").append(num(f.score())).append(" ± ").append(num(f.error()))
+          .append(" | ").append(num(f.p50())).append(" | ").append(num(f.p99())).append(" | ")
+          .append(num(f.p999())).append(" | ").append(f.samples()).append(" | ")
+          .append(steady.map(s -> ratio(f.p99(), s.p99())).orElse("–")).append(" | ")
+          .append(steady.map(s -> ratio(f.p999(), s.p999())).orElse("–")).append(" |\n");
+    }
+    md.append('\n');
+  }
+
+  private void appendSinks(StringBuilder md) {
+    md.append("## 5. Metric sinks and the drift monitor — `SinkOverheadBenchmark` (JMH `SampleTime`)\n\n");
+    md.append("breast-cancer v2, one thread. Δ: difference to `noop` in ns per prediction.\n\n");
+    Optional<Figure> noop = figure(sinks, "noop", "predict");
+    md.append("| sink | mean | p50 | p99 | p99.9 | samples | Δ mean ns | Δ p50 ns |\n");
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (Figure f :
+        ordered(sinks, "noop", "in-memory", "slf4j-info", "slf4j-debug", "micrometer", "drift", "drift-async")) {
+      md.append("| `").append(f.param()).append("` | ").append(num(f.score())).append(" ± ").append(num(f.error()))
+          .append(" | ").append(num(f.p50())).append(" | ").append(num(f.p99())).append(" | ")
+          .append(num(f.p999())).append(" | ").append(f.samples()).append(" | ")
+          .append(noop.map(n -> fmt("%+.0f", (f.score() - n.score()) * 1000)).orElse("–")).append(" | ")
+          .append(noop.map(n -> fmt("%+.0f", (f.p50() - n.p50()) * 1000)).orElse("–")).append(" |\n");
+    }
+    List<Map<String, String>> inter = interleaved.where("model", InterleavedPredict.SINKS);
+    Optional<Map<String, String>> noopInter = interleaved.find("model", InterleavedPredict.SINKS, "path", "noop");
+    if (!inter.isEmpty() && noopInter.isPresent()) {
+      md.append("\nThe same seven runtimes interleaved in one JVM (`InterleavedPredict`, blocks of 1 ms), "
+          + "the differences to trust:\n\n");
+      md.append("| sink | calls | mean | p50 | p99 | p99.9 | Δ mean ns | Δ p50 ns |\n");
+      md.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+      Map<String, String> n = noopInter.get();
+      for (Map<String, String> r : inter) {
+        md.append("| `").append(r.get("path")).append("` | ").append(r.get("calls")).append(" | ")
+            .append(num(d(r, "mean_us"))).append(" | ").append(num(d(r, "p50_us"))).append(" | ")
+            .append(num(d(r, "p99_us"))).append(" | ").append(num(d(r, "p999_us"))).append(" | ")
+            .append(fmt("%+.0f", (d(r, "mean_us") - d(n, "mean_us")) * 1000)).append(" | ")
+            .append(fmt("%+.0f", (d(r, "p50_us") - d(n, "p50_us")) * 1000)).append(" |\n");
+      }
+    }
+    md.append('\n');
+  }
+
+  private void appendGoals(StringBuilder md) {
+    md.append("## Goals (issue #6)\n\n| goal | JMH / measured | interleaved / other | verdict |\n"
+        + "|---|---:|---:|---|\n");
+    for (String model : MODELS) {
+      goalRow(md, "mlops faster than DJL, " + model + " (p50 ratio < 1.00)", model, "djlPredict", 1.0, false);
+    }
+    goalRow(md, "mlops ÷ raw reused ≤ 1.10, tiny (p50)", "tiny", "rawOrtReusedBuffer", 1.10, true);
+    goalRow(md, "mlops ÷ raw reused ≤ 1.03, wide (p50)", "wide", "rawOrtReusedBuffer", 1.03, true);
+    md.append("| `wide`: differences below about 6 % are placement of the session in memory, not code; see "
+        + "section 2 | | | |\n");
+    for (String predictor : predictors()) {
+      if (predictor.equals("unbatched")) {
+        continue;
+      }
+      long delayMicros = queueDelayMicros(predictor);
+      for (String model : batchingModels()) {
+        Optional<Map<String, String>> u = batching.find("model", model, "predictor", "unbatched", "callers", "64");
+        Optional<Map<String, String>> b = batching.find("model", model, "predictor", predictor, "callers", "64");
+        if (u.isPresent() && b.isPresent()) {
+          double x = d(b.get(), "throughput_per_s") / d(u.get(), "throughput_per_s");
+          double perCpu = d(b.get(), "calls_per_cpu_s") / d(u.get(), "calls_per_cpu_s");
+          md.append("| `").append(predictor).append("` ≥ 3× unbatched calls/s at 64 callers (aim 5×), ")
+              .append(model).append(" | ").append(fmt("%.2f×", x)).append(" | ")
+              .append(fmt("%.2f× per CPU second", perCpu)).append(" | ").append(x >= 3 ? "met" : "**missed**")
+              .append(x >= 5 ? ", aim met" : "").append(fmt("; p99 %s µs against unbatched %s µs",
+                  num(d(b.get(), "p99_us")), num(d(u.get(), "p99_us")))).append(" |\n");
+        }
+        Optional<Map<String, String>> u1 = batching.find("model", model, "predictor", "unbatched", "callers", "1");
+        Optional<Map<String, String>> b1 = batching.find("model", model, "predictor", predictor, "callers", "1");
+        if (u1.isPresent() && b1.isPresent() && delayMicros >= 0) {
+          double limit50 = d(u1.get(), "p50_us") + delayMicros;
+          double limit99 = d(u1.get(), "p99_us") + delayMicros;
+          boolean ok50 = d(b1.get(), "p50_us") <= limit50;
+          boolean ok99 = d(b1.get(), "p99_us") <= limit99;
+          md.append("| `").append(predictor).append("`, one caller: ≤ unbatched + ").append(delayMicros)
+              .append(" µs queue delay, ").append(model).append(" | ")
+              .append(fmt("p50 %s ≤ %s", num(d(b1.get(), "p50_us")), num(limit50))).append(" | ")
+              .append(fmt("p99 %s ≤ %s", num(d(b1.get(), "p99_us")), num(limit99))).append(" | ")
+              .append(ok50 ? "p50 met" : "p50 **missed**").append(", ").append(ok99 ? "p99 met" : "p99 **missed**")
+              .append(" |\n");
+        }
+      }
+    }
+    Optional<Figure> steady = figure(swap, "steady-v2", "predict");
+    Optional<Figure> loading = figure(swap, "flip-loading", "predict");
+    if (steady.isPresent() && loading.isPresent()) {
+      md.append("| swap every 100 ms (loading) p99 ÷ steady p99 (reported, no target) | ")
+          .append(ratio(loading.get().p99(), steady.get().p99())).append(" | | |\n");
+    }
+    md.append('\n');
+  }
+
+  private void goalRow(StringBuilder md, String goal, String model, String other, double limit, boolean inclusive) {
+    Optional<Figure> m = figure(predict, model, "mlopsPredict");
+    Optional<Figure> o = figure(predict, model, other);
+    Optional<Map<String, String>> mi = interleaved.find("model", model, "path", "mlopsPredict");
+    Optional<Map<String, String>> oi = interleaved.find("model", model, "path", other);
+    double jmh = m.isPresent() && o.isPresent() ? m.get().p50() / o.get().p50() : Double.NaN;
+    double inter = mi.isPresent() && oi.isPresent() ? d(mi.get(), "p50_us") / d(oi.get(), "p50_us") : Double.NaN;
+    md.append("| ").append(goal).append(" | ").append(fmt("%.3f", jmh)).append(" | ").append(fmt("%.3f", inter))
+        .append(" | ").append(verdict(jmh, limit, inclusive)).append(" (JMH), ").append(verdict(inter, limit,
+            inclusive)).append(" (interleaved) |\n");
+  }
+
+  private static String verdict(double ratio, double limit, boolean inclusive) {
+    if (Double.isNaN(ratio)) {
+      return "–";
+    }
+    boolean ok = inclusive ? ratio <= limit : ratio < limit;
+    return ok ? "met" : "**missed**";
+  }
+
+  /** The queue delay of a batched predictor, from the TSV's {@code # name: BatchingOptions[...]} line. */
+  private long queueDelayMicros(String predictor) {
+    Pattern p = Pattern.compile("maxQueueDelay=PT([0-9.]+)S");
+    for (String c : batching.comments()) {
+      if (!c.startsWith(predictor + ":")) {
+        continue;
+      }
+      Matcher m = p.matcher(c);
+      if (m.find()) {
+        return Math.round(Double.parseDouble(m.group(1)) * 1e6);
+      }
+    }
+    return -1;
+  }
+
+  /** Predictor names in the order they first appear; unbatched first. */
+  private List<String> predictors() {
+    Set<String> out = new LinkedHashSet<>();
+    out.add("unbatched");
+    batching.rows().forEach(r -> out.add(r.get("predictor")));
+    return new ArrayList<>(out);
+  }
+
+  private Set<String> batchingModels() {
+    Set<String> out = new LinkedHashSet<>();
+    batching.rows().forEach(r -> out.add(r.get("model")));
+    return out;
+  }
+
+  private Set<String> batchingCallers(String model) {
+    Set<String> out = new LinkedHashSet<>();
+    batching.where("model", model).forEach(r -> out.add(r.get("callers")));
+    return out;
+  }
+
+  private static Optional<Figure> figure(List<Figure> figures, String param, String method) {
+    return figures.stream().filter(f -> f.param().equals(param) && f.method().equals(method)).findFirst();
+  }
+
+  private static List<Figure> ordered(List<Figure> figures, String... params) {
+    List<Figure> out = new ArrayList<>();
+    for (String p : params) {
+      figures.stream().filter(f -> f.param().equals(p)).forEach(out::add);
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // SVG
+
+  private static final String[] COLOURS = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
+
+  /** Two panels: calls/s and p99 against callers, a line per model and predictor. */
+  String chart() {
+    int panelW = 420;
+    int panelH = 300;
+    int gap = 60;
+    int width = 2 * panelW + gap + 70;
+    List<String> predictors = predictors();
+    int height = panelH + 105 + 20 * batchingModels().size();
+    StringBuilder svg = new StringBuilder();
+    svg.append(fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+        + "font-family=\"sans-serif\" font-size=\"12\">\n", width, height, width, height));
+    svg.append(fmt("<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", width, height));
+    List<String> models = new ArrayList<>(batchingModels());
+    panel(svg, 40, 30, panelW, panelH, "calls/s (higher is better)", "throughput_per_s", models);
+    panel(svg, 40 + panelW + gap, 30, panelW, panelH, "p99 latency, µs (lower is better)", "p99_us", models);
+    for (int i = 0; i < models.size(); i++) {
+      int y = panelH + 95 + 20 * i;
+      int x = 60;
+      for (String predictor : predictors) {
+        String colour = COLOURS[i % COLOURS.length];
+        svg.append(fmt("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
+            x, y, x + 30, y, colour, dash(predictor)));
+        svg.append(fmt("<text x=\"%d\" y=\"%d\">%s, %s</text>\n", x + 36, y + 4, esc(models.get(i)), predictor));
+        x += 260;
+      }
+    }
+    svg.append(fmt("<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#555\">%s; %s</text>\n", 40, height - 8,
+        esc("one-row requests, closed loop; x: concurrent callers (log scale), y: log scale"),
+        esc(DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC).format(env.started()) + ", "
+            + env.cores() + " cores, --" + env.plan())));
+    svg.append("</svg>\n");
+    return svg.toString();
+  }
+
+  private void panel(StringBuilder svg, int left, int top, int w, int h, String title, String column,
+      List<String> models) {
+    List<Integer> callers = new ArrayList<>();
+    double min = Double.MAX_VALUE;
+    double max = 0;
+    for (Map<String, String> r : batching.rows()) {
+      int c = Integer.parseInt(r.get("callers"));
+      if (!callers.contains(c)) {
+        callers.add(c);
+      }
+      double v = d(r, column);
+      if (v > 0) {
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+    }
+    callers.sort(null);
+    if (callers.isEmpty() || max == 0) {
+      return;
+    }
+    double lo = Math.floor(Math.log10(min));
+    double hi = Math.ceil(Math.log10(max));
+    if (hi == lo) {
+      hi = lo + 1;
+    }
+    double xLo = Math.log(callers.get(0)) / Math.log(2);
+    double xHi = Math.log(callers.get(callers.size() - 1)) / Math.log(2);
+    double xSpan = xHi == xLo ? 1 : xHi - xLo;
+    int plotL = left + 50;
+    int plotW = w - 60;
+    svg.append(fmt("<text x=\"%d\" y=\"%d\" font-weight=\"bold\">%s</text>\n", plotL, top - 10, esc(title)));
+    svg.append(fmt("<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#999\"/>\n", plotL,
+        top, plotW, h));
+    for (double e = lo; e <= hi; e++) {
+      int y = (int) Math.round(top + h - (e - lo) / (hi - lo) * h);
+      svg.append(fmt("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>\n", plotL, y, plotL + plotW, y));
+      svg.append(fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", plotL - 6, y + 4, decade(e)));
+    }
+    for (int c : callers) {
+      int x = (int) Math.round(plotL + (Math.log(c) / Math.log(2) - xLo) / xSpan * plotW);
+      svg.append(fmt("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#eee\"/>\n", x, top, x, top + h));
+      svg.append(fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%d</text>\n", x, top + h + 16, c));
+    }
+    svg.append(fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">callers</text>\n", plotL + plotW / 2,
+        top + h + 34));
+    for (int i = 0; i < models.size(); i++) {
+      for (String predictor : predictors()) {
+        StringBuilder points = new StringBuilder();
+        StringBuilder dots = new StringBuilder();
+        String colour = COLOURS[i % COLOURS.length];
+        for (int c : callers) {
+          Optional<Map<String, String>> r =
+              batching.find("model", models.get(i), "predictor", predictor, "callers", Integer.toString(c));
+          if (r.isEmpty() || !(d(r.get(), column) > 0)) {
+            continue;
+          }
+          double v = d(r.get(), column);
+          double x = plotL + (Math.log(c) / Math.log(2) - xLo) / xSpan * plotW;
+          double y = top + h - (Math.log10(v) - lo) / (hi - lo) * h;
+          points.append(fmt("%.1f,%.1f ", x, y));
+          dots.append(fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s %s, %d callers: %s</title>"
+              + "</circle>\n", x, y, colour, esc(models.get(i)), predictor, c, num(v)));
+        }
+        if (points.length() == 0) {
+          continue;
+        }
+        svg.append(fmt("<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
+            points.toString().trim(), colour, dash(predictor)));
+        svg.append(dots);
+      }
+    }
+  }
+
+  /** Unbatched dashed, greedy dotted, batched (and anything else) solid. */
+  private static String dash(String predictor) {
+    switch (predictor) {
+      case "unbatched":
+        return " stroke-dasharray=\"7 4\"";
+      case "greedy":
+        return " stroke-dasharray=\"2 3\"";
+      default:
+        return "";
+    }
+  }
+
+  private static String decade(double e) {
+    double v = Math.pow(10, e);
+    if (v >= 1e6) {
+      return fmt("%.0fM", v / 1e6);
+    }
+    if (v >= 1e3) {
+      return fmt("%.0fk", v / 1e3);
+    }
+    return v >= 1 ? fmt("%.0f", v) : fmt("%.2g", v);
+  }
+
+  private static String esc(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private static double d(Map<String, String> row, String column) {
+    String v = row.get(column);
+    if (v == null || v.isEmpty()) {
+      return Double.NaN;
+    }
+    return Double.parseDouble(v);
+  }
+
+  /** Three significant digits, at least two decimals below 10. */
+  static String num(double v) {
+    if (Double.isNaN(v)) {
+      return "–";
+    }
+    double a = Math.abs(v);
+    if (a >= 1000) {
+      return fmt("%,.0f", v);
+    }
+    if (a >= 100) {
+      return fmt("%.1f", v);
+    }
+    if (a >= 10) {
+      return fmt("%.2f", v);
+    }
+    return fmt("%.3f", v);
+  }
+
+  private static String ratio(double a, double b) {
+    return Double.isNaN(a) || Double.isNaN(b) || b == 0 ? "–" : fmt("%.2f", a / b);
+  }
+
+  private static String fmt(String format, Object... args) {
+    return String.format(Locale.ROOT, format, args);
+  }
+
+  private static String duration(Duration d) {
+    return d.toMinutes() + " min " + d.toSecondsPart() + " s";
+  }
+
+  private static Optional<String> procField(String file, String key) {
+    try {
+      for (String line : Files.readAllLines(Path.of(file), StandardCharsets.UTF_8)) {
+        if (line.startsWith(key)) {
+          int colon = line.indexOf(':');
+          return Optional.of(line.substring(colon + 1).trim());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+    return Optional.empty();
+  }
+
+  private static String kibToGib(String memTotal) {
+    String digits = memTotal.replaceAll("[^0-9]", "");
+    return digits.isEmpty() ? memTotal : fmt("%.1f GiB", Long.parseLong(digits) / 1024.0 / 1024.0);
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg"), StandardCharsets.UTF_8).trim().split("\\s+");
+      return f[0] + ", " + f[1] + ", " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
+  }
+}
