@@ -12,7 +12,9 @@ import java.util.Objects;
  * <ul>
  *   <li>{@code maxBatchSize} — most rows in one run (default 64);
  *   <li>{@code maxQueueDelay} — longest time the first request of a batch waits for others
- *       (default 1 ms); a single caller's latency is at most this plus one run;
+ *       (default 0, as in Triton: a worker takes whatever is queued when it is free, which keeps
+ *       the cores busy under steady load); a single caller's latency is at most this plus one
+ *       run and a thread hand-off;
  *   <li>{@code preferredBatchSizes} — sizes at which a batch is sent at once when no more
  *       requests are waiting (default none);
  *   <li>{@code maxQueueSize} — requests that may wait; a full queue rejects at once with {@link
@@ -93,7 +95,7 @@ public final class BatchingOptions {
   /** Builder for {@link BatchingOptions}; each option may be set once. Not thread-safe. */
   public static final class Builder {
     private int maxBatchSize = 64;
-    private Duration maxQueueDelay = Duration.ofMillis(1);
+    private Duration maxQueueDelay = Duration.ZERO;
     private int[] preferredBatchSizes = new int[0];
     private int maxQueueSize = 1024;
     private int workers = Runtime.getRuntime().availableProcessors();

@@ -189,6 +189,17 @@ class BatchingTest {
   }
 
   @Test
+  void defaultsAreGreedyLikeTriton() {
+    BatchingOptions o = BatchingOptions.builder().build();
+    assertThat(o.maxQueueDelay()).isEqualTo(Duration.ZERO);
+    assertThat(o.maxBatchSize()).isEqualTo(64);
+    assertThat(o.maxQueueSize()).isEqualTo(1024);
+    assertThat(o.preferredBatchSizes()).isEmpty();
+    assertThatThrownBy(() -> BatchingOptions.builder().workers(1).workers(2))
+        .isInstanceOf(IllegalStateException.class).hasMessage("workers: already set");
+  }
+
+  @Test
   void modelWithoutADynamicFirstDimensionCannotBeBatched() {
     assertThatThrownBy(() -> BatchingOptions.builder().maxBatchSize(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> BatchingOptions.builder().maxBatchSize(4).preferredBatchSizes(8).build())
