@@ -35,7 +35,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -93,7 +92,6 @@ public final class Quickstart {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     MicrometerMetricSink micrometer = MicrometerMetricSink.create();
     micrometer.bindTo(meters);
-    List<DriftAlarm> alarms = new CopyOnWriteArrayList<>();
 
     // Drift: each version's baseline is read from the registry, where it is stored with the
     // version. The held-out data is small (71 reference rows, windows of 72 rows), so the
@@ -105,8 +103,7 @@ public final class Quickstart {
         .window(heldOut.size() - REFERENCE_ROWS)
         .threshold(DriftMetric.PSI, 2.0)
         .threshold(DriftMetric.KS_STATISTIC, 0.5)
-        .threshold(DriftMetric.OUT_OF_RANGE_RATE, 0.15)
-        .listener(alarms::add)
+        .threshold(DriftMetric.OUT_OF_RANGE_RATE, 0.18)
         .build();
 
     try (registry;
@@ -205,11 +202,13 @@ public final class Quickstart {
       // The monitor evaluates every full window on its own; evaluate now so the last window
       // (exactly the shifted rows) is judged before we print.
       drift.evaluate();
-      List<String> raised = alarms.stream().filter(a -> a.state() == DriftAlarm.State.RAISED)
-          .map(DriftAlarm::feature).distinct().sorted().collect(Collectors.toList());
-      alarms.stream().filter(a -> a.state() == DriftAlarm.State.RAISED)
-          .forEach(a -> out.printf("  drift alarm on v%d %s: %s = %.3f (threshold %.2f)%n",
-              a.version(), a.feature(), a.metric().tag(), a.value(), a.threshold()));
+      // The alarms active now: the window holds exactly the shifted rows. (A window of live
+      // traffic this small can also cross a threshold by chance and clear again; those alarms
+      // went to the listener and are over.)
+      List<DriftAlarm> active = drift.activeAlarms();
+      List<String> raised = active.stream().map(DriftAlarm::feature).distinct().sorted().collect(Collectors.toList());
+      active.forEach(a -> out.printf("  drift alarm on v%d %s: %s = %.3f (threshold %.2f)%n",
+          a.version(), a.feature(), a.metric().tag(), a.value(), a.threshold()));
 
       out.println();
       out.println("audit log:");
