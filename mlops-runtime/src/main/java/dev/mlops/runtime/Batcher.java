@@ -39,6 +39,8 @@ final class Batcher<I, O> {
   private final Codec<I, O> codec;
   private final BatchingOptions options;
   private final ArrayBlockingQueue<Request<I, O>> queue;
+  /** Requests submitted and not yet completed, plus calls running on their caller's thread. */
+  private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
   private volatile boolean closed;
 
   /** One caller's request. */
@@ -84,6 +86,13 @@ final class Batcher<I, O> {
 
   /** Queues a request; the future completes when its batch has run. */
   CompletableFuture<Prediction<O>> submit(I input, Duration timeout) {
+    pending.incrementAndGet();
+    CompletableFuture<Prediction<O>> f = enqueue(input, timeout);
+    f.whenComplete((p, e) -> pending.decrementAndGet());
+    return f;
+  }
+
+  private CompletableFuture<Prediction<O>> enqueue(I input, Duration timeout) {
     long now = System.nanoTime();
     Duration t = timeout != null ? timeout : options.defaultTimeout();
     Request<I, O> r = new Request<>(input, now, t == null ? Long.MAX_VALUE : now + t.toNanos());
@@ -110,8 +119,19 @@ final class Batcher<I, O> {
     return r.result;
   }
 
-  /** Queues a request and waits for its result, at most until its deadline. */
+  /**
+   * Runs a request and waits for its result, at most until its deadline. When nothing else is in
+   * flight there is nobody to batch with, so the call runs on the caller's thread and skips the
+   * hand-off to a worker (two context switches, which cost more than a small model's run).
+   */
   Prediction<O> call(I input, Duration timeout) {
+    if (pending.compareAndSet(0, 1)) {
+      try {
+        return predictor.predictDirect(input, timeout);
+      } finally {
+        pending.decrementAndGet();
+      }
+    }
     CompletableFuture<Prediction<O>> f = submit(input, timeout);
     Duration t = timeout != null ? timeout : options.defaultTimeout();
     try {

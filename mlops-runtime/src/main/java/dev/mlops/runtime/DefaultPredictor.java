@@ -179,6 +179,11 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     if (batcher != null) {
       return batcher.call(input, timeout);
     }
+    return predictDirect(input, timeout);
+  }
+
+  /** Runs one call on the caller's thread, without the batching queue. */
+  Prediction<O> predictDirect(I input, Duration timeout) {
     long start = System.nanoTime();
     SessionHandle h = lease(start);
     Outcome outcome = Outcome.ERROR;

@@ -105,7 +105,9 @@ class BatchingTest {
         assertThat(p.predict(new float[30]).value()).hasSize(2);
       }
     }
-    assertThat(events).hasSize(20).allMatch(e -> e.batchSize() == 1 && e.outcome() == Outcome.SUCCESS);
+    // Nobody to batch with: each call ran on the caller's thread, never queued.
+    assertThat(events).hasSize(20).allMatch(e -> e.batchSize() == 1 && e.outcome() == Outcome.SUCCESS
+        && e.queueNanos() == 0);
   }
 
   /** Blocks every decode until released, so the one worker stays busy and requests queue up. */
