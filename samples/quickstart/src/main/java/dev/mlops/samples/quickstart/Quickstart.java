@@ -106,12 +106,13 @@ public final class Quickstart {
         .threshold(DriftMetric.OUT_OF_RANGE_RATE, 0.18)
         .build();
 
-    try (registry;
-        Mlops mlops = Mlops.builder()
-            .registry(registry)
-            .metricSink(CompositeMetricSink.of(memory, micrometer))
-            .observers(drift)
-            .build()) {
+    Mlops mlops = Mlops.builder()
+        .registry(registry)
+        .metricSink(CompositeMetricSink.of(memory, micrometer))
+        .observers(drift)
+        .build();
+    // Closed by hand below, before the last figures are printed; close is idempotent.
+    try (registry; mlops) {
       // 1. Register two trained versions with their lineage and drift baseline.
       ModelVersion v1 = register(mlops, home, TestModels.BREAST_CANCER_V1, "logistic regression", "run-logreg", heldOut, baseline);
       ModelVersion v2 = register(mlops, home, TestModels.BREAST_CANCER_V2, "MLP (32, 16)", "run-mlp", heldOut, baseline);
@@ -214,7 +215,6 @@ public final class Quickstart {
       out.println("audit log:");
       mlops.registry().auditLog().forEach(a ->
           out.printf("  %s %-11s %-9s %s %s  \"%s\"%n", a.time(), a.actor(), a.action(), a.model(), a.details(), a.reason()));
-      Mlops.SessionStats sessions = mlops.sessionStats();
       out.println("registry directory: " + home.resolve("registry"));
       mlops.close();
       Mlops.SessionStats closedStats = mlops.sessionStats();
