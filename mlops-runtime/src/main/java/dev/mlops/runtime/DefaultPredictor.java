@@ -80,7 +80,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     this.keepWarm = options.keepWarm;
     this.maxInputElements = options.maxInputElements;
     this.maxRows = options.maxRows;
-    ModelVersion version = runtime.registryInternal().get(target);
+    ModelVersion version = runtime.registry().get(target);
     SessionHandle first = runtime.cache().acquire(version);
     current.set(first);
     try {
@@ -91,12 +91,12 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
       throw e;
     }
     this.subscription =
-        target.version().isPresent() ? () -> {} : runtime.registryInternal().addListener(this::onRegistryEvent);
+        target.version().isPresent() ? () -> {} : runtime.registry().addListener(this::onRegistryEvent);
     if (target.version().isEmpty()) {
       // A move while the first version loaded came before the listener: catch up now rather
       // than serve the old version until the next move.
       try {
-        Optional<ModelVersion> now = runtime.registryInternal().find(target);
+        Optional<ModelVersion> now = runtime.registry().find(target);
         if (now.isPresent() && now.get().version() != version.version()) {
           runtime.executor().execute(this::refresh);
         }
@@ -390,7 +390,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
       }
       Optional<ModelVersion> next;
       try {
-        next = runtime.registryInternal().find(target);
+        next = runtime.registry().find(target);
       } catch (MlopsException e) {
         LOG.warn("cannot resolve {}; {} keeps serving: {}", target, describe(current.get()), e.getMessage());
         return;

@@ -185,10 +185,6 @@ public final class Mlops implements AutoCloseable {
    */
   public record SessionStats(long opened, long closed, int loaded, long cachedBytes) {}
 
-  ModelRegistry registryInternal() {
-    return registry;
-  }
-
   SessionCache cache() {
     return cache;
   }

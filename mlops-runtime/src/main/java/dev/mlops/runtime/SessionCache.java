@@ -152,9 +152,7 @@ final class SessionCache {
       }
       WarmUp.run(session, registry.inputExample(version), version.ref().toString());
       opened.incrementAndGet();
-      SessionHandle[] self = new SessionHandle[1];
-      SessionHandle h = new SessionHandle(version, session, () -> onClosed(key, self[0]));
-      self[0] = h;
+      SessionHandle h = new SessionHandle(version, session, closed -> onClosed(key, closed));
       open.put(key, h);
       long nanos = System.nanoTime() - start;
       LOG.info("loaded {} in {} ms", version.ref(), nanos / 1_000_000);

@@ -18,9 +18,9 @@ final class SessionHandle {
   final ModelSession session;
   private final AtomicInteger refs = new AtomicInteger(1);
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
-  private final Runnable onClose;
+  private final java.util.function.Consumer<SessionHandle> onClose;
 
-  SessionHandle(ModelVersion version, ModelSession session, Runnable onClose) {
+  SessionHandle(ModelVersion version, ModelSession session, java.util.function.Consumer<SessionHandle> onClose) {
     this.version = version;
     this.session = session;
     this.onClose = onClose;
@@ -50,7 +50,7 @@ final class SessionHandle {
         // swap waits on closedFuture and then loads the next version, which must be reported
         // after this one's unload.
         try {
-          onClose.run();
+          onClose.accept(this);
         } finally {
           closed.complete(null);
         }
