@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +43,10 @@ final class Batcher<I, O> {
   /** Requests submitted and not yet completed, plus calls running on their caller's thread. */
   private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
   private volatile boolean closed;
+  /** Held by the one worker gathering the next batch. */
+  private final ReentrantLock gathering = new ReentrantLock();
+  /** A request taken from the queue that did not fit the last batch; guarded by {@link #gathering}. */
+  private Request<I, O> carry;
 
   /** One caller's request. */
   static final class Request<I, O> {
@@ -180,53 +185,94 @@ final class Batcher<I, O> {
     r.encodedFor = signature;
   }
 
+  /**
+   * Takes batches from the queue and runs them. Only one worker gathers at a time: two gathering
+   * at once would split the waiting requests into two smaller batches, each then waiting out the
+   * queue delay for company the other holds. The others run their batches meanwhile.
+   */
   private void workLoop() {
-    Request<I, O> carry = null;
-    while (!closed || carry != null || !queue.isEmpty()) {
+    for (;;) {
+      List<Request<I, O>> batch;
       try {
-        Request<I, O> first = carry != null ? carry : queue.poll(50, TimeUnit.MILLISECONDS);
-        carry = null;
-        if (first == null) {
-          continue;
-        }
-        List<Request<I, O>> batch = new ArrayList<>();
-        batch.add(first);
-        int rows = first.rows;
-        long sendBy = first.enqueuedAt + options.maxQueueDelay().toNanos();
-        while (rows < options.maxBatchSize()) {
-          Request<I, O> next = queue.poll();
-          if (next == null) {
-            if (options.isPreferred(rows)) {
-              break;
-            }
-            long wait = sendBy - System.nanoTime();
-            if (wait <= 0) {
-              break;
-            }
-            next = queue.poll(wait, TimeUnit.NANOSECONDS);
-            if (next == null) {
-              break;
-            }
+        gathering.lockInterruptibly();
+        try {
+          if (closed && carry == null && queue.isEmpty()) {
+            return;
           }
-          if (rows + next.rows > options.maxBatchSize()) {
-            carry = next;
-            break;
-          }
-          batch.add(next);
-          rows += next.rows;
+          batch = gather();
+        } finally {
+          gathering.unlock();
         }
-        runBatch(batch);
       } catch (InterruptedException e) {
         if (closed) {
-          break;
+          failCarry();
+          return;
         }
+        continue;
+      }
+      if (batch == null) {
+        continue;
+      }
+      try {
+        runBatch(batch);
       } catch (RuntimeException | Error e) {
         LOG.error("batching worker of {} failed; continuing", predictor.target(), e);
       }
     }
-    if (carry != null) {
-      carry.result.completeExceptionally(new ClosedException("the predictor for " + predictor.target() + " is closed"));
+  }
+
+  /** Fails the request left over from the last batch, when a worker is interrupted after close. */
+  private void failCarry() {
+    gathering.lock();
+    try {
+      if (carry != null) {
+        carry.result.completeExceptionally(new ClosedException("the predictor for " + predictor.target() + " is closed"));
+        carry = null;
+      }
+    } finally {
+      gathering.unlock();
     }
+  }
+
+  /**
+   * The next batch: the first request waiting (or the one left over from the last batch), then
+   * more until the batch is full, the queue runs dry at a preferred size, or the first request
+   * has waited the queue delay. Null when nothing arrived within 50 ms. Caller holds {@link
+   * #gathering}.
+   */
+  private List<Request<I, O>> gather() throws InterruptedException {
+    Request<I, O> first = carry != null ? carry : queue.poll(50, TimeUnit.MILLISECONDS);
+    carry = null;
+    if (first == null) {
+      return null;
+    }
+    List<Request<I, O>> batch = new ArrayList<>();
+    batch.add(first);
+    int rows = first.rows;
+    long sendBy = first.enqueuedAt + options.maxQueueDelay().toNanos();
+    while (rows < options.maxBatchSize()) {
+      Request<I, O> next = queue.poll();
+      if (next == null) {
+        if (options.isPreferred(rows)) {
+          break;
+        }
+        long wait = sendBy - System.nanoTime();
+        if (wait <= 0) {
+          break;
+        }
+        next = queue.poll(wait, TimeUnit.NANOSECONDS);
+        if (next == null) {
+          break;
+        }
+      }
+      if (rows + next.rows > options.maxBatchSize()) {
+        carry = next;
+        break;
+      }
+      batch.add(next);
+      rows += next.rows;
+    }
+    return batch;
   }
 
   private void runBatch(List<Request<I, O>> batch) {

@@ -99,6 +99,23 @@ class BatchingTest {
   }
 
   @Test
+  void workersDoNotSplitTheWaitingRequestsBetweenThem() throws Exception {
+    // Eight requests fill one batch of eight. Were both workers gathering at once, each would hold
+    // part of them and wait out the 30 s queue delay for the rest.
+    try (Predictor<float[], float[]> p = batched(BatchingOptions.builder().maxBatchSize(8)
+        .maxQueueDelay(Duration.ofSeconds(30)).workers(2).build())) {
+      List<CompletableFuture<Prediction<float[]>>> futures = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        futures.add(p.predictAsync(new float[30]));
+      }
+      for (CompletableFuture<Prediction<float[]>> f : futures) {
+        assertThat(f.get(10, TimeUnit.SECONDS).value()).hasSize(2);
+      }
+    }
+    assertThat(events).hasSize(8).allMatch(e -> e.batchSize() == 8 && e.outcome() == Outcome.SUCCESS);
+  }
+
+  @Test
   void singleCallerIsServedAfterAtMostTheQueueDelay() {
     try (Predictor<float[], float[]> p = batched(BatchingOptions.builder().maxQueueDelay(Duration.ofMillis(2)).build())) {
       for (int i = 0; i < 20; i++) {
