@@ -14,6 +14,7 @@ import dev.mlops.api.spi.ModelSession;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,17 +66,29 @@ final class OnnxSession implements ModelSession {
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs, Duration timeout) {
-    Map<String, OnnxTensor> onnxInputs = new HashMap<>(inputs.size() * 2);
+    // The native tensors, by the signature's input order, so that the finally block closes exactly
+    // those made; a model with one input (the common case) passes ONNX Runtime a singleton map.
+    OnnxTensor[] natives = new OnnxTensor[inputNames.size()];
     OrtSession.RunOptions options = null;
     ScheduledFuture<?> terminator = null;
     AtomicBoolean terminated = null;
     try {
       ByteBuffer[] buffers = scratch.get();
-      for (int i = 0; i < buffers.length; i++) {
-        String name = inputNames.get(i);
-        Tensor t = inputs.get(name);
+      for (int i = 0; i < natives.length; i++) {
+        Tensor t = inputs.get(inputNames.get(i));
         if (t != null) {
-          onnxInputs.put(name, toNative(t, buffers, i));
+          natives[i] = toNative(t, buffers, i);
+        }
+      }
+      Map<String, OnnxTensor> onnxInputs;
+      if (natives.length == 1 && natives[0] != null) {
+        onnxInputs = Collections.singletonMap(inputNames.get(0), natives[0]);
+      } else {
+        onnxInputs = new HashMap<>(natives.length * 2);
+        for (int i = 0; i < natives.length; i++) {
+          if (natives[i] != null) {
+            onnxInputs.put(inputNames.get(i), natives[i]);
+          }
         }
       }
       if (timeout != null) {
@@ -94,14 +107,15 @@ final class OnnxSession implements ModelSession {
       }
       try (OrtSession.Result result =
           options == null ? session.run(onnxInputs, outputs) : session.run(onnxInputs, outputs, options)) {
+        if (outputs.size() == 1) {
+          String name = outputs.iterator().next();
+          return Collections.singletonMap(name, output(result, name));
+        }
         Map<String, Tensor> out = new LinkedHashMap<>(outputs.size() * 2);
         for (TensorSpec spec : signature.outputs()) {
-          if (!outputs.contains(spec.name())) {
-            continue;
+          if (outputs.contains(spec.name())) {
+            out.put(spec.name(), output(result, spec.name()));
           }
-          OnnxValue v = result.get(spec.name()).orElseThrow(
-              () -> new PredictionException("ONNX Runtime returned no value for output '" + spec.name() + "'"));
-          out.put(spec.name(), TensorConversions.fromOnnx(spec.name(), v));
         }
         return out;
       }
@@ -117,10 +131,18 @@ final class OnnxSession implements ModelSession {
       if (options != null) {
         options.close();
       }
-      for (OnnxTensor t : onnxInputs.values()) {
-        t.close();
+      for (OnnxTensor t : natives) {
+        if (t != null) {
+          t.close();
+        }
       }
     }
+  }
+
+  private static Tensor output(OrtSession.Result result, String name) throws OrtException {
+    OnnxValue v = result.get(name).orElseThrow(
+        () -> new PredictionException("ONNX Runtime returned no value for output '" + name + "'"));
+    return TensorConversions.fromOnnx(name, v);
   }
 
   private OnnxTensor toNative(Tensor t, ByteBuffer[] buffers, int i) throws OrtException {
