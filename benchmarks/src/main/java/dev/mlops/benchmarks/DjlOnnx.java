@@ -1,16 +1,21 @@
 package dev.mlops.benchmarks;
 
 import ai.djl.MalformedModelException;
+import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.onnxruntime.engine.OrtNDManager;
+import ai.djl.onnxruntime.engine.OrtSymbolBlock;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
+import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -59,6 +64,42 @@ final class DjlOnnx {
       return criteria.loadModel();
     } catch (ModelNotFoundException | MalformedModelException e) {
       throw new IOException("DJL cannot load " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A DJL model over a session that someone else owns, for a predictor made with {@code
+   * model.newPredictor(new RowTranslator())}: the block is the {@link OrtSymbolBlock} that DJL's
+   * own {@code OrtModel.load} makes (same constructor, same manager), only over {@code session}
+   * instead of one DJL opened. Closing the model leaves {@code session} open; the caller closes the
+   * model.
+   */
+  static Model borrow(OrtSession session) {
+    Model model = Model.newInstance("borrowed", ENGINE);
+    NDManager manager = model.getNDManager();
+    if (!(manager instanceof OrtNDManager)) {
+      model.close();
+      throw new IllegalStateException(
+          "expected DJL's " + ENGINE + " model to have an OrtNDManager but it has a "
+              + manager.getClass().getName() + "; DJL's engine internals changed: update DjlOnnx.borrow");
+    }
+    model.setBlock(new BorrowedBlock(session, (OrtNDManager) manager));
+    return model;
+  }
+
+  /**
+   * DJL's block over a session it does not own. {@link OrtSymbolBlock} attaches itself to the
+   * model's manager and closes its session when that manager closes; this one leaves it open.
+   */
+  private static final class BorrowedBlock extends OrtSymbolBlock {
+
+    BorrowedBlock(OrtSession session, OrtNDManager manager) {
+      super(session, manager);
+    }
+
+    @Override
+    public void close() {
+      // The session belongs to the party that lent it.
     }
   }
 

@@ -24,13 +24,25 @@ import java.util.Locale;
  * another's; a blackhole) is why the JMH figures remain the reference for absolute times; this
  * harness is for the ratios.
  *
+ * <p>With {@code --shared=true} (the default) each model is then measured a second time, on one
+ * session: {@link SharedSessionPaths} runs the four paths on the mlops predictor's own native
+ * session, so the compute is identical by construction and only each path's Java code differs.
+ * That is what resolves {@code wide}, where a session's 21 MB of weights land somewhere else in
+ * memory for every path and identical raw sessions differ by up to 6 %. Those rows are named
+ * {@code shared:mlopsPredict}, {@code shared:rawOrtNaive}, {@code shared:rawOrtReusedBuffer} and
+ * {@code shared:djlPredict}; it doubles the time per model. For them the console also shows, and
+ * {@code --ratios-out} writes, mlops's time divided by each other path's ({@link RatioInterval}):
+ * per round the ratio of the two blocks' means, then their geometric mean over rounds with a 95 %
+ * confidence interval.
+ *
  * <p>The pseudo-model {@code sinks} does the same for {@link SinkOverheadBenchmark}'s seven variants
  * (one runtime each), whose differences of a few hundred nanoseconds drown in the noise between
  * JMH forks.
  *
  * <pre>{@code
  * java -cp benchmarks/target/benchmarks.jar dev.mlops.benchmarks.InterleavedPredict \
- *     --models=tiny,breast-cancer,wide,sinks --warmup=5 --measure=20 --out=interleaved.tsv
+ *     --models=tiny,breast-cancer,wide,sinks --warmup=5 --measure=20 --out=interleaved.tsv \
+ *     --shared=true --ratios-out=ratios.tsv
  * }</pre>
  */
 public final class InterleavedPredict {
@@ -50,7 +62,7 @@ public final class InterleavedPredict {
 
   /** One path's call. */
   @FunctionalInterface
-  private interface Call {
+  interface Call {
     float[] run() throws Exception;
   }
 
@@ -59,6 +71,8 @@ public final class InterleavedPredict {
     double warmup = 5;
     double measure = 20;
     Path out = null;
+    boolean shared = true;
+    Path ratiosOut = null;
     for (String arg : args) {
       String[] kv = arg.split("=", 2);
       if (kv.length != 2) {
@@ -77,37 +91,80 @@ public final class InterleavedPredict {
         case "--out":
           out = Path.of(kv[1]);
           break;
+        case "--shared":
+          if (!kv[1].equals("true") && !kv[1].equals("false")) {
+            throw new IllegalArgumentException("--shared must be true or false but was '" + kv[1] + "'");
+          }
+          shared = Boolean.parseBoolean(kv[1]);
+          break;
+        case "--ratios-out":
+          ratiosOut = Path.of(kv[1]);
+          break;
         default:
           throw new IllegalArgumentException(
-              "unknown option " + kv[0] + "; options: --models=a,b --warmup=SECONDS --measure=SECONDS --out=FILE");
+              "unknown option " + kv[0] + "; options: --models=a,b --warmup=SECONDS --measure=SECONDS --out=FILE"
+                  + " --shared=true|false --ratios-out=FILE");
       }
+    }
+    if (ratiosOut != null && !shared) {
+      throw new IllegalArgumentException(
+          "--ratios-out needs --shared=true: the ratios come from the shared-session rounds");
     }
     DjlOnnx.start(); // before anything else creates the OrtEnvironment, whatever the model order
     PrintStream console = System.out;
     List<String> lines = new ArrayList<>();
+    List<String> ratioLines = new ArrayList<>();
     lines.add(HEADER);
+    ratioLines.add(RatioInterval.HEADER);
     console.println(HEADER);
+    long warmupNanos = (long) (warmup * 1e9);
+    long measureNanos = (long) (measure * 1e9);
     for (String model : models) {
-      for (String line : measure(model, (long) (warmup * 1e9), (long) (measure * 1e9))) {
+      Measured measured =
+          model.equals(SINKS)
+              ? measureSinks(warmupNanos, measureNanos)
+              : measureModel(model, warmupNanos, measureNanos, shared);
+      for (String line : measured.lines()) {
         lines.add(line);
         console.println(line);
+      }
+      for (RatioInterval ratio : measured.ratios()) {
+        ratioLines.add(ratio.tsv());
+        console.println("# " + ratio.summary());
       }
     }
     if (out != null) {
       Files.write(out, lines, StandardCharsets.UTF_8);
     }
+    if (ratiosOut != null) {
+      Files.write(ratiosOut, ratioLines, StandardCharsets.UTF_8);
+    }
   }
 
-  private static List<String> measure(String model, long warmupNanos, long measureNanos) throws Exception {
-    if (model.equals(SINKS)) {
-      return measureSinks(warmupNanos, measureNanos);
-    }
+  /** One model's or pseudo-model's output lines, and the shared-session ratios if measured. */
+  private record Measured(List<String> lines, List<RatioInterval> ratios) {}
+
+  /** The four paths, each on its own session; then, if {@code shared}, all four on mlops's session. */
+  private static Measured measureModel(String model, long warmupNanos, long measureNanos, boolean shared)
+      throws Exception {
     PredictBenchmark bench = new PredictBenchmark();
     bench.model = model;
     bench.setUp(); // starts DJL first, checks that all paths agree
     try {
       Call[] calls = {bench::mlopsPredict, bench::rawOrtNaive, bench::rawOrtReusedBuffer, bench::djlPredict};
-      return measure(model, PATHS, calls, warmupNanos, measureNanos);
+      List<String> lines = new ArrayList<>(measure(model, PATHS, calls, warmupNanos, measureNanos, new ArrayList<>()));
+      List<RatioInterval> ratios = new ArrayList<>();
+      if (shared) {
+        try (SharedSessionPaths paths = new SharedSessionPaths(bench.predictor(), BenchModel.of(model))) {
+          String[] names = SharedSessionPaths.NAMES;
+          List<double[]> rounds = new ArrayList<>();
+          lines.addAll(measure(model, names, paths.calls(), warmupNanos, measureNanos, rounds));
+          for (int other = 1; other < names.length; other++) {
+            ratios.add(RatioInterval.of(model, names, rounds, 0, other));
+          }
+        }
+      }
+      return new Measured(lines, ratios);
     } finally {
       bench.tearDown();
     }
@@ -118,7 +175,7 @@ public final class InterleavedPredict {
    * to the sink sees several sink classes here where production sees one, which costs a few
    * nanoseconds of dispatch at most.
    */
-  private static List<String> measureSinks(long warmupNanos, long measureNanos) throws Exception {
+  private static Measured measureSinks(long warmupNanos, long measureNanos) throws Exception {
     List<SinkOverheadBenchmark> benches = new ArrayList<>();
     try {
       for (String sink : SINK_VARIANTS) {
@@ -131,7 +188,7 @@ public final class InterleavedPredict {
       for (int i = 0; i < calls.length; i++) {
         calls[i] = benches.get(i)::predict;
       }
-      return measure(SINKS, SINK_VARIANTS, calls, warmupNanos, measureNanos);
+      return new Measured(measure(SINKS, SINK_VARIANTS, calls, warmupNanos, measureNanos, new ArrayList<>()), List.of());
     } finally {
       for (SinkOverheadBenchmark b : benches) {
         b.tearDown();
@@ -139,11 +196,15 @@ public final class InterleavedPredict {
     }
   }
 
+  /**
+   * A TSV line per path, after warming up; {@code rounds} receives every measured round's block
+   * means, one per path in the order of {@code labels}.
+   */
   private static List<String> measure(String model, String[] labels, Call[] calls, long warmupNanos,
-      long measureNanos) throws Exception {
-    run(calls, recorders(labels.length), warmupNanos);
+      long measureNanos, List<double[]> rounds) throws Exception {
+    run(calls, recorders(labels.length), warmupNanos, new ArrayList<>());
     LatencyRecorder[] recorders = recorders(labels.length);
-    float checksum = run(calls, recorders, measureNanos);
+    float checksum = run(calls, recorders, measureNanos, rounds);
     List<String> lines = new ArrayList<>();
     for (int p = 0; p < labels.length; p++) {
       long[] sorted = LatencyRecorder.mergeSorted(recorders[p]);
@@ -174,11 +235,16 @@ public final class InterleavedPredict {
     return r;
   }
 
-  /** Rounds of one block per path, the order rotating each round, for {@code nanos}. */
-  private static float run(Call[] calls, LatencyRecorder[] recorders, long nanos) throws Exception {
+  /**
+   * Rounds of one block per path, the order rotating each round, for {@code nanos}; adds each
+   * round's block means (in path order) to {@code rounds}.
+   */
+  private static float run(Call[] calls, LatencyRecorder[] recorders, long nanos, List<double[]> rounds)
+      throws Exception {
     float checksum = 0;
     long end = System.nanoTime() + nanos;
     for (int round = 0; System.nanoTime() < end; round++) {
+      double[] blockMeans = new double[calls.length];
       for (int k = 0; k < calls.length; k++) {
         int p = (round + k) % calls.length;
         Call call = calls[p];
@@ -189,14 +255,18 @@ public final class InterleavedPredict {
         checksum += call.run()[0];
         long t;
         int n = 0;
+        long blockNanos = 0;
         do {
           long start = System.nanoTime();
           checksum += call.run()[0];
           t = System.nanoTime();
           recorder.record(t - start);
+          blockNanos += t - start;
           n++;
         } while (t < blockEnd || n < BLOCK_CALLS);
+        blockMeans[p] = (double) blockNanos / n;
       }
+      rounds.add(blockMeans);
     }
     return checksum;
   }

@@ -199,6 +199,11 @@ public class PredictBenchmark {
     return djlPredictor.predict(nextRow());
   }
 
+  /** The mlops predictor, for {@link SharedSessionPaths}; set between setUp and tearDown. */
+  Predictor<float[], float[]> predictor() {
+    return predictor;
+  }
+
   private float[] nextRow() {
     float[] row = rows[next];
     next = (next + 1) & (ROWS - 1);

@@ -1,0 +1,179 @@
+package dev.mlops.benchmarks;
+
+import ai.djl.Model;
+import ai.djl.translate.TranslateException;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.mlops.api.Predictor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@link PredictBenchmark}'s four paths on one native session, the mlops predictor's own ({@link
+ * SharedSession}), so the compute is identical by construction and only each path's Java code
+ * differs. With a session each, where a session's weights land in memory moves the {@code wide}
+ * model's time by several percent, far more than the paths' code costs.
+ *
+ * <ul>
+ *   <li>{@link #mlopsPredict}: {@code predictor.predict(row)}, as in {@link PredictBenchmark}.
+ *   <li>{@link #rawOrtNaive}: the heap array wrapped, every output run, {@code getValue()}.
+ *   <li>{@link #rawOrtReusedBuffer}: one direct buffer refilled per call, only the float output
+ *       requested, copied into a pre-allocated array.
+ *   <li>{@link #djlPredict}: a DJL predictor with {@link DjlOnnx.RowTranslator} over a model whose
+ *       block is DJL's own {@code OrtSymbolBlock} on the shared session ({@link DjlOnnx#borrow}).
+ * </ul>
+ *
+ * <p>Each path cycles through the model's rows with a cursor of its own. Not thread-safe. {@link
+ * #close()} closes the DJL predictor and model, never the session; the predictor stays the
+ * caller's and must stay open while this is used.
+ */
+final class SharedSessionPaths implements AutoCloseable {
+
+  /** Prefix of the paths' names in {@link InterleavedPredict}'s output. */
+  static final String PREFIX = "shared:";
+  /** The paths' names, in the order of {@link #calls()}; mlops first. */
+  static final String[] NAMES = {
+    PREFIX + "mlopsPredict", PREFIX + "rawOrtNaive", PREFIX + "rawOrtReusedBuffer", PREFIX + "djlPredict"
+  };
+
+  private final Predictor<float[], float[]> predictor;
+  private final OrtSession session;
+  private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+  private final String inputName;
+  private final String outputName;
+  private final Set<String> requestedOutputs;
+  private final long[] shape;
+  private final float[][] rows;
+  private final FloatBuffer reusedInput;
+  private final float[] reusedOutput;
+  private final Model djlModel;
+  private final ai.djl.inference.Predictor<float[], float[]> djlPredictor;
+  private int mlopsNext;
+  private int naiveNext;
+  private int reusedNext;
+  private int djlNext;
+
+  /**
+   * The paths on {@code predictor}'s session, checked to compute identical outputs on every row.
+   *
+   * @param predictor an open predictor pinned to a version of {@code model}, with {@code
+   *     Codecs.floatRow()}
+   */
+  SharedSessionPaths(Predictor<float[], float[]> predictor, BenchModel model) throws OrtException {
+    this.predictor = predictor;
+    this.session = SharedSession.of(predictor);
+    this.inputName = model.input;
+    this.outputName = model.output;
+    this.requestedOutputs = Set.of(outputName);
+    this.rows = model.rows();
+    int width = rows[0].length;
+    this.shape = new long[] {1, width};
+    this.reusedInput =
+        ByteBuffer.allocateDirect(width * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    this.reusedOutput = new float[predictor.predict(rows[0]).value().length];
+    this.djlModel = DjlOnnx.borrow(session);
+    try {
+      this.djlPredictor = djlModel.newPredictor(new DjlOnnx.RowTranslator());
+    } catch (RuntimeException e) {
+      djlModel.close();
+      throw e;
+    }
+    try {
+      checkPathsAgree(model);
+    } catch (RuntimeException | OrtException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** The four paths, in the order of {@link #NAMES}. */
+  InterleavedPredict.Call[] calls() {
+    return new InterleavedPredict.Call[] {this::mlopsPredict, this::rawOrtNaive, this::rawOrtReusedBuffer, this::djlPredict};
+  }
+
+  float[] mlopsPredict() {
+    float[] row = rows[mlopsNext];
+    mlopsNext = (mlopsNext + 1) & (BenchModel.ROWS - 1);
+    return predictor.predict(row).value();
+  }
+
+  float[] rawOrtNaive() throws OrtException {
+    float[] row = rows[naiveNext];
+    naiveNext = (naiveNext + 1) & (BenchModel.ROWS - 1);
+    try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(row), shape);
+        OrtSession.Result result = session.run(Map.of(inputName, input))) {
+      OnnxValue value = result.get(outputName).orElseThrow();
+      return ((float[][]) value.getValue())[0];
+    }
+  }
+
+  float[] rawOrtReusedBuffer() throws OrtException {
+    float[] row = rows[reusedNext];
+    reusedNext = (reusedNext + 1) & (BenchModel.ROWS - 1);
+    reusedInput.clear();
+    reusedInput.put(row);
+    reusedInput.flip();
+    try (OnnxTensor input = OnnxTensor.createTensor(env, reusedInput, shape);
+        OrtSession.Result result = session.run(Map.of(inputName, input), requestedOutputs)) {
+      ((OnnxTensor) result.get(0)).getFloatBuffer().get(reusedOutput);
+      return reusedOutput;
+    }
+  }
+
+  float[] djlPredict() throws TranslateException {
+    float[] row = rows[djlNext];
+    djlNext = (djlNext + 1) & (BenchModel.ROWS - 1);
+    return djlPredictor.predict(row);
+  }
+
+  /** A benchmark that compares paths computing different things measures nothing. */
+  private void checkPathsAgree(BenchModel model) throws OrtException {
+    for (int i = 0; i < BenchModel.ROWS; i++) {
+      float[] viaMlops = mlopsPredict().clone();
+      float[] naive = rawOrtNaive().clone();
+      float[] reused = rawOrtReusedBuffer().clone();
+      float[] djl;
+      try {
+        djl = djlPredict().clone();
+      } catch (TranslateException e) {
+        throw new IllegalStateException("DJL on the shared session failed on " + model.param + " row " + i + ": " + e, e);
+      }
+      if (viaMlops.length == 0
+          || !Arrays.equals(viaMlops, naive)
+          || !Arrays.equals(viaMlops, reused)
+          || !Arrays.equals(viaMlops, djl)) {
+        throw new IllegalStateException(
+            "paths on the shared session disagree on "
+                + model.param
+                + " row "
+                + i
+                + ": mlops "
+                + Arrays.toString(viaMlops)
+                + ", naive "
+                + Arrays.toString(naive)
+                + ", reused "
+                + Arrays.toString(reused)
+                + ", djl "
+                + Arrays.toString(djl)
+                + "; expected identical outputs from one session");
+      }
+    }
+  }
+
+  /** Closes the DJL predictor and model; the session stays open, the runtime's. */
+  @Override
+  public void close() {
+    try {
+      djlPredictor.close();
+    } finally {
+      djlModel.close();
+    }
+  }
+}
