@@ -37,6 +37,15 @@ final class Report {
   /** A TSV file: its {@code #} comment lines and its rows by column name. */
   record Table(List<String> comments, List<Map<String, String>> rows) {
 
+    /** Both tables' rows, this one's first; their comments, each once. */
+    Table plus(Table other) {
+      Set<String> comments = new LinkedHashSet<>(this.comments);
+      comments.addAll(other.comments);
+      List<Map<String, String>> rows = new ArrayList<>(this.rows);
+      rows.addAll(other.rows);
+      return new Table(List.copyOf(comments), rows);
+    }
+
     List<Map<String, String>> where(String column, String value) {
       List<Map<String, String>> out = new ArrayList<>();
       for (Map<String, String> r : rows) {
@@ -185,11 +194,13 @@ final class Report {
     }
     return env.plan().equals("full")
         ? "JMH 3 forks per benchmark and parameter, PredictBenchmark 5 × 2 s warm-up and 10 × 2 s measurement;"
-            + " swap and sinks 3 forks; batching sweep 2 × (3 s warm-up + 10 s measurement) per point and predictor;"
+            + " swap and sinks 3 forks; batching sweep 2 × (3 s warm-up + 10 s measurement) per point and predictor"
+            + " (platform callers 1, 4, 16, 64; virtual and async 16, 64), and per model for the engine ceiling;"
             + " interleaved 5 s + 30 s per model"
         : "JMH 1 fork per benchmark and parameter, PredictBenchmark 3 × 1 s warm-up and 5 × 1 s measurement;"
             + " swap 5 × 2 s, sinks 5 × 1 s; batching sweep 2 × (1 s warm-up + 3 s measurement) per point and"
-            + " predictor; interleaved 2 s + 10 s per model";
+            + " predictor (platform callers 1, 4, 16, 64; virtual and async 64), and per model for the engine"
+            + " ceiling; interleaved 2 s + 10 s per model";
   }
 
   private static final String[] PATHS = {"mlopsPredict", "rawOrtNaive", "rawOrtReusedBuffer", "djlPredict"};
@@ -271,51 +282,125 @@ final class Report {
     md.append('\n');
   }
 
+  /** The caller kinds of the batching sweep, in the order the report shows them. */
+  private static final String[] CALLER_KINDS = {"platform", "virtual", "async"};
+  /** The concurrency the batching goals are judged at. */
+  private static final String GOAL_CALLERS = "64";
+
   private void appendBatching(StringBuilder md, String chartFile) {
     md.append("## 3. Throughput and latency against concurrency — `BatchingBenchmark`\n\n");
-    md.append("One-row requests from N closed-loop caller threads; every call timed; each point is two measured "
+    md.append("One-row requests from N closed-loop callers; every call timed; each point is two measured "
         + "intervals per predictor, rotating which goes first. The predictors share one runtime and one session "
         + "per model. `unbatched`: the default predictor.");
     for (String c : batching.comments()) {
       md.append(" `").append(c).append("`.");
     }
-    md.append(" Rows/run: rows in the engine run that served a call, averaged over calls. CPU: CPU seconds the "
-        + "process used per second of measurement (all threads; 2.00 = both cores). Switches/call: context "
-        + "switches of all the process's threads per call. \"÷ unbatched per CPU s\" compares calls per CPU "
-        + "second, which does not depend on how much of the shared machine the process got (the neighbours' "
-        + "load; the scheduler sharing CPU per runnable thread, so that 64 busy unbatched callers compete harder "
-        + "than two batching workers).\n\n");
+    md.append("\n\nThree kinds of callers, each swept in a JVM of its own. `platform`: threads calling `predict`; "
+        + "a batched call hands its request to a worker thread and waits for the result, an OS context switch "
+        + "each way. `virtual`: virtual threads calling `predict`; the wait is a continuation switch, but virtual "
+        + "threads are not time-sliced, so of 64 unbatched callers only one per core ever runs (\"64 (2 active)\")."
+        + " `async`: callers without a thread, each a closed loop on `predictAsync` that issues its next request "
+        + "from the previous one's callback, on the thread that completed it. JDK: ")
+        .append(String.join("; ", jdkPerKind())).append(".\n\n");
+    md.append("Ratios compare with the **platform-thread unbatched** predictor at the same number of callers, the "
+        + "best unbatched figure a user gets; each kind's own unbatched row is there to read. Rows/run: rows in "
+        + "the engine run that served a call, averaged over calls. CPU: CPU seconds the process used per second "
+        + "of measurement (all threads; 2.00 = both cores). Switches/call: context switches of all the process's "
+        + "threads per call. \"÷ per CPU s\" compares calls per CPU second, which does not depend on how much "
+        + "of the shared machine the process got (the neighbours' load; the scheduler sharing CPU per runnable "
+        + "thread, so that 64 busy unbatched callers compete harder than two batching workers).\n\n");
     md.append("![throughput and p99 against callers](").append(chartFile).append(")\n\n");
-    md.append("| model | callers | predictor | calls/s | p50 | p99 | p99.9 | CPU | rows/run | switches/call"
-        + " | ÷ unbatched calls/s | ÷ unbatched per CPU s |\n");
-    md.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (String model : batchingModels()) {
-      for (String callers : batchingCallers(model)) {
-        Optional<Map<String, String>> u = batching.find("model", model, "predictor", "unbatched", "callers", callers);
-        for (String predictor : predictors()) {
-          Optional<Map<String, String>> row = batching.find("model", model, "predictor", predictor, "callers", callers);
-          if (row.isEmpty()) {
-            continue;
-          }
-          Map<String, String> r = row.get();
-          boolean base = predictor.equals("unbatched");
-          md.append("| ").append(model).append(" | ").append(callers).append(" | ").append(predictor).append(" | ")
-              .append(fmt("%,.0f", d(r, "throughput_per_s"))).append(" | ").append(num(d(r, "p50_us")))
-              .append(" | ").append(num(d(r, "p99_us"))).append(" | ").append(num(d(r, "p999_us"))).append(" | ")
-              .append(fmt("%.2f", d(r, "cpu_cores"))).append(" | ").append(fmt("%.1f", d(r, "rows_per_run")))
-              .append(" | ").append(fmt("%.2f", d(r, "switches_per_call"))).append(" | ")
-              .append(base || u.isEmpty() ? "" : fmt("**%.2f×**", d(r, "throughput_per_s")
-                  / d(u.get(), "throughput_per_s")))
-              .append(" | ").append(base || u.isEmpty() ? "" : fmt("%.2f×", d(r, "calls_per_cpu_s")
-                  / d(u.get(), "calls_per_cpu_s")))
-              .append(" |\n");
-          if (d(r, "errors") > 0) {
-            md.append("| | | ").append(fmt("%.0f", d(r, "errors"))).append(" failed calls | | | | | | | | | |\n");
+    appendCeiling(md);
+    for (String kind : CALLER_KINDS) {
+      md.append("### `").append(kind).append("` callers\n\n");
+      if (!callerKinds().contains(kind)) {
+        md.append("Not run").append(kind.equals("virtual") ? ": virtual threads need a JDK ≥ 21, and the run had "
+            + "none (`run-all.sh` takes `MLOPS_BENCH_JAVA21`, else the newest JDK ≥ 21 under `/usr/lib/jvm`)" : "")
+            .append(".\n\n");
+        continue;
+      }
+      md.append("| model | callers | predictor | calls/s | p50 | p99 | p99.9 | CPU | rows/run | switches/call"
+          + " | ÷ platform unbatched calls/s | ÷ per CPU s |\n");
+      md.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      for (String model : batchingModels()) {
+        for (String callers : batchingCallers(model, kind)) {
+          Optional<Map<String, String>> base = platformUnbatched(model, callers);
+          for (String predictor : predictors()) {
+            Optional<Map<String, String>> row = sweepRow(model, kind, predictor, callers);
+            if (row.isEmpty()) {
+              continue;
+            }
+            Map<String, String> r = row.get();
+            boolean compared = base.isPresent() && base.get() != r;
+            md.append("| ").append(model).append(" | ").append(callersCell(r)).append(" | ").append(predictor)
+                .append(" | ").append(fmt("%,.0f", d(r, "throughput_per_s"))).append(" | ")
+                .append(num(d(r, "p50_us"))).append(" | ").append(num(d(r, "p99_us"))).append(" | ")
+                .append(num(d(r, "p999_us"))).append(" | ").append(fmt("%.2f", d(r, "cpu_cores"))).append(" | ")
+                .append(fmt("%.1f", d(r, "rows_per_run"))).append(" | ")
+                .append(fmt("%.2f", d(r, "switches_per_call"))).append(" | ")
+                .append(compared ? fmt("**%.2f×**", d(r, "throughput_per_s") / d(base.get(), "throughput_per_s"))
+                    : "")
+                .append(" | ")
+                .append(compared ? fmt("%.2f×", d(r, "calls_per_cpu_s") / d(base.get(), "calls_per_cpu_s")) : "")
+                .append(" |\n");
+            if (d(r, "errors") > 0) {
+              md.append("| | | ").append(fmt("%.0f", d(r, "errors"))).append(" failed calls | | | | | | | | | |\n");
+            }
           }
         }
       }
+      md.append('\n');
+    }
+  }
+
+  private void appendCeiling(StringBuilder md) {
+    md.append("### Engine ceiling\n\n");
+    List<Map<String, String>> ceilings = batching.where("predictor", BatchingBenchmark.CEILING);
+    if (ceilings.isEmpty()) {
+      md.append("Not run.\n\n");
+      return;
+    }
+    md.append("Full ").append(BatchingBenchmark.CEILING_ROWS).append("-row batches back to back through an "
+        + "unbatched `Codecs.floatBatch()` predictor, on as many platform threads as the batched predictors have "
+        + "workers, on the same session: the most rows per second any batcher with that many workers can serve "
+        + "on this machine. Ceiling ÷ unbatched is the most batching can multiply the platform-thread unbatched "
+        + "calls/s by.\n\n");
+    md.append("| model | threads | ceiling rows/s | µs per run (p50) | CPU | platform unbatched calls/s, ")
+        .append(GOAL_CALLERS).append(" callers | ceiling ÷ unbatched |\n");
+    md.append("|---|---:|---:|---:|---:|---:|---:|\n");
+    for (Map<String, String> c : ceilings) {
+      Optional<Map<String, String>> u = platformUnbatched(c.get("model"), GOAL_CALLERS);
+      md.append("| ").append(c.get("model")).append(" | ").append(c.get("callers")).append(" | ")
+          .append(fmt("%,.0f", ceilingRowsPerSecond(c))).append(" | ").append(num(d(c, "p50_us"))).append(" | ")
+          .append(fmt("%.2f", d(c, "cpu_cores"))).append(" | ")
+          .append(u.map(x -> fmt("%,.0f", d(x, "throughput_per_s"))).orElse("–")).append(" | ")
+          .append(u.map(x -> fmt("**%.2f×**", ceilingRowsPerSecond(c) / d(x, "throughput_per_s"))).orElse("–"))
+          .append(" |\n");
     }
     md.append('\n');
+  }
+
+  /** "64", or "64 (2 active)" where some callers made no call in a measured interval. */
+  private static String callersCell(Map<String, String> row) {
+    String active = row.get("active_callers");
+    return active == null || active.equals(row.get("callers")) ? row.get("callers")
+        : row.get("callers") + " (" + active + " active)";
+  }
+
+  /** Which JDK measured which caller kinds, e.g. "`platform`, `async`: 17.0.15 (Debian)". */
+  private List<String> jdkPerKind() {
+    Map<String, List<String>> kindsByJdk = new LinkedHashMap<>();
+    for (String kind : callerKinds()) {
+      for (Map<String, String> r : batching.where("callers_kind", kind)) {
+        List<String> kinds = kindsByJdk.computeIfAbsent(r.get("jdk"), j -> new ArrayList<>());
+        if (!kinds.contains("`" + kind + "`")) {
+          kinds.add("`" + kind + "`");
+        }
+      }
+    }
+    List<String> out = new ArrayList<>();
+    kindsByJdk.forEach((jdk, kinds) -> out.add(String.join(", ", kinds) + " on " + jdk));
+    return out;
   }
 
   private void appendSwap(StringBuilder md) {
@@ -379,37 +464,51 @@ final class Report {
     goalRow(md, "mlops ÷ raw reused ≤ 1.03, wide (p50)", "wide", "rawOrtReusedBuffer", 1.03, true);
     md.append("| `wide`: differences below about 6 % are placement of the session in memory, not code; see "
         + "section 2 | | | |\n");
-    for (String predictor : predictors()) {
-      if (predictor.equals("unbatched")) {
-        continue;
+    for (String kind : callerKinds()) {
+      for (String predictor : predictors()) {
+        if (predictor.equals("unbatched")) {
+          continue;
+        }
+        long delayMicros = queueDelayMicros(predictor);
+        for (String model : batchingModels()) {
+          Optional<Map<String, String>> u = platformUnbatched(model, GOAL_CALLERS);
+          Optional<Map<String, String>> b = sweepRow(model, kind, predictor, GOAL_CALLERS);
+          if (u.isPresent() && b.isPresent()) {
+            double x = d(b.get(), "throughput_per_s") / d(u.get(), "throughput_per_s");
+            double perCpu = d(b.get(), "calls_per_cpu_s") / d(u.get(), "calls_per_cpu_s");
+            md.append("| `").append(predictor).append("`, `").append(kind).append("` callers ≥ 3× platform "
+                + "unbatched calls/s at ").append(GOAL_CALLERS).append(" callers (aim 5×), ").append(model)
+                .append(" | ").append(fmt("%.2f×", x)).append(" | ").append(fmt("%.2f× per CPU second", perCpu))
+                .append(" | ").append(x >= 3 ? "met" : "**missed**").append(x >= 5 ? ", aim met" : "")
+                .append(fmt("; p99 %s µs against unbatched %s µs", num(d(b.get(), "p99_us")),
+                    num(d(u.get(), "p99_us")))).append(" |\n");
+          }
+          Optional<Map<String, String>> u1 = sweepRow(model, kind, "unbatched", "1");
+          Optional<Map<String, String>> b1 = sweepRow(model, kind, predictor, "1");
+          if (u1.isPresent() && b1.isPresent() && delayMicros >= 0) {
+            double limit50 = d(u1.get(), "p50_us") + delayMicros;
+            double limit99 = d(u1.get(), "p99_us") + delayMicros;
+            boolean ok50 = d(b1.get(), "p50_us") <= limit50;
+            boolean ok99 = d(b1.get(), "p99_us") <= limit99;
+            md.append("| `").append(predictor).append("`, one `").append(kind).append("` caller: ≤ unbatched + ")
+                .append(delayMicros).append(" µs queue delay, ").append(model).append(" | ")
+                .append(fmt("p50 %s ≤ %s", num(d(b1.get(), "p50_us")), num(limit50))).append(" | ")
+                .append(fmt("p99 %s ≤ %s", num(d(b1.get(), "p99_us")), num(limit99))).append(" | ")
+                .append(ok50 ? "p50 met" : "p50 **missed**").append(", ")
+                .append(ok99 ? "p99 met" : "p99 **missed**").append(" |\n");
+          }
+        }
       }
-      long delayMicros = queueDelayMicros(predictor);
-      for (String model : batchingModels()) {
-        Optional<Map<String, String>> u = batching.find("model", model, "predictor", "unbatched", "callers", "64");
-        Optional<Map<String, String>> b = batching.find("model", model, "predictor", predictor, "callers", "64");
-        if (u.isPresent() && b.isPresent()) {
-          double x = d(b.get(), "throughput_per_s") / d(u.get(), "throughput_per_s");
-          double perCpu = d(b.get(), "calls_per_cpu_s") / d(u.get(), "calls_per_cpu_s");
-          md.append("| `").append(predictor).append("` ≥ 3× unbatched calls/s at 64 callers (aim 5×), ")
-              .append(model).append(" | ").append(fmt("%.2f×", x)).append(" | ")
-              .append(fmt("%.2f× per CPU second", perCpu)).append(" | ").append(x >= 3 ? "met" : "**missed**")
-              .append(x >= 5 ? ", aim met" : "").append(fmt("; p99 %s µs against unbatched %s µs",
-                  num(d(b.get(), "p99_us")), num(d(u.get(), "p99_us")))).append(" |\n");
-        }
-        Optional<Map<String, String>> u1 = batching.find("model", model, "predictor", "unbatched", "callers", "1");
-        Optional<Map<String, String>> b1 = batching.find("model", model, "predictor", predictor, "callers", "1");
-        if (u1.isPresent() && b1.isPresent() && delayMicros >= 0) {
-          double limit50 = d(u1.get(), "p50_us") + delayMicros;
-          double limit99 = d(u1.get(), "p99_us") + delayMicros;
-          boolean ok50 = d(b1.get(), "p50_us") <= limit50;
-          boolean ok99 = d(b1.get(), "p99_us") <= limit99;
-          md.append("| `").append(predictor).append("`, one caller: ≤ unbatched + ").append(delayMicros)
-              .append(" µs queue delay, ").append(model).append(" | ")
-              .append(fmt("p50 %s ≤ %s", num(d(b1.get(), "p50_us")), num(limit50))).append(" | ")
-              .append(fmt("p99 %s ≤ %s", num(d(b1.get(), "p99_us")), num(limit99))).append(" | ")
-              .append(ok50 ? "p50 met" : "p50 **missed**").append(", ").append(ok99 ? "p99 met" : "p99 **missed**")
-              .append(" |\n");
-        }
+    }
+    for (Map<String, String> c : batching.where("predictor", BatchingBenchmark.CEILING)) {
+      Optional<Map<String, String>> u = platformUnbatched(c.get("model"), GOAL_CALLERS);
+      if (u.isPresent()) {
+        double x = ceilingRowsPerSecond(c) / d(u.get(), "throughput_per_s");
+        md.append("| engine ceiling ÷ platform unbatched calls/s at ").append(GOAL_CALLERS).append(" callers, ")
+            .append(c.get("model")).append(" (reported: the most any batcher can reach here) | ")
+            .append(fmt("%.2f×", x)).append(" | ").append(fmt("%,.0f rows/s", ceilingRowsPerSecond(c)))
+            .append(" | ").append(x >= 5 ? "5× within reach" : x >= 3 ? "**5× out of reach**, 3× within"
+                : "**3× out of reach**").append(" |\n");
       }
     }
     Optional<Figure> steady = figure(swap, "steady-v2", "predict");
@@ -456,12 +555,44 @@ final class Report {
     return -1;
   }
 
-  /** Predictor names in the order they first appear; unbatched first. */
+  /** The sweep's rows: every predictor but the ceiling. */
+  private List<Map<String, String>> sweepRows() {
+    List<Map<String, String>> out = new ArrayList<>(batching.rows());
+    out.removeIf(r -> BatchingBenchmark.CEILING.equals(r.get("predictor")));
+    return out;
+  }
+
+  private Optional<Map<String, String>> sweepRow(String model, String kind, String predictor, String callers) {
+    return batching.find("model", model, "callers_kind", kind, "predictor", predictor, "callers", callers);
+  }
+
+  /** What every batched figure is compared with: unbatched, on platform threads, at as many callers. */
+  private Optional<Map<String, String>> platformUnbatched(String model, String callers) {
+    return sweepRow(model, "platform", "unbatched", callers);
+  }
+
+  /** A ceiling row's rows per second: its calls are runs of {@code rows_per_run} rows. */
+  private static double ceilingRowsPerSecond(Map<String, String> ceiling) {
+    return d(ceiling, "throughput_per_s") * d(ceiling, "rows_per_run");
+  }
+
+  /** Predictor names of the sweep in the order they first appear; unbatched first. */
   private List<String> predictors() {
     Set<String> out = new LinkedHashSet<>();
     out.add("unbatched");
-    batching.rows().forEach(r -> out.add(r.get("predictor")));
+    sweepRows().forEach(r -> out.add(r.get("predictor")));
     return new ArrayList<>(out);
+  }
+
+  /** The caller kinds that have rows, in {@link #CALLER_KINDS} order. */
+  private List<String> callerKinds() {
+    List<String> out = new ArrayList<>();
+    for (String kind : CALLER_KINDS) {
+      if (sweepRows().stream().anyMatch(r -> kind.equals(r.get("callers_kind")))) {
+        out.add(kind);
+      }
+    }
+    return out;
   }
 
   private Set<String> batchingModels() {
@@ -470,9 +601,13 @@ final class Report {
     return out;
   }
 
-  private Set<String> batchingCallers(String model) {
+  private Set<String> batchingCallers(String model, String kind) {
     Set<String> out = new LinkedHashSet<>();
-    batching.where("model", model).forEach(r -> out.add(r.get("callers")));
+    for (Map<String, String> r : sweepRows()) {
+      if (r.get("model").equals(model) && r.get("callers_kind").equals(kind)) {
+        out.add(r.get("callers"));
+      }
+    }
     return out;
   }
 
@@ -492,32 +627,49 @@ final class Report {
   // SVG
 
   private static final String[] COLOURS = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
+  /** The engine ceiling's line: thin, dash-dotted. */
+  private static final String CEILING_DASH = " stroke-width=\"1\" stroke-dasharray=\"12 3 2 3\"";
 
-  /** Two panels: calls/s and p99 against callers, a line per model and predictor. */
+  /**
+   * Two panels, calls/s and p99 against callers: a colour per model, a line style per predictor, a
+   * marker per caller kind; the engine ceiling as a thin line across the calls/s panel.
+   */
   String chart() {
     int panelW = 420;
     int panelH = 300;
     int gap = 60;
     int width = 2 * panelW + gap + 70;
-    List<String> predictors = predictors();
-    int height = panelH + 105 + 20 * batchingModels().size();
+    List<String> models = new ArrayList<>(batchingModels());
+    int legendTop = panelH + 95;
+    int height = legendTop + 20 * (models.size() + 1) + 15;
     StringBuilder svg = new StringBuilder();
     svg.append(fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
         + "font-family=\"sans-serif\" font-size=\"12\">\n", width, height, width, height));
     svg.append(fmt("<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", width, height));
-    List<String> models = new ArrayList<>(batchingModels());
-    panel(svg, 40, 30, panelW, panelH, "calls/s (higher is better)", "throughput_per_s", models);
-    panel(svg, 40 + panelW + gap, 30, panelW, panelH, "p99 latency, µs (lower is better)", "p99_us", models);
+    panel(svg, 40, 30, panelW, panelH, "calls/s (higher is better)", "throughput_per_s", models, true);
+    panel(svg, 40 + panelW + gap, 30, panelW, panelH, "p99 latency, µs (lower is better)", "p99_us", models, false);
     for (int i = 0; i < models.size(); i++) {
-      int y = panelH + 95 + 20 * i;
+      int y = legendTop + 20 * i;
       int x = 60;
-      for (String predictor : predictors) {
-        String colour = COLOURS[i % COLOURS.length];
+      String colour = COLOURS[i % COLOURS.length];
+      for (String predictor : predictors()) {
         svg.append(fmt("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
             x, y, x + 30, y, colour, dash(predictor)));
         svg.append(fmt("<text x=\"%d\" y=\"%d\">%s, %s</text>\n", x + 36, y + 4, esc(models.get(i)), predictor));
-        x += 260;
+        x += 200;
       }
+      if (!batching.where("predictor", BatchingBenchmark.CEILING).isEmpty()) {
+        svg.append(fmt("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\"%s/>\n", x, y, x + 30, y, colour,
+            CEILING_DASH));
+        svg.append(fmt("<text x=\"%d\" y=\"%d\">ceiling, rows/s</text>\n", x + 36, y + 4));
+      }
+    }
+    int y = legendTop + 20 * models.size();
+    int x = 60;
+    for (String kind : callerKinds()) {
+      svg.append(marker(kind, x + 15, y, "#555", kind + " callers"));
+      svg.append(fmt("<text x=\"%d\" y=\"%d\">%s callers</text>\n", x + 36, y + 4, kind));
+      x += 200;
     }
     svg.append(fmt("<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#555\">%s; %s</text>\n", 40, height - 8,
         esc("one-row requests, closed loop; x: concurrent callers (log scale), y: log scale"),
@@ -528,11 +680,13 @@ final class Report {
   }
 
   private void panel(StringBuilder svg, int left, int top, int w, int h, String title, String column,
-      List<String> models) {
+      List<String> models, boolean ceiling) {
+    List<Map<String, String>> rows = sweepRows();
+    List<Map<String, String>> ceilings = ceiling ? batching.where("predictor", BatchingBenchmark.CEILING) : List.of();
     List<Integer> callers = new ArrayList<>();
     double min = Double.MAX_VALUE;
     double max = 0;
-    for (Map<String, String> r : batching.rows()) {
+    for (Map<String, String> r : rows) {
       int c = Integer.parseInt(r.get("callers"));
       if (!callers.contains(c)) {
         callers.add(c);
@@ -542,6 +696,10 @@ final class Report {
         min = Math.min(min, v);
         max = Math.max(max, v);
       }
+    }
+    for (Map<String, String> c : ceilings) {
+      min = Math.min(min, ceilingRowsPerSecond(c));
+      max = Math.max(max, ceilingRowsPerSecond(c));
     }
     callers.sort(null);
     if (callers.isEmpty() || max == 0) {
@@ -573,29 +731,49 @@ final class Report {
     svg.append(fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">callers</text>\n", plotL + plotW / 2,
         top + h + 34));
     for (int i = 0; i < models.size(); i++) {
-      for (String predictor : predictors()) {
-        StringBuilder points = new StringBuilder();
-        StringBuilder dots = new StringBuilder();
-        String colour = COLOURS[i % COLOURS.length];
-        for (int c : callers) {
-          Optional<Map<String, String>> r =
-              batching.find("model", models.get(i), "predictor", predictor, "callers", Integer.toString(c));
-          if (r.isEmpty() || !(d(r.get(), column) > 0)) {
-            continue;
-          }
-          double v = d(r.get(), column);
-          double x = plotL + (Math.log(c) / Math.log(2) - xLo) / xSpan * plotW;
-          double y = top + h - (Math.log10(v) - lo) / (hi - lo) * h;
-          points.append(fmt("%.1f,%.1f ", x, y));
-          dots.append(fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s %s, %d callers: %s</title>"
-              + "</circle>\n", x, y, colour, esc(models.get(i)), predictor, c, num(v)));
-        }
-        if (points.length() == 0) {
+      String model = models.get(i);
+      String colour = COLOURS[i % COLOURS.length];
+      for (Map<String, String> c : ceilings) {
+        if (!c.get("model").equals(model)) {
           continue;
         }
-        svg.append(fmt("<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
-            points.toString().trim(), colour, dash(predictor)));
-        svg.append(dots);
+        double y = top + h - (Math.log10(ceilingRowsPerSecond(c)) - lo) / (hi - lo) * h;
+        svg.append(fmt("<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\"%s><title>%s ceiling: %s"
+            + " rows/s</title></line>\n", plotL, y, plotL + plotW, y, colour, CEILING_DASH, esc(model),
+            num(ceilingRowsPerSecond(c))));
+      }
+      for (String kind : callerKinds()) {
+        for (String predictor : predictors()) {
+          StringBuilder points = new StringBuilder();
+          StringBuilder markers = new StringBuilder();
+          int n = 0;
+          double lastX = 0;
+          double lastY = 0;
+          for (int c : callers) {
+            Optional<Map<String, String>> r = sweepRow(model, kind, predictor, Integer.toString(c));
+            if (r.isEmpty() || !(d(r.get(), column) > 0)) {
+              continue;
+            }
+            double v = d(r.get(), column);
+            double x = plotL + (Math.log(c) / Math.log(2) - xLo) / xSpan * plotW;
+            double y = top + h - (Math.log10(v) - lo) / (hi - lo) * h;
+            points.append(fmt("%.1f,%.1f ", x, y));
+            lastX = x;
+            lastY = y;
+            markers.append(marker(kind, x, y, colour, model + " " + predictor + ", " + c + " " + kind + " callers: "
+                + num(v)));
+            n++;
+          }
+          if (n > 1) {
+            svg.append(fmt("<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
+                points.toString().trim(), colour, dash(predictor)));
+          } else if (n == 1) {
+            // A lone point gets a stub in its line's style, so that its predictor can be told.
+            svg.append(fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>"
+                + "\n", lastX - 10, lastY, lastX + 10, lastY, colour, dash(predictor)));
+          }
+          svg.append(markers);
+        }
       }
     }
   }
@@ -610,6 +788,23 @@ final class Report {
       default:
         return "";
     }
+  }
+
+  /** A point: a circle for platform callers, a square for virtual ones, a triangle for async ones. */
+  private static String marker(String kind, double x, double y, String colour, String title) {
+    String shape;
+    switch (kind) {
+      case "virtual":
+        shape = fmt("rect x=\"%.1f\" y=\"%.1f\" width=\"7\" height=\"7\"", x - 3.5, y - 3.5);
+        break;
+      case "async":
+        shape = fmt("polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"", x, y - 4.5, x - 4.5, y + 3.5, x + 4.5, y + 3.5);
+        break;
+      default:
+        shape = fmt("circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"", x, y);
+    }
+    String element = shape.substring(0, shape.indexOf(' '));
+    return fmt("<%s class=\"%s\" fill=\"%s\"><title>%s</title></%s>\n", shape, kind, colour, esc(title), element);
   }
 
   private static String decade(double e) {

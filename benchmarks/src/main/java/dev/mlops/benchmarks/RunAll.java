@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.Result;
@@ -30,9 +32,17 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * two plain harnesses in child JVMs of their own. {@code benchmarks/run-all.sh} builds the jar
  * and calls this.
  *
+ * <p>{@code BatchingBenchmark} runs three times: platform-thread callers (with the engine
+ * ceiling) and async callers on this JVM, virtual-thread callers on the JDK 21 or later that
+ * {@code --java21} names (this JVM if it is one and the option is not given). Without one, the
+ * virtual sweep is skipped and {@code RESULTS.md} says so. A child JVM of release 22 or later gets
+ * {@code --enable-native-access=ALL-UNNAMED}, which silences ONNX Runtime's warning about loading
+ * its native library.
+ *
  * <pre>{@code
  * java -cp benchmarks/target/benchmarks.jar dev.mlops.benchmarks.RunAll --short \
- *     --work=benchmarks/target/run-all --results=benchmarks/RESULTS.md --chart=benchmarks/throughput.svg
+ *     --work=benchmarks/target/run-all --results=benchmarks/RESULTS.md --chart=benchmarks/throughput.svg \
+ *     [--java21=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java]
  * }</pre>
  */
 public final class RunAll {
@@ -55,13 +65,48 @@ public final class RunAll {
       int sinkIterations,
       double batchingWarmup,
       double batchingMeasure,
+      String batchingPlatformCallers,
+      String batchingOtherCallers,
       double interleavedWarmup,
       double interleavedMeasure) {
 
-    static final Plan SHORT = new Plan("short", 1, 3, 1, 5, 1, 3, 1, 5, 2, 1, 5, 1, 3, 2, 10);
-    static final Plan FULL = new Plan("full", 3, 5, 2, 10, 2, 5, 3, 10, 2, 3, 10, 3, 10, 5, 30);
-    /** Checks the pipeline in about three minutes; its figures mean nothing. */
-    static final Plan SMOKE = new Plan("smoke", 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.5, 1, 0.5, 1);
+    static final Plan SHORT =
+        new Plan("short", 1, 3, 1, 5, 1, 3, 1, 5, 2, 1, 5, 1, 3, "1,4,16,64", "64", 2, 10);
+    static final Plan FULL =
+        new Plan("full", 3, 5, 2, 10, 2, 5, 3, 10, 2, 3, 10, 3, 10, "1,4,16,64", "16,64", 5, 30);
+    /** Checks the pipeline in about four minutes; its figures mean nothing. */
+    static final Plan SMOKE = new Plan("smoke", 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.5, 1, "1,64", "64", 0.5, 1);
+  }
+
+  /** A java launcher and its release (17, 21, 25 ...). */
+  record Java(String command, int feature) {
+
+    /** The java running this. */
+    static Java current() {
+      return new Java(ProcessHandle.current().info().command().orElse("java"), Runtime.version().feature());
+    }
+
+    /** The java at {@code command}, its release read from {@code command -version}. */
+    static Java of(String command) throws InterruptedException {
+      String out;
+      int rc;
+      try {
+        Process p = new ProcessBuilder(command, "-version").redirectErrorStream(true).start();
+        out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        rc = p.waitFor();
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot run " + command + " -version: " + e.getMessage()
+            + "; expected the path of a java launcher", e);
+      }
+      Matcher m = Pattern.compile("version \"(\\d+)(?:\\.(\\d+))?").matcher(out);
+      if (rc != 0 || !m.find()) {
+        throw new IllegalArgumentException("cannot tell the release of " + command + " from its -version (exit " + rc
+            + "): " + out.strip());
+      }
+      int major = Integer.parseInt(m.group(1));
+      // Releases before 9 call themselves 1.8 and so on.
+      return new Java(command, major == 1 && m.group(2) != null ? Integer.parseInt(m.group(2)) : major);
+    }
   }
 
   public static void main(String[] args) throws Exception {
@@ -70,6 +115,8 @@ public final class RunAll {
     Path results = null;
     Path chart = null;
     String command = "benchmarks/run-all.sh";
+    Java java = Java.current();
+    Java java21 = java.feature() >= 21 ? java : null;
     for (String arg : args) {
       if (arg.equals("--short")) {
         plan = Plan.SHORT;
@@ -85,9 +132,15 @@ public final class RunAll {
         chart = Path.of(arg.substring("--chart=".length()));
       } else if (arg.startsWith("--command=")) {
         command = arg.substring("--command=".length());
+      } else if (arg.startsWith("--java21=")) {
+        java21 = Java.of(arg.substring("--java21=".length()));
+        if (java21.feature() < 21) {
+          throw new IllegalArgumentException("--java21 must name a java of JDK 21 or later (virtual threads), but "
+              + java21.command() + " is release " + java21.feature());
+        }
       } else {
-        throw new IllegalArgumentException(
-            "unknown argument " + arg + "; expected --short|--full|--smoke [--work=DIR] [--results=FILE] [--chart=FILE]");
+        throw new IllegalArgumentException("unknown argument " + arg + "; expected --short|--full|--smoke"
+            + " [--work=DIR] [--results=FILE] [--chart=FILE] [--command=TEXT] [--java21=PATH]");
       }
     }
     // A smoke run's meaningless figures must not replace the committed ones by default.
@@ -117,18 +170,22 @@ public final class RunAll {
     console.println("== InterleavedPredict");
     Path interleaved = work.resolve("interleaved.tsv");
     child(
+        java,
         "dev.mlops.benchmarks.InterleavedPredict",
         "--warmup=" + plan.interleavedWarmup(),
         "--measure=" + plan.interleavedMeasure(),
         "--out=" + interleaved);
-    console.println("== BatchingBenchmark");
-    Path batching = work.resolve("batching.tsv");
-    child(
-        "dev.mlops.benchmarks.BatchingBenchmark",
-        "--warmup=" + plan.batchingWarmup(),
-        "--measure=" + plan.batchingMeasure(),
-        "--repeats=2",
-        "--out=" + batching);
+    console.println("== BatchingBenchmark (platform callers, engine ceiling)");
+    Report.Table batching = batching(java, plan, "platform", plan.batchingPlatformCallers(), true, work);
+    console.println("== BatchingBenchmark (async callers)");
+    batching = batching.plus(batching(java, plan, "async", plan.batchingOtherCallers(), false, work));
+    if (java21 != null) {
+      console.println("== BatchingBenchmark (virtual callers, on " + java21.command() + ")");
+      batching = batching.plus(batching(java21, plan, "virtual", plan.batchingOtherCallers(), false, work));
+    } else {
+      console.println("== BatchingBenchmark (virtual callers): skipped; they need a JDK 21 or later, name one with"
+          + " --java21=PATH");
+    }
     console.println("== SwapBenchmark");
     Collection<RunResult> swap =
         jmh(
@@ -161,7 +218,7 @@ public final class RunAll {
             figures(predict, "model"),
             figures(gc, "model"),
             Report.readTsv(interleaved),
-            Report.readTsv(batching),
+            batching,
             figures(swap, "swaps"),
             figures(sinks, "sink"));
     Files.writeString(results, report.markdown(chart.getFileName().toString()), StandardCharsets.UTF_8);
@@ -227,10 +284,30 @@ public final class RunAll {
     return out;
   }
 
-  /** Runs a harness in a JVM of its own, on this JVM's class path, and fails if it fails. */
-  private static void child(String mainClass, String... args) throws IOException, InterruptedException {
+  /** One {@code BatchingBenchmark} sweep of one caller kind, written to {@code batching-KIND.tsv}. */
+  private static Report.Table batching(Java java, Plan plan, String kind, String callers, boolean ceiling, Path work)
+      throws IOException, InterruptedException {
+    Path out = work.resolve("batching-" + kind + ".tsv");
+    child(
+        java,
+        "dev.mlops.benchmarks.BatchingBenchmark",
+        "--callers-kind=" + kind,
+        "--callers=" + callers,
+        "--ceiling=" + ceiling,
+        "--warmup=" + plan.batchingWarmup(),
+        "--measure=" + plan.batchingMeasure(),
+        "--repeats=2",
+        "--out=" + out);
+    return Report.readTsv(out);
+  }
+
+  /** Runs a harness in a JVM of its own on {@code java}, on this JVM's class path, and fails if it fails. */
+  private static void child(Java java, String mainClass, String... args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
-    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.add(java.command());
+    if (java.feature() >= 22) {
+      command.add("--enable-native-access=ALL-UNNAMED");
+    }
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(mainClass);
