@@ -169,12 +169,15 @@ public final class RunAll {
         jmh(1, 2, 1, plan.gcIterations(), 1, "PredictBenchmark", Mode.AverageTime, true, work.resolve("predict-gc.json"));
     console.println("== InterleavedPredict");
     Path interleaved = work.resolve("interleaved.tsv");
+    Path ratios = work.resolve("interleaved-ratios.tsv");
     child(
         java,
         "dev.mlops.benchmarks.InterleavedPredict",
         "--warmup=" + plan.interleavedWarmup(),
         "--measure=" + plan.interleavedMeasure(),
-        "--out=" + interleaved);
+        "--out=" + interleaved,
+        "--shared=true",
+        "--ratios-out=" + ratios);
     console.println("== BatchingBenchmark (platform callers, engine ceiling)");
     Report.Table batching = batching(java, plan, "platform", plan.batchingPlatformCallers(), true, work);
     console.println("== BatchingBenchmark (async callers)");
@@ -218,6 +221,7 @@ public final class RunAll {
             figures(predict, "model"),
             figures(gc, "model"),
             Report.readTsv(interleaved),
+            Report.readTsv(ratios),
             batching,
             figures(swap, "swaps"),
             figures(sinks, "sink"));
