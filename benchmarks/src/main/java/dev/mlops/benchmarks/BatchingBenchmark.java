@@ -90,7 +90,10 @@ import java.util.function.IntToDoubleFunction;
  * <p>The predictors share one runtime and therefore one session per model (1 intra-op thread).
  * {@code batched} uses {@link #batchingOptions} (Triton's shape: a 1 ms queue delay, sent early
  * at a power of two); {@code greedy} sends whatever is queued at once ({@code maxQueueDelay(0)}),
- * so it never waits for company. A counting metric sink on the runtime gives the rows per engine
+ * so it never waits for company; {@code greedy-1} is {@code greedy} with one worker, which suits
+ * a model whose run takes a few microseconds: a second worker then mostly takes requests away
+ * from the first one's batch (with async callers, whose next requests come from the completing
+ * worker's own callbacks, it halves the calls per CPU second). A counting metric sink on the runtime gives the rows per engine
  * run as each call saw it; it costs both predictors the same (one event per call).
  *
  * <p><b>Engine ceiling</b> (predictor {@code ceiling}; {@code --ceiling=false} skips it): as many
@@ -114,6 +117,8 @@ public final class BatchingBenchmark {
   static final String BATCHED = "batched";
   /** Sends whatever is queued at once: {@code maxQueueDelay(0)}, no preferred sizes. */
   static final String GREEDY = "greedy";
+  /** {@link #GREEDY} with a single worker. */
+  static final String GREEDY_ONE_WORKER = "greedy-1";
   /** Full batches back to back on the engine, without a batcher: see the class comment. */
   static final String CEILING = "ceiling";
   /** Rows per engine run of the ceiling; the batched predictors' {@code maxBatchSize}. */
@@ -260,6 +265,9 @@ public final class BatchingBenchmark {
     Map<String, BatchingOptions> kinds = new LinkedHashMap<>();
     kinds.put(BATCHED, batchingOptions(Duration.ofNanos(delayMicros * 1000), workers, preferred));
     kinds.put(GREEDY, batchingOptions(Duration.ZERO, workers, new int[0]));
+    if (workers > 1) {
+      kinds.put(GREEDY_ONE_WORKER, batchingOptions(Duration.ZERO, 1, new int[0]));
+    }
     BatchingBenchmark bench = new BatchingBenchmark(kinds, callerKinds, ceiling ? workers : 0);
     PrintStream console = System.out;
     List<String> lines = new ArrayList<>();

@@ -826,13 +826,15 @@ final class Report {
     }
   }
 
-  /** Unbatched dashed, greedy dotted, batched (and anything else) solid. */
+  /** Unbatched dashed, greedy dotted, greedy with one worker dash-dotted, batched (and anything else) solid. */
   private static String dash(String predictor) {
     switch (predictor) {
       case "unbatched":
         return " stroke-dasharray=\"7 4\"";
       case "greedy":
         return " stroke-dasharray=\"2 3\"";
+      case "greedy-1":
+        return " stroke-dasharray=\"8 3 2 3\"";
       default:
         return "";
     }
