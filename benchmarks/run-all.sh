@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds the benchmark jar, runs every benchmark and writes benchmarks/RESULTS.md and
-# benchmarks/throughput.svg from that one run.
+# benchmarks/throughput.svg (--full: RESULTS-full.md and throughput-full.svg) from that one run.
 #
 #   benchmarks/run-all.sh [--short|--full]
 #
-# --short (default): about 11 minutes on the 2-core development VM; for a quick look and CI.
-# --full: 3 forks and longer iterations, about 60 minutes (estimated); before quoting a number.
+# --short (default): about 13 minutes on the 2-core development VM; for a quick look and CI.
+# --full: 3 forks and longer iterations, 62 minutes there; before quoting a number.
 # Raw outputs (JMH JSON, harness TSV) go to benchmarks/target/run-all/.
 # Everything runs on `java` from PATH except the batching sweep with virtual-thread callers, which
 # needs JDK 21 or later: $MLOPS_BENCH_JAVA21 if set, else the newest /usr/lib/jvm/*/bin/java of
@@ -50,11 +50,16 @@ if [[ -n "$java21" ]]; then
   java21_arg=("--java21=$java21")
 fi
 
+# --short writes RESULTS.md and throughput.svg, --full RESULTS-full.md and throughput-full.svg.
+suffix=""
+if [[ "$mode" == "--full" ]]; then
+  suffix="-full"
+fi
 mkdir -p benchmarks/target/run-all
 java -cp benchmarks/target/benchmarks.jar dev.mlops.benchmarks.RunAll "$mode" \
   --work=benchmarks/target/run-all \
-  --results=benchmarks/RESULTS.md \
-  --chart=benchmarks/throughput.svg \
+  --results="benchmarks/RESULTS$suffix.md" \
+  --chart="benchmarks/throughput$suffix.svg" \
   --command=benchmarks/run-all.sh \
   ${java21_arg[@]+"${java21_arg[@]}"} \
   2>&1 | tee benchmarks/target/run-all/console.log

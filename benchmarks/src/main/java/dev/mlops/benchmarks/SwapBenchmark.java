@@ -156,8 +156,12 @@ public class SwapBenchmark {
   public void tearDown() throws Exception {
     try {
       if (flipper != null) {
-        flipper.shutdownNow();
-        flipper.awaitTermination(10, TimeUnit.SECONDS);
+        // Not shutdownNow(): interrupting a move in flight fails its registry write (the file
+        // channel closes on interrupt), which would count as a failed move.
+        flipper.shutdown();
+        if (!flipper.awaitTermination(10, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("the alias flipper did not stop within 10 s");
+        }
       }
       Mlops.SessionStats stats = mlops.sessionStats();
       long n = loads.get();

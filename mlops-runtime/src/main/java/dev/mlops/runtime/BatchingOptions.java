@@ -20,11 +20,17 @@ import java.util.Objects;
  *   <li>{@code maxQueueSize} — requests that may wait; a full queue rejects at once with {@link
  *       dev.mlops.api.OverloadedException} (default 1024);
  *   <li>{@code workers} — batches that may run at the same time (default: available
- *       processors);
+ *       processors). One worker gathers the next batch while the others run theirs. For a model
+ *       whose run takes a few microseconds, use 1: further workers then mostly split the waiting
+ *       requests into smaller batches rather than add compute;
  *   <li>{@code defaultTimeout} — deadline of a request made without one; a request still queued
  *       at its deadline is dropped with {@link dev.mlops.api.PredictionTimeoutException}
  *       (default none).
  * </ul>
+ *
+ * <p>Batching pays when callers wait cheaply: virtual threads or {@code predictAsync}. A
+ * platform thread waiting for its batch is an operating-system context switch each way, which
+ * costs more than a small model's whole run (see {@code benchmarks/README.md}).
  *
  * <p>Immutable. Build with {@link #builder()}.
  */
