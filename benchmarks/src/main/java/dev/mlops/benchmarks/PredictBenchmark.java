@@ -217,6 +217,25 @@ public class PredictBenchmark {
     }
   }
 
+  /**
+   * Fails unless the four paths' outputs for one row are equal and not empty.
+   *
+   * @param where the model and row, for the message
+   * @param expected what equal outputs were expected from, for the message
+   */
+  static void requireSameOutputs(
+      String where, float[] viaMlops, float[] naive, float[] reused, float[] djl, String expected) {
+    if (viaMlops.length == 0
+        || !Arrays.equals(viaMlops, naive)
+        || !Arrays.equals(viaMlops, reused)
+        || !Arrays.equals(viaMlops, djl)) {
+      throw new IllegalStateException(
+          "paths disagree on " + where + ": mlops " + Arrays.toString(viaMlops) + ", naive "
+              + Arrays.toString(naive) + ", reused " + Arrays.toString(reused) + ", djl " + Arrays.toString(djl)
+              + "; expected " + expected);
+    }
+  }
+
   /** A benchmark that compares paths computing different things measures nothing. */
   private void checkPathsAgree() throws OrtException {
     for (int i = 0; i < ROWS; i++) {
@@ -233,25 +252,8 @@ public class PredictBenchmark {
         throw new IllegalStateException("DJL failed on " + model + " row " + i + ": " + e, e);
       }
       next = (i + 1) & (ROWS - 1);
-      if (viaMlops.length == 0
-          || !Arrays.equals(viaMlops, naive)
-          || !Arrays.equals(viaMlops, reused)
-          || !Arrays.equals(viaMlops, djl)) {
-        throw new IllegalStateException(
-            "paths disagree on "
-                + model
-                + " row "
-                + i
-                + ": mlops "
-                + Arrays.toString(viaMlops)
-                + ", naive "
-                + Arrays.toString(naive)
-                + ", reused "
-                + Arrays.toString(reused)
-                + ", djl "
-                + Arrays.toString(djl)
-                + "; expected identical outputs from one model file and one set of options");
-      }
+      requireSameOutputs(model + " row " + i, viaMlops, naive, reused, djl,
+          "identical outputs from one model file and one set of options");
     }
   }
 }

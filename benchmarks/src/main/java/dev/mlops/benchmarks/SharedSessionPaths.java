@@ -11,7 +11,6 @@ import dev.mlops.api.Predictor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 
@@ -145,25 +144,8 @@ final class SharedSessionPaths implements AutoCloseable {
       } catch (TranslateException e) {
         throw new IllegalStateException("DJL on the shared session failed on " + model.param + " row " + i + ": " + e, e);
       }
-      if (viaMlops.length == 0
-          || !Arrays.equals(viaMlops, naive)
-          || !Arrays.equals(viaMlops, reused)
-          || !Arrays.equals(viaMlops, djl)) {
-        throw new IllegalStateException(
-            "paths on the shared session disagree on "
-                + model.param
-                + " row "
-                + i
-                + ": mlops "
-                + Arrays.toString(viaMlops)
-                + ", naive "
-                + Arrays.toString(naive)
-                + ", reused "
-                + Arrays.toString(reused)
-                + ", djl "
-                + Arrays.toString(djl)
-                + "; expected identical outputs from one session");
-      }
+      PredictBenchmark.requireSameOutputs("the shared session of " + model.param + " row " + i, viaMlops, naive,
+          reused, djl, "identical outputs from one session");
     }
   }
 
