@@ -1,7 +1,5 @@
 package dev.mlops.benchmarks;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -16,14 +14,9 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 import dev.mlops.runtime.Mlops;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -79,18 +72,13 @@ public class PredictBenchmark {
   private Path directory;
   private Mlops mlops;
   private Predictor<float[], float[]> predictor;
-  private OrtEnvironment env;
   /** Each raw path has a session of its own, like mlops and DJL (see {@link InterleavedPredict}). */
   private OrtSession naiveSession;
   private OrtSession reusedSession;
-  private String inputName;
-  private String outputName;
-  private Set<String> requestedOutputs;
-  private long[] shape;
   private float[][] rows;
   private int next;
-  private FloatBuffer reusedInput;
-  private float[] reusedOutput;
+  private RawOrt naive;
+  private RawOrt reused;
   private ZooModel<float[], float[]> djlModel;
   private ai.djl.inference.Predictor<float[], float[]> djlPredictor;
 
@@ -99,12 +87,7 @@ public class PredictBenchmark {
     // First: DJL fails to start once anything else has created the OrtEnvironment.
     DjlOnnx.start();
     BenchModel m = BenchModel.of(model);
-    inputName = m.input;
-    outputName = m.output;
     rows = m.rows();
-    int width = rows[0].length;
-    shape = new long[] {1, width};
-    requestedOutputs = Set.of(outputName);
 
     directory = Files.createTempDirectory("mlops-bench");
     Path source = m.writeTo(directory.resolve("source"));
@@ -119,7 +102,7 @@ public class PredictBenchmark {
     // The very file the runtime's session was created from, with the engine's default options,
     // for the raw paths and DJL alike.
     Path registered = mlops.registry().verifiedArtifact(version).modelFile();
-    env = OrtEnvironment.getEnvironment();
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(1);
       options.setInterOpNumThreads(1);
@@ -127,11 +110,8 @@ public class PredictBenchmark {
       naiveSession = env.createSession(registered.toString(), options);
       reusedSession = env.createSession(registered.toString(), options);
     }
-    reusedInput =
-        ByteBuffer.allocateDirect(width * Float.BYTES)
-            .order(ByteOrder.nativeOrder())
-            .asFloatBuffer();
-    reusedOutput = new float[outputWidth()];
+    naive = new RawOrt(naiveSession, m, rows[0].length);
+    reused = new RawOrt(reusedSession, m, rows[0].length);
     djlModel = DjlOnnx.load(registered);
     djlPredictor = djlModel.newPredictor();
     checkPathsAgree();
@@ -173,25 +153,12 @@ public class PredictBenchmark {
 
   @Benchmark
   public float[] rawOrtNaive() throws OrtException {
-    float[] row = nextRow();
-    try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(row), shape);
-        OrtSession.Result result = naiveSession.run(Map.of(inputName, input))) {
-      OnnxValue value = result.get(outputName).orElseThrow();
-      return ((float[][]) value.getValue())[0];
-    }
+    return naive.naive(nextRow());
   }
 
   @Benchmark
   public float[] rawOrtReusedBuffer() throws OrtException {
-    float[] row = nextRow();
-    reusedInput.clear();
-    reusedInput.put(row);
-    reusedInput.flip();
-    try (OnnxTensor input = OnnxTensor.createTensor(env, reusedInput, shape);
-        OrtSession.Result result = reusedSession.run(Map.of(inputName, input), requestedOutputs)) {
-      ((OnnxTensor) result.get(0)).getFloatBuffer().get(reusedOutput);
-      return reusedOutput;
-    }
+    return reused.reusedBuffer(nextRow());
   }
 
   @Benchmark
@@ -208,13 +175,6 @@ public class PredictBenchmark {
     float[] row = rows[next];
     next = (next + 1) & (ROWS - 1);
     return row;
-  }
-
-  private int outputWidth() throws OrtException {
-    try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(rows[0]), shape);
-        OrtSession.Result result = reusedSession.run(Map.of(inputName, input), requestedOutputs)) {
-      return ((OnnxTensor) result.get(0)).getFloatBuffer().remaining();
-    }
   }
 
   /**

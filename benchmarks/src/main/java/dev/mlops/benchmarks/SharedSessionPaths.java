@@ -2,17 +2,9 @@ package dev.mlops.benchmarks;
 
 import ai.djl.Model;
 import ai.djl.translate.TranslateException;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.mlops.api.Predictor;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * {@link PredictBenchmark}'s four paths on one native session, the mlops predictor's own ({@link
@@ -43,15 +35,8 @@ final class SharedSessionPaths implements AutoCloseable {
   };
 
   private final Predictor<float[], float[]> predictor;
-  private final OrtSession session;
-  private final OrtEnvironment env = OrtEnvironment.getEnvironment();
-  private final String inputName;
-  private final String outputName;
-  private final Set<String> requestedOutputs;
-  private final long[] shape;
   private final float[][] rows;
-  private final FloatBuffer reusedInput;
-  private final float[] reusedOutput;
+  private final RawOrt raw;
   private final Model djlModel;
   private final ai.djl.inference.Predictor<float[], float[]> djlPredictor;
   private int mlopsNext;
@@ -67,16 +52,9 @@ final class SharedSessionPaths implements AutoCloseable {
    */
   SharedSessionPaths(Predictor<float[], float[]> predictor, BenchModel model) throws OrtException {
     this.predictor = predictor;
-    this.session = SharedSession.of(predictor);
-    this.inputName = model.input;
-    this.outputName = model.output;
-    this.requestedOutputs = Set.of(outputName);
+    OrtSession session = SharedSession.of(predictor);
     this.rows = model.rows();
-    int width = rows[0].length;
-    this.shape = new long[] {1, width};
-    this.reusedInput =
-        ByteBuffer.allocateDirect(width * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    this.reusedOutput = new float[predictor.predict(rows[0]).value().length];
+    this.raw = new RawOrt(session, model, rows[0].length);
     this.djlModel = DjlOnnx.borrow(session);
     try {
       this.djlPredictor = djlModel.newPredictor(new DjlOnnx.RowTranslator());
@@ -106,24 +84,13 @@ final class SharedSessionPaths implements AutoCloseable {
   float[] rawOrtNaive() throws OrtException {
     float[] row = rows[naiveNext];
     naiveNext = (naiveNext + 1) & (BenchModel.ROWS - 1);
-    try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(row), shape);
-        OrtSession.Result result = session.run(Map.of(inputName, input))) {
-      OnnxValue value = result.get(outputName).orElseThrow();
-      return ((float[][]) value.getValue())[0];
-    }
+    return raw.naive(row);
   }
 
   float[] rawOrtReusedBuffer() throws OrtException {
     float[] row = rows[reusedNext];
     reusedNext = (reusedNext + 1) & (BenchModel.ROWS - 1);
-    reusedInput.clear();
-    reusedInput.put(row);
-    reusedInput.flip();
-    try (OnnxTensor input = OnnxTensor.createTensor(env, reusedInput, shape);
-        OrtSession.Result result = session.run(Map.of(inputName, input), requestedOutputs)) {
-      ((OnnxTensor) result.get(0)).getFloatBuffer().get(reusedOutput);
-      return reusedOutput;
-    }
+    return raw.reusedBuffer(row);
   }
 
   float[] djlPredict() throws TranslateException {
