@@ -1,6 +1,5 @@
 package dev.mlops.runtime;
 
-import dev.mlops.api.ClosedException;
 import dev.mlops.api.Codec;
 import dev.mlops.api.InvalidInputException;
 import dev.mlops.api.MlopsException;
@@ -102,7 +101,7 @@ final class Batcher<I, O> {
     Duration t = timeout != null ? timeout : options.defaultTimeout();
     Request<I, O> r = new Request<>(input, now, t == null ? Long.MAX_VALUE : now + t.toNanos());
     if (closed) {
-      r.result.completeExceptionally(new ClosedException("the predictor for " + predictor.target() + " is closed"));
+      r.result.completeExceptionally(predictor.closedException());
       return r.result;
     }
     // Encode on the caller's thread: a bad input fails there, without queueing.
@@ -226,7 +225,7 @@ final class Batcher<I, O> {
     gathering.lock();
     try {
       if (carry != null) {
-        carry.result.completeExceptionally(new ClosedException("the predictor for " + predictor.target() + " is closed"));
+        carry.result.completeExceptionally(predictor.closedException());
         carry = null;
       }
     } finally {

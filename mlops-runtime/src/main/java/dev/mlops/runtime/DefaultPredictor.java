@@ -342,7 +342,8 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     }
   }
 
-  private ClosedException closedException() {
+  /** The failure of a call on this predictor after {@link #close()}. */
+  ClosedException closedException() {
     return new ClosedException("the predictor for " + target + " is closed");
   }
 
