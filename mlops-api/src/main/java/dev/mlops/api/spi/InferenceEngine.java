@@ -19,6 +19,16 @@ public interface InferenceEngine extends AutoCloseable {
    */
   ModelSession open(ArtifactLocation artifact);
 
+  /**
+   * Opens a session on a verified artifact with these options. The default ignores the options
+   * and calls {@link #open(ArtifactLocation)}; an engine that has such settings overrides it.
+   *
+   * @throws ModelLoadException if the model cannot be parsed or initialised
+   */
+  default ModelSession open(ArtifactLocation artifact, dev.mlops.api.SessionOptions options) {
+    return open(artifact);
+  }
+
   /** Releases engine-wide resources. Idempotent. Sessions must be closed first. */
   @Override
   void close();
