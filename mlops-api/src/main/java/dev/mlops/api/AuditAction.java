@@ -28,5 +28,11 @@ public enum AuditAction {
    * registry enforces signatures. Details: {@code version}, {@code keyId} (if signed), {@code
    * error}.
    */
-  SIGNATURE_FAILED
+  SIGNATURE_FAILED,
+  /**
+   * A predictor that follows an alias or {@code latest} refused to switch to a version whose
+   * signature is incompatible with the one it serves, and kept serving that one. Details: {@code
+   * version} (the refused one), {@code serving}, {@code target}, {@code error} (the differences).
+   */
+  SWAP_REFUSED
 }

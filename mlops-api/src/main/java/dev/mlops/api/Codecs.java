@@ -51,8 +51,10 @@ public final class Codecs {
   /**
    * Named inputs: each map key is an input name; each value is a {@link Tensor}, a scalar
    * ({@link Number}, {@link Boolean}, {@link String}) or a one-dimensional Java array, converted
-   * to the input's element type and laid out in the input's shape with dynamic dimensions
-   * inferred (a scalar fills every dynamic dimension with 1). Decodes every output.
+   * to the input's element type and laid out in the input's shape: a single dynamic dimension is
+   * inferred from the number of values, a scalar sets every dynamic dimension to 1, and an input
+   * with several dynamic dimensions needs a {@link Tensor} with its shape (a flat array would fit
+   * more than one). Decodes every output.
    */
   public static Codec<Map<String, ?>, Map<String, Tensor>> namedInputs() {
     return NamedInputs.INSTANCE;
@@ -326,19 +328,30 @@ public final class Codecs {
     }
   }
 
+  /**
+   * The shape a flat array of {@code n} values takes for {@code spec}. With one dynamic dimension
+   * it is inferred; with several it is ambiguous (18432 values for {@code [?,3,?,?]} fit many
+   * shapes), unless the fixed dimensions alone hold all {@code n} values and every dynamic one is 1.
+   */
   private static long[] layout(TensorSpec spec, int n, Object value) {
     long[] shape = spec.shapeArray();
     long fixed = 1;
+    int dynamic = 0;
     int lastDynamic = -1;
     for (int i = 0; i < shape.length; i++) {
       if (shape[i] == TensorSpec.DYNAMIC) {
         shape[i] = 1;
+        dynamic++;
         lastDynamic = i;
       } else {
         fixed *= shape[i];
       }
     }
-    if (lastDynamic >= 0 && fixed > 0 && n % fixed == 0) {
+    if (dynamic > 1 && fixed != n) {
+      throw new InvalidInputException(spec.name(), spec.describe() + " as a Tensor with its shape (a flat array fits"
+          + " more than one shape when " + dynamic + " dimensions are dynamic)", n + " value(s) from " + describe(value));
+    }
+    if (dynamic == 1 && fixed > 0 && n % fixed == 0) {
       shape[lastDynamic] = n / fixed;
       fixed = n;
     }

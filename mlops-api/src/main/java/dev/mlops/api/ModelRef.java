@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  *
  * <p>Model names are 1 to 128 characters of letters, digits, {@code .}, {@code _} and {@code -},
  * starting with a letter or digit. Alias names are 1 to 64 characters of letters, digits,
- * {@code _} and {@code -}, starting with a letter. Versions are positive integers.
+ * {@code _} and {@code -}, starting with a letter, and not {@code latest}. Versions are positive
+ * integers.
  */
 public final class ModelRef {
 
@@ -91,13 +92,20 @@ public final class ModelRef {
     }
   }
 
-  /** Throws {@link InvalidModelRefException} unless {@code alias} is a valid alias name. */
+  /**
+   * Throws {@link InvalidModelRefException} unless {@code alias} is a valid alias name. {@code
+   * latest}, in any case, is reserved: {@code models:/<name>} already means the latest version.
+   */
   public static void checkAlias(String alias) {
     if (alias == null || !ALIAS.matcher(alias).matches()) {
       throw new InvalidModelRefException(
           "alias '"
               + alias
               + "' is invalid: expected 1-64 letters, digits, '_' or '-', starting with a letter");
+    }
+    if (alias.equalsIgnoreCase("latest")) {
+      throw new InvalidModelRefException("alias '" + alias + "' is reserved: models:/<name> already means the latest"
+          + " version; choose another alias name");
     }
   }
 

@@ -54,20 +54,35 @@ public interface ModelRegistry extends AutoCloseable {
   Map<String, Long> aliases(String model);
 
   /**
-   * Points an alias at a version, creating or moving it. The version is first verified and
-   * loaded once (digests, engine, warm-up run), so an alias never moves to a version that cannot
-   * serve; use {@link #forceAlias} to skip that check.
+   * Points an alias at a version, creating or moving it, after two checks, so that an alias never
+   * moves to a version that cannot serve its callers:
+   *
+   * <ul>
+   *   <li><b>compatibility</b>: when the alias exists, the new version's signature must be
+   *       compatible with its current target's ({@link ModelSignature#incompatibilities(ModelSignature)}:
+   *       same input names, element types and ranks, each fixed dimension equal or now dynamic,
+   *       every output still there with the same element type);
+   *   <li><b>loadability</b>: the version is verified (digests, signature policy) and opened by the
+   *       engine; its input example, when it has one, must run. A synthetic warm-up run is not
+   *       required to succeed. When the registry serves an {@code Mlops} runtime, the check loads
+   *       the version into that runtime's session cache, so the session it loads is the one its
+   *       predictors then serve, and a version already loaded costs no load at all.
+   * </ul>
+   *
+   * Use {@link #forceAlias} to skip both.
    *
    * @return the version the alias pointed at before, empty if it is new
    * @throws ModelNotFoundException if the version does not exist
+   * @throws IncompatibleSignatureException naming each difference; the alias does not move
    * @throws ModelLoadException if the version cannot be loaded; the alias does not move
    */
   OptionalLong setAlias(String model, String alias, long version, AuditInfo audit);
 
   /**
-   * Points an alias at a version without checking that it loads. The audit entry records that
-   * the move was forced. Predictors that follow the alias keep serving their current version if
-   * the new one fails to load.
+   * Points an alias at a version without the compatibility and loadability checks. The audit
+   * entry records that the move was forced (and, for an incompatible version, the differences).
+   * Predictors that follow the alias keep serving their current version if the new one fails to
+   * load or is incompatible with it (unless they accept incompatible versions).
    *
    * @return the version the alias pointed at before, empty if it is new
    */
@@ -75,9 +90,11 @@ public interface ModelRegistry extends AutoCloseable {
 
   /**
    * Moves an alias only if it still points at {@code expectedVersion} ({@code 0}: only if the
-   * alias does not exist yet). Checks that the new version loads, as {@link #setAlias} does.
+   * alias does not exist yet). Checks compatibility and loadability as {@link #setAlias} does.
    *
    * @throws ConflictException naming the expected and the actual version if it moved
+   * @throws IncompatibleSignatureException naming each difference; the alias does not move
+   * @throws ModelLoadException if the version cannot be loaded; the alias does not move
    */
   void compareAndSetAlias(String model, String alias, long expectedVersion, long newVersion, AuditInfo audit);
 
@@ -98,9 +115,20 @@ public interface ModelRegistry extends AutoCloseable {
   /**
    * Deletes a version's files. Its number is never reused.
    *
-   * @throws ConflictException if an alias points at it
+   * @throws ConflictException if an alias points at it, or if a predictor pinned to it (a
+   *     {@code models:/<name>/<version>} reference) serves it in a runtime on this registry; use
+   *     {@link #forceDelete} for the latter
    */
   void delete(String model, long version, AuditInfo audit);
+
+  /**
+   * Deletes a version's files even while a predictor pinned to it serves it (that predictor keeps
+   * serving the copy it has loaded until it is closed). An alias that points at the version still
+   * refuses the deletion. The audit entry records that the deletion was forced.
+   *
+   * @throws ConflictException if an alias points at it
+   */
+  void forceDelete(String model, long version, AuditInfo audit);
 
   /**
    * The local files of a version, after checking every file against its recorded digest.
@@ -194,13 +222,15 @@ public interface ModelRegistry extends AutoCloseable {
   }
 
   /**
-   * Load and verification failures in {@code [from, to)}, oldest first: {@link
-   * AuditAction#LOAD_FAILED}, {@link AuditAction#VERIFICATION_FAILED} and {@link
-   * AuditAction#SIGNATURE_FAILED} entries of every model.
+   * Load, verification and swap failures in {@code [from, to)}, oldest first: {@link
+   * AuditAction#LOAD_FAILED}, {@link AuditAction#VERIFICATION_FAILED}, {@link
+   * AuditAction#SIGNATURE_FAILED} and {@link AuditAction#SWAP_REFUSED} entries of every model.
    */
   default List<AuditEntry> failures(Instant from, Instant to) {
     return audit(AuditQuery.builder().from(from).to(to)
-        .actions(AuditAction.LOAD_FAILED, AuditAction.VERIFICATION_FAILED, AuditAction.SIGNATURE_FAILED).build());
+        .actions(AuditAction.LOAD_FAILED, AuditAction.VERIFICATION_FAILED, AuditAction.SIGNATURE_FAILED,
+            AuditAction.SWAP_REFUSED)
+        .build());
   }
 
   /**
@@ -214,6 +244,19 @@ public interface ModelRegistry extends AutoCloseable {
    * @param cause why
    */
   default void recordLoadFailure(ModelVersion version, Throwable cause) {}
+
+  /**
+   * Records in the audit log ({@link AuditAction#SWAP_REFUSED}) that a predictor following {@code
+   * target} refused to switch to {@code refused} because its signature is incompatible with that
+   * of the version it keeps serving. Never throws for bookkeeping reasons. Implementations may
+   * drop repeats within a short time. The default does nothing.
+   *
+   * @param refused the version the predictor did not switch to
+   * @param serving the number of the version it keeps serving
+   * @param target the reference it follows
+   * @param differences what differs, one line each
+   */
+  default void recordSwapRefused(ModelVersion refused, long serving, ModelRef target, List<String> differences) {}
 
   /** The manifest signature stored with a version, if it was registered with one. */
   default Optional<ManifestSignature> manifestSignature(ModelVersion version) {

@@ -71,6 +71,31 @@ class CodecsTest {
         .hasMessageContaining("unknown input name");
   }
 
+  private static final ModelSignature IMAGE = new ModelSignature(
+      java.util.List.of(TensorSpec.of("x", ElementType.FLOAT, -1, 3, -1, -1)),
+      java.util.List.of(TensorSpec.of("y", ElementType.FLOAT, -1, 1, -1, -1)));
+
+  @Test
+  void namedInputsRefuseAFlatArrayForAnInputWithSeveralDynamicDimensions() {
+    // 18432 values fit [1,3,1,6144], [1,3,64,96], [2,3,48,64] ...: only a shape can say which.
+    assertThatThrownBy(() -> Codecs.namedInputs().encode(Map.of("x", new float[18432]), IMAGE))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage("input 'x': expected float32[?,3,?,?] as a Tensor with its shape (a flat array fits more than"
+            + " one shape when 3 dimensions are dynamic) but found 18432 value(s) from float[18432]");
+    Tensor shaped = Tensor.ofFloats(new float[18432], 2, 3, 48, 64);
+    assertThat(Codecs.namedInputs().encode(Map.of("x", shaped), IMAGE).get("x").shape()).containsExactly(2, 3, 48, 64);
+  }
+
+  @Test
+  void namedInputsStillLayOutValuesThatOnlyTheFixedDimensionsHold() {
+    // Three values for [?,3,?,?] have one shape: every dynamic dimension 1.
+    assertThat(Codecs.namedInputs().encode(Map.of("x", new float[] {1, 2, 3}), IMAGE).get("x").shape())
+        .containsExactly(1, 3, 1, 1);
+    // One dynamic dimension is inferred.
+    assertThat(Codecs.namedInputs().encode(Map.of("features", new float[6]), ROW_MODEL).get("features").shape())
+        .containsExactly(2, 3);
+  }
+
   @Test
   void tensorRejectsAShapeThatDoesNotHoldTheData() {
     assertThatThrownBy(() -> Tensor.ofFloats(new float[5], 2, 3))

@@ -52,4 +52,15 @@ class ModelRefTest {
         .hasMessage("invalid model reference 'models:/fraud/x': the version 'x' is not a positive integer;"
             + " expected models:/<name>/<version>, models:/<name>@<alias> or models:/<name>");
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"latest", "Latest", "LATEST"})
+  void latestIsNotAnAliasName(String alias) {
+    assertThatThrownBy(() -> ModelRef.parse("models:/fraud@" + alias))
+        .isInstanceOf(InvalidModelRefException.class)
+        .hasMessage("alias '" + alias + "' is reserved: models:/<name> already means the latest version;"
+            + " choose another alias name");
+    assertThatThrownBy(() -> ModelRef.checkAlias(alias)).isInstanceOf(InvalidModelRefException.class);
+    assertThat(ModelRef.alias("fraud", "latest-stable").alias()).contains("latest-stable");
+  }
 }

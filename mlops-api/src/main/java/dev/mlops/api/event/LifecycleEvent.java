@@ -5,7 +5,8 @@ import java.time.Instant;
 
 /**
  * Something that happened to a model: a registry change (registered, alias moved or deleted,
- * archived, deleted) or a runtime change (loaded, load failed, swapped, unloaded). Delivered to
+ * archived, deleted) or a runtime change (loaded, load failed, warm-up failed, swapped, swap
+ * refused, unloaded). Delivered to
  * {@link LifecycleListener}s and to metric sinks. Version numbers of {@code 0} mean "none".
  */
 public sealed interface LifecycleEvent {
@@ -68,6 +69,43 @@ public sealed interface LifecycleEvent {
    * @param cause why
    */
   record ModelLoadFailed(Instant time, String model, long version, Throwable cause) implements LifecycleEvent {}
+
+  /**
+   * A version was loaded but its warm-up run on synthetic inputs failed. Without an input example
+   * warm-up is best effort: the version serves anyway. Register an input example ({@code
+   * Registration.Builder.inputExample}) to warm it up with real inputs, whose failure is a load
+   * failure instead.
+   *
+   * @param time when
+   * @param model model
+   * @param version version
+   * @param inputs the inputs the warm-up used, e.g. {@code synthetic zeros with every dynamic
+   *     dimension set to 1: x:float32[1,1]}
+   * @param cause why the run failed
+   */
+  record WarmUpFailed(Instant time, String model, long version, String inputs, Throwable cause)
+      implements LifecycleEvent {}
+
+  /**
+   * A predictor that follows a reference did not switch to the version it now resolves to,
+   * because that version's signature is incompatible with the one it serves; it keeps serving
+   * {@code fromVersion} until the reference resolves to a compatible version again.
+   *
+   * @param time when
+   * @param model model
+   * @param target the reference the predictor follows
+   * @param fromVersion the version it keeps serving
+   * @param toVersion the version it refused
+   * @param differences what differs, one line each
+   */
+  record SwapRefused(
+      Instant time, String model, String target, long fromVersion, long toVersion, java.util.List<String> differences)
+      implements LifecycleEvent {
+    /** Copies the differences. */
+    public SwapRefused {
+      differences = java.util.List.copyOf(differences);
+    }
+  }
 
   /**
    * A predictor switched from one version to another.
