@@ -165,8 +165,7 @@ final class Batcher<I, O> {
 
   private void encode(Request<I, O> r, ModelSignature signature) {
     Map<String, Tensor> inputs = codec.encode(r.input, signature);
-    InputValidator.check(signature, inputs);
-    predictor.checkLimits(inputs);
+    predictor.validate(signature, inputs);
     int rows = -1;
     for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
       int n = (int) e.getValue().dim(0);

@@ -55,6 +55,12 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
   private final AutoCloseable subscription;
   private final long maxInputElements;
   private final long maxRows;
+  private final WarmUpPolicy warmUp;
+  private final dev.mlops.api.SessionOptions sessionOptions;
+  private final boolean allowEmpty;
+  private final boolean acceptIncompatible;
+  /** The version whose refusal was last reported, so that each refused version is reported once (guarded by swapLock). */
+  private long refusedVersion;
   private final Batcher<I, O> batcher;
   /** The outputs the codec reads, for the signature they were computed for. */
   private volatile OutputSelection outputSelection;
@@ -64,10 +70,21 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
   private static final class OutputSelection {
     final ModelSignature signature;
     final Set<String> names;
+    /** The input whose first dimension is the batch dimension (the first with a dynamic one), -1 if none. */
+    final int batchInput;
 
     OutputSelection(ModelSignature signature, Set<String> names) {
       this.signature = signature;
       this.names = names;
+      int b = -1;
+      for (int i = 0; i < signature.inputs().size(); i++) {
+        dev.mlops.api.TensorSpec in = signature.inputs().get(i);
+        if (in.rank() > 0 && in.dim(0) == dev.mlops.api.TensorSpec.DYNAMIC) {
+          b = i;
+          break;
+        }
+      }
+      this.batchInput = b;
     }
   }
 
@@ -80,8 +97,12 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     this.keepWarm = options.keepWarm;
     this.maxInputElements = options.maxInputElements;
     this.maxRows = options.maxRows;
+    this.warmUp = options.warmUp;
+    this.sessionOptions = options.sessionOptions;
+    this.allowEmpty = options.allowEmptyTensors;
+    this.acceptIncompatible = options.acceptIncompatibleVersions;
     ModelVersion version = runtime.registry().get(target);
-    SessionHandle first = runtime.cache().acquire(version);
+    SessionHandle first = runtime.cache().acquire(version, sessionOptions, warmUp);
     current.set(first);
     try {
       this.batcher = options.batching == null ? null : new Batcher<>(this, codec, options.batching, version.signature());
@@ -133,16 +154,41 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
   }
 
   Set<String> outputsFor(ModelSignature signature) {
+    return selection(signature).names;
+  }
+
+  private OutputSelection selection(ModelSignature signature) {
     OutputSelection o = outputSelection;
     if (o == null || o.signature != signature) {
       o = new OutputSelection(signature, Set.copyOf(codec.outputs(signature)));
       outputSelection = o;
     }
-    return o.names;
+    return o;
+  }
+
+  /** Checks encoded inputs against the signature and this predictor's limits, before native memory is touched. */
+  void validate(ModelSignature signature, Map<String, Tensor> inputs) {
+    InputValidator.check(signature, inputs, allowEmpty);
+    checkLimits(inputs);
+  }
+
+  /** Refuses a deadline that has passed before the call starts. */
+  static void checkTimeout(Duration timeout) {
+    if (timeout != null && (timeout.isZero() || timeout.isNegative())) {
+      throw new IllegalArgumentException("timeout must be positive but was " + timeout
+          + "; pass null (or call predict(input)) for no deadline");
+    }
+  }
+
+  static <T> T checkInput(T input) {
+    if (input == null) {
+      throw new NullPointerException("input must not be null; pass the value to predict");
+    }
+    return input;
   }
 
   /** Input-size limits, checked before any native memory is allocated. */
-  void checkLimits(Map<String, Tensor> inputs) {
+  private void checkLimits(Map<String, Tensor> inputs) {
     long elements = 0;
     for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
       Tensor t = e.getValue();
@@ -176,6 +222,8 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
 
   @Override
   public Prediction<O> predict(I input, Duration timeout) {
+    checkInput(input);
+    checkTimeout(timeout);
     if (batcher != null) {
       return batcher.call(input, timeout);
     }
@@ -191,7 +239,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     try {
       ModelSignature signature = h.version.signature();
       Map<String, Tensor> inputs = encode(h, input);
-      rows = rows(inputs);
+      rows = rows(signature, inputs);
       O value = run(h, signature, inputs, timeout);
       outcome = Outcome.SUCCESS;
       return new Prediction<>(value, target.name(), h.version.version(), System.nanoTime() - start);
@@ -207,15 +255,20 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     }
   }
 
-  private static int rows(Map<String, Tensor> inputs) {
-    for (Tensor t : inputs.values()) {
-      return t.rank() == 0 ? 1 : (int) t.dim(0);
-    }
-    return 0;
+  /** Rows of one call: the batch dimension of the signature's batch input, 1 for a model without one. */
+  private int rows(ModelSignature signature, Map<String, Tensor> inputs) {
+    int b = selection(signature).batchInput;
+    return b < 0 ? 1 : (int) inputs.get(signature.inputs().get(b).name()).dim(0);
   }
 
   @Override
   public List<Prediction<O>> predictAll(List<? extends I> inputs) {
+    java.util.Objects.requireNonNull(inputs, "inputs");
+    for (int i = 0; i < inputs.size(); i++) {
+      if (inputs.get(i) == null) {
+        throw new NullPointerException("inputs[" + i + "] must not be null");
+      }
+    }
     List<Prediction<O>> out = new ArrayList<>(inputs.size());
     if (batcher != null) {
       List<CompletableFuture<Prediction<O>>> futures = new ArrayList<>(inputs.size());
@@ -251,6 +304,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
 
   @Override
   public CompletableFuture<Prediction<O>> predictAsync(I input) {
+    checkInput(input);
     if (closed) {
       return CompletableFuture.failedFuture(closedException());
     }
@@ -278,8 +332,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     } catch (RuntimeException e) {
       throw new PredictionException("encoding an input for " + h.version.ref() + " failed: " + e, e);
     }
-    InputValidator.check(signature, inputs);
-    checkLimits(inputs);
+    validate(signature, inputs);
     return inputs;
   }
 
@@ -404,21 +457,48 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
       if (old != null && old.version.version() == next.get().version()) {
         return;
       }
+      if (old != null && !acceptIncompatible) {
+        List<String> differences =
+            old.version.signature().incompatibilities(next.get().signature(), outputsFor(old.version.signature()));
+        if (!differences.isEmpty()) {
+          refuseSwap(old.version, next.get(), differences);
+          return;
+        }
+      }
       SessionHandle fresh =
           swapMode == SwapMode.AVAILABILITY_PRESERVING ? swapKeepingOld(old, next.get()) : swapUnloadingFirst(old, next.get());
       if (fresh == null) {
         return;
       }
+      refusedVersion = 0;
       LOG.info("{} switched from {} to {}", target, describe(old), fresh.version.ref());
       runtime.publish(new LifecycleEvent.VersionSwapped(runtime.clock().instant(), target.name(), target.toString(),
           old == null ? 0 : old.version.version(), fresh.version.version()));
     }
   }
 
+  /** Keeps serving {@code serving} instead of an incompatible version, and says so once per refused version. */
+  private void refuseSwap(ModelVersion serving, ModelVersion refused, List<String> differences) {
+    if (refusedVersion == refused.version()) {
+      return;
+    }
+    refusedVersion = refused.version();
+    LOG.warn("{} keeps serving {} instead of switching to {}, whose signature is incompatible: {}; move the reference"
+            + " to a compatible version, or build the predictor with acceptIncompatibleVersions()",
+        target, serving.ref(), refused.ref(), String.join("; ", differences));
+    runtime.publish(new LifecycleEvent.SwapRefused(runtime.clock().instant(), target.name(), target.toString(),
+        serving.version(), refused.version(), differences));
+    try {
+      runtime.registry().recordSwapRefused(refused, serving.version(), target, differences);
+    } catch (RuntimeException e) {
+      LOG.warn("cannot audit the refused swap of {} to {}: {}", target, refused.ref(), e.toString());
+    }
+  }
+
   private SessionHandle swapKeepingOld(SessionHandle old, ModelVersion next) {
     SessionHandle fresh;
     try {
-      fresh = takeWarm(next).orElseGet(() -> runtime.cache().acquire(next));
+      fresh = takeWarm(next).orElseGet(() -> runtime.cache().acquire(next, sessionOptions, warmUp));
     } catch (MlopsException e) {
       LOG.warn("{} cannot switch to {}; {} keeps serving: {}", target, next.ref(), describe(old), e.getMessage());
       return null;
@@ -450,12 +530,12 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
       }
       SessionHandle fresh;
       try {
-        fresh = runtime.cache().acquire(next);
+        fresh = runtime.cache().acquire(next, sessionOptions, warmUp);
       } catch (MlopsException e) {
         LOG.warn("{} cannot switch to {}; reloading {}: {}", target, next.ref(), describe(old), e.getMessage());
         if (old != null) {
           try {
-            current.set(runtime.cache().acquire(old.version));
+            current.set(runtime.cache().acquire(old.version, sessionOptions, warmUp));
           } catch (MlopsException again) {
             LOG.error("{} cannot reload {} either; calls will fail until the next swap", target, old.version.ref(), again);
           }

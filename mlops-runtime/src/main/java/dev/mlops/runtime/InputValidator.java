@@ -9,19 +9,32 @@ import java.util.Map;
 
 /**
  * Checks named input tensors against a model signature before any native memory is allocated:
- * every input present, no unknown name, element type, rank and every fixed dimension equal.
- * Stateless and thread-safe.
+ * every input present, no unknown name, element type, rank, every fixed dimension equal and, unless
+ * allowed, no dimension of size zero. Stateless and thread-safe.
  */
 public final class InputValidator {
 
   private InputValidator() {}
 
   /**
-   * Checks {@code inputs} against {@code signature}.
+   * Checks {@code inputs} against {@code signature}, refusing empty tensors.
    *
    * @throws InvalidInputException naming the first offending input, what was expected and found
    */
   public static void check(ModelSignature signature, Map<String, Tensor> inputs) {
+    check(signature, inputs, false);
+  }
+
+  /**
+   * Checks {@code inputs} against {@code signature}.
+   *
+   * @param allowEmpty whether a dimension of size zero may pass. ONNX Runtime does not handle
+   *     empty tensors everywhere: in 1.29.0 an LSTM on an empty batch aborts the whole process
+   *     ({@code terminate called without an active exception}), so they are refused unless a
+   *     predictor opts in.
+   * @throws InvalidInputException naming the first offending input, what was expected and found
+   */
+  public static void check(ModelSignature signature, Map<String, Tensor> inputs, boolean allowEmpty) {
     List<TensorSpec> specs = signature.inputs();
     for (int i = 0, n = specs.size(); i < n; i++) {
       TensorSpec spec = specs.get(i);
@@ -34,8 +47,14 @@ public final class InputValidator {
       }
       for (int d = 0; d < spec.rank(); d++) {
         long want = spec.dim(d);
-        if (want != TensorSpec.DYNAMIC && want != t.dim(d)) {
+        long have = t.dim(d);
+        if (want != TensorSpec.DYNAMIC && want != have) {
           throw new InvalidInputException(spec.name(), spec.describe(), t.describe());
+        }
+        if (have == 0 && !allowEmpty) {
+          throw new InvalidInputException(spec.name(), spec.describe() + " with no dimension of size 0 (ONNX Runtime can"
+              + " abort the process on empty tensors; a predictor built with allowEmptyTensors() passes them)",
+              t.describe());
         }
       }
     }

@@ -65,6 +65,9 @@ public final class Mlops implements AutoCloseable {
   private final PredictionObserver[] observers;
   private final AtomicLong observerFailures = new AtomicLong();
   private final java.time.Duration drainTimeout;
+  private final WarmUpPolicy warmUpPolicy;
+  private final dev.mlops.api.SessionOptions sessionOptions;
+  private final AutoCloseable registryAttachment;
   private final Thread shutdownHook;
   private volatile boolean closed;
 
@@ -84,6 +87,12 @@ public final class Mlops implements AutoCloseable {
     this.executor = b.executor != null ? b.executor : Executors.newCachedThreadPool(new DaemonThreads());
     this.cache = new SessionCache(registry, engine, clock, this::publish, b.cacheBudgetBytes);
     this.drainTimeout = b.drainTimeout;
+    this.warmUpPolicy = b.warmUpPolicy;
+    this.sessionOptions = b.sessionOptions;
+    // The registry's checks go through this runtime: an alias check loads into this cache, and a
+    // deletion sees the predictors pinned to a version.
+    this.registryAttachment = registry instanceof LocalModelRegistry
+        ? ((LocalModelRegistry) registry).attach(new Serving()) : () -> {};
     if (b.closeOnShutdown) {
       shutdownHook = new Thread(this::closeFromHook, "mlops-shutdown");
       Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -189,6 +198,37 @@ public final class Mlops implements AutoCloseable {
     return cache;
   }
 
+  /** The warm-up policy predictors use unless they set their own. */
+  public WarmUpPolicy warmUpPolicy() {
+    return warmUpPolicy;
+  }
+
+  /** The session options predictors use unless they set their own. */
+  public dev.mlops.api.SessionOptions sessionOptions() {
+    return sessionOptions;
+  }
+
+  /** What this runtime tells the registry it serves from. */
+  private final class Serving implements LocalModelRegistry.Serving {
+    @Override
+    public void checkLoads(ModelVersion version) {
+      checkOpen();
+      cache.acquire(version, sessionOptions, warmUpPolicy).release();
+    }
+
+    @Override
+    public List<String> pinnedPredictors(ModelVersion version) {
+      List<String> out = new java.util.ArrayList<>();
+      for (DefaultPredictor<?, ?> p : predictors) {
+        ModelRef t = p.target();
+        if (t.name().equals(version.name()) && t.version().isPresent() && t.version().getAsLong() == version.version()) {
+          out.add(p.toString());
+        }
+      }
+      return out;
+    }
+  }
+
   ExecutorService executor() {
     return executor;
   }
@@ -283,6 +323,7 @@ public final class Mlops implements AutoCloseable {
     }
     try {
       registrySubscription.close();
+      registryAttachment.close();
     } catch (Exception e) {
       LOG.debug("removing the registry listener failed", e);
     }
@@ -345,8 +386,42 @@ public final class Mlops implements AutoCloseable {
     private java.time.Duration drainTimeout = java.time.Duration.ofSeconds(30);
     private boolean drainTimeoutSet;
     private boolean closeOnShutdown;
+    private WarmUpPolicy warmUpPolicy = WarmUpPolicy.BEST_EFFORT;
+    private boolean warmUpSet;
+    private dev.mlops.api.SessionOptions sessionOptions = dev.mlops.api.SessionOptions.DEFAULTS;
+    private boolean sessionOptionsSet;
 
     private Builder() {}
+
+    /**
+     * How predictors warm a version up before it serves (default {@link WarmUpPolicy#BEST_EFFORT}:
+     * the input example when the version has one, else synthetic inputs whose failure is only
+     * reported). A predictor can set its own.
+     */
+    public Builder warmUp(WarmUpPolicy policy) {
+      Objects.requireNonNull(policy, "policy");
+      if (warmUpSet) {
+        throw new IllegalStateException("warmUp: already set to " + warmUpPolicy);
+      }
+      this.warmUpPolicy = policy;
+      this.warmUpSet = true;
+      return this;
+    }
+
+    /**
+     * How the engine runs each model: threads, optimisation level, execution mode, native log
+     * level (default {@link dev.mlops.api.SessionOptions#DEFAULTS}: one intra-op and one inter-op
+     * thread, all optimisations, sequential, WARNING). A predictor can set its own.
+     */
+    public Builder sessionOptions(dev.mlops.api.SessionOptions options) {
+      Objects.requireNonNull(options, "options");
+      if (sessionOptionsSet) {
+        throw new IllegalStateException("sessionOptions: already set to " + sessionOptions);
+      }
+      this.sessionOptions = options;
+      this.sessionOptionsSet = true;
+      return this;
+    }
 
     /**
      * Memory budget of the shared session cache, weighed in artifact bytes (default 2 GiB).

@@ -24,6 +24,10 @@ public final class PredictorBuilder<I, O> {
   BatchingOptions batching;
   long maxInputElements = 1L << 24;
   long maxRows = Long.MAX_VALUE;
+  WarmUpPolicy warmUp;
+  dev.mlops.api.SessionOptions sessionOptions;
+  boolean allowEmptyTensors;
+  boolean acceptIncompatibleVersions;
   private final java.util.Set<String> set = new java.util.HashSet<>();
   private boolean swapModeSet;
   private boolean gapSet;
@@ -120,6 +124,55 @@ public final class PredictorBuilder<I, O> {
   }
 
   /**
+   * How this predictor warms a version up before serving it (default: the runtime's, {@link
+   * Mlops#warmUpPolicy()}). A version already loaded under a laxer policy is warmed up as this one
+   * asks before this predictor serves it.
+   */
+  public PredictorBuilder<I, O> warmUp(WarmUpPolicy policy) {
+    once("warmUp");
+    this.warmUp = Objects.requireNonNull(policy, "policy");
+    return this;
+  }
+
+  /**
+   * How the engine runs this predictor's model (default: the runtime's, {@link
+   * Mlops#sessionOptions()}). Predictors with other options load sessions of their own.
+   */
+  public PredictorBuilder<I, O> sessionOptions(dev.mlops.api.SessionOptions options) {
+    once("sessionOptions");
+    this.sessionOptions = Objects.requireNonNull(options, "options");
+    return this;
+  }
+
+  /**
+   * Lets inputs with a dimension of size zero through to the engine. By default they are refused
+   * with {@link dev.mlops.api.InvalidInputException} before native code sees them, because ONNX
+   * Runtime does not handle them in every operator: in 1.29.0 an LSTM given an empty batch aborts
+   * the whole JVM. Allow them only for a model known to handle them.
+   */
+  public PredictorBuilder<I, O> allowEmptyTensors() {
+    once("allowEmptyTensors");
+    this.allowEmptyTensors = true;
+    return this;
+  }
+
+  /**
+   * Lets a predictor that follows an alias or {@code latest} switch to a version whose signature is
+   * incompatible with the one it serves. By default it keeps serving its version, reports a {@link
+   * dev.mlops.api.event.LifecycleEvent.SwapRefused} event, one WARN line and a {@link
+   * dev.mlops.api.AuditAction#SWAP_REFUSED} audit entry, and switches once the reference resolves to
+   * a compatible version again. Compatible means: the same input names, each with the same element
+   * type and rank, every fixed dimension the same or now dynamic, and every output the codec reads
+   * still there with the same element type ({@link
+   * dev.mlops.api.ModelSignature#incompatibilities(dev.mlops.api.ModelSignature, java.util.Collection)}).
+   */
+  public PredictorBuilder<I, O> acceptIncompatibleVersions() {
+    once("acceptIncompatibleVersions");
+    this.acceptIncompatibleVersions = true;
+    return this;
+  }
+
+  /**
    * Resolves the target, loads the version and returns the predictor.
    *
    * @throws dev.mlops.api.ModelNotFoundException if the target resolves to nothing
@@ -128,6 +181,12 @@ public final class PredictorBuilder<I, O> {
   public Predictor<I, O> build() {
     if (swapMode == SwapMode.AVAILABILITY_PRESERVING && gapSet) {
       throw new IllegalStateException("swapGapTimeout applies only to swapMode(RESOURCE_PRESERVING)");
+    }
+    if (warmUp == null) {
+      warmUp = runtime.warmUpPolicy();
+    }
+    if (sessionOptions == null) {
+      sessionOptions = runtime.sessionOptions();
     }
     return runtime.track(new DefaultPredictor<>(runtime, target, codec, this));
   }

@@ -1,6 +1,6 @@
 package dev.mlops.runtime;
 
-import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.mlops.api.ArtifactLocation;
@@ -9,11 +9,16 @@ import dev.mlops.api.MlopsException;
 import dev.mlops.api.ModelLoadException;
 import dev.mlops.api.ModelRegistry;
 import dev.mlops.api.ModelVersion;
+import dev.mlops.api.SessionOptions;
+import dev.mlops.api.Tensor;
 import dev.mlops.api.event.LifecycleEvent;
 import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.ModelSession;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,23 +32,43 @@ import org.slf4j.LoggerFactory;
  * Loaded versions shared by every predictor of one runtime.
  *
  * <p>A Caffeine cache, bounded by a memory budget weighed in artifact bytes, keeps recently used
- * versions warm so that a rollback needs no load. Each version is loaded at most once at a time
- * (concurrent requests wait for the same load), verified against its digests and warmed up. The
- * cache holds one reference on every entry; eviction only drops that reference, so a version
- * that a predictor serves or a call is using stays open, and is found again (not loaded twice)
- * while it is open. The last reference closes the session.
+ * versions warm so that a rollback needs no load. A version is cached per {@link SessionOptions}
+ * (two predictors with different options load a session each). Each is loaded at most once at a
+ * time (concurrent requests wait for the same load), verified against its digests and warmed up as
+ * the requester's {@link WarmUpPolicy} says. The cache holds one reference on every entry;
+ * eviction only drops that reference, so a version that a predictor serves or a call is using
+ * stays open, and is found again (not loaded twice) while it is open. The last reference closes
+ * the session.
+ *
+ * <p>Loads in flight are tracked here, not in Caffeine, so a failed load never reaches Caffeine
+ * (which would log it through java.util.logging).
  */
 final class SessionCache {
 
   private static final Logger LOG = LoggerFactory.getLogger(SessionCache.class);
 
+  /** What a session is cached under: the version and the options it was opened with. */
+  record Key(String model, long version, SessionOptions options) {
+    static Key of(ModelVersion v, SessionOptions options) {
+      return new Key(v.name(), v.version(), options);
+    }
+
+    boolean isOf(ModelVersion v) {
+      return model.equals(v.name()) && version == v.version();
+    }
+  }
+
   private final ModelRegistry registry;
   private final InferenceEngine engine;
   private final Clock clock;
   private final Consumer<LifecycleEvent> events;
-  private final AsyncCache<String, SessionHandle> cache;
+  private final Cache<Key, SessionHandle> cache;
+  /** Loads in flight; each key is loaded by one thread while others wait on its future. */
+  private final ConcurrentHashMap<Key, CompletableFuture<SessionHandle>> loading = new ConcurrentHashMap<>();
   /** Every open handle, cached or not; an evicted handle still in use is reused from here. */
-  private final ConcurrentHashMap<String, SessionHandle> open = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Key, SessionHandle> open = new ConcurrentHashMap<>();
+  /** Versions whose best-effort warm-up failure was logged, so that a reload does not log it again. */
+  private final Set<String> warmUpWarned = ConcurrentHashMap.newKeySet();
   private final AtomicLong opened = new AtomicLong();
   private final AtomicLong closed = new AtomicLong();
   private final Object drainMonitor = new Object();
@@ -61,60 +86,65 @@ final class SessionCache {
     this.events = events;
     // Removal only drops the cache's reference (a session in use stays open), so it is cheap
     // enough to run on the thread that caused it; that keeps eviction deterministic, which
-    // tests and shutdown rely on. The runtime's executor still runs loads for hot swaps.
+    // tests and shutdown rely on.
     this.cache =
         Caffeine.newBuilder()
             .executor(Runnable::run)
             .maximumWeight(budgetBytes)
-            .weigher((String key, SessionHandle h) -> (int) Math.min(Integer.MAX_VALUE, Math.max(1, h.version.sizeBytes())))
-            .removalListener((String key, SessionHandle h, RemovalCause cause) -> {
+            .weigher((Key key, SessionHandle h) -> (int) Math.min(Integer.MAX_VALUE, Math.max(1, h.version.sizeBytes())))
+            .removalListener((Key key, SessionHandle h, RemovalCause cause) -> {
               if (h != null) {
                 LOG.debug("dropping cached {} ({})", h.version.ref(), cause);
                 h.release();
               }
             })
-            .buildAsync();
-  }
-
-  private static String key(ModelVersion v) {
-    return v.name() + "/" + v.version();
+            .build();
   }
 
   /**
-   * Returns the loaded version with one reference taken for the caller, loading it if needed.
+   * Returns the loaded version with one reference taken for the caller, loading it if needed and
+   * warming it up as {@code policy} says (a session loaded under a laxer policy is warmed up now).
    *
-   * @throws ModelLoadException (or an {@link dev.mlops.api.IntegrityException}) if it cannot load
+   * @throws ModelLoadException (or an {@link dev.mlops.api.IntegrityException}) if it cannot load,
+   *     or the policy requires an input example the version lacks
    * @throws ClosedException if the runtime is shutting down
    */
-  SessionHandle acquire(ModelVersion version) {
-    String key = key(version);
+  SessionHandle acquire(ModelVersion version, SessionOptions options, WarmUpPolicy policy) {
+    if (policy == WarmUpPolicy.REQUIRE_INPUT_EXAMPLE && !version.hasInputExample()) {
+      throw WarmUp.missingExample(version.ref().toString());
+    }
+    Key key = Key.of(version, options);
     for (;;) {
       if (shutdown) {
         throw new ClosedException("the runtime is shutting down; " + version.ref() + " is not loaded");
       }
-      CompletableFuture<SessionHandle> f = cache.getIfPresent(key);
+      SessionHandle h = cache.getIfPresent(key);
+      if (h != null && h.tryAcquire()) {
+        return warm(h, policy);
+      }
+      SessionHandle live = open.get(key);
+      if (live != null && live.tryAcquire()) {
+        recache(key, live);
+        return warm(live, policy);
+      }
+      CompletableFuture<SessionHandle> mine = new CompletableFuture<>();
+      CompletableFuture<SessionHandle> f = loading.putIfAbsent(key, mine);
       if (f == null) {
-        SessionHandle live = open.get(key);
-        if (live != null && live.tryAcquire()) {
-          recache(key, live);
-          return live;
-        }
-        CompletableFuture<SessionHandle> mine = new CompletableFuture<>();
-        f = cache.asMap().putIfAbsent(key, mine);
-        if (f == null) {
-          try {
-            SessionHandle h = load(key, version);
-            h.tryAcquire(); // the caller's reference; the cache owns the first one
-            mine.complete(h);
-            return h;
-          } catch (RuntimeException | Error e) {
-            cache.asMap().remove(key, mine);
-            mine.completeExceptionally(e);
-            throw e;
-          }
+        try {
+          SessionHandle loaded = load(key, version, policy);
+          loaded.tryAcquire(); // the caller's reference; the cache owns the first one
+          // Cached before the load is no longer in flight, so a concurrent caller finds it in one
+          // of the two places and never loads it a second time.
+          cache.put(key, loaded);
+          mine.complete(loaded);
+          return loaded;
+        } catch (RuntimeException | Error e) {
+          mine.completeExceptionally(e);
+          throw e;
+        } finally {
+          loading.remove(key, mine);
         }
       }
-      SessionHandle h;
       try {
         h = f.join();
       } catch (CompletionException e) {
@@ -124,35 +154,103 @@ final class SessionCache {
         throw new ModelLoadException("loading " + version.ref() + " failed: " + e.getCause(), e.getCause());
       }
       if (h.tryAcquire()) {
-        return h;
+        return warm(h, policy);
       }
-      // That handle is closing: drop its entry if it is still there and look again.
-      cache.asMap().remove(key, f);
+      // That handle closed in the meantime (evicted and released): look again.
     }
   }
 
   /** Puts an open handle that was evicted but is still in use back into the cache. */
-  private void recache(String key, SessionHandle h) {
+  private void recache(Key key, SessionHandle h) {
     if (h.tryAcquire()) {
-      if (cache.asMap().putIfAbsent(key, CompletableFuture.completedFuture(h)) != null) {
+      if (cache.asMap().putIfAbsent(key, h) != null) {
         h.release();
       }
     }
   }
 
-  private SessionHandle load(String key, ModelVersion version) {
+  /**
+   * Runs what {@code policy} asks of a session that a laxer policy loaded; the caller holds a
+   * reference, which it loses if the input example fails.
+   */
+  private SessionHandle warm(SessionHandle h, WarmUpPolicy policy) {
+    if (policy == WarmUpPolicy.NONE || (h.version.hasInputExample() ? h.exampleRan() : h.warmUpTried())) {
+      return h;
+    }
+    try {
+      synchronized (h) {
+        warmUp(h.session, h, h.version, policy);
+      }
+      return h;
+    } catch (RuntimeException e) {
+      h.release();
+      failed(h.version, e);
+      throw e;
+    }
+  }
+
+  /** Runs the warm-up the policy asks for, unless it already ran; caller holds the handle's lock or owns the session. */
+  private void warmUp(ModelSession session, SessionHandle h, ModelVersion version, WarmUpPolicy policy) {
+    if (policy == WarmUpPolicy.NONE) {
+      return;
+    }
+    String what = version.ref().toString();
+    Optional<Map<String, Tensor>> example = registry.inputExample(version);
+    if (example.isPresent()) {
+      if (h == null || !h.exampleRan()) {
+        WarmUp.runExample(session, example.get(), what);
+        if (h != null) {
+          h.warmedUp(true);
+        }
+      }
+      return;
+    }
+    if (h != null && h.warmUpTried()) {
+      return;
+    }
+    Optional<ModelLoadException> failure = WarmUp.run(session, example, policy, what);
+    if (h != null) {
+      h.warmedUp(false);
+    }
+    failure.ifPresent(e -> warmUpFailed(version, session, e));
+  }
+
+  private void warmUpFailed(ModelVersion version, ModelSession session, ModelLoadException e) {
+    String key = version.name() + "/" + version.version();
+    if (warmUpWarned.size() > 10_000) {
+      warmUpWarned.clear();
+    }
+    if (warmUpWarned.add(key)) {
+      LOG.warn("{}", e.getMessage());
+    } else {
+      LOG.debug("{}", e.getMessage());
+    }
+    events.accept(new LifecycleEvent.WarmUpFailed(clock.instant(), version.name(), version.version(),
+        SyntheticInputs.describe(session.signature()), e.getCause() != null ? e.getCause() : e));
+  }
+
+  private SessionHandle load(Key key, ModelVersion version, WarmUpPolicy policy) {
     long start = System.nanoTime();
     ModelSession session = null;
     try {
       ArtifactLocation location = registry.verifiedArtifact(version);
-      session = engine.open(location);
+      try {
+        session = engine.open(location, key.options());
+      } catch (MlopsException e) {
+        throw e.getClass() == ModelLoadException.class
+            ? new ModelLoadException("cannot load " + version.ref() + ": " + e.getMessage(), e) : e;
+      }
       if (!session.signature().equals(version.signature())) {
         throw new ModelLoadException(version.ref() + " loaded with signature " + session.signature()
             + " but was registered with " + version.signature());
       }
-      WarmUp.run(session, registry.inputExample(version), version.ref().toString());
+      boolean example = version.hasInputExample() && policy != WarmUpPolicy.NONE;
+      warmUp(session, null, version, policy);
       opened.incrementAndGet();
       SessionHandle h = new SessionHandle(version, session, closed -> onClosed(key, closed));
+      if (policy != WarmUpPolicy.NONE) {
+        h.warmedUp(example);
+      }
       open.put(key, h);
       long nanos = System.nanoTime() - start;
       LOG.info("loaded {} in {} ms", version.ref(), nanos / 1_000_000);
@@ -162,23 +260,28 @@ final class SessionCache {
       if (session != null) {
         session.close();
       }
-      LOG.warn("cannot load {}: {}", version.ref(), e.getMessage(), e);
-      if (e instanceof ModelLoadException) {
-        try {
-          registry.recordLoadFailure(version, e);
-        } catch (RuntimeException auditFailure) {
-          LOG.warn("cannot audit the load failure of {}: {}", version.ref(), auditFailure.toString());
-        }
-      }
-      events.accept(new LifecycleEvent.ModelLoadFailed(clock.instant(), version.name(), version.version(), e));
-      if (e instanceof MlopsException) {
-        throw e;
-      }
-      throw new ModelLoadException("cannot load " + version.ref() + ": " + e, e);
+      RuntimeException reported = e instanceof MlopsException ? e
+          : new ModelLoadException("cannot load " + version.ref() + ": " + e, e);
+      failed(version, reported);
+      throw reported;
     }
   }
 
-  private void onClosed(String key, SessionHandle h) {
+  /** Reports a load (or warm-up) failure: the log, the audit log, and the listeners. */
+  private void failed(ModelVersion version, RuntimeException e) {
+    LOG.warn("cannot load {}: {}", version.ref(), e.getMessage());
+    LOG.debug("load failure of {}", version.ref(), e);
+    if (e instanceof ModelLoadException) {
+      try {
+        registry.recordLoadFailure(version, e);
+      } catch (RuntimeException auditFailure) {
+        LOG.warn("cannot audit the load failure of {}: {}", version.ref(), auditFailure.toString());
+      }
+    }
+    events.accept(new LifecycleEvent.ModelLoadFailed(clock.instant(), version.name(), version.version(), e));
+  }
+
+  private void onClosed(Key key, SessionHandle h) {
     open.remove(key, h);
     closed.incrementAndGet();
     LOG.debug("closed session of {}", h.version.ref());
@@ -188,21 +291,26 @@ final class SessionCache {
     }
   }
 
-  /** Drops the cache's reference on a version; it closes once nothing else uses it. */
+  /** Whether the version is loaded with these options and cached. */
+  boolean isCached(ModelVersion version, SessionOptions options) {
+    return cache.getIfPresent(Key.of(version, options)) != null;
+  }
+
+  /** Drops the cache's references on a version, whatever its options; it closes once nothing else uses it. */
   void evict(ModelVersion version) {
-    cache.synchronous().invalidate(key(version));
+    cache.asMap().keySet().removeIf(k -> k.isOf(version));
   }
 
   /** Drops every cached reference. */
   void evictAll() {
-    cache.synchronous().invalidateAll();
+    cache.invalidateAll();
   }
 
   /** Stops new loads, drops every cached reference and waits until every session is closed. */
   boolean shutdown(Duration timeout) {
     shutdown = true;
     evictAll();
-    cache.synchronous().cleanUp();
+    cache.cleanUp();
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (drainMonitor) {
       while (opened.get() != closed.get()) {
@@ -231,7 +339,7 @@ final class SessionCache {
 
   /** Sum of the artifact sizes of the cached versions. */
   long cachedWeight() {
-    return cache.synchronous().policy().eviction().map(e -> e.weightedSize().orElse(0L)).orElse(0L);
+    return cache.policy().eviction().map(e -> e.weightedSize().orElse(0L)).orElse(0L);
   }
 
   /** Versions open now, cached or in use. */

@@ -16,6 +16,12 @@ final class SessionHandle {
 
   final ModelVersion version;
   final ModelSession session;
+  /**
+   * What warm-up has run on this session: loads under different predictors' policies share it, so
+   * a stricter policy met later runs what a laxer one skipped. Written under the handle's lock.
+   */
+  private volatile boolean exampleRan;
+  private volatile boolean warmUpTried;
   private final AtomicInteger refs = new AtomicInteger(1);
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   private final java.util.function.Consumer<SessionHandle> onClose;
@@ -57,6 +63,24 @@ final class SessionHandle {
       }
     } else if (n < 0) {
       throw new IllegalStateException("released more often than acquired: " + version.ref());
+    }
+  }
+
+  /** Whether the input example has run on this session. */
+  boolean exampleRan() {
+    return exampleRan;
+  }
+
+  /** Whether a warm-up (example or synthetic) has been attempted on this session. */
+  boolean warmUpTried() {
+    return warmUpTried;
+  }
+
+  /** Records a warm-up run; {@code example} when it was the input example and it passed. */
+  void warmedUp(boolean example) {
+    warmUpTried = true;
+    if (example) {
+      exampleRan = true;
     }
   }
 

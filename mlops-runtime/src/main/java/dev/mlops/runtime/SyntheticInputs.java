@@ -32,6 +32,21 @@ public final class SyntheticInputs {
     return out;
   }
 
+  /**
+   * How the inputs of {@link #of} look, for messages: {@code synthetic zeros ("" for strings,
+   * false for booleans) with every dynamic dimension set to 1: x:float32[1,4], sr:int64[]}.
+   */
+  public static String describe(ModelSignature signature) {
+    StringBuilder sb = new StringBuilder("synthetic zeros (\"\" for strings, false for booleans) with every dynamic"
+        + " dimension set to 1: ");
+    String sep = "";
+    for (Map.Entry<String, Tensor> e : of(signature).entrySet()) {
+      sb.append(sep).append(e.getKey()).append(':').append(e.getValue().describe());
+      sep = ", ";
+    }
+    return sb.toString();
+  }
+
   private static Tensor zeros(TensorSpec spec, int n, long[] shape) {
     switch (spec.type()) {
       case FLOAT:

@@ -26,6 +26,7 @@ import dev.mlops.api.event.LifecycleListener;
 import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.ModelSession;
 import dev.mlops.runtime.InputValidator;
+import dev.mlops.runtime.TensorIo;
 import dev.mlops.runtime.WarmUp;
 import dev.mlops.runtime.security.ChildJvmValidator;
 import dev.mlops.runtime.security.ExternalDataGuard;
@@ -140,7 +141,39 @@ public final class LocalModelRegistry implements ModelRegistry {
   private final DirectoryLock lock;
   private final List<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
   private final ConcurrentHashMap<String, ModelVersion> versionCache = new ConcurrentHashMap<>();
+  /** Runtimes serving from this registry; the first one's session cache proves alias targets load. */
+  private final List<Serving> serving = new CopyOnWriteArrayList<>();
   private volatile boolean closed;
+
+  /**
+   * What a runtime that serves from this registry contributes to its checks. {@code Mlops}
+   * attaches itself when it is built on this registry; applications need not implement it.
+   */
+  public interface Serving {
+    /**
+     * Loads the version as the runtime's predictors would (verified, opened with the runtime's
+     * session options and warmed up under its policy), into its session cache.
+     *
+     * @throws ModelLoadException if it cannot load
+     */
+    void checkLoads(ModelVersion version);
+
+    /** Descriptions of the open predictors pinned to this version (a {@code models:/<name>/<version>} reference). */
+    List<String> pinnedPredictors(ModelVersion version);
+  }
+
+  /**
+   * Lets a runtime take part in this registry's checks: an alias check loads the version into the
+   * runtime's session cache (so the session is loaded once, and a version already loaded costs no
+   * load), and a deletion is refused while one of its predictors is pinned to the version.
+   *
+   * @return a handle whose {@code close()} detaches the runtime
+   */
+  public AutoCloseable attach(Serving runtime) {
+    Objects.requireNonNull(runtime, "runtime");
+    serving.add(runtime);
+    return () -> serving.remove(runtime);
+  }
 
   private LocalModelRegistry(Builder b) {
     try {
@@ -192,8 +225,10 @@ public final class LocalModelRegistry implements ModelRegistry {
 
   @Override
   public ModelVersion register(Registration registration, AuditInfo audit) {
-    checkOpen();
+    Objects.requireNonNull(registration, "registration");
     Objects.requireNonNull(audit, "audit");
+    checkOpen();
+    refuseCaseCollision(registration.model());
     Path stage = stagingDir.resolve(ProcessHandle.current().pid() + "-" + UUID.randomUUID());
     STAGING_IN_USE.add(stage);
     try {
@@ -204,24 +239,31 @@ public final class LocalModelRegistry implements ModelRegistry {
       Map<String, String> registerDetails = checkSignature(registration, staged.files);
       ArtifactLocation stagedLocation =
           new ArtifactLocation(stage.resolve("files"), stage.resolve("files").resolve(staged.modelFile));
-      ExternalDataGuard.check(stagedLocation, paths(staged.files));
-      if (validator != null) {
-        validator.validate(stagedLocation);
+      Optional<Map<String, Tensor>> example = registration.inputExample();
+      Path exampleFile = stage.resolve("input-example.bin");
+      if (example.isPresent()) {
+        try (DataOutputStream out = new DataOutputStream(
+            new BufferedOutputStream(Files.newOutputStream(exampleFile, StandardOpenOption.CREATE_NEW)))) {
+          TensorIo.write(out, example.get());
+        }
+        Storage.fsync(exampleFile);
+      }
+      ModelSignature signature;
+      try {
+        ExternalDataGuard.check(stagedLocation, paths(staged.files));
+        if (validator != null) {
+          validator.validate(stagedLocation, example.isPresent() ? Optional.of(exampleFile) : Optional.empty());
+        }
+        signature = readSignature(stagedLocation, example);
+      } catch (ModelLoadException e) {
+        throw e.getClass() == ModelLoadException.class
+            ? new ModelLoadException("cannot register " + describe(registration.source()) + " as a new version of"
+                + " models:/" + registration.model() + ": " + e.getMessage(), e)
+            : e;
       }
       if (registration.manifestSignature().isPresent()) {
         Storage.writeAtomically(
             stage.resolve(SIGNATURE_FILE), Metadata.signatureToJson(registration.manifestSignature().get()));
-      }
-      ModelSignature signature = readSignature(stage.resolve("files"), staged.modelFile);
-      Optional<Map<String, Tensor>> example = registration.inputExample();
-      if (example.isPresent()) {
-        InputValidator.check(signature, example.get());
-        Path file = stage.resolve("input-example.bin");
-        try (DataOutputStream out =
-            new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file, StandardOpenOption.CREATE_NEW)))) {
-          TensorIo.write(out, example.get());
-        }
-        Storage.fsync(file);
       }
       List<ArtifactFile> attachments = new ArrayList<>();
       for (Map.Entry<String, byte[]> a : registration.attachments().entrySet()) {
@@ -233,6 +275,7 @@ public final class LocalModelRegistry implements ModelRegistry {
           withLock(
               () -> {
                 String model = registration.model();
+                refuseCaseCollision(model);
                 Path modelDir = modelsDir.resolve(model);
                 io(() -> Files.createDirectories(modelDir));
                 long number = nextVersion(model);
@@ -361,9 +404,43 @@ public final class LocalModelRegistry implements ModelRegistry {
     }
   }
 
-  private ModelSignature readSignature(Path filesDir, String modelFile) {
-    try (ModelSession session = engine.open(new ArtifactLocation(filesDir, filesDir.resolve(modelFile)))) {
+  /**
+   * Opens a new artifact to read its signature and, when the registration has an input example,
+   * runs it: a version whose own example fails would never load, so it is refused here.
+   */
+  private ModelSignature readSignature(ArtifactLocation location, Optional<Map<String, Tensor>> example) {
+    try (ModelSession session = engine.open(location)) {
+      if (example.isPresent()) {
+        InputValidator.check(session.signature(), example.get());
+        WarmUp.runExample(session, example.get(), "the new version");
+      }
       return session.signature();
+    }
+  }
+
+  private static String describe(ArtifactSource source) {
+    if (source instanceof ArtifactSource.FileSource) {
+      return ((ArtifactSource.FileSource) source).file().toString();
+    }
+    if (source instanceof ArtifactSource.DirectorySource) {
+      ArtifactSource.DirectorySource d = (ArtifactSource.DirectorySource) source;
+      return d.directory().resolve(d.modelFile()).toString();
+    }
+    return "the stream " + ((ArtifactSource.StreamSource) source).fileName();
+  }
+
+  /**
+   * Refuses a model name that differs from an existing one only in case: on a case-insensitive
+   * file system the two would share one directory.
+   */
+  private void refuseCaseCollision(String model) {
+    ModelRef.checkName(model);
+    for (String existing : models()) {
+      if (!existing.equals(model) && existing.equalsIgnoreCase(model)) {
+        throw new ConflictException("model name '" + model + "' differs from the existing model '" + existing
+            + "' only in case; such names collide on case-insensitive file systems; register it as '" + existing
+            + "' or choose another name");
+      }
     }
   }
 
@@ -653,10 +730,23 @@ public final class LocalModelRegistry implements ModelRegistry {
     recordFailure(version, AuditAction.LOAD_FAILED, cause);
   }
 
+  @Override
+  public void recordSwapRefused(ModelVersion refused, long servingVersion, ModelRef target, List<String> differences) {
+    Objects.requireNonNull(refused, "refused");
+    Objects.requireNonNull(target, "target");
+    Map<String, String> details = new TreeMap<>();
+    details.put("serving", Long.toString(servingVersion));
+    details.put("target", target.toString());
+    recordFailure(refused, AuditAction.SWAP_REFUSED, abbreviate(String.join("; ", differences)), details);
+  }
+
   private void recordFailure(ModelVersion v, AuditAction action, Throwable e) {
     recordedFailures.add(e);
-    String error = abbreviate(e.getClass().getSimpleName() + ": " + e.getMessage());
-    String key = v.name() + "/" + v.version() + "/" + action + "/" + error;
+    recordFailure(v, action, abbreviate(e.getClass().getSimpleName() + ": " + e.getMessage()), new TreeMap<>());
+  }
+
+  private void recordFailure(ModelVersion v, AuditAction action, String error, Map<String, String> details) {
+    String key = v.name() + "/" + v.version() + "/" + action + "/" + details + "/" + error;
     Instant now = clock.instant();
     Instant last = recentFailures.get(key);
     if (last != null && !now.isBefore(last) && Duration.between(last, now).compareTo(FAILURE_REPEAT_WINDOW) < 0) {
@@ -666,7 +756,6 @@ public final class LocalModelRegistry implements ModelRegistry {
       recentFailures.clear();
     }
     recentFailures.put(key, now);
-    Map<String, String> details = new TreeMap<>();
     details.put("version", Long.toString(v.version()));
     details.put("error", error);
     if (action == AuditAction.SIGNATURE_FAILED) {
@@ -759,23 +848,47 @@ public final class LocalModelRegistry implements ModelRegistry {
 
   @Override
   public OptionalLong setAlias(String model, String alias, long version, AuditInfo audit) {
-    checkOpen();
-    ModelRef.checkAlias(alias);
-    checkLoads(requireExisting(model, version));
+    checkAliasArguments(model, alias, audit);
+    ModelVersion v = requireExisting(model, version);
+    // Compatibility first: it reads metadata only, so an incompatible move costs no load.
+    Long current = readState(model).aliases.get(alias);
+    refuseIfIncompatible(model, alias, current, v);
+    checkLoads(v);
     return moveAlias(model, alias, version, audit, false);
   }
 
   @Override
   public OptionalLong forceAlias(String model, String alias, long version, AuditInfo audit) {
-    checkOpen();
-    ModelRef.checkAlias(alias);
+    checkAliasArguments(model, alias, audit);
     return moveAlias(model, alias, version, audit, true);
   }
 
-  /** Opens the version once, as a predictor would, so that an alias never points at a dud. */
+  private void checkAliasArguments(String model, String alias, AuditInfo audit) {
+    Objects.requireNonNull(audit, "audit");
+    checkOpen();
+    ModelRef.checkName(model);
+    ModelRef.checkAlias(alias);
+  }
+
+  /**
+   * Proves that a version loads before an alias points at it: through the session cache of a
+   * runtime serving from this registry when there is one (the session it loads is the one its
+   * predictors serve, and a loaded version costs nothing), else by opening it here and running its
+   * input example if it has one. A synthetic warm-up is not required to pass.
+   */
   private void checkLoads(ModelVersion v) {
-    try (ModelSession session = engine.open(verifiedArtifact(v))) {
-      WarmUp.run(session, inputExample(v), v.ref().toString());
+    try {
+      java.util.Iterator<Serving> runtimes = serving.iterator();
+      if (runtimes.hasNext()) {
+        runtimes.next().checkLoads(v);
+        return;
+      }
+      try (ModelSession session = engine.open(verifiedArtifact(v))) {
+        Optional<Map<String, Tensor>> example = inputExample(v);
+        if (example.isPresent()) {
+          WarmUp.runExample(session, example.get(), v.ref().toString());
+        }
+      }
     } catch (ModelLoadException e) {
       recordLoadFailure(v, e);
       throw new ModelLoadException("refusing to point an alias at " + v.ref() + ", which cannot be loaded: "
@@ -783,17 +896,45 @@ public final class LocalModelRegistry implements ModelRegistry {
     }
   }
 
+  /** The differences between the alias's current target and {@code to}; empty when compatible or the alias is new. */
+  private List<String> incompatibilities(String model, Long current, ModelVersion to) {
+    if (current == null || current == to.version()) {
+      return List.of();
+    }
+    Optional<ModelVersion> from = versions(model).stream().filter(x -> x.version() == current).findFirst();
+    return from.isEmpty() ? List.of() : from.get().signature().incompatibilities(to.signature());
+  }
+
+  private void refuseIfIncompatible(String model, String alias, Long current, ModelVersion to) {
+    List<String> differences = incompatibilities(model, current, to);
+    if (!differences.isEmpty()) {
+      throw new dev.mlops.api.IncompatibleSignatureException("refusing to point models:/" + model + "@" + alias
+          + " at version " + to.version() + ": its signature is incompatible with version " + current
+          + ", which the alias points at now: " + String.join("; ", differences) + ". Predictors following the alias"
+          + " would fail every call; use forceAlias to move it anyway (they keep serving version " + current
+          + " until the alias points at a compatible version)", differences);
+    }
+  }
+
   private OptionalLong moveAlias(String model, String alias, long version, AuditInfo audit, boolean forced) {
     Long before =
         withLock(
             () -> {
-              requireReady(model, version);
+              ModelVersion v = requireReady(model, version);
               State s = readState(model);
-              Long prev = s.aliases.put(alias, version);
+              Long prev = s.aliases.get(alias);
+              List<String> differences = incompatibilities(model, prev, v);
+              if (!forced) {
+                refuseIfIncompatible(model, alias, prev, v);
+              }
+              s.aliases.put(alias, version);
               writeState(model, s);
               Map<String, String> details = aliasDetails(alias, prev, version);
               if (forced) {
                 details.put("forced", "true");
+              }
+              if (!differences.isEmpty()) {
+                details.put("incompatible", abbreviate(String.join("; ", differences)));
               }
               audit(AuditAction.SET_ALIAS, model, details, audit);
               return prev;
@@ -805,9 +946,10 @@ public final class LocalModelRegistry implements ModelRegistry {
 
   @Override
   public void compareAndSetAlias(String model, String alias, long expectedVersion, long newVersion, AuditInfo audit) {
-    checkOpen();
-    ModelRef.checkAlias(alias);
-    checkLoads(requireExisting(model, newVersion));
+    checkAliasArguments(model, alias, audit);
+    ModelVersion v = requireExisting(model, newVersion);
+    refuseIfIncompatible(model, alias, expectedVersion == 0 ? null : expectedVersion, v);
+    checkLoads(v);
     withLock(
         () -> {
           State s = readState(model);
@@ -836,8 +978,7 @@ public final class LocalModelRegistry implements ModelRegistry {
 
   @Override
   public OptionalLong deleteAlias(String model, String alias, AuditInfo audit) {
-    checkOpen();
-    ModelRef.checkAlias(alias);
+    checkAliasArguments(model, alias, audit);
     Long before =
         withLock(
             () -> {
@@ -858,7 +999,9 @@ public final class LocalModelRegistry implements ModelRegistry {
 
   @Override
   public ModelVersion archive(String model, long version, AuditInfo audit) {
+    Objects.requireNonNull(audit, "audit");
     checkOpen();
+    ModelRef.checkName(model);
     ModelVersion archived =
         withLock(
             () -> {
@@ -877,7 +1020,29 @@ public final class LocalModelRegistry implements ModelRegistry {
 
   @Override
   public void delete(String model, long version, AuditInfo audit) {
+    Objects.requireNonNull(audit, "audit");
     checkOpen();
+    ModelVersion v = requireExisting(model, version);
+    List<String> pinned = new ArrayList<>();
+    for (Serving runtime : serving) {
+      pinned.addAll(runtime.pinnedPredictors(v));
+    }
+    if (!pinned.isEmpty()) {
+      throw new ConflictException("cannot delete " + v.ref() + ": " + pinned.size() + " open predictor(s) pinned to it"
+          + " serve it " + pinned + "; close them first, or use forceDelete (they keep serving the copy they loaded)");
+    }
+    deleteVersion(model, version, audit, false);
+  }
+
+  @Override
+  public void forceDelete(String model, long version, AuditInfo audit) {
+    Objects.requireNonNull(audit, "audit");
+    checkOpen();
+    requireExisting(model, version);
+    deleteVersion(model, version, audit, true);
+  }
+
+  private void deleteVersion(String model, long version, AuditInfo audit, boolean forced) {
     withLock(
         () -> {
           requireExisting(model, version);
@@ -895,7 +1060,12 @@ public final class LocalModelRegistry implements ModelRegistry {
             Storage.deleteRecursively(trash);
             return null;
           });
-          audit(AuditAction.DELETE_VERSION, model, Map.of("version", Long.toString(version)), audit);
+          Map<String, String> details = new TreeMap<>();
+          details.put("version", Long.toString(version));
+          if (forced) {
+            details.put("forced", "true");
+          }
+          audit(AuditAction.DELETE_VERSION, model, details, audit);
           return null;
         });
     fire(new LifecycleEvent.VersionDeleted(clock.instant(), model, version, audit.actor()));
@@ -916,11 +1086,12 @@ public final class LocalModelRegistry implements ModelRegistry {
         .orElseThrow(() -> new ModelNotFoundException(describeMissing(ModelRef.version(model, version))));
   }
 
-  private void requireReady(String model, long version) {
+  private ModelVersion requireReady(String model, long version) {
     ModelVersion v = requireExisting(model, version);
     if (v.status() != VersionStatus.READY) {
       throw new ConflictException(v.ref() + " is " + v.status() + "; only a READY version can take an alias");
     }
+    return v;
   }
 
   private static void refuseIfAliased(State s, String model, long version, String what) {

@@ -14,6 +14,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import dev.mlops.runtime.TensorIo;
+import dev.mlops.runtime.WarmUpPolicy;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,12 +27,15 @@ import org.slf4j.LoggerFactory;
  * throw-away process instead of the service.
  *
  * <p>The child runs {@link ValidateMain}: it checks the model's external data, opens the model
- * with ONNX Runtime and runs it once on synthetic inputs. A clean rejection (a corrupt or
- * unsupported model) becomes a {@link ModelLoadException} with the child's message; a child that
- * dies (non-zero exit, a signal) becomes {@code ModelLoadException("validation in a child JVM
- * crashed: exit code ...")}; a child that runs past the timeout is killed and refused the same
- * way. A warm-up that fails without crashing does not refuse the model (the registry's own checks
- * decide, as without this validator); it is logged.
+ * with ONNX Runtime and warms it up under the same {@link WarmUpPolicy} rules as a runtime's load:
+ * the registration's input example, when it has one, always runs (the registry runs it in-process
+ * next, so the child must survive it first) and its failure refuses the model; without one,
+ * {@link WarmUpPolicy#BEST_EFFORT} (the default) tries synthetic inputs and only logs their
+ * failure, {@link WarmUpPolicy#REQUIRE_INPUT_EXAMPLE} refuses the model, {@link WarmUpPolicy#NONE}
+ * runs nothing. A clean rejection (a corrupt or unsupported model, a failing example) becomes a
+ * {@link ModelLoadException} with the child's message; a child that dies (non-zero exit, a signal)
+ * becomes {@code ModelLoadException("validation in a child JVM crashed: exit code ...")}; a child
+ * that runs past the timeout is killed and refused the same way.
  *
  * <p>It costs a JVM start and a model load per registration (typically one to a few seconds).
  * It narrows, but cannot close, the gap described in {@code SECURITY.md}: a model crafted to
@@ -48,8 +54,10 @@ public final class ChildJvmValidator {
   private final String classpath;
   private final List<String> jvmOptions;
   private final String mainClass;
+  private final WarmUpPolicy warmUp;
 
   private ChildJvmValidator(Builder b) {
+    this.warmUp = b.warmUp;
     this.timeout = b.timeout;
     this.javaCommand = b.javaCommand != null ? b.javaCommand : Path.of(System.getProperty("java.home"), "bin", "java");
     this.classpath = b.classpath != null ? b.classpath : System.getProperty("java.class.path");
@@ -75,13 +83,33 @@ public final class ChildJvmValidator {
     return timeout;
   }
 
+  /** The warm-up policy the child applies. */
+  public WarmUpPolicy warmUpPolicy() {
+    return warmUp;
+  }
+
   /**
-   * Validates the model in a child JVM; returns normally when it opened and ran there.
+   * Validates a model without an input example in a child JVM; returns normally when it opened
+   * (and, per the warm-up policy, ran) there.
    *
    * @throws ModelLoadException if the child refused the model, crashed or timed out
    */
   public void validate(ArtifactLocation artifact) {
+    validate(artifact, Optional.empty());
+  }
+
+  /**
+   * Validates a model in a child JVM; returns normally when it opened and warmed up there as the
+   * class comment says.
+   *
+   * @param artifact the model's files
+   * @param inputExample a file in {@link TensorIo} form holding the registration's input example,
+   *     if it has one
+   * @throws ModelLoadException if the child refused the model, crashed or timed out
+   */
+  public void validate(ArtifactLocation artifact, Optional<Path> inputExample) {
     Objects.requireNonNull(artifact, "artifact");
+    Objects.requireNonNull(inputExample, "inputExample");
     Path scratch;
     try {
       scratch = Files.createTempDirectory("mlops-validate-");
@@ -101,6 +129,8 @@ public final class ChildJvmValidator {
     cmd.add(mainClass);
     cmd.add(artifact.directory().toAbsolutePath().toString());
     cmd.add(artifact.directory().relativize(artifact.modelFile()).toString());
+    cmd.add(warmUp.name());
+    inputExample.ifPresent(f -> cmd.add(f.toAbsolutePath().toString()));
     String what = artifact.modelFile().getFileName().toString();
     Process p = null;
     try {
@@ -193,7 +223,7 @@ public final class ChildJvmValidator {
 
   @Override
   public String toString() {
-    return "ChildJvmValidator[timeout=" + timeout + ", java=" + javaCommand + "]";
+    return "ChildJvmValidator[timeout=" + timeout + ", java=" + javaCommand + ", warmUp=" + warmUp + "]";
   }
 
   /** Builder for {@link ChildJvmValidator}; each option can be set once. Not thread-safe. */
@@ -205,8 +235,24 @@ public final class ChildJvmValidator {
     private List<String> jvmOptions = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
     private boolean jvmOptionsSet;
     private String mainClass = ValidateMain.class.getName();
+    private WarmUpPolicy warmUp = WarmUpPolicy.BEST_EFFORT;
+    private boolean warmUpSet;
 
     private Builder() {}
+
+    /**
+     * How the child warms the model up (default {@link WarmUpPolicy#BEST_EFFORT}, as a runtime
+     * does); use the policy of the runtimes that will serve the registry.
+     */
+    public Builder warmUp(WarmUpPolicy policy) {
+      Objects.requireNonNull(policy, "policy");
+      if (warmUpSet) {
+        throw new IllegalStateException("warmUp was already set to " + warmUp);
+      }
+      this.warmUp = policy;
+      warmUpSet = true;
+      return this;
+    }
 
     /** How long a child may run before it is killed (default 60 s). */
     public Builder timeout(Duration timeout) {

@@ -104,23 +104,26 @@ public final class ExternalDataGuard {
     Objects.requireNonNull(artifact, "artifact");
     Set<String> manifest = manifestPaths == null ? null : new HashSet<>(manifestPaths);
     Path modelFile = artifact.modelFile();
+    // Messages name the file as the user knows it, relative to the artifact: at registration the
+    // directory is a staging copy that is gone by the time anyone reads the message.
+    Path shown = artifact.directory().relativize(modelFile);
     if (modelFile.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".ort")) {
-      throw new UnsafeModelException("model file " + modelFile + " is in ONNX Runtime's .ort format, whose external "
+      throw new UnsafeModelException("model file " + shown + " is in ONNX Runtime's .ort format, whose external "
           + "data cannot be checked; register the .onnx model instead");
     }
     try {
       Path root = artifact.directory().toRealPath();
       if (Files.isSymbolicLink(modelFile) || !Files.isRegularFile(modelFile, LinkOption.NOFOLLOW_LINKS)) {
-        throw new ModelLoadException("model file " + modelFile + " does not exist or is not a regular file");
+        throw new ModelLoadException("model file " + shown + " does not exist or is not a regular file");
       }
       Path realModel = modelFile.toRealPath();
       if (!realModel.startsWith(root)) {
         throw new UnsafeModelException(
-            "model file " + modelFile + " resolves to " + realModel + ", outside the artifact directory " + root);
+            "model file " + shown + " resolves to " + realModel + ", outside the artifact directory " + root);
       }
       Predicate<String> inManifest = manifest == null ? p -> true : manifest::contains;
       try (FileChannel ch = FileChannel.open(modelFile, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-        Scan scan = new Scan(new ProtoScanner(ch, modelFile), root, realModel.getParent(), modelFile, inManifest);
+        Scan scan = new Scan(new ProtoScanner(ch, shown), root, realModel.getParent(), shown, inManifest);
         scan.model();
         if (!scan.found.isEmpty()) {
           LOG.debug("{} external-data references of {} checked", scan.found.size(), modelFile);
@@ -128,9 +131,9 @@ public final class ExternalDataGuard {
         return List.copyOf(scan.found);
       }
     } catch (NoSuchFileException e) {
-      throw new ModelLoadException("model file " + modelFile + " does not exist: " + e.getMessage(), e);
+      throw new ModelLoadException("model file " + shown + " does not exist: " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new ModelLoadException("cannot read model file " + modelFile + ": " + e, e);
+      throw new ModelLoadException("cannot read model file " + shown + ": " + e, e);
     }
   }
 

@@ -5,18 +5,26 @@ import dev.mlops.api.ModelLoadException;
 import dev.mlops.api.spi.ModelSession;
 import dev.mlops.runtime.WarmUp;
 import dev.mlops.runtime.onnx.OnnxRuntimeEngine;
+import dev.mlops.api.Tensor;
+import dev.mlops.runtime.TensorIo;
+import dev.mlops.runtime.WarmUpPolicy;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * The child-JVM side of {@link ChildJvmValidator}: {@code java -cp ... dev.mlops.runtime.security.ValidateMain
- * <artifact-directory> <model-file-relative-to-it>}. Checks the model's external data, opens it
- * with ONNX Runtime and runs it once on synthetic inputs, then prints one line and exits:
+ * <artifact-directory> <model-file-relative-to-it> <warm-up-policy> [<input-example-file>]}. Checks
+ * the model's external data, opens it with ONNX Runtime and warms it up as {@link
+ * ChildJvmValidator} describes, then prints one line and exits:
  *
  * <ul>
  *   <li>{@code OK <signature>}, exit code 0: the model opened (a line {@code WARMUP-FAILED
- *       <message>} before it tells that the synthetic run failed without crashing);
+ *       <message>} before it tells that a best-effort synthetic run failed without crashing);
  *   <li>{@code REJECTED <message>}, exit code 3: the model was refused cleanly;
  *   <li>{@code ERROR <throwable>}, exit code 4: anything else went wrong in Java;
  *   <li>any other exit code: the process crashed.
@@ -31,24 +39,34 @@ public final class ValidateMain {
   /**
    * Validates one model and exits with the code described in the class comment.
    *
-   * @param args the artifact directory and the model file's path relative to it
+   * @param args the artifact directory, the model file's path relative to it, the warm-up policy
+   *     and, optionally, the input example file
    */
   public static void main(String[] args) {
     PrintStream out = System.out; // the parent reads the result line from stdout
-    if (args.length != 2) {
-      out.println("ERROR usage: ValidateMain <artifact-directory> <model-file>");
+    if (args.length != 3 && args.length != 4) {
+      out.println("ERROR usage: ValidateMain <artifact-directory> <model-file> <warm-up-policy> [<input-example>]");
       System.exit(4);
     }
     int code;
     try {
       Path dir = Path.of(args[0]);
       ArtifactLocation location = new ArtifactLocation(dir, dir.resolve(args[1]));
+      WarmUpPolicy policy = WarmUpPolicy.valueOf(args[2]);
+      Optional<Map<String, Tensor>> example = Optional.empty();
+      if (args.length == 4) {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(Path.of(args[3]))))) {
+          example = Optional.of(TensorIo.read(in));
+        }
+      }
       try (OnnxRuntimeEngine engine = new OnnxRuntimeEngine();
           ModelSession session = engine.open(location)) {
-        try {
-          WarmUp.run(session, Optional.empty(), location.modelFile().toString());
-        } catch (ModelLoadException e) {
-          out.println("WARMUP-FAILED " + oneLine(e.getMessage()));
+        if (example.isPresent()) {
+          // The registry runs the example in-process after this child, so the child runs it whatever the policy.
+          WarmUp.runExample(session, example.get(), args[1]);
+        } else {
+          WarmUp.run(session, example, policy, args[1])
+              .ifPresent(e -> out.println("WARMUP-FAILED " + oneLine(e.getMessage())));
         }
         out.println("OK " + session.signature());
       }

@@ -47,7 +47,8 @@ class ChildJvmRegistrationTest {
 
       assertThatThrownBy(() -> registry.register(Registration.builder("tiny", ArtifactSource.file(file)).build(), ALICE))
           .isInstanceOf(ModelLoadException.class)
-          .hasMessageStartingWith("validation in a child JVM crashed: exit code 134");
+          .hasMessageStartingWith("cannot register " + file + " as a new version of models:/tiny: validation in a"
+              + " child JVM crashed: exit code 134");
 
       assertThat(engine.opens.get()).as("models handed to ONNX Runtime in this JVM").isZero();
       assertThat(snapshot(registry.root())).isEqualTo(before);

@@ -1,4 +1,4 @@
-package dev.mlops.runtime.local;
+package dev.mlops.runtime;
 
 import dev.mlops.api.ElementType;
 import dev.mlops.api.Tensor;
@@ -8,15 +8,24 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Binary form of named tensors, used to store a version's input example. */
-final class TensorIo {
+/**
+ * Binary form of named tensors, in which the registry stores a version's input example and hands
+ * it to a validating child JVM. An internal format of the runtime, not meant for applications.
+ * Stateless.
+ */
+public final class TensorIo {
 
   private static final int MAGIC = 0x4d4c5453; // "MLTS"
   private static final int FORMAT = 1;
 
   private TensorIo() {}
 
-  static void write(DataOutputStream out, Map<String, Tensor> tensors) throws IOException {
+  /**
+   * Writes named tensors.
+   *
+   * @throws IOException if the stream fails
+   */
+  public static void write(DataOutputStream out, Map<String, Tensor> tensors) throws IOException {
     out.writeInt(MAGIC);
     out.writeInt(FORMAT);
     out.writeInt(tensors.size());
@@ -78,7 +87,12 @@ final class TensorIo {
     }
   }
 
-  static Map<String, Tensor> read(DataInputStream in) throws IOException {
+  /**
+   * Reads what {@link #write} wrote.
+   *
+   * @throws IOException if the stream fails or does not hold this format
+   */
+  public static Map<String, Tensor> read(DataInputStream in) throws IOException {
     if (in.readInt() != MAGIC || in.readInt() != FORMAT) {
       throw new IOException("not an mlops tensor file (bad magic or format)");
     }
