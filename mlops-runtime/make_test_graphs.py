@@ -42,6 +42,12 @@ Pairs for signature-compatibility tests:
 * tiny-fixed-batch.onnx  the same y = x . W + b as mlops-test-models' tiny.onnx,
                          with the batch fixed: x float32[1,4] -> y float32[1,2].
 * tiny-double.onnx       the same with float64: x float64[N,4] -> y float64[N,2].
+
+A graph whose first input has a fixed leading dimension, like a recurrent model's
+state, for the batch-size metric:
+
+* state-first.onnx      state float32[2,N,3], x float32[N,3] -> y float32[N,3]
+                        = x + state[0].
 """
 
 import os
@@ -109,6 +115,10 @@ def main():
     save("locale-normalizer",
          [h.make_node("StringNormalizer", ["x"], ["y"], case_change_action="LOWER", locale="xx_YY")],
          [vi("x", T.STRING, ["N"])], [vi("y", T.STRING, ["M"])])
+
+    save("state-first", [h.make_node("Gather", ["state", "zero"], ["s0"], axis=0), h.make_node("Add", ["x", "s0"], ["y"])],
+         [vi("state", T.FLOAT, [2, "N", 3]), vi("x", T.FLOAT, ["N", 3])], [vi("y", T.FLOAT, ["N", 3])],
+         [nh.from_array(np.array(0, dtype=np.int64), "zero")])
 
     for name, batch, elem, dtype in (("tiny-fixed-batch", 1, T.FLOAT, np.float32),
                                      ("tiny-double", "N", T.DOUBLE, np.float64)):

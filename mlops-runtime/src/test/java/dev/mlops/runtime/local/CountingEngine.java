@@ -13,10 +13,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * closed, so that tests can tell that a refused model never reached ONNX Runtime and that no
  * session leaked.
  */
-final class CountingEngine implements InferenceEngine {
+public final class CountingEngine implements InferenceEngine {
 
   private final OnnxRuntimeEngine delegate = new OnnxRuntimeEngine();
-  final AtomicInteger opens = new AtomicInteger();
+  /** Models handed to {@link #open}. */
+  public final AtomicInteger opens = new AtomicInteger();
   final AtomicInteger opened = new AtomicInteger();
   final AtomicInteger closed = new AtomicInteger();
   /** While set, every open fails as a model ONNX Runtime cannot load would. */
@@ -27,13 +28,25 @@ final class CountingEngine implements InferenceEngine {
     return delegate.name();
   }
 
+  /** The real engine, counting. */
+  public CountingEngine() {}
+
+  @Override
+  public ModelSession open(ArtifactLocation artifact, dev.mlops.api.SessionOptions options) {
+    return counted(artifact, () -> delegate.open(artifact, options));
+  }
+
   @Override
   public ModelSession open(ArtifactLocation artifact) {
+    return counted(artifact, () -> delegate.open(artifact));
+  }
+
+  private ModelSession counted(ArtifactLocation artifact, java.util.function.Supplier<ModelSession> open) {
     opens.incrementAndGet();
     if (failOpens.get()) {
       throw new dev.mlops.api.ModelLoadException("ONNX Runtime cannot load " + artifact.modelFile() + ": test failure");
     }
-    ModelSession session = delegate.open(artifact);
+    ModelSession session = open.get();
     opened.incrementAndGet();
     return (ModelSession) Proxy.newProxyInstance(
         ModelSession.class.getClassLoader(),
