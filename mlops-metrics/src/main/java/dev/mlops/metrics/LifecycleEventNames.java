@@ -9,7 +9,9 @@ import dev.mlops.api.event.LifecycleEvent.ModelUnloaded;
 import dev.mlops.api.event.LifecycleEvent.VersionArchived;
 import dev.mlops.api.event.LifecycleEvent.VersionDeleted;
 import dev.mlops.api.event.LifecycleEvent.VersionRegistered;
+import dev.mlops.api.event.LifecycleEvent.SwapRefused;
 import dev.mlops.api.event.LifecycleEvent.VersionSwapped;
+import dev.mlops.api.event.LifecycleEvent.WarmUpFailed;
 import java.util.Locale;
 
 /** The lower-case, underscore-separated name of each lifecycle event kind, as used in tags. */
@@ -36,6 +38,10 @@ final class LifecycleEventNames {
       return "version_swapped";
     } else if (event instanceof ModelUnloaded) {
       return "model_unloaded";
+    } else if (event instanceof WarmUpFailed) {
+      return "warm_up_failed";
+    } else if (event instanceof SwapRefused) {
+      return "swap_refused";
     }
     // LifecycleEvent is sealed; this only runs against a newer API with a kind added.
     return event.getClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);

@@ -9,7 +9,9 @@ import dev.mlops.api.event.LifecycleEvent.ModelLoaded;
 import dev.mlops.api.event.LifecycleEvent.ModelUnloaded;
 import dev.mlops.api.event.LifecycleEvent.VersionDeleted;
 import dev.mlops.api.event.LifecycleEvent.VersionRegistered;
+import dev.mlops.api.event.LifecycleEvent.SwapRefused;
 import dev.mlops.api.event.LifecycleEvent.VersionSwapped;
+import dev.mlops.api.event.LifecycleEvent.WarmUpFailed;
 import dev.mlops.api.spi.MetricSink;
 import dev.mlops.api.spi.Outcome;
 import dev.mlops.api.spi.PredictionEvent;
@@ -69,6 +71,11 @@ import org.slf4j.LoggerFactory;
  *       <td>time to verify, load and warm up a version, per successful load</td></tr>
  *   <tr><td>{@value #SWAPS}</td><td>Counter</td><td>model, version</td>
  *       <td>predictor switches, tagged with the version switched to</td></tr>
+ *   <tr><td>{@value #SWAPS_REFUSED}</td><td>Counter</td><td>model, version</td>
+ *       <td>switches a predictor refused because the version's signature is incompatible with the one
+ *       it serves, tagged with the refused version</td></tr>
+ *   <tr><td>{@value #WARM_UP_FAILURES}</td><td>Counter</td><td>model, version</td>
+ *       <td>best-effort warm-ups on synthetic inputs that failed (the version serves anyway)</td></tr>
  *   <tr><td>{@value #VERSIONS_LOADED}</td><td>Gauge</td><td>model</td>
  *       <td>versions of the model loaded now; appears at the model's first load</td></tr>
  *   <tr><td>{@value #CACHE_WEIGHT}</td><td>Gauge (bytes)</td><td>none</td>
@@ -122,6 +129,10 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
   public static final String MODEL_LOAD_TIME = "mlops.model.load.time";
   /** Counter of predictor version switches. */
   public static final String SWAPS = "mlops.swaps";
+  /** Counter of swaps refused for an incompatible signature. */
+  public static final String SWAPS_REFUSED = "mlops.swaps.refused";
+  /** Counter of failed best-effort warm-ups. */
+  public static final String WARM_UP_FAILURES = "mlops.warmup.failures";
   /** Gauge of versions loaded now, per model. */
   public static final String VERSIONS_LOADED = "mlops.versions.loaded";
   /** Gauge of the bytes of loaded versions. */
@@ -259,6 +270,20 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
       Counter.builder(SWAPS)
           .description("Predictor switches from one model version to another, by the version switched to")
           .tags(versionTags(e.model(), e.toVersion()))
+          .register(registry)
+          .increment();
+    } else if (event instanceof SwapRefused) {
+      SwapRefused e = (SwapRefused) event;
+      Counter.builder(SWAPS_REFUSED)
+          .description("Switches refused because the version's signature is incompatible, by the refused version")
+          .tags(versionTags(e.model(), e.toVersion()))
+          .register(registry)
+          .increment();
+    } else if (event instanceof WarmUpFailed) {
+      WarmUpFailed e = (WarmUpFailed) event;
+      Counter.builder(WARM_UP_FAILURES)
+          .description("Best-effort warm-ups on synthetic inputs that failed; the version serves anyway")
+          .tags(versionTags(e.model(), e.version()))
           .register(registry)
           .increment();
     }

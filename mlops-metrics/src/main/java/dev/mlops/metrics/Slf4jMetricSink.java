@@ -9,7 +9,9 @@ import dev.mlops.api.event.LifecycleEvent.ModelUnloaded;
 import dev.mlops.api.event.LifecycleEvent.VersionArchived;
 import dev.mlops.api.event.LifecycleEvent.VersionDeleted;
 import dev.mlops.api.event.LifecycleEvent.VersionRegistered;
+import dev.mlops.api.event.LifecycleEvent.SwapRefused;
 import dev.mlops.api.event.LifecycleEvent.VersionSwapped;
+import dev.mlops.api.event.LifecycleEvent.WarmUpFailed;
 import dev.mlops.api.spi.MetricSink;
 import dev.mlops.api.spi.Outcome;
 import dev.mlops.api.spi.PredictionEvent;
@@ -106,8 +108,8 @@ public final class Slf4jMetricSink implements MetricSink {
   }
 
   /**
-   * Logs the lifecycle event at {@code INFO}, or at {@code WARN} with the cause for {@link
-   * ModelLoadFailed}. Never sampled. Thread-safe.
+   * Logs the lifecycle event at {@code INFO}, or at {@code WARN} for {@link ModelLoadFailed}
+   * (with the cause) and {@link SwapRefused}. Never sampled. Thread-safe.
    */
   @Override
   public void onLifecycle(LifecycleEvent event) {
@@ -115,6 +117,10 @@ public final class Slf4jMetricSink implements MetricSink {
       ModelLoadFailed e = (ModelLoadFailed) event;
       if (logger.isWarnEnabled()) {
         logger.warn(formatLifecycle(e), e.cause());
+      }
+    } else if (event instanceof SwapRefused) {
+      if (logger.isWarnEnabled()) {
+        logger.warn(formatLifecycle(event));
       }
     } else if (logger.isInfoEnabled()) {
       logger.info(formatLifecycle(event));
@@ -204,6 +210,21 @@ public final class Slf4jMetricSink implements MetricSink {
     } else if (event instanceof ModelUnloaded) {
       ModelUnloaded e = (ModelUnloaded) event;
       line.add("event", "model_unloaded").add("model", e.model()).add("version", e.version());
+    } else if (event instanceof WarmUpFailed) {
+      WarmUpFailed e = (WarmUpFailed) event;
+      line.add("event", "warm_up_failed")
+          .add("model", e.model())
+          .add("version", e.version())
+          .add("inputs", e.inputs())
+          .add("error", e.cause() == null ? "unknown" : e.cause().toString());
+    } else if (event instanceof SwapRefused) {
+      SwapRefused e = (SwapRefused) event;
+      line.add("event", "swap_refused")
+          .add("model", e.model())
+          .add("target", e.target())
+          .add("serving", e.fromVersion())
+          .add("refused", e.toVersion())
+          .add("differences", String.join("; ", e.differences()));
     } else {
       // LifecycleEvent is sealed; this only runs against a newer API with a type added.
       line.add("event", event.getClass().getSimpleName()).add("model", event.model());

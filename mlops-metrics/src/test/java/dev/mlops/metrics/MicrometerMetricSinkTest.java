@@ -198,6 +198,14 @@ class MicrometerMetricSinkTest {
         kind = "version_swapped";
         LifecycleEvent.VersionSwapped s = (LifecycleEvent.VersionSwapped) e;
         m.merge("mlops.swaps{model=" + s.model() + ",version=" + s.toVersion() + "}", 1.0, Double::sum);
+      } else if (e instanceof LifecycleEvent.SwapRefused) {
+        kind = "swap_refused";
+        LifecycleEvent.SwapRefused r = (LifecycleEvent.SwapRefused) e;
+        m.merge("mlops.swaps.refused{model=" + r.model() + ",version=" + r.toVersion() + "}", 1.0, Double::sum);
+      } else if (e instanceof LifecycleEvent.WarmUpFailed) {
+        kind = "warm_up_failed";
+        LifecycleEvent.WarmUpFailed w = (LifecycleEvent.WarmUpFailed) e;
+        m.merge("mlops.warmup.failures{model=" + w.model() + ",version=" + w.version() + "}", 1.0, Double::sum);
       } else {
         kind = "model_unloaded";
         ModelUnloaded u = (ModelUnloaded) e;

@@ -177,6 +177,11 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
         new ModelLoadFailed(T0, MODEL, 3, new RuntimeException()),
         new VersionSwapped(T0, MODEL, "models:/kit-model@production", 0, 2),
         new VersionSwapped(T0, MODEL, "models:/kit-model@production", 1, 2),
+        new LifecycleEvent.WarmUpFailed(T0, MODEL, 2, "synthetic zeros: x:float32[1,1]",
+            new IllegalArgumentException("Pad reflect requires axis length >= 2")),
+        new LifecycleEvent.SwapRefused(T0, MODEL, "models:/kit-model@production", 2, 3,
+            List.of("input 'x' (float32[?,4]) is gone")),
+        new LifecycleEvent.SwapRefused(T0, MODEL, "models:/kit-model", 2, 4, List.of()),
         new ModelUnloaded(T0, MODEL, 2));
   }
 
