@@ -321,11 +321,12 @@ public final class Mlops implements AutoCloseable {
         // The JVM is already shutting down; the hook's own call finds us closed.
       }
     }
-    try {
-      registrySubscription.close();
-      registryAttachment.close();
-    } catch (Exception e) {
-      LOG.debug("removing the registry listener failed", e);
+    for (AutoCloseable c : new AutoCloseable[] {registryAttachment, registrySubscription}) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.debug("detaching from the registry failed", e);
+      }
     }
     for (DefaultPredictor<?, ?> p : predictors) {
       p.close();

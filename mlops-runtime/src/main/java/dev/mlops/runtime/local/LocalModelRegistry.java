@@ -901,8 +901,8 @@ public final class LocalModelRegistry implements ModelRegistry {
     if (current == null || current == to.version()) {
       return List.of();
     }
-    Optional<ModelVersion> from = versions(model).stream().filter(x -> x.version() == current).findFirst();
-    return from.isEmpty() ? List.of() : from.get().signature().incompatibilities(to.signature());
+    // An alias's target cannot be deleted, so its metadata is there (and cached: versions are immutable).
+    return readVersion(model, current).signature().incompatibilities(to.signature());
   }
 
   private void refuseIfIncompatible(String model, String alias, Long current, ModelVersion to) {
