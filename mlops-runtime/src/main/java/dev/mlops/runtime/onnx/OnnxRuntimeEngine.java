@@ -44,6 +44,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * dev.mlops.api.PredictionException}, so ONNX Runtime's own error line for it would only repeat
  * it on every failed call.
  *
+ * <p>Load and run failures are reported in words: the message names the model file relative to
+ * its artifact directory, the operator, domain and opset at fault and what to do; ONNX Runtime's
+ * own text, with its source locations, stays in the cause.
+ *
  * <p>Thread-safe.
  */
 public final class OnnxRuntimeEngine implements InferenceEngine {
@@ -120,7 +124,8 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
   /**
    * Opens a session with these options, each mapped onto ONNX Runtime's session options.
    *
-   * @throws ModelLoadException if ONNX Runtime cannot load the model
+   * @throws ModelLoadException if ONNX Runtime cannot load the model; the message names the model
+   *     file relative to the artifact directory and says why, the cause is ONNX Runtime's error
    * @throws UnsafeModelException if the model's external data points outside the artifact
    * @throws dev.mlops.api.ClosedException if the engine is closed
    */
@@ -131,6 +136,9 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     if (closed.get()) {
       throw new dev.mlops.api.ClosedException("the ONNX Runtime engine is closed");
     }
+    // Callers add the model reference and the user's source file; the staging directory this
+    // file lies in is gone by the time anyone reads the message, so only the relative name is given.
+    String name = relativeName(artifact);
     String file = artifact.modelFile().toString();
     // Before ONNX Runtime reads a byte: refuse external data outside the artifact's own files.
     // A file the check cannot parse is left to ONNX Runtime's parser, whose error says more;
@@ -151,7 +159,7 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
         throw unchecked;
       }
       ModelSignature signature =
-          new ModelSignature(specs(file, "input", session.getInputInfo()), specs(file, "output", session.getOutputInfo()));
+          new ModelSignature(specs("input", session.getInputInfo()), specs("output", session.getOutputInfo()));
       OrtLoggingLevel runLevel = runLogLevel(options.nativeLogLevel());
       runOptions = new OrtSession.RunOptions();
       runOptions.setLogLevel(runLevel);
@@ -163,12 +171,25 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
       if (session != null) {
         closeQuietly(session);
       }
-      if (e instanceof ModelLoadException) {
-        throw new ModelLoadException("cannot load " + file + ": " + e.getMessage(), e);
+      if (e instanceof ModelLoadException m) {
+        // Refused here, not by ONNX Runtime: an unchecked file or a tensor type Java cannot hold.
+        throw new ModelLoadException("cannot load " + name + ": " + m.getMessage().replace(file, name), m);
       }
-      throw new ModelLoadException(
-          "ONNX Runtime cannot load " + file + ": expected a valid ONNX model but " + e.getMessage(), e);
+      if (e instanceof OrtException o) {
+        String why = NativeErrors.load(
+            o.getMessage(), file, name, runtime, domain -> OpsetImports.version(artifact.modelFile(), domain));
+        throw new ModelLoadException("ONNX Runtime cannot load " + name + ": " + why, e);
+      }
+      throw new ModelLoadException("ONNX Runtime cannot load " + name + ": " + e, e);
     }
+  }
+
+  /** The model file's path relative to the artifact directory, e.g. {@code model.onnx}. */
+  static String relativeName(ArtifactLocation artifact) {
+    Path dir = artifact.directory().toAbsolutePath().normalize();
+    Path model = artifact.modelFile().toAbsolutePath().normalize();
+    String rel = dir.relativize(model).toString();
+    return rel.isEmpty() ? String.valueOf(model.getFileName()) : rel;
   }
 
   private static OrtSession.SessionOptions sessionOptions(SessionOptions o) throws OrtException {
@@ -215,14 +236,12 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     };
   }
 
-  private static List<TensorSpec> specs(String file, String kind, Map<String, NodeInfo> infos) {
+  private static List<TensorSpec> specs(String kind, Map<String, NodeInfo> infos) {
     List<TensorSpec> out = new ArrayList<>(infos.size());
     for (NodeInfo node : infos.values()) {
       if (!(node.getInfo() instanceof TensorInfo)) {
         throw new ModelLoadException(
-            "model "
-                + file
-                + " has "
+            "it has "
                 + kind
                 + " '"
                 + node.getName()

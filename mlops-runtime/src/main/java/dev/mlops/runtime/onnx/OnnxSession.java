@@ -142,7 +142,7 @@ final class OnnxSession implements ModelSession {
       if (terminated != null && terminated.get()) {
         throw new PredictionTimeoutException("the ONNX Runtime run was terminated at its deadline of " + timeout, e);
       }
-      throw new PredictionException("ONNX Runtime failed to run the model: " + e.getMessage(), e);
+      throw new PredictionException("ONNX Runtime failed to run the model: " + NativeErrors.run(e.getMessage()), e);
     } finally {
       if (terminator != null) {
         terminator.cancel(false);
