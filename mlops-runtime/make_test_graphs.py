@@ -36,6 +36,18 @@ Graphs ONNX Runtime cannot load, for the load-error messages:
 * training-op.onnx      Adagrad from ai.onnx.preview.training (opset 1), a
                         training-only operator.
 * locale-normalizer.onnx  StringNormalizer with locale "xx_YY", which no host has.
+* unknown-op.onnx       FrobnicateV2, an operator no ONNX opset defines, in the
+                        default domain (opset 13).
+* custom-domain.onnx    Frob from the custom domain com.example (opset 1), whose
+                        operator library ONNX Runtime does not have.
+* no-kernel.onnx        Softplus (node "softplus") on float64: a valid model, but
+                        ONNX Runtime's CPU provider implements Softplus for float32 only.
+
+A graph that fails at run time inside a subgraph, for the run-error messages:
+
+* if-pad.onnx           c bool[], x float32[N,L] -> y: If (node "If_25") whose then
+                        branch is the reflect Pad of pad-reflect.onnx (node
+                        "Pad_537"); c = true with L = 1 fails inside the branch.
 
 Pairs for signature-compatibility tests:
 
@@ -115,6 +127,19 @@ def main():
     save("locale-normalizer",
          [h.make_node("StringNormalizer", ["x"], ["y"], case_change_action="LOWER", locale="xx_YY")],
          [vi("x", T.STRING, ["N"])], [vi("y", T.STRING, ["M"])])
+    # The checker refuses operators it has no schema for; ONNX Runtime's refusal is what the tests need.
+    save("unknown-op", [h.make_node("FrobnicateV2", ["x"], ["y"])],
+         [vi("x", T.FLOAT, ["N", 3])], [vi("y", T.FLOAT, ["N", 3])], check=False)
+    save("custom-domain", [h.make_node("Frob", ["x"], ["y"], domain="com.example")],
+         [vi("x", T.FLOAT, ["N", 3])], [vi("y", T.FLOAT, ["N", 3])], domains=[("com.example", 1)], check=False)
+    save("no-kernel", [h.make_node("Softplus", ["x"], ["y"], name="softplus")],
+         [vi("x", T.DOUBLE, ["N", 3])], [vi("y", T.DOUBLE, ["N", 3])])
+
+    then_branch = h.make_graph([h.make_node("Pad", ["x", "pads"], ["t"], mode="reflect", name="Pad_537")], "then",
+                               [], [vi("t", T.FLOAT, ["N", "L4"])], [i64("pads", [0, 2, 0, 2])])
+    else_branch = h.make_graph([h.make_node("Identity", ["x"], ["e"])], "else", [], [vi("e", T.FLOAT, ["N", "L"])])
+    save("if-pad", [h.make_node("If", ["c"], ["y"], then_branch=then_branch, else_branch=else_branch, name="If_25")],
+         [vi("c", T.BOOL, []), vi("x", T.FLOAT, ["N", "L"])], [vi("y", T.FLOAT, ["N", "M"])])
 
     save("state-first", [h.make_node("Gather", ["state", "zero"], ["s0"], axis=0), h.make_node("Add", ["x", "s0"], ["y"])],
          [vi("state", T.FLOAT, [2, "N", 3]), vi("x", T.FLOAT, ["N", 3])], [vi("y", T.FLOAT, ["N", 3])],

@@ -3,20 +3,26 @@ package dev.mlops.runtime.onnx;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.mlops.api.ArtifactLocation;
 import dev.mlops.api.ElementType;
 import dev.mlops.api.ModelLoadException;
 import dev.mlops.api.ModelSignature;
+import dev.mlops.api.SessionOptions;
 import dev.mlops.api.TensorSpec;
 import dev.mlops.api.UnsafeModelException;
 import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.ModelSession;
 import dev.mlops.runtime.security.ExternalDataGuard;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -25,39 +31,63 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * ExternalDataGuard} has checked that the model's external data stays among the artifact's files
  * (an {@link dev.mlops.api.UnsafeModelException} otherwise).
  *
- * <p>Thread-safe. By default each session runs with one intra-op and one inter-op thread, so
- * that many concurrent callers do not oversubscribe the cores; raise it with {@link
- * Builder#intraOpThreads(int)} for large models served to few callers.
+ * <p>Each session takes its settings from the {@link SessionOptions} given to {@link
+ * #open(ArtifactLocation, SessionOptions)}; {@link #open(ArtifactLocation)} uses {@link
+ * SessionOptions#DEFAULTS}: one intra-op and one inter-op thread, so that many concurrent callers
+ * do not oversubscribe the cores, every graph optimisation, sequential execution. Give a large
+ * model served to few callers more intra-op threads.
+ *
+ * <p>Native log lines go to stderr, where ONNX Runtime writes them. While a session loads, it
+ * writes lines of {@link SessionOptions#nativeLogLevel()} and above. While it runs, it writes
+ * only fatal lines unless that level is {@link SessionOptions.LogLevel#VERBOSE} or {@link
+ * SessionOptions.LogLevel#INFO}: a failed run already reaches the caller as a {@link
+ * dev.mlops.api.PredictionException}, so ONNX Runtime's own error line for it would only repeat
+ * it on every failed call.
+ *
+ * <p>Load and run failures are reported in words: the message names the model file relative to
+ * its artifact directory, the operator, domain and opset at fault and what to do; ONNX Runtime's
+ * own text, with its source locations, stays in the cause.
+ *
+ * <p>Thread-safe.
  */
 public final class OnnxRuntimeEngine implements InferenceEngine {
 
   private final OrtEnvironment env;
-  private final int intraOpThreads;
-  private final int interOpThreads;
-  private final OrtSession.SessionOptions.OptLevel optLevel;
+  /** "ONNX Runtime 1.29.0", or "this ONNX Runtime" if the native library does not say. */
+  private final String runtime;
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final java.util.concurrent.ScheduledExecutorService givenDeadlines;
-  private volatile java.util.concurrent.ScheduledExecutorService ownDeadlines;
+  private final ScheduledExecutorService givenDeadlines;
+  private volatile ScheduledExecutorService ownDeadlines;
 
   private OnnxRuntimeEngine(Builder b) {
     this.env = OrtEnvironment.getEnvironment();
-    this.intraOpThreads = b.intraOpThreads;
-    this.interOpThreads = b.interOpThreads;
-    this.optLevel = b.optLevel;
+    this.runtime = runtimeName(env);
     this.givenDeadlines = b.deadlines;
   }
 
+  private static String runtimeName(OrtEnvironment env) {
+    try {
+      String version = env.getVersion();
+      if (version != null && !version.isBlank()) {
+        return "ONNX Runtime " + version.strip();
+      }
+    } catch (RuntimeException | LinkageError e) {
+      // An older native library without the call: messages leave the version out.
+    }
+    return "this ONNX Runtime";
+  }
+
   /** Terminates runs at their deadline: the builder's scheduler, or one daemon thread made on first use. */
-  java.util.concurrent.ScheduledExecutorService deadlines() {
+  ScheduledExecutorService deadlines() {
     if (givenDeadlines != null) {
       return givenDeadlines;
     }
-    java.util.concurrent.ScheduledExecutorService s = ownDeadlines;
+    ScheduledExecutorService s = ownDeadlines;
     if (s == null) {
       synchronized (this) {
         s = ownDeadlines;
         if (s == null) {
-          java.util.concurrent.ScheduledThreadPoolExecutor pool = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+          ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "mlops-onnx-deadlines");
             t.setDaemon(true);
             return t;
@@ -85,11 +115,31 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     return "onnxruntime";
   }
 
+  /** Opens a session with {@link SessionOptions#DEFAULTS}. */
   @Override
   public ModelSession open(ArtifactLocation artifact) {
+    return open(artifact, SessionOptions.DEFAULTS);
+  }
+
+  /**
+   * Opens a session with these options, each mapped onto ONNX Runtime's session options.
+   *
+   * @throws ModelLoadException if ONNX Runtime cannot load the model; the message names the model
+   *     file relative to the artifact directory and says why, the cause is ONNX Runtime's error
+   * @throws UnsafeModelException if the model's external data points outside the artifact
+   * @throws dev.mlops.api.ClosedException if the engine is closed
+   */
+  @Override
+  public ModelSession open(ArtifactLocation artifact, SessionOptions options) {
+    Objects.requireNonNull(artifact, "artifact");
+    Objects.requireNonNull(options, "options");
     if (closed.get()) {
       throw new dev.mlops.api.ClosedException("the ONNX Runtime engine is closed");
     }
+    // Callers add the model reference and the user's source file; the staging directory this
+    // file lies in is gone by the time anyone reads the message, so only the relative name is given.
+    String name = relativeName(artifact);
+    String file = artifact.modelFile().toString();
     // Before ONNX Runtime reads a byte: refuse external data outside the artifact's own files.
     // A file the check cannot parse is left to ONNX Runtime's parser, whose error says more;
     // should that parser accept it anyway, the unchecked model is refused below.
@@ -101,39 +151,97 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     } catch (ModelLoadException e) {
       unchecked = e;
     }
-    String file = artifact.modelFile().toString();
     OrtSession session = null;
-    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      options.setIntraOpNumThreads(intraOpThreads);
-      options.setInterOpNumThreads(interOpThreads);
-      options.setOptimizationLevel(optLevel);
-      session = env.createSession(file, options);
+    OrtSession.RunOptions runOptions = null;
+    try (OrtSession.SessionOptions ortOptions = sessionOptions(options)) {
+      session = env.createSession(file, ortOptions);
       if (unchecked != null) {
         throw unchecked;
       }
       ModelSignature signature =
-          new ModelSignature(specs(file, "input", session.getInputInfo()), specs(file, "output", session.getOutputInfo()));
-      return new OnnxSession(this, env, session, signature);
+          new ModelSignature(specs("input", session.getInputInfo()), specs("output", session.getOutputInfo()));
+      OrtLoggingLevel runLevel = runLogLevel(options.nativeLogLevel());
+      runOptions = new OrtSession.RunOptions();
+      runOptions.setLogLevel(runLevel);
+      return new OnnxSession(this, env, session, runOptions, runLevel, signature);
     } catch (OrtException | RuntimeException e) {
+      if (runOptions != null) {
+        runOptions.close();
+      }
       if (session != null) {
         closeQuietly(session);
       }
-      if (e instanceof ModelLoadException) {
-        throw new ModelLoadException("cannot load " + file + ": " + e.getMessage(), e);
+      if (e instanceof ModelLoadException m) {
+        // Refused here, not by ONNX Runtime: an unchecked file or a tensor type Java cannot hold.
+        throw new ModelLoadException("cannot load " + name + ": " + m.getMessage().replace(file, name), m);
       }
-      throw new ModelLoadException(
-          "ONNX Runtime cannot load " + file + ": expected a valid ONNX model but " + e.getMessage(), e);
+      if (e instanceof OrtException o) {
+        String why = NativeErrors.load(
+            o.getMessage(), file, name, runtime, domain -> OpsetImports.version(artifact.modelFile(), domain));
+        throw new ModelLoadException("ONNX Runtime cannot load " + name + ": " + why, e);
+      }
+      throw new ModelLoadException("ONNX Runtime cannot load " + name + ": " + e, e);
     }
   }
 
-  private static List<TensorSpec> specs(String file, String kind, Map<String, NodeInfo> infos) {
+  /** The model file's path relative to the artifact directory, e.g. {@code model.onnx}. */
+  static String relativeName(ArtifactLocation artifact) {
+    Path dir = artifact.directory().toAbsolutePath().normalize();
+    Path model = artifact.modelFile().toAbsolutePath().normalize();
+    String rel = dir.relativize(model).toString();
+    return rel.isEmpty() ? String.valueOf(model.getFileName()) : rel;
+  }
+
+  private static OrtSession.SessionOptions sessionOptions(SessionOptions o) throws OrtException {
+    OrtSession.SessionOptions s = new OrtSession.SessionOptions();
+    try {
+      s.setIntraOpNumThreads(o.intraOpThreads());
+      s.setInterOpNumThreads(o.interOpThreads());
+      s.setOptimizationLevel(switch (o.optimizationLevel()) {
+        case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+        case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+        case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+        case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+      });
+      s.setExecutionMode(switch (o.executionMode()) {
+        case SEQUENTIAL -> OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL;
+        case PARALLEL -> OrtSession.SessionOptions.ExecutionMode.PARALLEL;
+      });
+      s.setSessionLogLevel(ortLevel(o.nativeLogLevel()));
+      return s;
+    } catch (OrtException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
+  }
+
+  static OrtLoggingLevel ortLevel(SessionOptions.LogLevel level) {
+    return switch (level) {
+      case VERBOSE -> OrtLoggingLevel.ORT_LOGGING_LEVEL_VERBOSE;
+      case INFO -> OrtLoggingLevel.ORT_LOGGING_LEVEL_INFO;
+      case WARNING -> OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING;
+      case ERROR -> OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR;
+      case FATAL -> OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+    };
+  }
+
+  /**
+   * The level runs log at: a failed run's error line would repeat the PredictionException the
+   * caller gets, so only someone debugging the engine (VERBOSE, INFO) sees run lines below FATAL.
+   */
+  static OrtLoggingLevel runLogLevel(SessionOptions.LogLevel level) {
+    return switch (level) {
+      case VERBOSE, INFO -> ortLevel(level);
+      case WARNING, ERROR, FATAL -> OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+    };
+  }
+
+  private static List<TensorSpec> specs(String kind, Map<String, NodeInfo> infos) {
     List<TensorSpec> out = new ArrayList<>(infos.size());
     for (NodeInfo node : infos.values()) {
       if (!(node.getInfo() instanceof TensorInfo)) {
         throw new ModelLoadException(
-            "model "
-                + file
-                + " has "
+            "it has "
                 + kind
                 + " '"
                 + node.getName()
@@ -142,7 +250,8 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
                 + "; only tensor inputs and outputs are supported (export scikit-learn classifiers with zipmap=False)");
       }
       TensorInfo info = (TensorInfo) node.getInfo();
-      out.add(TensorSpec.of(node.getName(), TensorConversions.elementType(info, node.getName()), dims(info.getShape())));
+      ElementType type = TensorConversions.elementType(info, node.getName());
+      out.add(TensorSpec.of(node.getName(), type, dims(info.getShape())));
     }
     return out;
   }
@@ -172,7 +281,7 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
   @Override
   public void close() {
     closed.set(true);
-    java.util.concurrent.ScheduledExecutorService s = ownDeadlines;
+    ScheduledExecutorService s = ownDeadlines;
     if (s != null) {
       s.shutdownNow();
     }
@@ -180,7 +289,7 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
 
   @Override
   public String toString() {
-    return "OnnxRuntimeEngine[intraOp=" + intraOpThreads + ", interOp=" + interOpThreads + ", opt=" + optLevel + "]";
+    return "OnnxRuntimeEngine[" + runtime + "]";
   }
 
   /** Element types this engine can exchange with Java, for documentation and tests. */
@@ -188,46 +297,23 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     return List.of(ElementType.values());
   }
 
-  /** Builder for {@link OnnxRuntimeEngine}. Not thread-safe. */
+  /**
+   * Builder for {@link OnnxRuntimeEngine}. Session settings (threads, optimisation, logging) are
+   * not here but in the {@link SessionOptions} given to each {@link
+   * OnnxRuntimeEngine#open(ArtifactLocation, SessionOptions) open}. Not thread-safe.
+   */
   public static final class Builder {
-    private int intraOpThreads = 1;
-    private int interOpThreads = 1;
-    private OrtSession.SessionOptions.OptLevel optLevel = OrtSession.SessionOptions.OptLevel.ALL_OPT;
-    private java.util.concurrent.ScheduledExecutorService deadlines;
+    private ScheduledExecutorService deadlines;
 
     private Builder() {}
-
-    /** Threads ONNX Runtime uses inside one operator (default 1; 0 lets ONNX Runtime choose). */
-    public Builder intraOpThreads(int threads) {
-      if (threads < 0) {
-        throw new IllegalArgumentException("intraOpThreads must be >= 0 but was " + threads);
-      }
-      this.intraOpThreads = threads;
-      return this;
-    }
-
-    /** Threads ONNX Runtime uses across operators (default 1; 0 lets ONNX Runtime choose). */
-    public Builder interOpThreads(int threads) {
-      if (threads < 0) {
-        throw new IllegalArgumentException("interOpThreads must be >= 0 but was " + threads);
-      }
-      this.interOpThreads = threads;
-      return this;
-    }
-
-    /** Graph optimisation level (default: all optimisations). */
-    public Builder optimizationLevel(OrtSession.SessionOptions.OptLevel level) {
-      this.optLevel = java.util.Objects.requireNonNull(level, "level");
-      return this;
-    }
 
     /**
      * Scheduler that terminates runs at their deadline (default: one daemon thread, made on the
      * first call with a deadline and stopped by {@link OnnxRuntimeEngine#close()}). The caller
      * owns a scheduler given here.
      */
-    public Builder deadlineScheduler(java.util.concurrent.ScheduledExecutorService scheduler) {
-      this.deadlines = java.util.Objects.requireNonNull(scheduler, "scheduler");
+    public Builder deadlineScheduler(ScheduledExecutorService scheduler) {
+      this.deadlines = Objects.requireNonNull(scheduler, "scheduler");
       return this;
     }
 

@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import dev.mlops.api.ModelSignature;
 import dev.mlops.api.PredictionException;
@@ -29,22 +30,38 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Numeric inputs are staged in direct buffers that each thread reuses (one per input), so a
  * call allocates no native buffer of its own; ONNX Runtime reads them in place.
+ *
+ * <p>Runs without a deadline share one {@link OrtSession.RunOptions}, made with the session and
+ * closed with it, that carries the run log level; a run with a deadline makes its own, since
+ * terminating it must not terminate the others.
  */
 final class OnnxSession implements ModelSession {
 
   private final OnnxRuntimeEngine engine;
   private final OrtEnvironment env;
   private final OrtSession session;
+  // Never changed after construction. ONNX Runtime takes run options as a const reference
+  // (OrtApi::Run's `const OrtRunOptions*`), so concurrent runs may share one.
+  private final OrtSession.RunOptions runOptions;
+  private final OrtLoggingLevel runLogLevel;
   private final ModelSignature signature;
   private final Set<String> allOutputs;
   private final List<String> inputNames;
   private final ThreadLocal<ByteBuffer[]> scratch;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  OnnxSession(OnnxRuntimeEngine engine, OrtEnvironment env, OrtSession session, ModelSignature signature) {
+  OnnxSession(
+      OnnxRuntimeEngine engine,
+      OrtEnvironment env,
+      OrtSession session,
+      OrtSession.RunOptions runOptions,
+      OrtLoggingLevel runLogLevel,
+      ModelSignature signature) {
     this.engine = engine;
     this.env = env;
     this.session = session;
+    this.runOptions = runOptions;
+    this.runLogLevel = runLogLevel;
     this.signature = signature;
     Set<String> outs = new java.util.LinkedHashSet<>();
     signature.outputs().forEach(o -> outs.add(o.name()));
@@ -69,7 +86,7 @@ final class OnnxSession implements ModelSession {
     // The native tensors, by the signature's input order, so that the finally block closes exactly
     // those made; a model with one input (the common case) passes ONNX Runtime a singleton map.
     OnnxTensor[] natives = new OnnxTensor[inputNames.size()];
-    OrtSession.RunOptions options = null;
+    OrtSession.RunOptions deadlineOptions = null;
     ScheduledFuture<?> terminator = null;
     AtomicBoolean terminated = null;
     try {
@@ -91,9 +108,12 @@ final class OnnxSession implements ModelSession {
           }
         }
       }
+      OrtSession.RunOptions options = runOptions;
       if (timeout != null) {
-        options = new OrtSession.RunOptions();
-        OrtSession.RunOptions opts = options;
+        deadlineOptions = new OrtSession.RunOptions();
+        deadlineOptions.setLogLevel(runLogLevel);
+        options = deadlineOptions;
+        OrtSession.RunOptions opts = deadlineOptions;
         AtomicBoolean fired = new AtomicBoolean();
         terminated = fired;
         terminator = engine.deadlines().schedule(() -> {
@@ -105,8 +125,7 @@ final class OnnxSession implements ModelSession {
           }
         }, Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
       }
-      try (OrtSession.Result result =
-          options == null ? session.run(onnxInputs, outputs) : session.run(onnxInputs, outputs, options)) {
+      try (OrtSession.Result result = session.run(onnxInputs, outputs, options)) {
         if (outputs.size() == 1) {
           String name = outputs.iterator().next();
           return Collections.singletonMap(name, output(result, name));
@@ -123,13 +142,13 @@ final class OnnxSession implements ModelSession {
       if (terminated != null && terminated.get()) {
         throw new PredictionTimeoutException("the ONNX Runtime run was terminated at its deadline of " + timeout, e);
       }
-      throw new PredictionException("ONNX Runtime failed to run the model: " + e.getMessage(), e);
+      throw new PredictionException("ONNX Runtime failed to run the model: " + NativeErrors.run(e.getMessage()), e);
     } finally {
       if (terminator != null) {
         terminator.cancel(false);
       }
-      if (options != null) {
-        options.close();
+      if (deadlineOptions != null) {
+        deadlineOptions.close();
       }
       for (OnnxTensor t : natives) {
         if (t != null) {
@@ -162,6 +181,7 @@ final class OnnxSession implements ModelSession {
   public void close() {
     if (closed.compareAndSet(false, true)) {
       OnnxRuntimeEngine.closeQuietly(session);
+      runOptions.close();
     }
   }
 }
