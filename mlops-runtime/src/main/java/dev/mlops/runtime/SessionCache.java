@@ -179,7 +179,7 @@ final class SessionCache {
     }
     try {
       synchronized (h) {
-        warmUp(h.session, h, h.version, policy);
+        warmUp(h, policy);
       }
       return h;
     } catch (RuntimeException e) {
@@ -189,30 +189,27 @@ final class SessionCache {
     }
   }
 
-  /** Runs the warm-up the policy asks for, unless it already ran; caller holds the handle's lock or owns the session. */
-  private void warmUp(ModelSession session, SessionHandle h, ModelVersion version, WarmUpPolicy policy) {
+  /**
+   * Runs the warm-up {@code policy} asks for and the session has not had: the input example (its
+   * failure throws), or a best-effort synthetic run (its failure is reported). Caller holds the
+   * handle's lock, or the handle is not published yet.
+   */
+  private void warmUp(SessionHandle h, WarmUpPolicy policy) {
     if (policy == WarmUpPolicy.NONE) {
       return;
     }
-    String what = version.ref().toString();
-    Optional<Map<String, Tensor>> example = registry.inputExample(version);
+    String what = h.version.ref().toString();
+    Optional<Map<String, Tensor>> example = registry.inputExample(h.version);
     if (example.isPresent()) {
-      if (h == null || !h.exampleRan()) {
-        WarmUp.runExample(session, example.get(), what);
-        if (h != null) {
-          h.warmedUp(true);
-        }
+      if (!h.exampleRan()) {
+        WarmUp.runExample(h.session, example.get(), what);
+        h.warmedUp(true);
       }
-      return;
-    }
-    if (h != null && h.warmUpTried()) {
-      return;
-    }
-    Optional<ModelLoadException> failure = WarmUp.run(session, example, policy, what);
-    if (h != null) {
+    } else if (!h.warmUpTried()) {
+      Optional<ModelLoadException> failure = WarmUp.run(h.session, example, policy, what);
       h.warmedUp(false);
+      failure.ifPresent(e -> warmUpFailed(h.version, h.session, e));
     }
-    failure.ifPresent(e -> warmUpFailed(version, session, e));
   }
 
   private void warmUpFailed(ModelVersion version, ModelSession session, ModelLoadException e) {
@@ -244,13 +241,10 @@ final class SessionCache {
         throw new ModelLoadException(version.ref() + " loaded with signature " + session.signature()
             + " but was registered with " + version.signature());
       }
-      boolean example = version.hasInputExample() && policy != WarmUpPolicy.NONE;
-      warmUp(session, null, version, policy);
-      opened.incrementAndGet();
+      // Not published until warmed up: a failed warm-up closes the session itself, never the handle.
       SessionHandle h = new SessionHandle(version, session, closed -> onClosed(key, closed));
-      if (policy != WarmUpPolicy.NONE) {
-        h.warmedUp(example);
-      }
+      warmUp(h, policy);
+      opened.incrementAndGet();
       open.put(key, h);
       long nanos = System.nanoTime() - start;
       LOG.info("loaded {} in {} ms", version.ref(), nanos / 1_000_000);
