@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * the session.
  *
  * <p>Loads in flight are tracked here, not in Caffeine, so a failed load never reaches Caffeine
- * (which would log it through java.util.logging).
+ * (which would log it through the JDK logger, bypassing SLF4J).
  */
 final class SessionCache {
 
