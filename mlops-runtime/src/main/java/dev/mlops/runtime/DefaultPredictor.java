@@ -1,5 +1,7 @@
 package dev.mlops.runtime;
 
+import dev.mlops.api.WarmUpPolicy;
+import dev.mlops.runtime.loading.InputValidator;
 import dev.mlops.api.ClosedException;
 import dev.mlops.api.Codec;
 import dev.mlops.api.InvalidInputException;

@@ -1,5 +1,6 @@
 package dev.mlops.runtime;
 
+import dev.mlops.api.WarmUpPolicy;
 import dev.mlops.api.ClosedException;
 import dev.mlops.api.Codec;
 import dev.mlops.api.ModelRef;

@@ -1,5 +1,8 @@
 package dev.mlops.runtime;
 
+import dev.mlops.api.WarmUpPolicy;
+import dev.mlops.runtime.loading.WarmUp;
+import dev.mlops.runtime.loading.SyntheticInputs;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;

@@ -1,5 +1,6 @@
 package dev.mlops.runtime;
 
+import dev.mlops.api.WarmUpPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,7 +18,7 @@ import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.ModelSession;
 import dev.mlops.runtime.local.LocalModelRegistry;
 import dev.mlops.runtime.onnx.OnnxRuntimeEngine;
-import dev.mlops.runtime.security.ChildJvmValidator;
+import dev.mlops.runtime.validation.ChildJvmValidator;
 import dev.mlops.runtime.testing.CapturedLogs;
 import dev.mlops.runtime.testing.Graphs;
 import java.nio.file.Path;

@@ -1,13 +1,13 @@
-package dev.mlops.runtime.security;
+package dev.mlops.runtime.validation;
 
 import dev.mlops.api.ArtifactLocation;
 import dev.mlops.api.ModelLoadException;
 import dev.mlops.api.spi.ModelSession;
-import dev.mlops.runtime.WarmUp;
+import dev.mlops.runtime.loading.WarmUp;
 import dev.mlops.runtime.onnx.OnnxRuntimeEngine;
 import dev.mlops.api.Tensor;
-import dev.mlops.runtime.TensorIo;
-import dev.mlops.runtime.WarmUpPolicy;
+import dev.mlops.runtime.loading.TensorIo;
+import dev.mlops.api.WarmUpPolicy;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.PrintStream;
@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The child-JVM side of {@link ChildJvmValidator}: {@code java -cp ... dev.mlops.runtime.security.ValidateMain
+ * The child-JVM side of {@link ChildJvmValidator}: {@code java -cp ... dev.mlops.runtime.validation.ValidateMain
  * <artifact-directory> <model-file-relative-to-it> <warm-up-policy> [<input-example-file>]}. Checks
  * the model's external data, opens it with ONNX Runtime and warms it up as {@link
  * ChildJvmValidator} describes, then prints one line and exits:

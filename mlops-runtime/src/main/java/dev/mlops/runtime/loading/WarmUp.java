@@ -1,5 +1,6 @@
-package dev.mlops.runtime;
+package dev.mlops.runtime.loading;
 
+import dev.mlops.api.WarmUpPolicy;
 import dev.mlops.api.ModelLoadException;
 import dev.mlops.api.Tensor;
 import dev.mlops.api.spi.ModelSession;
@@ -45,7 +46,7 @@ public final class WarmUp {
   }
 
   /** The refusal of a version without an input example under {@link WarmUpPolicy#REQUIRE_INPUT_EXAMPLE}. */
-  static ModelLoadException missingExample(String what) {
+  public static ModelLoadException missingExample(String what) {
     return new ModelLoadException(what + " has no input example, but the warm-up policy REQUIRE_INPUT_EXAMPLE needs"
         + " one; register the version with Registration.Builder.inputExample(...) or use WarmUpPolicy.BEST_EFFORT");
   }

@@ -1,4 +1,4 @@
-package dev.mlops.runtime;
+package dev.mlops.runtime.loading;
 
 import dev.mlops.api.InvalidInputException;
 import dev.mlops.api.ModelSignature;

@@ -1,4 +1,4 @@
-package dev.mlops.runtime.security;
+package dev.mlops.runtime.validation;
 
 import dev.mlops.api.ArtifactLocation;
 import dev.mlops.api.ModelLoadException;
@@ -15,8 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import dev.mlops.runtime.TensorIo;
-import dev.mlops.runtime.WarmUpPolicy;
+import dev.mlops.runtime.loading.TensorIo;
+import dev.mlops.api.WarmUpPolicy;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

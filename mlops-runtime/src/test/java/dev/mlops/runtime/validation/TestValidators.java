@@ -1,4 +1,4 @@
-package dev.mlops.runtime.security;
+package dev.mlops.runtime.validation;
 
 import java.time.Duration;
 

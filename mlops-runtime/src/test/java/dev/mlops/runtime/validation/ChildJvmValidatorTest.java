@@ -1,4 +1,4 @@
-package dev.mlops.runtime.security;
+package dev.mlops.runtime.validation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,11 +1,11 @@
-package dev.mlops.runtime;
+package dev.mlops.api;
 
 /**
  * Whether and how a freshly loaded version is run once before it takes traffic. Set on the
- * runtime ({@link Mlops.Builder#warmUp}) and overridable per predictor ({@link
- * PredictorBuilder#warmUp}); {@link dev.mlops.runtime.security.ChildJvmValidator} applies the same
- * rules. Warm-up moves one-time initialisation (memory planning, kernel selection) off the first
- * caller and, with a real input, proves that the version runs.
+ * runtime ({@code Mlops.builder().warmUp(...)}) and overridable per predictor ({@code
+ * newPredictor(...).warmUp(...)}); the runtime's child-JVM validator applies the same rules.
+ * Warm-up moves one-time initialisation (memory planning, kernel selection) off the first caller
+ * and, with a real input, proves that the version runs.
  */
 public enum WarmUpPolicy {
   /**
