@@ -9,12 +9,10 @@ import dev.mlops.api.ArtifactSource;
 import dev.mlops.api.AuditInfo;
 import dev.mlops.api.Codecs;
 import dev.mlops.api.InvalidInputException;
-import dev.mlops.api.Lineage;
 import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Predictor;
 import dev.mlops.api.Registration;
-import dev.mlops.api.VersionStatus;
 import dev.mlops.api.event.LifecycleEvent;
 import dev.mlops.api.event.LifecycleEvent.ModelLoadFailed;
 import dev.mlops.api.event.LifecycleEvent.ModelLoaded;
@@ -472,8 +470,8 @@ class MicrometerMetricSinkTest {
 
   private static ModelVersion version(String name, long version, long size) {
     String sha = "0".repeat(64);
-    return new ModelVersion(name, version, VersionStatus.READY, T0, "alice", "", "model.onnx",
-        List.of(new ArtifactFile("model.onnx", size, sha)), sha, new ModelSignature(List.of(), List.of()), Map.of(),
-        Lineage.NONE, false);
+    return ModelVersion.builder(name, version).createdAt(T0).createdBy("alice").modelFile("model.onnx")
+        .files(List.of(new ArtifactFile("model.onnx", size, sha))).digest(sha)
+        .signature(new ModelSignature(List.of(), List.of())).build();
   }
 }

@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mlops.api.ArtifactFile;
-import dev.mlops.api.Lineage;
 import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
-import dev.mlops.api.VersionStatus;
 import dev.mlops.api.event.LifecycleEvent;
 import dev.mlops.api.event.LifecycleEvent.AliasDeleted;
 import dev.mlops.api.event.LifecycleEvent.AliasMoved;
@@ -22,7 +20,6 @@ import dev.mlops.api.spi.Outcome;
 import dev.mlops.api.spi.PredictionEvent;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.DoubleSupplier;
 import org.junit.jupiter.api.Test;
@@ -277,19 +274,8 @@ class Slf4jMetricSinkTest {
 
   private static ModelVersion version(String name, long version, String createdBy) {
     String sha = "0".repeat(64);
-    return new ModelVersion(
-        name,
-        version,
-        VersionStatus.READY,
-        T0,
-        createdBy,
-        "",
-        "model.onnx",
-        List.of(new ArtifactFile("model.onnx", 10, sha)),
-        sha,
-        new ModelSignature(List.of(), List.of()),
-        Map.of(),
-        Lineage.NONE,
-        false);
+    return ModelVersion.builder(name, version).createdAt(T0).createdBy(createdBy).modelFile("model.onnx")
+        .files(List.of(new ArtifactFile("model.onnx", 10, sha))).digest(sha)
+        .signature(new ModelSignature(List.of(), List.of())).build();
   }
 }

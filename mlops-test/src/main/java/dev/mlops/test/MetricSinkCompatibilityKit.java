@@ -9,12 +9,10 @@ import dev.mlops.api.ArtifactSource;
 import dev.mlops.api.AuditInfo;
 import dev.mlops.api.Codecs;
 import dev.mlops.api.InvalidInputException;
-import dev.mlops.api.Lineage;
 import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Predictor;
 import dev.mlops.api.Registration;
-import dev.mlops.api.VersionStatus;
 import dev.mlops.api.event.LifecycleEvent;
 import dev.mlops.api.event.LifecycleEvent.AliasDeleted;
 import dev.mlops.api.event.LifecycleEvent.AliasMoved;
@@ -479,20 +477,16 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
 
   private static ModelVersion sampleVersion(String model, long version) {
     String sha = "0123456789abcdef".repeat(4);
-    return new ModelVersion(
-        model,
-        version,
-        VersionStatus.READY,
-        T0,
-        "kit",
-        "compatibility kit sample",
-        "model.onnx",
-        List.of(new ArtifactFile("model.onnx", 1_024L * version, sha)),
-        sha,
-        new ModelSignature(List.of(), List.of()),
-        Map.of("source", "kit"),
-        Lineage.NONE,
-        false);
+    return ModelVersion.builder(model, version)
+        .createdAt(T0)
+        .createdBy("kit")
+        .description("compatibility kit sample")
+        .modelFile("model.onnx")
+        .files(List.of(new ArtifactFile("model.onnx", 1_024L * version, sha)))
+        .digest(sha)
+        .signature(new ModelSignature(List.of(), List.of()))
+        .tags(Map.of("source", "kit"))
+        .build();
   }
 
   private static long reachable(List<WeakReference<Object>> refs) {

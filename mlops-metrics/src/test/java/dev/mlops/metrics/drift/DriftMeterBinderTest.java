@@ -5,12 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mlops.api.ArtifactFile;
 import dev.mlops.api.ElementType;
-import dev.mlops.api.Lineage;
 import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Tensor;
 import dev.mlops.api.TensorSpec;
-import dev.mlops.api.VersionStatus;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -109,7 +107,7 @@ class DriftMeterBinderTest {
 
   private static ModelVersion version(long v) {
     String sha = "0".repeat(64);
-    return new ModelVersion("m", v, VersionStatus.READY, T0, "alice", "", "model.onnx",
-        List.of(new ArtifactFile("model.onnx", 10, sha)), sha, SIGNATURE, Map.of(), Lineage.NONE, false);
+    return ModelVersion.builder("m", v).createdAt(T0).createdBy("alice").modelFile("model.onnx")
+        .files(List.of(new ArtifactFile("model.onnx", 10, sha))).digest(sha).signature(SIGNATURE).build();
   }
 }

@@ -6,12 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mlops.api.ArtifactFile;
 import dev.mlops.api.ElementType;
-import dev.mlops.api.Lineage;
 import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Tensor;
 import dev.mlops.api.TensorSpec;
-import dev.mlops.api.VersionStatus;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -420,7 +418,7 @@ class DriftMonitorTest {
 
   private static ModelVersion version(String name, long version, ModelSignature signature) {
     String sha = "0".repeat(64);
-    return new ModelVersion(name, version, VersionStatus.READY, T0, "alice", "", "model.onnx",
-        List.of(new ArtifactFile("model.onnx", 10, sha)), sha, signature, Map.of(), Lineage.NONE, false);
+    return ModelVersion.builder(name, version).createdAt(T0).createdBy("alice").modelFile("model.onnx")
+        .files(List.of(new ArtifactFile("model.onnx", 10, sha))).digest(sha).signature(signature).build();
   }
 }

@@ -279,22 +279,19 @@ public final class LocalModelRegistry implements ModelRegistry {
                 Path modelDir = modelsDir.resolve(model);
                 io(() -> Files.createDirectories(modelDir));
                 long number = nextVersion(model);
-                ModelVersion v =
-                    new ModelVersion(
-                        model,
-                        number,
-                        VersionStatus.READY,
-                        clock.instant(),
-                        audit.actor(),
-                        registration.description(),
-                        staged.modelFile,
-                        staged.files,
-                        manifestDigest(staged.files),
-                        signature,
-                        registration.tags(),
-                        registration.lineage(),
-                        example.isPresent(),
-                        attachments);
+                ModelVersion v = ModelVersion.builder(model, number)
+                    .createdAt(clock.instant())
+                    .createdBy(audit.actor())
+                    .description(registration.description())
+                    .modelFile(staged.modelFile)
+                    .files(staged.files)
+                    .digest(manifestDigest(staged.files))
+                    .signature(signature)
+                    .tags(registration.tags())
+                    .lineage(registration.lineage())
+                    .hasInputExample(example.isPresent())
+                    .attachments(attachments)
+                    .build();
                 io(
                     () -> {
                       Storage.writeAtomically(stage.resolve("version.json"), Metadata.versionToJson(v));

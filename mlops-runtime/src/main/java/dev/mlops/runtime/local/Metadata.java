@@ -9,7 +9,6 @@ import dev.mlops.api.ManifestSignature;
 import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.TensorSpec;
-import dev.mlops.api.VersionStatus;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -94,21 +93,19 @@ final class Metadata {
     ((Map<String, Object>) lin.get("metrics")).forEach((k, val) -> metrics.put(k, toDouble(val)));
     Map<String, String> tags = new TreeMap<>();
     ((Map<String, Object>) m.get("tags")).forEach((k, val) -> tags.put(k, (String) val));
-    return new ModelVersion(
-        (String) m.get("name"),
-        (Long) m.get("version"),
-        VersionStatus.READY,
-        Instant.parse((String) m.get("createdAt")),
-        (String) m.get("createdBy"),
-        (String) m.get("description"),
-        (String) m.get("modelFile"),
-        files,
-        (String) m.get("digest"),
-        new ModelSignature(specsFrom((List<Object>) sig.get("inputs")), specsFrom((List<Object>) sig.get("outputs"))),
-        tags,
-        new Lineage((String) lin.get("runId"), (String) lin.get("dataset"), metrics),
-        (Boolean) m.get("hasInputExample"),
-        filesFromJson(m.get("attachments")));
+    return ModelVersion.builder((String) m.get("name"), (Long) m.get("version"))
+        .createdAt(Instant.parse((String) m.get("createdAt")))
+        .createdBy((String) m.get("createdBy"))
+        .description((String) m.get("description"))
+        .modelFile((String) m.get("modelFile"))
+        .files(files)
+        .digest((String) m.get("digest"))
+        .signature(new ModelSignature(specsFrom((List<Object>) sig.get("inputs")), specsFrom((List<Object>) sig.get("outputs"))))
+        .tags(tags)
+        .lineage(new Lineage((String) lin.get("runId"), (String) lin.get("dataset"), metrics))
+        .hasInputExample((Boolean) m.get("hasInputExample"))
+        .attachments(filesFromJson(m.get("attachments")))
+        .build();
   }
 
   private static double toDouble(Object v) {
