@@ -1,5 +1,6 @@
 package dev.mlops.benchmarks;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.api.ArtifactSource;
 import dev.mlops.api.AuditInfo;
 import dev.mlops.api.Codecs;
@@ -70,7 +71,7 @@ public class AliasMoveBenchmark {
 
   private Path directory;
   private Mlops mlops;
-  private LocalModelRegistry standalone;
+  private GovernedRegistry standalone;
   private ModelRegistry registry;
   private Predictor<float[], float[]> predictor;
   private ModelVersion[] versions;

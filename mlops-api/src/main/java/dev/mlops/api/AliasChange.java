@@ -42,10 +42,10 @@ public record AliasChange(
     if (e.action() != AuditAction.SET_ALIAS && e.action() != AuditAction.DELETE_ALIAS) {
       throw new IllegalArgumentException("not an alias change: " + e);
     }
-    String from = e.details().getOrDefault("from", "");
-    long to = e.action() == AuditAction.DELETE_ALIAS ? 0 : Long.parseLong(e.details().get("to"));
+    String from = e.details().getOrDefault(AuditDetails.FROM, "");
+    long to = e.action() == AuditAction.DELETE_ALIAS ? 0 : Long.parseLong(e.details().get(AuditDetails.TO));
     return new AliasChange(
-        e.time(), e.actor(), e.model(), e.details().get("alias"), from.isEmpty() ? 0 : Long.parseLong(from), to,
-        e.reason(), "true".equals(e.details().get("forced")));
+        e.time(), e.actor(), e.model(), e.details().get(AuditDetails.ALIAS), from.isEmpty() ? 0 : Long.parseLong(from),
+        to, e.reason(), "true".equals(e.details().get(AuditDetails.FORCED)));
   }
 }

@@ -92,7 +92,7 @@ public final class AuditQuery {
     if (model != null && !model.equals(entry.model())) {
       return false;
     }
-    if (alias != null && !alias.equals(entry.details().get("alias"))) {
+    if (alias != null && !alias.equals(entry.details().get(AuditDetails.ALIAS))) {
       return false;
     }
     if (!actions.contains(entry.action())) {
@@ -103,8 +103,8 @@ public final class AuditQuery {
     }
     if (version != null) {
       String v = version.toString();
-      if (!v.equals(entry.details().get("version")) && !v.equals(entry.details().get("from"))
-          && !v.equals(entry.details().get("to"))) {
+      if (!v.equals(entry.details().get(AuditDetails.VERSION)) && !v.equals(entry.details().get(AuditDetails.FROM))
+          && !v.equals(entry.details().get(AuditDetails.TO))) {
         return false;
       }
     }

@@ -1,5 +1,6 @@
 package dev.mlops.metrics;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -355,7 +356,7 @@ class MicrometerMetricSinkTest {
 
   @Test
   void artifactSizesComeFromTheRegistryForVersionsRegisteredBeforeTheSink() {
-    try (LocalModelRegistry models = LocalModelRegistry.open(tmp.resolve("registry"))) {
+    try (GovernedRegistry models = LocalModelRegistry.open(tmp.resolve("registry"))) {
       ModelVersion v1 = models.register(
           Registration.builder("tiny", ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp.resolve("src")))).build(),
           ALICE);
@@ -414,7 +415,7 @@ class MicrometerMetricSinkTest {
     assertThatThrownBy(() -> MicrometerMetricSink.builder().percentileHistogram().percentileHistogram())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("percentileHistogram");
-    try (LocalModelRegistry models = LocalModelRegistry.open(tmp.resolve("r"))) {
+    try (GovernedRegistry models = LocalModelRegistry.open(tmp.resolve("r"))) {
       assertThatThrownBy(() -> MicrometerMetricSink.builder().cacheWeight(() -> 1.0).artifactSizes(models))
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("artifactSizes")

@@ -1,5 +1,6 @@
 package dev.mlops.metrics;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mlops.api.ArtifactSource;
@@ -43,7 +44,7 @@ class QuickstartSnippetTest {
     float[][] traffic = Arrays.copyOfRange(data.features(), 71, data.size());
     List<String> names = IntStream.range(0, 30).mapToObj(i -> "f" + i).collect(Collectors.toList());
 
-    try (LocalModelRegistry registry = LocalModelRegistry.open(dir.resolve("registry"))) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(dir.resolve("registry"))) {
       registry.register(
           Registration.builder("cancer", ArtifactSource.file(TestModels.copy(TestModels.BREAST_CANCER_V2, dir)))
               .attachment(DriftBaseline.ATTACHMENT_NAME, DriftBaseline.compute(names, reference).toBytes())

@@ -16,7 +16,8 @@ import dev.mlops.api.spi.PredictionObserver;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Tensor;
 import java.util.Map;
-import dev.mlops.runtime.local.LocalModelRegistry;
+import dev.mlops.runtime.registry.GovernedRegistry;
+import dev.mlops.runtime.registry.RegistryProvider;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -83,7 +84,7 @@ public final class Mlops implements AutoCloseable {
     this.ownsRegistry = b.registry == null;
     this.registry = b.registry != null
         ? b.registry
-        : LocalModelRegistry.builder(b.registryDirectory).engine(engine).clock(clock).build();
+        : RegistryProvider.openUri(b.registryUri, engine, clock);
     this.ownsExecutor = b.executor == null;
     this.executor = b.executor != null ? b.executor : Executors.newCachedThreadPool(new DaemonThreads());
     this.cache = new SessionCache(registry, engine, clock, this::publish, b.cacheBudgetBytes);
@@ -92,8 +93,8 @@ public final class Mlops implements AutoCloseable {
     this.sessionOptions = b.sessionOptions;
     // The registry's checks go through this runtime: an alias check loads into this cache, and a
     // deletion sees the predictors pinned to a version.
-    this.registryAttachment = registry instanceof LocalModelRegistry
-        ? ((LocalModelRegistry) registry).attach(new Serving()) : () -> {};
+    this.registryAttachment = registry instanceof GovernedRegistry
+        ? ((GovernedRegistry) registry).attach(new Serving()) : () -> {};
     if (b.closeOnShutdown) {
       shutdownHook = new Thread(this::closeFromHook, "mlops-shutdown");
       Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -210,7 +211,7 @@ public final class Mlops implements AutoCloseable {
   }
 
   /** What this runtime tells the registry it serves from. */
-  private final class Serving implements LocalModelRegistry.Serving {
+  private final class Serving implements GovernedRegistry.Serving {
     @Override
     public void checkLoads(ModelVersion version) {
       checkOpen();
@@ -373,7 +374,7 @@ public final class Mlops implements AutoCloseable {
 
   /** Builder for {@link Mlops}. Each option may be set once; conflicting options fail at once. */
   public static final class Builder {
-    private Path registryDirectory;
+    private java.net.URI registryUri;
     private ModelRegistry registry;
     private InferenceEngine engine;
     private MetricSink sink = MetricSink.NOOP;
@@ -481,20 +482,32 @@ public final class Mlops implements AutoCloseable {
       return this;
     }
 
-    /** Use the embedded registry in this directory (created if missing). */
+    /** Use the embedded registry in this directory (created if missing); the runtime owns it. */
     public Builder localRegistry(Path directory) {
       Objects.requireNonNull(directory, "directory");
-      if (registry != null || registryDirectory != null) {
-        throw new IllegalStateException("localRegistry: a registry was already set");
+      return registry(directory.toAbsolutePath().toUri());
+    }
+
+    /**
+     * Open the registry a URI names, with the {@link RegistryProvider} found for its scheme: {@code
+     * file:/var/lib/models} for the embedded directory registry, {@code postgresql:...} with the
+     * PostgreSQL module on the class path. The runtime owns it and closes it.
+     *
+     * @throws IllegalArgumentException at {@link #build()} if no provider opens the scheme
+     */
+    public Builder registry(java.net.URI uri) {
+      Objects.requireNonNull(uri, "uri");
+      if (registry != null || registryUri != null) {
+        throw new IllegalStateException("registry: a registry was already set");
       }
-      this.registryDirectory = directory;
+      this.registryUri = uri;
       return this;
     }
 
     /** Use this registry; the caller keeps ownership and closes it. */
     public Builder registry(ModelRegistry registry) {
       Objects.requireNonNull(registry, "registry");
-      if (this.registry != null || registryDirectory != null) {
+      if (this.registry != null || registryUri != null) {
         throw new IllegalStateException("registry: a registry was already set");
       }
       this.registry = registry;
@@ -552,8 +565,8 @@ public final class Mlops implements AutoCloseable {
      * @throws IllegalStateException if no registry was chosen
      */
     public Mlops build() {
-      if (registry == null && registryDirectory == null) {
-        throw new IllegalStateException("no registry: call localRegistry(Path) or registry(ModelRegistry)");
+      if (registry == null && registryUri == null) {
+        throw new IllegalStateException("no registry: call localRegistry(Path), registry(URI) or registry(ModelRegistry)");
       }
       return new Mlops(this);
     }

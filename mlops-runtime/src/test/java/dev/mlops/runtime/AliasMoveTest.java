@@ -1,5 +1,6 @@
 package dev.mlops.runtime;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.HotSwapFixtures.awaitServing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -60,7 +61,7 @@ class AliasMoveTest {
   void withoutARuntimeTheRegistryOpensTheVersionAndDoesNotNeedTheSyntheticRunToPass() {
     Path file = Graphs.copy("pad-reflect.onnx", tmp);
     try (CountingEngine engine = new CountingEngine();
-        LocalModelRegistry registry = LocalModelRegistry.builder(tmp.resolve("registry")).engine(engine).build()) {
+        GovernedRegistry registry = LocalModelRegistry.builder(tmp.resolve("registry")).engine(engine).build()) {
       registry.register(Registration.builder("pad", ArtifactSource.file(file)).build(), ALICE);
       int before = engine.opens.get();
       registry.setAlias("pad", "production", 1, ALICE);

@@ -1,5 +1,6 @@
 package dev.mlops.runtime;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.api.WarmUpPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -178,7 +179,7 @@ class WarmUpPolicyTest {
     Path file = Graphs.copy("slice-step.onnx", tmp);
     Map<String, Tensor> zeroStep = Map.of("x", Tensor.ofFloats(range(8), 1, 8), "steps", Tensor.ofLongs(new long[] {0}, 1));
     try (OnnxRuntimeEngine real = new OnnxRuntimeEngine();
-        LocalModelRegistry registry = LocalModelRegistry.builder(tmp.resolve("registry")).engine(new NoRun(real)).build()) {
+        GovernedRegistry registry = LocalModelRegistry.builder(tmp.resolve("registry")).engine(new NoRun(real)).build()) {
       registry.register(Registration.builder("m", ArtifactSource.file(file)).inputExample(zeroStep).build(), CI);
     }
     try (Mlops mlops = runtime(null)) {

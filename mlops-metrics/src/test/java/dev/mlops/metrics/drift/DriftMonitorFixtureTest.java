@@ -1,5 +1,6 @@
 package dev.mlops.metrics.drift;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -66,7 +67,7 @@ class DriftMonitorFixtureTest {
       }
     }
 
-    try (LocalModelRegistry registry = LocalModelRegistry.open(tmp.resolve("registry"))) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(tmp.resolve("registry"))) {
       Path model = TestModels.copy(TestModels.BREAST_CANCER_V1, tmp.resolve("source"));
       // Version 1 only serves to compute the model's predictions on the reference rows.
       registry.register(Registration.builder("cancer", ArtifactSource.file(model)).build(), ALICE);

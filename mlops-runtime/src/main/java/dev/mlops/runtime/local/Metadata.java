@@ -5,10 +5,10 @@ import dev.mlops.api.AuditAction;
 import dev.mlops.api.AuditEntry;
 import dev.mlops.api.ElementType;
 import dev.mlops.api.Lineage;
-import dev.mlops.api.ManifestSignature;
 import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.TensorSpec;
+import dev.mlops.runtime.registry.Json;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -152,18 +152,5 @@ final class Metadata {
         (String) m.get("model"),
         details,
         (String) m.get("reason"));
-  }
-
-  static String signatureToJson(ManifestSignature s) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("keyId", s.keyId());
-    m.put("algorithm", s.algorithm());
-    m.put("value", s.valueBase64());
-    return Json.write(m);
-  }
-
-  static ManifestSignature signatureFromJson(String json) {
-    Map<String, Object> m = Json.parseObject(json);
-    return ManifestSignature.ofBase64((String) m.get("keyId"), (String) m.get("algorithm"), (String) m.get("value"));
   }
 }

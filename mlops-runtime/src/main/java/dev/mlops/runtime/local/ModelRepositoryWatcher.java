@@ -8,6 +8,7 @@ import dev.mlops.api.ModelRegistry;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.MlopsException;
 import dev.mlops.api.Registration;
+import dev.mlops.runtime.registry.Storage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;

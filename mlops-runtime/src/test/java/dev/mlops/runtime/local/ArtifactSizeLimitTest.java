@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.snapshot;
 import static dev.mlops.runtime.local.RegistryTestSupport.stagingEntries;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,26 +28,26 @@ class ArtifactSizeLimitTest {
 
   private final long modelSize = TestModels.bytes(TestModels.BREAST_CANCER_V2).length;
 
-  private LocalModelRegistry open(long limit) {
+  private GovernedRegistry open(long limit) {
     return LocalModelRegistry.builder(tmp.resolve("reg")).maxArtifactBytes(limit).build();
   }
 
   @Test
   void modelAtTheLimitIsAcceptedAndOneByteMoreIsRefusedNamingLimitAndSize() throws Exception {
     Path file = TestModels.copy(TestModels.BREAST_CANCER_V2, tmp);
-    try (LocalModelRegistry exact = open(modelSize)) {
+    try (GovernedRegistry exact = open(modelSize)) {
       assertThat(exact.register(Registration.builder("m", ArtifactSource.file(file)).build(), ALICE).sizeBytes())
           .isEqualTo(modelSize);
     }
-    try (LocalModelRegistry registry = LocalModelRegistry.builder(tmp.resolve("reg2")).maxArtifactBytes(modelSize - 1).build()) {
-      SortedMap<String, String> before = snapshot(registry.root());
+    try (GovernedRegistry registry = LocalModelRegistry.builder(tmp.resolve("reg2")).maxArtifactBytes(modelSize - 1).build()) {
+      SortedMap<String, String> before = snapshot(LocalModelRegistry.root(registry).orElseThrow());
       assertThatThrownBy(() -> registry.register(Registration.builder("m", ArtifactSource.file(file)).build(), ALICE))
           .isInstanceOfSatisfying(ArtifactTooLargeException.class, e -> {
             assertThat(e.limitBytes()).isEqualTo(modelSize - 1);
             assertThat(e.sizeBytes()).isEqualTo(modelSize);
           })
           .hasMessageContaining("is " + modelSize + " bytes, over the registry's limit of " + (modelSize - 1) + " bytes");
-      assertThat(snapshot(registry.root())).isEqualTo(before);
+      assertThat(snapshot(LocalModelRegistry.root(registry).orElseThrow())).isEqualTo(before);
       assertThat(registry.models()).isEmpty();
     }
   }
@@ -56,14 +57,14 @@ class ArtifactSizeLimitTest {
     Path dir = Files.createDirectories(tmp.resolve("dir"));
     TestModels.copy(TestModels.BREAST_CANCER_V2, dir);
     Files.write(dir.resolve("weights.bin"), new byte[1000]);
-    try (LocalModelRegistry registry = open(modelSize + 999)) {
-      SortedMap<String, String> before = snapshot(registry.root());
+    try (GovernedRegistry registry = open(modelSize + 999)) {
+      SortedMap<String, String> before = snapshot(LocalModelRegistry.root(registry).orElseThrow());
       assertThatThrownBy(() -> registry.register(
               Registration.builder("m", ArtifactSource.directory(dir, TestModels.BREAST_CANCER_V2)).build(), ALICE))
           .isInstanceOfSatisfying(ArtifactTooLargeException.class,
               e -> assertThat(e.sizeBytes()).isEqualTo(modelSize + 1000));
-      assertThat(snapshot(registry.root())).isEqualTo(before);
-      assertThat(stagingEntries(registry.root())).isEmpty();
+      assertThat(snapshot(LocalModelRegistry.root(registry).orElseThrow())).isEqualTo(before);
+      assertThat(stagingEntries(LocalModelRegistry.root(registry).orElseThrow())).isEmpty();
     }
   }
 
@@ -85,8 +86,8 @@ class ArtifactSizeLimitTest {
         return len;
       }
     };
-    try (LocalModelRegistry registry = open(limit)) {
-      SortedMap<String, String> before = snapshot(registry.root());
+    try (GovernedRegistry registry = open(limit)) {
+      SortedMap<String, String> before = snapshot(LocalModelRegistry.root(registry).orElseThrow());
       assertThatThrownBy(() -> registry.register(
               Registration.builder("m", ArtifactSource.stream(endless, "model.onnx")).build(), ALICE))
           .isInstanceOfSatisfying(ArtifactTooLargeException.class, e -> {
@@ -95,14 +96,14 @@ class ArtifactSizeLimitTest {
           })
           .hasMessageContaining("at least " + (limit + 1) + " bytes (reading stopped there)");
       assertThat(served.get()).as("bytes taken from the stream").isEqualTo(limit + 1);
-      assertThat(snapshot(registry.root())).isEqualTo(before);
-      assertThat(stagingEntries(registry.root())).isEmpty();
+      assertThat(snapshot(LocalModelRegistry.root(registry).orElseThrow())).isEqualTo(before);
+      assertThat(stagingEntries(LocalModelRegistry.root(registry).orElseThrow())).isEmpty();
     }
   }
 
   @Test
   void streamWithinTheLimitRegisters() throws Exception {
-    try (LocalModelRegistry registry = open(modelSize);
+    try (GovernedRegistry registry = open(modelSize);
         InputStream in = new java.io.ByteArrayInputStream(TestModels.bytes(TestModels.BREAST_CANCER_V2))) {
       assertThat(registry.register(Registration.builder("m", ArtifactSource.stream(in, "m.onnx")).build(), ALICE)
               .version())

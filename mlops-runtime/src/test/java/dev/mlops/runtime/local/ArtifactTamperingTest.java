@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.snapshot;
 import static dev.mlops.runtime.local.RegistryTestSupport.stagingEntries;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,7 +45,7 @@ class ArtifactTamperingTest {
 
   @TempDir Path tmp;
   private CountingEngine engine;
-  private LocalModelRegistry registry;
+  private GovernedRegistry registry;
 
   @BeforeEach
   void open() {
@@ -76,7 +77,7 @@ class ArtifactTamperingTest {
   }
 
   private Path files(ModelVersion v) {
-    return registry.root().resolve("models").resolve(v.name()).resolve(Long.toString(v.version())).resolve("files");
+    return RegistryTestSupport.artifactDir(registry, v);
   }
 
   private List<AuditEntry> verificationFailures() {
@@ -103,7 +104,7 @@ class ArtifactTamperingTest {
     registerPlain();
     Files.write(tmp.resolve("secret.bin"), ExternalDataModels.weightBytes());
     Path dir = externalDataDir("evil-" + where, where, "../secret.bin");
-    SortedMap<String, String> before = snapshot(registry.root());
+    SortedMap<String, String> before = snapshot(LocalModelRegistry.root(registry).orElseThrow());
     int opens = engine.opens.get();
 
     assertThatThrownBy(() -> registry.register(
@@ -113,8 +114,8 @@ class ArtifactTamperingTest {
         .hasMessageContaining("'..' segment");
 
     assertThat(engine.opens.get()).as("models handed to ONNX Runtime").isEqualTo(opens);
-    assertThat(snapshot(registry.root())).isEqualTo(before);
-    assertThat(stagingEntries(registry.root())).isEmpty();
+    assertThat(snapshot(LocalModelRegistry.root(registry).orElseThrow())).isEqualTo(before);
+    assertThat(stagingEntries(LocalModelRegistry.root(registry).orElseThrow())).isEmpty();
     assertThat(registry.models()).containsExactly("cancer");
   }
 
@@ -181,9 +182,9 @@ class ArtifactTamperingTest {
   @Test
   void changedFileListIsRefusedEvenWhenEveryFileMatchesIt() throws Exception {
     ModelVersion v = registerPlain();
-    Path json = files(v).resolveSibling("version.json");
+    Path json = LocalModelRegistry.root(registry).orElseThrow().resolve("models/cancer/1/version.json");
     Files.writeString(json, Files.readString(json).replace(v.digest(), "0".repeat(64)));
-    try (LocalModelRegistry reopened = LocalModelRegistry.builder(registry.root()).engine(engine).build()) {
+    try (GovernedRegistry reopened = LocalModelRegistry.builder(LocalModelRegistry.root(registry).orElseThrow()).engine(engine).build()) {
       ModelVersion read = reopened.versions("cancer").get(0);
       assertThatThrownBy(() -> reopened.verifiedArtifact(read))
           .isInstanceOf(IntegrityException.class)
@@ -194,9 +195,9 @@ class ArtifactTamperingTest {
   @Test
   void dotDotPathInStoredMetadataIsRejected() throws Exception {
     ModelVersion v = registerPlain();
-    Path json = files(v).resolveSibling("version.json");
+    Path json = LocalModelRegistry.root(registry).orElseThrow().resolve("models/cancer/1/version.json");
     Files.writeString(json, Files.readString(json).replace("\"breast-cancer-v1.onnx\"", "\"../../../x.onnx\""));
-    try (LocalModelRegistry reopened = LocalModelRegistry.builder(registry.root()).engine(engine).build()) {
+    try (GovernedRegistry reopened = LocalModelRegistry.builder(LocalModelRegistry.root(registry).orElseThrow()).engine(engine).build()) {
       assertThatThrownBy(() -> reopened.versions("cancer"))
           .isInstanceOf(RegistryException.class)
           .hasMessageContaining("must not contain '', '.' or '..'");

@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -72,12 +73,12 @@ class AuditQueryTest {
   @TempDir Path tmp;
   private final ManualClock clock = new ManualClock();
   private CountingEngine engine;
-  private LocalModelRegistry registry;
+  private GovernedRegistry registry;
   private List<ModelVersion> versions;
 
   /** Three versions, and the alias 'prod' moved five times by four people. */
   @BeforeEach
-  void history() {
+  void history() throws java.io.IOException {
     engine = new CountingEngine();
     registry = LocalModelRegistry.builder(tmp.resolve("reg")).engine(engine).clock(clock).build();
     Path v1 = TestModels.copy(TestModels.BREAST_CANCER_V1, tmp);
@@ -85,7 +86,7 @@ class AuditQueryTest {
     versions = List.of(
         registry.register(Registration.builder("cancer", ArtifactSource.file(v1)).build(), AuditInfo.by("alice", "v1")),
         registry.register(Registration.builder("cancer", ArtifactSource.file(v2)).build(), AuditInfo.by("alice", "v2")),
-        registry.register(Registration.builder("cancer", ArtifactSource.file(v2)).build(), AuditInfo.by("alice", "v3")));
+        registry.register(Registration.builder("cancer", v3Source(v2)).build(), AuditInfo.by("alice", "v3")));
     clock.set("10:00");
     registry.setAlias("cancer", "prod", 1, AuditInfo.by("alice", "first release"));
     clock.set("11:00");
@@ -160,6 +161,17 @@ class AuditQueryTest {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
+  /**
+   * v3: the same model file as v2 with a notes file beside it, so that it has files of its own
+   * (identical files are stored once, and tampering with them would hit v2 too).
+   */
+  private ArtifactSource v3Source(Path v2) throws java.io.IOException {
+    Path dir = Files.createDirectories(tmp.resolve("v3"));
+    Files.copy(v2, dir.resolve(v2.getFileName()));
+    Files.writeString(dir.resolve("notes.txt"), "retrained on the same data");
+    return ArtifactSource.directory(dir, v2.getFileName().toString());
+  }
+
   @Test
   void loadAndVerificationFailuresAreRecordedOnceEachAndQueryable() throws Exception {
     ModelVersion v2 = versions.get(1);
@@ -201,7 +213,7 @@ class AuditQueryTest {
     assertThat(registry.aliases("cancer")).containsEntry("canary", 3L);
 
     // The answers are on disk: another instance (another process) reads the same.
-    try (LocalModelRegistry reopened = LocalModelRegistry.builder(registry.root()).engine(engine).build()) {
+    try (GovernedRegistry reopened = LocalModelRegistry.builder(LocalModelRegistry.root(registry).orElseThrow()).engine(engine).build()) {
       assertThat(reopened.failures(at("16:00"), at("17:00"))).isEqualTo(failures);
       assertThat(reopened.aliasHistory("cancer", "prod")).isEqualTo(registry.aliasHistory("cancer", "prod"));
     }

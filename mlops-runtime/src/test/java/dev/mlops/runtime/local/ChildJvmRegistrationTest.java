@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.snapshot;
 import static dev.mlops.runtime.local.RegistryTestSupport.stagingEntries;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,7 +29,7 @@ class ChildJvmRegistrationTest {
   @Test
   void goodModelIsValidatedInAChildAndRegistered() {
     try (CountingEngine engine = new CountingEngine();
-        LocalModelRegistry registry = LocalModelRegistry.builder(tmp.resolve("reg")).engine(engine)
+        GovernedRegistry registry = LocalModelRegistry.builder(tmp.resolve("reg")).engine(engine)
             .validateInChildJvm(ChildJvmValidator.defaults()).build()) {
       Path file = TestModels.copy(TestModels.MIXED_INPUTS, tmp);
       ModelVersion v = registry.register(Registration.builder("mixed", ArtifactSource.file(file)).build(), ALICE);
@@ -40,9 +41,9 @@ class ChildJvmRegistrationTest {
   @Test
   void modelWhoseValidationCrashesTheChildIsRefusedAndNeverOpenedHere() throws Exception {
     try (CountingEngine engine = new CountingEngine();
-        LocalModelRegistry registry = LocalModelRegistry.builder(tmp.resolve("reg")).engine(engine)
+        GovernedRegistry registry = LocalModelRegistry.builder(tmp.resolve("reg")).engine(engine)
             .validateInChildJvm(TestValidators.crashing()).build()) {
-      SortedMap<String, String> before = snapshot(registry.root());
+      SortedMap<String, String> before = snapshot(LocalModelRegistry.root(registry).orElseThrow());
       Path file = TestModels.copy(TestModels.TINY, tmp);
 
       assertThatThrownBy(() -> registry.register(Registration.builder("tiny", ArtifactSource.file(file)).build(), ALICE))
@@ -51,8 +52,8 @@ class ChildJvmRegistrationTest {
               + " child JVM crashed: exit code 134");
 
       assertThat(engine.opens.get()).as("models handed to ONNX Runtime in this JVM").isZero();
-      assertThat(snapshot(registry.root())).isEqualTo(before);
-      assertThat(stagingEntries(registry.root())).isEmpty();
+      assertThat(snapshot(LocalModelRegistry.root(registry).orElseThrow())).isEqualTo(before);
+      assertThat(stagingEntries(LocalModelRegistry.root(registry).orElseThrow())).isEmpty();
       assertThat(registry.models()).isEmpty();
     }
   }

@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.assertCompleteVersions;
 import static dev.mlops.runtime.local.RegistryTestSupport.audit;
 import static dev.mlops.runtime.local.RegistryTestSupport.oneTo;
@@ -42,7 +43,7 @@ class ConcurrentRegistrationTest {
   @Test
   void thirtyTwoThreadsOnOneInstanceGetVersionsOneToThirtyTwo() throws Exception {
     Path file = TestModels.copy(TestModels.BREAST_CANCER_V1, tmp.resolve("src"));
-    try (LocalModelRegistry registry = LocalModelRegistry.open(tmp.resolve("registry"))) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(tmp.resolve("registry"))) {
       Map<Integer, ModelVersion> byThread =
           registerAtOnce(Collections.nCopies(THREADS, registry), ArtifactSource.file(file));
 
@@ -54,9 +55,9 @@ class ConcurrentRegistrationTest {
   void twoInstancesOnOneDirectoryInOneJvmShareOneNumbering() throws Exception {
     Path file = TestModels.copy(TestModels.BREAST_CANCER_V1, tmp.resolve("src"));
     Path root = tmp.resolve("registry");
-    try (LocalModelRegistry first = LocalModelRegistry.open(root);
-        LocalModelRegistry second = LocalModelRegistry.open(root)) {
-      List<LocalModelRegistry> perThread = new ArrayList<>();
+    try (GovernedRegistry first = LocalModelRegistry.open(root);
+        GovernedRegistry second = LocalModelRegistry.open(root)) {
+      List<GovernedRegistry> perThread = new ArrayList<>();
       for (int i = 0; i < THREADS; i++) {
         perThread.add(i % 2 == 0 ? first : second);
       }
@@ -85,7 +86,7 @@ class ConcurrentRegistrationTest {
     }
     Path root = tmp.resolve("registry");
     int threads = 8;
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       ExecutorService pool = Executors.newFixedThreadPool(threads);
       try {
         CountDownLatch start = new CountDownLatch(1);
@@ -130,7 +131,7 @@ class ConcurrentRegistrationTest {
    * Thread {@code i} registers through {@code perThread.get(i)}; all start on one latch. Returns
    * what each thread got back, by thread index.
    */
-  private static Map<Integer, ModelVersion> registerAtOnce(List<LocalModelRegistry> perThread, ArtifactSource source)
+  private static Map<Integer, ModelVersion> registerAtOnce(List<GovernedRegistry> perThread, ArtifactSource source)
       throws Exception {
     int n = perThread.size();
     ExecutorService pool = Executors.newFixedThreadPool(n);
@@ -140,7 +141,7 @@ class ConcurrentRegistrationTest {
       List<Future<ModelVersion>> futures = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         int thread = i;
-        LocalModelRegistry registry = perThread.get(i);
+        GovernedRegistry registry = perThread.get(i);
         futures.add(
             pool.submit(
                 () -> {
@@ -164,7 +165,7 @@ class ConcurrentRegistrationTest {
     }
   }
 
-  private static void assertRegisteredExactlyOnceEach(LocalModelRegistry registry, Map<Integer, ModelVersion> byThread)
+  private static void assertRegisteredExactlyOnceEach(GovernedRegistry registry, Map<Integer, ModelVersion> byThread)
       throws Exception {
     int n = byThread.size();
     assertThat(byThread.values()).extracting(ModelVersion::version).containsExactlyInAnyOrderElementsOf(oneTo(n));
@@ -187,6 +188,6 @@ class ConcurrentRegistrationTest {
       assertThat(e.details().get("digest")).isEqualTo(stored.get((int) number - 1).digest());
     }
     assertThat(registry.auditLog()).hasSize(n);
-    assertThat(stagingEntries(registry.root())).isEmpty();
+    assertThat(stagingEntries(LocalModelRegistry.root(registry).orElseThrow())).isEmpty();
   }
 }

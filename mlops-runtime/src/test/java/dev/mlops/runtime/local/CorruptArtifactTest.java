@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.assertCompleteVersions;
 import static dev.mlops.runtime.local.RegistryTestSupport.snapshot;
 import static dev.mlops.runtime.local.RegistryTestSupport.stagingEntries;
@@ -71,7 +72,7 @@ class CorruptArtifactTest {
   void registryWithOneVersionAndAnAlias() {
     root = tmp.resolve("registry");
     good = TestModels.copy(TestModels.BREAST_CANCER_V1, tmp.resolve("good"));
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       registry.register(Registration.builder(MODEL, ArtifactSource.file(good)).build(), TESTER);
       registry.setAlias(MODEL, "prod", 1, TESTER);
     }
@@ -98,7 +99,7 @@ class CorruptArtifactTest {
     Path file = Files.write(dir.resolve("model.onnx"), corruption.bytes());
     Files.write(dir.resolve("weights.bin"), new byte[64 * 1024]);
 
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       List<AuditEntry> auditBefore = registry.auditLog();
       SortedMap<String, String> before = snapshot(root);
 
@@ -125,7 +126,7 @@ class CorruptArtifactTest {
   @EnumSource(Corruption.class)
   void aRejectedRegistrationUsesNoVersionNumber(Corruption corruption) throws Exception {
     Path bad = Files.write(tmp.resolve("bad.onnx"), corruption.bytes());
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       assertThatThrownBy(() -> registry.register(Registration.builder(MODEL, ArtifactSource.file(bad)).build(), TESTER))
           .isInstanceOf(ModelLoadException.class);
 

@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.snapshot;
 import static dev.mlops.runtime.local.RegistryTestSupport.stagingEntries;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -62,7 +63,7 @@ class CorruptModelSuiteTest {
 
   @TempDir static Path tmp;
   private CountingEngine engine;
-  private LocalModelRegistry registry;
+  private GovernedRegistry registry;
   private Mlops mlops;
   private Predictor<float[], float[]> prod;
   private float[] baseline;
@@ -172,8 +173,8 @@ class CorruptModelSuiteTest {
     int n = tried.incrementAndGet();
     Path dir = Files.createDirectories(tmp.resolve("bad-" + n));
     Path file = Files.write(dir.resolve("model.onnx"), content);
-    SortedMap<String, String> before = snapshot(registry.root());
-    byte[] auditBefore = Files.readAllBytes(registry.root().resolve("audit.log"));
+    SortedMap<String, String> before = snapshot(LocalModelRegistry.root(registry).orElseThrow());
+    byte[] auditBefore = Files.readAllBytes(LocalModelRegistry.root(registry).orElseThrow().resolve("audit.log"));
     List<Long> versionsBefore = numbers();
 
     Throwable error = null;
@@ -189,13 +190,13 @@ class CorruptModelSuiteTest {
       error = t;
     }
 
-    assertThat(stagingEntries(registry.root())).isEmpty();
+    assertThat(stagingEntries(LocalModelRegistry.root(registry).orElseThrow())).isEmpty();
     assertThat(engine.live()).as("sessions left open by the registry").isEqualTo(mlops.sessionStats().loaded());
     assertThat(registry.aliases("cancer")).isEqualTo(aliases);
     if (error != null) {
       assertThat(error).as("a typed error").isInstanceOf(ModelLoadException.class);
       assertThat(error.getMessage()).contains("model.onnx");
-      assertThat(snapshot(registry.root())).as("registry directory, file by file").isEqualTo(before);
+      assertThat(snapshot(LocalModelRegistry.root(registry).orElseThrow())).as("registry directory, file by file").isEqualTo(before);
       rejected.incrementAndGet();
       errorTypes.merge(kind(error), 1, Integer::sum);
     } else {
@@ -205,15 +206,17 @@ class CorruptModelSuiteTest {
       }
       assertThat(numbers()).containsExactlyElementsOf(concat(versionsBefore, registered.version()));
       assertThat(registry.verifiedArtifact(registered).modelFile()).exists();
-      SortedMap<String, String> after = snapshot(registry.root());
+      SortedMap<String, String> after = snapshot(LocalModelRegistry.root(registry).orElseThrow());
       before.forEach((path, sha) -> {
         if (!path.equals("audit.log")) {
           assertThat(after).as(path).containsEntry(path, sha);
         }
       });
       String newDir = "models/cancer/" + registered.version();
-      assertThat(after.keySet()).allSatisfy(p -> assertThat(before.containsKey(p) || p.startsWith(newDir)).as(p).isTrue());
-      byte[] auditAfter = Files.readAllBytes(registry.root().resolve("audit.log"));
+      String newFiles = "artifacts/" + registered.digest();
+      assertThat(after.keySet()).allSatisfy(p -> assertThat(before.containsKey(p) || p.startsWith(newDir)
+          || p.startsWith(newFiles)).as(p).isTrue());
+      byte[] auditAfter = Files.readAllBytes(LocalModelRegistry.root(registry).orElseThrow().resolve("audit.log"));
       assertThat(Arrays.copyOf(auditAfter, auditBefore.length)).isEqualTo(auditBefore);
     }
     assertThat(prod.predict(ROW).value()).isEqualTo(baseline);

@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.assertCompleteVersions;
 import static dev.mlops.runtime.local.RegistryTestSupport.oneTo;
 import static dev.mlops.runtime.local.RegistryTestSupport.registeredInAudit;
@@ -95,7 +96,7 @@ class CrashRecoveryTest {
       if (!leftover.isEmpty()) {
         roundsWithStaging++;
       }
-      try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+      try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
         assertThat(stagingEntries(root)).as("staging after open (was %s)", leftover).isEmpty();
 
         long k = registry.versions(MODEL).size();
@@ -129,7 +130,7 @@ class CrashRecoveryTest {
   void killDuringCopyLeavesStagingThatOnlyTheNextOpenAfterTheDeathRemoves() throws Exception {
     Path root = tmp.resolve("registry");
     Path file = TestModels.copy(TestModels.BREAST_CANCER_V1, tmp.resolve("src"));
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       registry.register(Registration.builder(MODEL, ArtifactSource.file(file)).build(), TESTER);
     }
     SortedMap<String, String> before = snapshot(root);
@@ -144,7 +145,7 @@ class CrashRecoveryTest {
       assertThat(Files.size(partial)).isEqualTo(bytes);
 
       // The writer is alive: opening must leave its staging entry alone.
-      try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+      try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
         assertThat(stagingEntries(root)).containsExactlyElementsOf(staging);
         assertThat(registry.versions(MODEL)).extracting(ModelVersion::version).containsExactly(1L);
       }
@@ -153,7 +154,7 @@ class CrashRecoveryTest {
       assertThat(stagingEntries(root)).containsExactlyElementsOf(staging);
     }
 
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       assertThat(stagingEntries(root)).isEmpty();
       assertThat(snapshot(root)).isEqualTo(before);
       assertThat(registry.register(Registration.builder(MODEL, ArtifactSource.file(file)).build(), TESTER).version())
@@ -167,7 +168,7 @@ class CrashRecoveryTest {
     Path root = tmp.resolve("registry");
     Path file = TestModels.copy(TestModels.BREAST_CANCER_V1, tmp.resolve("src"));
     List<AuditEntry> whole;
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       registerTwoAndAlias(registry, file);
       whole = registry.auditLog();
       assertThat(whole).extracting(AuditEntry::action)
@@ -175,7 +176,7 @@ class CrashRecoveryTest {
     }
     appendTornLine(root);
 
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       assertThat(registry.auditLog()).isEqualTo(whole);
       assertCompleteVersions(registry, MODEL, 2);
     }
@@ -185,12 +186,12 @@ class CrashRecoveryTest {
   void changesAfterATornAuditLineAreAuditedAndTheLogStaysReadable() throws Exception {
     Path root = tmp.resolve("registry");
     Path file = TestModels.copy(TestModels.BREAST_CANCER_V1, tmp.resolve("src"));
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       registerTwoAndAlias(registry, file);
     }
     appendTornLine(root);
 
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       ModelVersion third = registry.register(Registration.builder(MODEL, ArtifactSource.file(file)).build(), TESTER);
       assertThat(third.version()).isEqualTo(3);
       registry.setAlias(MODEL, "prod", 3, TESTER);
@@ -210,7 +211,7 @@ class CrashRecoveryTest {
     }
   }
 
-  private static void registerTwoAndAlias(LocalModelRegistry registry, Path file) {
+  private static void registerTwoAndAlias(GovernedRegistry registry, Path file) {
     for (int i = 0; i < 2; i++) {
       registry.register(Registration.builder(MODEL, ArtifactSource.file(file)).build(), TESTER);
     }

@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -45,7 +46,7 @@ class LocalModelRegistryTest {
 
   @TempDir Path tmp;
   private Path root;
-  private LocalModelRegistry registry;
+  private GovernedRegistry registry;
   private final List<LifecycleEvent> events = new CopyOnWriteArrayList<>();
 
   @BeforeEach
@@ -106,7 +107,7 @@ class LocalModelRegistryTest {
         Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1))).tag("a", "b").build(), ALICE);
     registry.setAlias("cancer", "production", 1, ALICE);
     registry.close();
-    try (LocalModelRegistry again = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry again = LocalModelRegistry.open(root)) {
       assertThat(again.versions("cancer")).containsExactly(v1);
       assertThat(again.aliases("cancer")).containsExactly(Map.entry("production", 1L));
       assertThat(again.auditLog()).extracting(AuditEntry::action).containsExactly(AuditAction.REGISTER, AuditAction.SET_ALIAS);
@@ -263,7 +264,7 @@ class LocalModelRegistryTest {
     assertThat(registry.attachment(v, "model-card.txt")).hasValueSatisfying(b -> assertThat(b).isEqualTo(card));
     assertThat(registry.attachment(v, "missing")).isEmpty();
     registry.close();
-    try (LocalModelRegistry again = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry again = LocalModelRegistry.open(root)) {
       ModelVersion reread = again.get(v.ref());
       assertThat(reread.attachments()).isEqualTo(v.attachments());
       Files.write(root.resolve("models/cancer/1/attachments/model-card.txt"), new byte[] {1});

@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mlops.api.ModelVersion;
@@ -23,7 +24,7 @@ class ModelRepositoryWatcherTest {
 
   @TempDir Path tmp;
   private Path repo;
-  private LocalModelRegistry registry;
+  private GovernedRegistry registry;
   private final MutableClock clock = new MutableClock();
 
   @BeforeEach

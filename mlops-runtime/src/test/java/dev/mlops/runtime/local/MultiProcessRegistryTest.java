@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.assertCompleteVersions;
 import static dev.mlops.runtime.local.RegistryTestSupport.assertStateFilesParse;
 import static dev.mlops.runtime.local.RegistryTestSupport.audit;
@@ -69,7 +70,7 @@ class MultiProcessRegistryTest {
     assertThat(workerByNumber.keySet()).containsExactlyElementsOf(oneTo(2 * PER_PROCESS));
     assertThat(stagingEntries(root)).as("staging left by the writers").isEmpty();
 
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       List<ModelVersion> versions = assertCompleteVersions(registry, MODEL, 2 * PER_PROCESS);
       for (ModelVersion v : versions) {
         assertThat(v.createdBy()).as("registrant of %s", v.ref()).isEqualTo(workerByNumber.get(v.version()));
@@ -93,7 +94,7 @@ class MultiProcessRegistryTest {
     Path root = tmp.resolve("registry");
     Path file = TestModels.copy(TestModels.BREAST_CANCER_V1, tmp.resolve("src"));
     AuditInfo tester = AuditInfo.by("tester", "setup");
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       for (int i = 0; i < 3; i++) {
         registry.register(Registration.builder(MODEL, ArtifactSource.file(file)).build(), tester);
       }
@@ -123,7 +124,7 @@ class MultiProcessRegistryTest {
     }
     LOG.info("successful compare-and-sets by worker {}, conflicts {}", okByWorker, conflicts);
 
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       List<AuditEntry> moves = audit(registry, MODEL, AuditAction.SET_ALIAS);
       assertThat(moves).hasSize(1 + okByWorker.values().stream().mapToInt(Integer::intValue).sum());
       Map<String, Integer> auditedByWorker =

@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,7 +26,7 @@ class RegistrationErrorMessagesTest {
 
   private ModelLoadException refusal(String model, String graph) {
     Path file = Graphs.copy(graph, tmp.resolve("exports"));
-    try (LocalModelRegistry registry = LocalModelRegistry.open(tmp.resolve("registry"))) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(tmp.resolve("registry"))) {
       Throwable t = org.assertj.core.api.Assertions.catchThrowable(
           () -> registry.register(Registration.builder(model, ArtifactSource.file(file)).build(), CI));
       assertThat(t).isExactlyInstanceOf(ModelLoadException.class);

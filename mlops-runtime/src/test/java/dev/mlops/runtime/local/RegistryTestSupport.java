@@ -1,5 +1,8 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
+import dev.mlops.runtime.registry.Json;
+import dev.mlops.runtime.registry.Storage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mlops.api.AuditAction;
@@ -62,14 +65,14 @@ final class RegistryTestSupport {
   }
 
   /** Audit entries of one action on one model, in log order. */
-  static List<AuditEntry> audit(LocalModelRegistry registry, String model, AuditAction action) {
+  static List<AuditEntry> audit(GovernedRegistry registry, String model, AuditAction action) {
     return registry.auditLog().stream()
         .filter(e -> e.model().equals(model) && e.action() == action)
         .collect(Collectors.toList());
   }
 
   /** Version numbers named by REGISTER audit entries, in log order. */
-  static List<Long> registeredInAudit(LocalModelRegistry registry, String model) {
+  static List<Long> registeredInAudit(GovernedRegistry registry, String model) {
     return audit(registry, model, AuditAction.REGISTER).stream()
         .map(e -> Long.parseLong(e.details().get("version")))
         .collect(Collectors.toList());
@@ -79,19 +82,23 @@ final class RegistryTestSupport {
    * Asserts that the model has exactly the versions {@code 1..n}, each complete: its {@code
    * version.json} parses to what {@code versions()} returns and every file matches its digest.
    */
-  static List<ModelVersion> assertCompleteVersions(LocalModelRegistry registry, String model, long n)
+  static List<ModelVersion> assertCompleteVersions(GovernedRegistry registry, String model, long n)
       throws IOException {
     List<ModelVersion> versions = registry.versions(model);
     assertThat(versions).extracting(ModelVersion::version).containsExactlyElementsOf(oneTo(n));
     for (ModelVersion v : versions) {
-      Path dir = registry.root().resolve("models").resolve(model).resolve(Long.toString(v.version()));
+      Path dir = LocalModelRegistry.root(registry).orElseThrow().resolve("models").resolve(model).resolve(Long.toString(v.version()));
       assertThat(Metadata.versionFromJson(Files.readString(dir.resolve("version.json"))))
           .as("version.json of %s", v.ref())
           .isEqualTo(v);
-      assertThat(registry.verifiedArtifact(v).modelFile())
-          .isEqualTo(dir.resolve("files").resolve(v.modelFile()));
+      assertThat(registry.verifiedArtifact(v).modelFile()).isEqualTo(artifactDir(registry, v).resolve(v.modelFile()));
     }
     return versions;
+  }
+
+  /** Where the directory registry keeps a version's files: {@code artifacts/<manifest digest>/}. */
+  static Path artifactDir(GovernedRegistry registry, ModelVersion v) {
+    return LocalModelRegistry.root(registry).orElseThrow().resolve("artifacts").resolve(v.digest());
   }
 
   /** Asserts that every {@code models/<name>/state.json} present parses as the registry writes it. */

@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.api.ArtifactSource;
 import dev.mlops.api.AuditInfo;
 import dev.mlops.api.ConflictException;
@@ -43,7 +44,7 @@ final class RegistryWorker {
     startWatchdog();
     Path root = Path.of(args[1]);
     String model = args[2];
-    try (LocalModelRegistry registry = LocalModelRegistry.open(root)) {
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       switch (args[0]) {
         case "register":
           register(registry, model, Integer.parseInt(args[3]), args[4], Path.of(args[5]));
@@ -64,7 +65,7 @@ final class RegistryWorker {
     say("DONE");
   }
 
-  private static void register(LocalModelRegistry registry, String model, int count, String actor, Path workDir)
+  private static void register(GovernedRegistry registry, String model, int count, String actor, Path workDir)
       throws IOException {
     Path file = TestModels.copy(TestModels.BREAST_CANCER_V1, workDir);
     awaitGo();
@@ -78,7 +79,7 @@ final class RegistryWorker {
   }
 
   private static void cas(
-      LocalModelRegistry registry, String model, String alias, int attempts, String actor, long maxVersion)
+      GovernedRegistry registry, String model, String alias, int attempts, String actor, long maxVersion)
       throws IOException {
     awaitGo();
     int ok = 0;
@@ -101,7 +102,7 @@ final class RegistryWorker {
     return "expected " + expected + ", set " + next;
   }
 
-  private static void loop(LocalModelRegistry registry, String model, Path workDir, int junkFiles, int junkKb)
+  private static void loop(GovernedRegistry registry, String model, Path workDir, int junkFiles, int junkKb)
       throws IOException {
     Path artifact = Files.createDirectories(workDir.resolve("artifact"));
     TestModels.copy(TestModels.BREAST_CANCER_V1, artifact);
@@ -123,7 +124,7 @@ final class RegistryWorker {
     }
   }
 
-  private static void stall(LocalModelRegistry registry, String model, int bytes) {
+  private static void stall(GovernedRegistry registry, String model, int bytes) {
     InputStream stalling =
         new InputStream() {
           private int left = bytes;

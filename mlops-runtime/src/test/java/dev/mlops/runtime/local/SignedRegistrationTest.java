@@ -1,5 +1,6 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.snapshot;
 import static dev.mlops.runtime.local.RegistryTestSupport.stagingEntries;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -59,8 +60,8 @@ class SignedRegistrationTest {
     v2 = TestModels.copy(TestModels.BREAST_CANCER_V2, Files.createDirectories(tmp.resolve("m2")));
   }
 
-  private LocalModelRegistry open(SignaturePolicy policy, CountingEngine engine) {
-    LocalModelRegistry.Builder b = LocalModelRegistry.builder(tmp.resolve("reg")).engine(engine).signaturePolicy(policy);
+  private GovernedRegistry open(SignaturePolicy policy, CountingEngine engine) {
+    GovernedRegistry.Builder b = LocalModelRegistry.builder(tmp.resolve("reg")).engine(engine).signaturePolicy(policy);
     if (policy != SignaturePolicy.OFF) {
       b.trustedKeys(trusted);
     }
@@ -76,7 +77,7 @@ class SignedRegistrationTest {
   void enforcedRegistryAcceptsAValidSignatureStoresItAndAuditsTheKey(String kind) {
     ManifestSigner signer = kind.equals("Ed25519") ? release : ManifestSigner.of("release-ec", ec.getPrivate());
     try (CountingEngine engine = new CountingEngine();
-        LocalModelRegistry registry = open(SignaturePolicy.ENFORCE, engine)) {
+        GovernedRegistry registry = open(SignaturePolicy.ENFORCE, engine)) {
       ManifestSignature sig = signer.sign(ArtifactSource.file(v1));
       ModelVersion v = registry.register(signed(v1, sig), CI);
 
@@ -99,11 +100,11 @@ class SignedRegistrationTest {
   @Test
   void enforcedRegistryRefusesUnsignedUntrustedAndWrongSignaturesBeforeOnnxRuntimeSeesTheModel() throws Exception {
     try (CountingEngine engine = new CountingEngine();
-        LocalModelRegistry registry = open(SignaturePolicy.ENFORCE, engine)) {
+        GovernedRegistry registry = open(SignaturePolicy.ENFORCE, engine)) {
       registry.register(signed(v1, release.sign(ArtifactSource.file(v1))), CI);
       registry.setAlias("cancer", "prod", 1, CI);
       int opensBefore = engine.opens.get();
-      SortedMap<String, String> before = snapshot(registry.root());
+      SortedMap<String, String> before = snapshot(LocalModelRegistry.root(registry).orElseThrow());
       KeyPair stranger = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
 
       List<Registration> refused = List.of(
@@ -128,8 +129,8 @@ class SignedRegistrationTest {
             .as("case %d", i)
             .isInstanceOf(SignatureException.class)
             .hasMessageContaining(expected.get(i));
-        assertThat(snapshot(registry.root())).as("case %d", i).isEqualTo(before);
-        assertThat(stagingEntries(registry.root())).isEmpty();
+        assertThat(snapshot(LocalModelRegistry.root(registry).orElseThrow())).as("case %d", i).isEqualTo(before);
+        assertThat(stagingEntries(LocalModelRegistry.root(registry).orElseThrow())).isEmpty();
       }
       assertThat(engine.opens.get()).as("models handed to ONNX Runtime").isEqualTo(opensBefore);
       assertThat(registry.versions("cancer")).hasSize(1);
@@ -152,16 +153,17 @@ class SignedRegistrationTest {
     Files.write(dir.resolve("weights.bin"), ExternalDataModels.weightBytes());
     ArtifactSource source = ArtifactSource.directory(dir, "model.onnx");
     try (CountingEngine engine = new CountingEngine();
-        LocalModelRegistry registry = open(SignaturePolicy.ENFORCE, engine)) {
+        GovernedRegistry registry = open(SignaturePolicy.ENFORCE, engine)) {
       ModelVersion v = registry.register(
           Registration.builder("ext", source).manifestSignature(release.sign(source)).build(), CI);
       assertThat(Manifest.of(v).paths()).containsExactly("model.onnx", "weights.bin");
 
       // Changing the weights afterwards, even with a matching digest in the metadata, breaks the signature.
-      Path versionDir = registry.root().resolve("models/ext/1");
-      Files.write(versionDir.resolve("files/weights.bin"), new byte[12]);
+      Path versionDir = LocalModelRegistry.root(registry).orElseThrow().resolve("models/ext/1");
+      Path filesDir = RegistryTestSupport.artifactDir(registry, v);
+      Files.write(filesDir.resolve("weights.bin"), new byte[12]);
       String json = Files.readString(versionDir.resolve("version.json"));
-      String newSha = Manifest.of(ArtifactSource.file(versionDir.resolve("files/weights.bin"))).files().get(0).sha256();
+      String newSha = Manifest.of(ArtifactSource.file(filesDir.resolve("weights.bin"))).files().get(0).sha256();
       String oldSha = v.files().stream().filter(f -> f.path().equals("weights.bin")).findFirst().orElseThrow().sha256();
       List<ArtifactFile> forged = v.files().stream()
           .map(f -> f.path().equals("weights.bin") ? new ArtifactFile(f.path(), f.size(), newSha) : f).toList();
@@ -169,7 +171,7 @@ class SignedRegistrationTest {
           json.replace(oldSha, newSha).replace(v.digest(), Manifest.of(forged).sha256Hex()));
     }
     try (CountingEngine engine = new CountingEngine();
-        LocalModelRegistry reopened = open(SignaturePolicy.ENFORCE, engine)) {
+        GovernedRegistry reopened = open(SignaturePolicy.ENFORCE, engine)) {
       ModelVersion forged = reopened.versions("ext").get(0);
       assertThatThrownBy(() -> reopened.verifiedArtifact(forged))
           .isInstanceOf(SignatureException.class)
@@ -179,10 +181,14 @@ class SignedRegistrationTest {
           .singleElement()
           .satisfies(e -> assertThat(e.details()).containsEntry("keyId", "release").containsEntry("version", "1"));
     }
-    // Without signatures the forgery would have passed every digest check: that is what they add.
+    // Without signatures the forged metadata passes the file-list check, but it names files by a
+    // digest under which nothing is stored: the artifact store is content-addressed.
     try (CountingEngine engine = new CountingEngine();
-        LocalModelRegistry unsigned = LocalModelRegistry.builder(tmp.resolve("reg")).engine(engine).build()) {
-      assertThat(unsigned.verifiedArtifact(unsigned.versions("ext").get(0)).modelFile()).exists();
+        GovernedRegistry unsigned = LocalModelRegistry.builder(tmp.resolve("reg")).engine(engine).build()) {
+      assertThatThrownBy(() -> unsigned.verifiedArtifact(unsigned.versions("ext").get(0)))
+          .isInstanceOf(dev.mlops.api.IntegrityException.class)
+          .hasMessageContaining("are missing");
+      assertThat(engine.opens.get()).isZero();
     }
   }
 
@@ -191,12 +197,12 @@ class SignedRegistrationTest {
     ModelVersion v;
     Path sigFile;
     try (CountingEngine engine = new CountingEngine();
-        LocalModelRegistry registry = open(SignaturePolicy.ENFORCE, engine)) {
+        GovernedRegistry registry = open(SignaturePolicy.ENFORCE, engine)) {
       v = registry.register(signed(v1, release.sign(ArtifactSource.file(v1))), CI);
-      sigFile = registry.root().resolve("models/cancer/1").resolve(LocalModelRegistry.SIGNATURE_FILE);
+      sigFile = LocalModelRegistry.root(registry).orElseThrow().resolve("models/cancer/1").resolve(dev.mlops.api.spi.NewVersion.MANIFEST_SIGNATURE);
       String good = Files.readString(sigFile);
 
-      Files.writeString(sigFile, Metadata.signatureToJson(release.sign(ArtifactSource.file(v2))));
+      Files.writeString(sigFile, GovernedRegistry.signatureToJson(release.sign(ArtifactSource.file(v2))));
       assertThatThrownBy(() -> registry.verifiedArtifact(v)).isInstanceOf(SignatureException.class)
           .hasMessageContaining("models:/cancer/1");
       Files.writeString(sigFile, "{\"keyId\": 12");
@@ -220,7 +226,7 @@ class SignedRegistrationTest {
   @Test
   void warnPolicyRegistersAndLoadsButRecordsWhatEnforceWouldRefuse() throws Exception {
     try (CountingEngine engine = new CountingEngine();
-        LocalModelRegistry registry = open(SignaturePolicy.WARN, engine)) {
+        GovernedRegistry registry = open(SignaturePolicy.WARN, engine)) {
       ModelVersion unsigned = registry.register(Registration.builder("cancer", ArtifactSource.file(v1)).build(), CI);
       ModelVersion badlySigned = registry.register(signed(v2, release.sign(ArtifactSource.file(v1))), CI);
       ModelVersion good = registry.register(signed(v2, release.sign(ArtifactSource.file(v2))), CI);
@@ -238,7 +244,7 @@ class SignedRegistrationTest {
   @Test
   void offPolicyStoresASignatureWithoutCheckingIt() throws Exception {
     try (CountingEngine engine = new CountingEngine();
-        LocalModelRegistry registry = open(SignaturePolicy.OFF, engine)) {
+        GovernedRegistry registry = open(SignaturePolicy.OFF, engine)) {
       ManifestSignature wrong = release.sign(ArtifactSource.file(v2));
       ModelVersion v = registry.register(signed(v1, wrong), CI);
       assertThat(registry.manifestSignature(v)).contains(wrong);

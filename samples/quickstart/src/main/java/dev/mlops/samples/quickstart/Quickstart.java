@@ -1,5 +1,6 @@
 package dev.mlops.samples.quickstart;
 
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.api.ArtifactSource;
 import dev.mlops.api.AuditInfo;
 import dev.mlops.api.Codecs;
@@ -96,7 +97,7 @@ public final class Quickstart {
     // Drift: each version's baseline is read from the registry, where it is stored with the
     // version. The held-out data is small (71 reference rows, windows of 72 rows), so the
     // thresholds are wider than the defaults, which are meant for windows of about 1,000 rows.
-    LocalModelRegistry registry = LocalModelRegistry.open(home.resolve("registry"));
+    GovernedRegistry registry = LocalModelRegistry.open(home.resolve("registry"));
     DriftMonitor drift = DriftMonitor.builder()
         .baselineAttachment(registry, DriftBaseline.ATTACHMENT_NAME)
         .ignorePrediction()

@@ -1,4 +1,4 @@
-package dev.mlops.runtime.local;
+package dev.mlops.runtime.registry;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,12 +16,15 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** Durable file operations: write to a temporary file, fsync, rename, fsync the directory. */
-final class Storage {
+/**
+ * Durable file operations of the registry and the directory stores: write to a temporary file,
+ * fsync, rename, fsync the directory; SHA-256 while copying. Internal to the runtime. Stateless.
+ */
+public final class Storage {
 
   private Storage() {}
 
-  static void writeAtomically(Path target, String content) throws IOException {
+  public static void writeAtomically(Path target, String content) throws IOException {
     Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
     try (FileChannel ch =
         FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -37,7 +40,7 @@ final class Storage {
    * A crash during an earlier append can leave a line without its newline; that fragment is cut
    * off first, or the new line would join it and turn a torn last line into a damaged middle one.
    */
-  static void appendLine(Path file, String line) throws IOException {
+  public static void appendLine(Path file, String line) throws IOException {
     try (FileChannel ch =
         FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       long end = endOfLastLine(ch);
@@ -74,13 +77,13 @@ final class Storage {
     return 0;
   }
 
-  static void fsync(Path file) throws IOException {
+  public static void fsync(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
       ch.force(true);
     }
   }
 
-  static void fsyncDirectory(Path dir) throws IOException {
+  public static void fsyncDirectory(Path dir) throws IOException {
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
     } catch (IOException e) {
@@ -88,7 +91,7 @@ final class Storage {
     }
   }
 
-  static void deleteRecursively(Path dir) throws IOException {
+  public static void deleteRecursively(Path dir) throws IOException {
     if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
@@ -113,7 +116,7 @@ final class Storage {
         });
   }
 
-  static MessageDigest sha256() {
+  public static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -121,12 +124,12 @@ final class Storage {
     }
   }
 
-  static String hex(byte[] digest) {
+  public static String hex(byte[] digest) {
     return HexFormat.of().formatHex(digest);
   }
 
   /** SHA-256 of a file's content, hex. */
-  static String sha256(Path file) throws IOException {
+  public static String sha256(Path file) throws IOException {
     MessageDigest md = sha256();
     byte[] buf = new byte[64 * 1024];
     try (var in = Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -139,7 +142,7 @@ final class Storage {
   }
 
   /** Copies a stream into a new file, returning the SHA-256 of what was written; fsyncs the file. */
-  static String copyAndDigest(java.io.InputStream in, Path target) throws IOException {
+  public static String copyAndDigest(java.io.InputStream in, Path target) throws IOException {
     MessageDigest md = sha256();
     byte[] buf = new byte[64 * 1024];
     Files.createDirectories(target.getParent());

@@ -1,4 +1,4 @@
-package dev.mlops.runtime.local;
+package dev.mlops.runtime.registry;
 
 import dev.mlops.api.ArtifactFile;
 import dev.mlops.api.ArtifactTooLargeException;
@@ -16,7 +16,7 @@ import java.util.HashSet;
 import java.util.Set;
 
 /** Checks of a version's stored files, and the size limit applied while copying a new artifact. */
-final class ArtifactChecks {
+public final class ArtifactChecks {
 
   private ArtifactChecks() {}
 
@@ -25,7 +25,7 @@ final class ArtifactChecks {
    * link (to a file or a directory), nothing but plain files and directories, every recorded
    * file present. Digests are checked separately.
    */
-  static void checkExactFiles(Path filesDir, ModelVersion v) {
+  public static void checkExactFiles(Path filesDir, ModelVersion v) {
     Set<String> expected = new HashSet<>();
     for (ArtifactFile f : v.files()) {
       expected.add(f.path());
@@ -73,7 +73,7 @@ final class ArtifactChecks {
   }
 
   /** Total size of the regular files under {@code dir} (links not followed). */
-  static long regularFilesSize(Path dir) throws IOException {
+  public static long regularFilesSize(Path dir) throws IOException {
     long[] total = {0};
     Files.walkFileTree(dir, new SimpleFileVisitor<>() {
       @Override
@@ -88,25 +88,25 @@ final class ArtifactChecks {
   }
 
   /** Counts the bytes copied into one new version and cuts the copy off past the limit. */
-  static final class SizeLimit {
+  public static final class SizeLimit {
     private final long limit;
     private final String what;
     private long total;
 
     /** @param limit bytes, {@code Long.MAX_VALUE} for none @param what the model, for messages */
-    SizeLimit(long limit, String what) {
+    public SizeLimit(long limit, String what) {
       this.limit = limit;
       this.what = what;
     }
 
     /** Fails at once if files of a known size already exceed the limit. */
-    void checkKnown(long bytes) {
+    public void checkKnown(long bytes) {
       if (bytes > limit) {
         throw tooLarge(bytes, true);
       }
     }
 
-    InputStream wrap(InputStream in) {
+    public InputStream wrap(InputStream in) {
       return new FilterInputStream(in) {
         @Override
         public int read() throws IOException {

@@ -1,4 +1,4 @@
-package dev.mlops.runtime.local;
+package dev.mlops.runtime.registry;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,11 +10,11 @@ import java.util.Map;
  * strings, numbers (read as {@code Long} when integral, else {@code Double}), booleans and null.
  * Keeps the runtime free of a JSON library dependency.
  */
-final class Json {
+public final class Json {
 
   private Json() {}
 
-  static String write(Object value) {
+  public static String write(Object value) {
     StringBuilder sb = new StringBuilder();
     write(sb, value);
     return sb.toString();
@@ -94,7 +94,7 @@ final class Json {
     sb.append('"');
   }
 
-  static Object parse(String text) {
+  public static Object parse(String text) {
     Parser p = new Parser(text);
     Object v = p.value();
     p.skipWs();
@@ -105,7 +105,7 @@ final class Json {
   }
 
   @SuppressWarnings("unchecked")
-  static Map<String, Object> parseObject(String text) {
+  public static Map<String, Object> parseObject(String text) {
     Object v = parse(text);
     if (!(v instanceof Map)) {
       throw new IllegalArgumentException("expected a JSON object");

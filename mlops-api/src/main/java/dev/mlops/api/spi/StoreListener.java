@@ -1,0 +1,16 @@
+package dev.mlops.api.spi;
+
+import dev.mlops.api.AuditEntry;
+
+/** Receives a {@link ModelStore}'s committed changes. Called on the store's thread: be quick. */
+public interface StoreListener {
+
+  /** A change committed: the audit entry it committed with. */
+  void changed(AuditEntry change);
+
+  /**
+   * Changes may have been missed (the store lost its connection to shared state and has it back):
+   * re-read whatever the listener keeps, from the store's current state.
+   */
+  default void resync() {}
+}

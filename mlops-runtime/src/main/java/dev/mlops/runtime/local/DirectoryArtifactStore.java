@@ -1,0 +1,159 @@
+package dev.mlops.runtime.local;
+
+import dev.mlops.api.ArtifactFile;
+import dev.mlops.api.IntegrityException;
+import dev.mlops.api.RegistryException;
+import dev.mlops.api.spi.ArtifactStore;
+import dev.mlops.runtime.registry.Storage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * The embedded {@link ArtifactStore}: each artifact's files in {@code root/artifacts/<digest>/},
+ * written under {@code root/staging/} and renamed into place in one atomic step, so an artifact is
+ * either absent or complete. {@link #materialize} returns that directory itself: the registry
+ * verifies the files in place. Thread-safe; processes may share the directory.
+ */
+public final class DirectoryArtifactStore implements ArtifactStore {
+
+  private static final Pattern DIGEST = Pattern.compile("[0-9a-f]{64}");
+
+  private final Path artifactsDir;
+  private final Path stagingDir;
+
+  /**
+   * Opens (creating if missing) the store under {@code root}, staging in {@code staging}, which
+   * must be on the same file system.
+   *
+   * @throws RegistryException if the directories cannot be created
+   */
+  public DirectoryArtifactStore(Path root, Path staging) {
+    try {
+      this.artifactsDir = Files.createDirectories(root.resolve("artifacts")).toRealPath();
+      this.stagingDir = Files.createDirectories(staging).toRealPath();
+    } catch (IOException e) {
+      throw new RegistryException("cannot open the artifact directory under " + root + ": " + e.getMessage(), e);
+    }
+    removeAbandonedEntries();
+  }
+
+  /** Removes the {@code <pid>-artifact-...} staging entries of processes that died mid-put or mid-delete. */
+  private void removeAbandonedEntries() {
+    try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(stagingDir, "*-artifact-*")) {
+      for (Path p : ds) {
+        String name = p.getFileName().toString();
+        String pid = name.substring(0, name.indexOf('-'));
+        boolean alive = pid.matches("[0-9]+") && ProcessHandle.of(Long.parseLong(pid)).isPresent();
+        if (!alive) {
+          Storage.deleteRecursively(p);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // the next opening tries again
+    }
+  }
+
+  private Path dir(String digest) {
+    if (!DIGEST.matcher(digest).matches()) {
+      throw new IllegalArgumentException("not a SHA-256 digest: " + digest);
+    }
+    return artifactsDir.resolve(digest);
+  }
+
+  /**
+   * Stores the files under the digest. When {@code directory} lies on the store's file system
+   * and holds exactly these files, it is moved into place instead of copied (the caller's staging
+   * copy is consumed); otherwise each file is copied and its digest checked.
+   */
+  @Override
+  public void put(String digest, Path directory, List<ArtifactFile> files) {
+    Path target = dir(digest);
+    if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    Path stage = stagingDir.resolve(ProcessHandle.current().pid() + "-artifact-" + UUID.randomUUID());
+    try {
+      try {
+        Files.move(directory, stage, StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException e) {
+        copy(directory, stage, files);
+      }
+      try {
+        Files.move(stage, target, StandardCopyOption.ATOMIC_MOVE);
+        Storage.fsyncDirectory(artifactsDir);
+      } catch (IOException e) {
+        // Renaming onto a directory fails when another registration of the same files stored it
+        // meanwhile (as "exists", "not empty" or a plain file-system error, by platform).
+        if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+          throw e;
+        }
+      }
+    } catch (IOException e) {
+      throw new RegistryException("cannot store the artifact " + digest + ": " + e, e);
+    } finally {
+      try {
+        Storage.deleteRecursively(stage);
+      } catch (IOException e) {
+        // left to the next opening of the staging directory
+      }
+    }
+  }
+
+  private static void copy(Path from, Path to, List<ArtifactFile> files) throws IOException {
+    for (ArtifactFile f : files) {
+      Path target = to.resolve(f.path());
+      String sha;
+      try (InputStream in = Files.newInputStream(from.resolve(f.path()), LinkOption.NOFOLLOW_LINKS)) {
+        sha = Storage.copyAndDigest(in, target);
+      }
+      if (!sha.equals(f.sha256())) {
+        throw new IntegrityException("file " + f.path() + " changed while it was stored: expected sha256 " + f.sha256()
+            + " but found " + sha);
+      }
+    }
+  }
+
+  @Override
+  public boolean contains(String digest) {
+    return Files.isDirectory(dir(digest), LinkOption.NOFOLLOW_LINKS);
+  }
+
+  @Override
+  public Path materialize(String digest, List<ArtifactFile> files) {
+    Path d = dir(digest);
+    if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
+      throw new IntegrityException("the files of artifact " + digest + " are missing from " + artifactsDir);
+    }
+    return d;
+  }
+
+  @Override
+  public void delete(String digest) {
+    Path d = dir(digest);
+    if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    Path trash = stagingDir.resolve(ProcessHandle.current().pid() + "-artifact-trash-" + UUID.randomUUID());
+    try {
+      Files.move(d, trash, StandardCopyOption.ATOMIC_MOVE);
+      Storage.deleteRecursively(trash);
+    } catch (IOException e) {
+      throw new RegistryException("cannot delete the artifact " + digest + ": " + e, e);
+    }
+  }
+
+  @Override
+  public void close() {}
+
+  @Override
+  public String toString() {
+    return artifactsDir.toString();
+  }
+}

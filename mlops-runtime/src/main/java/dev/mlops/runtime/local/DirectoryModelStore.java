@@ -1,0 +1,590 @@
+package dev.mlops.runtime.local;
+
+import dev.mlops.api.AuditEntry;
+import dev.mlops.api.AuditQuery;
+import dev.mlops.api.ClosedException;
+import dev.mlops.api.ConflictException;
+import dev.mlops.api.ModelNotFoundException;
+import dev.mlops.api.ModelRef;
+import dev.mlops.api.ModelVersion;
+import dev.mlops.api.RegistryException;
+import dev.mlops.api.VersionStatus;
+import dev.mlops.api.spi.AliasTarget;
+import dev.mlops.api.spi.ModelStore;
+import dev.mlops.api.spi.NewVersion;
+import dev.mlops.api.spi.StoreListener;
+import dev.mlops.runtime.registry.Json;
+import dev.mlops.runtime.registry.Storage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongFunction;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded {@link ModelStore}: metadata in a local directory.
+ *
+ * <pre>
+ * root/
+ *   .lock                      exclusive lock for writers (threads and processes)
+ *   audit.log                  append-only, one JSON object per line
+ *   staging/                   versions being written; never read
+ *   models/NAME/state.json     aliases (with revisions), archived and deleted versions, replaced atomically
+ *   models/NAME/N/version.json immutable metadata of version N
+ *   models/NAME/N/...          its side files: input-example.bin, signature.json, attachments/
+ * </pre>
+ *
+ * <p>A version is written in full under {@code staging/}, fsynced, and renamed into place in one
+ * atomic step under the lock, so a crash at any point leaves either no version or a complete one;
+ * mutable state is replaced with write-fsync-rename. Writers take a JVM lock and a file lock, so
+ * threads and processes sharing one directory serialise their changes, and numbers are assigned
+ * under that lock. A change's audit line is appended right after the change, under the same lock
+ * (a crash between the two loses the line, never the change's consistency). Reads take no lock.
+ *
+ * <p>The change feed delivers the changes made through this process's instances on the directory,
+ * in commit order, on the committing threads; changes by other processes are seen on the next read
+ * but not delivered. Thread-safe.
+ */
+public final class DirectoryModelStore implements ModelStore {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DirectoryModelStore.class);
+
+  /** Listeners of every instance of this process, by root: changes through one are changes to all. */
+  private static final Map<Path, Feed> FEEDS = new ConcurrentHashMap<>();
+
+  private final Path root;
+  private final Path modelsDir;
+  private final Path stagingDir;
+  private final Path auditLog;
+  private final DirectoryLock lock;
+  private final Feed feed;
+  private final ConcurrentHashMap<String, ModelVersion> versionCache = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  /**
+   * Opens (creating if missing) the store in {@code root}.
+   *
+   * @throws RegistryException if the directory cannot be created or locked
+   */
+  public DirectoryModelStore(Path root) {
+    try {
+      Files.createDirectories(root);
+      this.root = root.toRealPath();
+      this.modelsDir = Files.createDirectories(this.root.resolve("models"));
+      this.stagingDir = Files.createDirectories(this.root.resolve("staging"));
+      this.auditLog = this.root.resolve("audit.log");
+      this.lock = DirectoryLock.acquire(this.root);
+    } catch (IOException e) {
+      throw new RegistryException("cannot open registry directory " + root + ": " + e.getMessage(), e);
+    }
+    this.feed = FEEDS.computeIfAbsent(this.root, r -> new Feed());
+    locked(() -> {
+      removeAbandonedEntries();
+      return null;
+    });
+  }
+
+  /**
+   * Removes the store's own staging entries ({@code <pid>-meta-...}, {@code <pid>-deleted-...})
+   * left by a crash: they exist only inside a locked change, so under the lock none is in use.
+   */
+  private void removeAbandonedEntries() {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(stagingDir, "*-{meta,deleted}-*")) {
+      for (Path p : ds) {
+        LOG.info("removing abandoned staging entry {}", p);
+        Storage.deleteRecursively(p);
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot clean the staging directory {}: {}", stagingDir, e.toString());
+    }
+  }
+
+  /** The store's root directory. */
+  public Path root() {
+    return root;
+  }
+
+  /** The directory where new versions are staged, beside the store so that a rename is atomic. */
+  public Path stagingDirectory() {
+    return stagingDir;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  @Override
+  public List<String> models() {
+    checkOpen();
+    List<String> out = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(modelsDir)) {
+      for (Path p : ds) {
+        if (Files.isDirectory(p)) {
+          out.add(p.getFileName().toString());
+        }
+      }
+    } catch (IOException e) {
+      throw new RegistryException("cannot list models in " + modelsDir + ": " + e, e);
+    }
+    Collections.sort(out);
+    return out;
+  }
+
+  @Override
+  public List<ModelVersion> versions(String model) {
+    checkOpen();
+    ModelRef.checkName(model);
+    State state = readState(model);
+    List<ModelVersion> out = new ArrayList<>();
+    for (long n : versionNumbers(model)) {
+      if (!state.deleted.contains(n)) {
+        ModelVersion v = readVersion(model, n);
+        out.add(state.archived.contains(n) ? v.withStatus(VersionStatus.ARCHIVED) : v);
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public Optional<ModelVersion> version(String model, long number) {
+    checkOpen();
+    ModelRef.checkName(model);
+    if (number < 1 || !Files.isRegularFile(versionDir(model, number).resolve("version.json"))) {
+      return Optional.empty();
+    }
+    State state = readState(model);
+    if (state.deleted.contains(number)) {
+      return Optional.empty();
+    }
+    ModelVersion v = readVersion(model, number);
+    return Optional.of(state.archived.contains(number) ? v.withStatus(VersionStatus.ARCHIVED) : v);
+  }
+
+  private Path versionDir(String model, long number) {
+    return modelsDir.resolve(model).resolve(Long.toString(number));
+  }
+
+  private TreeSet<Long> versionNumbers(String model) {
+    TreeSet<Long> out = new TreeSet<>();
+    Path dir = modelsDir.resolve(model);
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+      for (Path p : ds) {
+        String name = p.getFileName().toString();
+        if (name.matches("[1-9][0-9]{0,17}") && Files.isDirectory(p)) {
+          out.add(Long.parseLong(name));
+        }
+      }
+    } catch (IOException e) {
+      throw new RegistryException("cannot list versions of '" + model + "': " + e, e);
+    }
+    return out;
+  }
+
+  private ModelVersion readVersion(String model, long n) {
+    // Versions are immutable and numbers never reused, so the parsed metadata can be cached.
+    return versionCache.computeIfAbsent(model + "/" + n, k -> {
+      Path file = versionDir(model, n).resolve("version.json");
+      try {
+        return Metadata.versionFromJson(Files.readString(file));
+      } catch (IOException | RuntimeException e) {
+        throw new RegistryException("cannot read metadata of models:/" + model + "/" + n + " from " + file + ": " + e, e);
+      }
+    });
+  }
+
+  @Override
+  public Map<String, AliasTarget> aliases(String model) {
+    checkOpen();
+    ModelRef.checkName(model);
+    return Collections.unmodifiableMap(new TreeMap<>(readState(model).aliases));
+  }
+
+  @Override
+  public Optional<byte[]> file(String model, long version, String name) {
+    checkOpen();
+    if (name.isEmpty() || name.startsWith("/") || name.contains("..") || name.equals("version.json")) {
+      throw new IllegalArgumentException("not a side file name: " + name);
+    }
+    if (readState(model).deleted.contains(version)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Files.readAllBytes(versionDir(model, version).resolve(name)));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new RegistryException("cannot read " + name + " of models:/" + model + "/" + version + ": " + e, e);
+    }
+  }
+
+  @Override
+  public List<AuditEntry> audit(AuditQuery query) {
+    checkOpen();
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(auditLog, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      return List.of();
+    } catch (IOException e) {
+      throw new RegistryException("cannot read the audit log " + auditLog + ": " + e, e);
+    }
+    List<AuditEntry> out = new ArrayList<>(lines.size());
+    for (int i = 0; i < lines.size(); i++) {
+      AuditEntry entry;
+      try {
+        entry = Metadata.auditFromJson(lines.get(i));
+      } catch (RuntimeException e) {
+        // Only the last line can be torn (a crash during an append); anything else is damage.
+        if (i != lines.size() - 1) {
+          throw new RegistryException("audit log " + auditLog + " line " + (i + 1) + " is damaged: " + e.getMessage(), e);
+        }
+        continue;
+      }
+      if (query.matches(entry)) {
+        out.add(entry);
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- changes
+
+  @Override
+  public ModelVersion insertVersion(String model, LongFunction<NewVersion> make) {
+    checkOpen();
+    ModelRef.checkName(model);
+    Path stage = stagingDir.resolve(ProcessHandle.current().pid() + "-meta-" + UUID.randomUUID());
+    try {
+      return change(() -> {
+        Path modelDir = modelsDir.resolve(model);
+        io(() -> Files.createDirectories(modelDir));
+        long number = nextVersion(model);
+        NewVersion nv = make.apply(number);
+        ModelVersion v = nv.version();
+        if (!v.name().equals(model) || v.version() != number) {
+          throw new IllegalArgumentException("insertVersion(" + model + ") was given " + v.ref() + " for number " + number);
+        }
+        io(() -> {
+          Files.createDirectories(stage);
+          for (Map.Entry<String, byte[]> f : nv.files().entrySet()) {
+            Path target = stage.resolve(f.getKey());
+            Files.createDirectories(target.getParent());
+            Files.write(target, f.getValue());
+            Storage.fsync(target);
+          }
+          Storage.writeAtomically(stage.resolve("version.json"), Metadata.versionToJson(v));
+          Files.move(stage, versionDir(model, number), StandardCopyOption.ATOMIC_MOVE);
+          Storage.fsyncDirectory(modelDir);
+          return null;
+        });
+        return new Committed<>(v, nv.audit());
+      });
+    } finally {
+      try {
+        Storage.deleteRecursively(stage);
+      } catch (IOException e) {
+        LOG.warn("cannot remove staging directory {}: {}", stage, e.toString());
+      }
+    }
+  }
+
+  private long nextVersion(String model) {
+    long max = 0;
+    for (long n : versionNumbers(model)) {
+      max = Math.max(max, n);
+    }
+    for (long n : readState(model).deleted) {
+      max = Math.max(max, n);
+    }
+    return max + 1;
+  }
+
+  @Override
+  public Optional<AliasTarget> compareAndSetAlias(
+      String model, String alias, long expected, long target, AuditEntry entry) {
+    checkOpen();
+    ModelRef.checkName(model);
+    return change(() -> {
+      State s = readState(model);
+      AliasTarget current = s.aliases.get(alias);
+      long actual = current == null ? 0 : current.version();
+      if (actual != expected || (current == null && target == 0)) {
+        return new Committed<>(Optional.<AliasTarget>empty(), null);
+      }
+      long revision = current == null ? 1 : current.revision() + 1;
+      AliasTarget next;
+      if (target == 0) {
+        s.aliases.remove(alias);
+        next = new AliasTarget(0, revision);
+      } else {
+        requireReady(model, s, target);
+        next = new AliasTarget(target, revision);
+        s.aliases.put(alias, next);
+      }
+      writeState(model, s);
+      return new Committed<>(Optional.of(next), entry);
+    });
+  }
+
+  private void requireReady(String model, State s, long version) {
+    if (s.deleted.contains(version) || !Files.isDirectory(versionDir(model, version))) {
+      throw new ConflictException("models:/" + model + "/" + version + " does not exist; an alias can only point at a"
+          + " ready version");
+    }
+    if (s.archived.contains(version)) {
+      throw new ConflictException("models:/" + model + "/" + version + " is ARCHIVED; only a READY version can take"
+          + " an alias");
+    }
+  }
+
+  @Override
+  public boolean archive(String model, long version, AuditEntry entry) {
+    checkOpen();
+    return change(() -> {
+      State s = readState(model);
+      requireExisting(model, s, version);
+      refuseIfAliased(s, model, version, "archive");
+      if (!s.archived.add(version)) {
+        return new Committed<>(false, null);
+      }
+      writeState(model, s);
+      return new Committed<>(true, entry);
+    });
+  }
+
+  @Override
+  public void delete(String model, long version, AuditEntry entry) {
+    checkOpen();
+    change(() -> {
+      State s = readState(model);
+      requireExisting(model, s, version);
+      refuseIfAliased(s, model, version, "delete");
+      // Record the deletion first: a crash before the files are gone leaves an invisible
+      // directory that the next deletion attempt or a cleanup removes, never a half-deleted version.
+      s.deleted.add(version);
+      s.archived.remove(version);
+      writeState(model, s);
+      io(() -> {
+        Path trash = stagingDir.resolve(ProcessHandle.current().pid() + "-deleted-" + UUID.randomUUID());
+        Files.move(versionDir(model, version), trash, StandardCopyOption.ATOMIC_MOVE);
+        Storage.deleteRecursively(trash);
+        return null;
+      });
+      return new Committed<>(null, entry);
+    });
+  }
+
+  private void requireExisting(String model, State s, long version) {
+    if (s.deleted.contains(version) || !Files.isDirectory(versionDir(model, version))) {
+      throw new ModelNotFoundException("model '" + model + "' has no version " + version);
+    }
+  }
+
+  private static void refuseIfAliased(State s, String model, long version, String what) {
+    List<String> pointing = new ArrayList<>();
+    s.aliases.forEach((a, t) -> {
+      if (t.version() == version) {
+        pointing.add(a);
+      }
+    });
+    if (!pointing.isEmpty()) {
+      throw new ConflictException("cannot " + what + " models:/" + model + "/" + version + ": aliases " + pointing
+          + " point at it; move or delete them first");
+    }
+  }
+
+  @Override
+  public void appendAudit(AuditEntry entry) {
+    checkOpen();
+    locked(() -> {
+      appendLine(entry);
+      return null;
+    });
+  }
+
+  @Override
+  public AutoCloseable subscribe(StoreListener listener) {
+    java.util.Objects.requireNonNull(listener, "listener");
+    feed.listeners.add(listener);
+    return () -> feed.listeners.remove(listener);
+  }
+
+  // ---------------------------------------------------------------- state, locking, feed
+
+  /** Mutable per-model state, stored in {@code state.json}. */
+  private static final class State {
+    final TreeMap<String, AliasTarget> aliases = new TreeMap<>();
+    final TreeSet<Long> archived = new TreeSet<>();
+    final TreeSet<Long> deleted = new TreeSet<>();
+  }
+
+  @SuppressWarnings("unchecked")
+  private State readState(String model) {
+    Path file = modelsDir.resolve(model).resolve("state.json");
+    State s = new State();
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      return s;
+    } catch (IOException e) {
+      throw new RegistryException("cannot read " + file + ": " + e, e);
+    }
+    try {
+      Map<String, Object> m = Json.parseObject(text);
+      ((Map<String, Object>) m.get("aliases")).forEach((k, v) -> {
+        Map<String, Object> t = (Map<String, Object>) v;
+        s.aliases.put(k, new AliasTarget((Long) t.get("version"), (Long) t.get("revision")));
+      });
+      for (Object o : (List<Object>) m.get("archived")) {
+        s.archived.add((Long) o);
+      }
+      for (Object o : (List<Object>) m.get("deleted")) {
+        s.deleted.add((Long) o);
+      }
+    } catch (RuntimeException e) {
+      throw new RegistryException("registry state file " + file + " is damaged: " + e.getMessage(), e);
+    }
+    return s;
+  }
+
+  private void writeState(String model, State s) {
+    Map<String, Object> aliases = new TreeMap<>();
+    s.aliases.forEach((k, t) -> {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("version", t.version());
+      m.put("revision", t.revision());
+      aliases.put(k, m);
+    });
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("aliases", aliases);
+    m.put("archived", new ArrayList<Object>(s.archived));
+    m.put("deleted", new ArrayList<Object>(s.deleted));
+    io(() -> {
+      Storage.writeAtomically(modelsDir.resolve(model).resolve("state.json"), Json.write(m));
+      return null;
+    });
+  }
+
+  private void appendLine(AuditEntry e) {
+    io(() -> {
+      Storage.appendLine(auditLog, Metadata.auditToJson(e));
+      return null;
+    });
+  }
+
+  /** A change's result and the audit entry it commits with (null: nothing changed). */
+  private record Committed<T>(T result, AuditEntry entry) {}
+
+  /**
+   * Runs a change under the lock, appends its audit entry there and queues it for the feed in
+   * commit order; delivers the queue once the lock is released.
+   */
+  private <T> T change(Supplier<Committed<T>> action) {
+    Committed<T> c = locked(() -> {
+      Committed<T> done = action.get();
+      if (done.entry() != null) {
+        appendLine(done.entry());
+        feed.pending.add(done.entry());
+      }
+      return done;
+    });
+    feed.deliver();
+    return c.result();
+  }
+
+  private <T> T locked(Supplier<T> action) {
+    try {
+      return lock.call(action::get);
+    } catch (IOException e) {
+      if (closed) {
+        throw new ClosedException("the registry at " + root + " was closed during the change; nothing was changed");
+      }
+      throw new RegistryException("cannot lock the registry at " + root + ": " + e, e);
+    } catch (UncheckedIOException e) {
+      throw new RegistryException("registry change at " + root + " failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  /** Committed changes of one directory, delivered in commit order by whichever committer gets there first. */
+  private static final class Feed {
+    final List<StoreListener> listeners = new CopyOnWriteArrayList<>();
+    final ConcurrentLinkedQueue<AuditEntry> pending = new ConcurrentLinkedQueue<>();
+    final ReentrantLock delivering = new ReentrantLock();
+
+    void deliver() {
+      while (!pending.isEmpty() && delivering.tryLock()) {
+        try {
+          for (AuditEntry e; (e = pending.poll()) != null; ) {
+            for (StoreListener l : listeners) {
+              try {
+                l.changed(e);
+              } catch (RuntimeException ex) {
+                LOG.warn("store listener {} failed on {}: {}", l, e, ex.toString(), ex);
+              }
+            }
+          }
+        } finally {
+          delivering.unlock();
+        }
+      }
+    }
+  }
+
+  private interface IoAction<T> {
+    T run() throws IOException;
+  }
+
+  private static <T> T io(IoAction<T> action) {
+    try {
+      return action.run();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new ClosedException("the registry at " + root + " is closed");
+    }
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      lock.release();
+    } catch (IOException e) {
+      LOG.debug("closing the lock file failed", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return root.toString();
+  }
+}
