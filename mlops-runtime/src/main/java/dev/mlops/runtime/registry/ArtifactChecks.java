@@ -141,7 +141,7 @@ public final class ArtifactChecks {
       return new ArtifactTooLargeException(
           "the artifact of a new version of '" + what + "' is " + (known ? "" : "at least ") + size
               + " bytes" + (known ? "" : " (reading stopped there)") + ", over the registry's limit of " + limit
-              + " bytes (LocalModelRegistry.Builder.maxArtifactBytes); nothing was registered",
+              + " bytes (GovernedRegistry.Builder.maxArtifactBytes); nothing was registered",
           limit, size);
     }
   }
