@@ -28,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +65,7 @@ final class SessionCache {
   private final ModelRegistry registry;
   private final InferenceEngine engine;
   private final Clock clock;
+  private final LongSupplier ticker;
   private final Consumer<LifecycleEvent> events;
   private final Cache<Key, SessionHandle> cache;
   /** Loads in flight; each key is loaded by one thread while others wait on its future. */
@@ -81,11 +83,13 @@ final class SessionCache {
       ModelRegistry registry,
       InferenceEngine engine,
       Clock clock,
+      LongSupplier ticker,
       Consumer<LifecycleEvent> events,
       long budgetBytes) {
     this.registry = registry;
     this.engine = engine;
     this.clock = clock;
+    this.ticker = ticker;
     this.events = events;
     // Removal only drops the cache's reference (a session in use stays open), so it is cheap
     // enough to run on the thread that caused it; that keeps eviction deterministic, which
@@ -230,7 +234,7 @@ final class SessionCache {
   }
 
   private SessionHandle load(Key key, ModelVersion version, WarmUpPolicy policy) {
-    long start = System.nanoTime();
+    long start = ticker.getAsLong();
     ModelSession session = null;
     try {
       ArtifactLocation location = registry.verifiedArtifact(version);
@@ -249,7 +253,7 @@ final class SessionCache {
       warmUp(h, policy);
       opened.incrementAndGet();
       open.put(key, h);
-      long nanos = System.nanoTime() - start;
+      long nanos = ticker.getAsLong() - start;
       LOG.info("loaded {} in {} ms", version.ref(), nanos / 1_000_000);
       events.accept(new LifecycleEvent.ModelLoaded(clock.instant(), version.name(), version.version(), nanos));
       return h;
