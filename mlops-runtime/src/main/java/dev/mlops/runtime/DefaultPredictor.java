@@ -1,5 +1,6 @@
 package dev.mlops.runtime;
 
+import dev.mlops.api.CallOptions;
 import dev.mlops.api.ModelRef;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.OverloadedException;
@@ -92,6 +93,18 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
   }
 
   @Override
+  public Prediction<O> predict(I input, CallOptions options) {
+    checkInput(input);
+    Objects.requireNonNull(options, "options must not be null; pass CallOptions.NONE for none");
+    long start = pipeline.now();
+    long deadline = CallPipeline.deadline(start, options.deadline().orElse(null));
+    if (batcher != null) {
+      return batcher.call(input, start, deadline, options.requestKey());
+    }
+    return pipeline.direct(binding, input, start, deadline, options.requestKey());
+  }
+
+  @Override
   public List<Prediction<O>> predictAll(List<? extends I> inputs) {
     Objects.requireNonNull(inputs, "inputs");
     for (int i = 0; i < inputs.size(); i++) {
@@ -125,13 +138,19 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
 
   @Override
   public CompletableFuture<Prediction<O>> predictAsync(I input) {
+    return predictAsync(input, CallOptions.NONE);
+  }
+
+  @Override
+  public CompletableFuture<Prediction<O>> predictAsync(I input, CallOptions options) {
     checkInput(input);
+    Objects.requireNonNull(options, "options must not be null; pass CallOptions.NONE for none");
     if (binding.isClosed()) {
       return CompletableFuture.failedFuture(binding.closedException());
     }
     long submitted = pipeline.now();
-    long deadline = CallPipeline.NO_DEADLINE;
-    String key = "";
+    long deadline = CallPipeline.deadline(submitted, options.deadline().orElse(null));
+    String key = options.requestKey();
     if (batcher != null) {
       return batcher.submit(input, submitted, deadline, key, null);
     }
