@@ -45,10 +45,11 @@ class BatchingTest {
   @TempDir Path tmp;
   private Mlops mlops;
   private final List<PredictionEvent> events = new CopyOnWriteArrayList<>();
+  private final TestTicker ticker = new TestTicker();
 
   @BeforeEach
   void setUp() {
-    mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).metricSink(new MetricSink() {
+    mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).ticker(ticker).metricSink(new MetricSink() {
       @Override
       public void onPrediction(PredictionEvent event) {
         events.add(event);
@@ -186,15 +187,27 @@ class BatchingTest {
         .batching(BatchingOptions.builder().workers(1).maxBatchSize(1).build()).build()) {
       CompletableFuture<Prediction<float[]>> running = p.predictAsync(new float[30]);
       assertThat(codec.entered.await(10, TimeUnit.SECONDS)).isTrue();
+      // A blocked caller gives up at its deadline.
       assertThatThrownBy(() -> p.predict(new float[30], Duration.ofMillis(50)))
-          .isInstanceOf(PredictionTimeoutException.class);
+          .isInstanceOf(PredictionTimeoutException.class)
+          .hasMessage("no result for models:/cancer/1 within PT0.05S");
+      // A queued request whose deadline the ticker passes is dropped when the worker reaches it.
+      CompletableFuture<Prediction<float[]>> late =
+          p.predictAsync(new float[30], dev.mlops.api.CallOptions.NONE.deadline(Duration.ofSeconds(5)));
+      ticker.advance(Duration.ofSeconds(10));
       codec.release.countDown();
       assertThat(running.get(10, TimeUnit.SECONDS).value()).hasSize(2);
+      assertThat(late).failsWithin(Duration.ofSeconds(10))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .havingCause().isInstanceOf(PredictionTimeoutException.class)
+          .withMessageStartingWith("request to models:/cancer/1 reached its deadline after PT10")
+          .withMessageEndingWith("S in the batching queue");
       // Once the worker is free, a call with a deadline succeeds.
       assertThat(p.predict(new float[30], Duration.ofSeconds(10)).value()).hasSize(2);
     }
-    // The expired request never reached the engine: exactly two successes were decoded.
-    assertThat(events).filteredOn(e -> e.outcome() == Outcome.SUCCESS).hasSize(2);
+    // The expired requests never reached the engine: exactly two successes were decoded.
+    assertThat(events).extracting(PredictionEvent::outcome)
+        .containsExactlyInAnyOrder(Outcome.SUCCESS, Outcome.TIMEOUT, Outcome.TIMEOUT, Outcome.SUCCESS);
   }
 
   /**
