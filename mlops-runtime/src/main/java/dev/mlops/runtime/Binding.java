@@ -146,6 +146,17 @@ final class Binding {
     return last;
   }
 
+  /** Versions kept warm for rollback, newest first. */
+  List<Long> warmVersions() {
+    synchronized (swapLock) {
+      List<Long> out = new ArrayList<>(warm.size());
+      for (SessionHandle h : warm) {
+        out.add(h.version.version());
+      }
+      return out;
+    }
+  }
+
   /**
    * Takes a lease on the serving version; the caller releases it. Retries if that version was
    * swapped out and drained meanwhile; waits while a resource-preserving swap has no version

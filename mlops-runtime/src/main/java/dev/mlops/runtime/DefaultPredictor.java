@@ -166,6 +166,12 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     }
   }
 
+  /** What {@link Mlops#state()} reports of this predictor. */
+  RuntimeState.PredictorState state() {
+    return new RuntimeState.PredictorState(binding.target(), binding.servingNumber(), binding.swapMode(),
+        batcher != null, binding.warmVersions());
+  }
+
   @Override
   public void close() {
     if (batcher != null) {

@@ -48,6 +48,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe. {@link #close()} closes every predictor (calls in flight finish first), then
  * the parts this instance created; parts passed in through the builder are left to the caller.
+ * {@link #state()} shows what it holds.
  */
 public final class Mlops implements AutoCloseable {
 
@@ -196,6 +197,23 @@ public final class Mlops implements AutoCloseable {
    * @param cachedBytes artifact bytes of the versions the cache holds, against its budget
    */
   public record SessionStats(long opened, long closed, int loaded, long cachedBytes) {}
+
+  /**
+   * A snapshot of what this runtime holds now: every open predictor (its target, the version it
+   * serves, swap mode, batching, versions kept warm), every open session (options, references,
+   * whether cached), the loads in flight, the session counters and the telemetry failure counts.
+   * Works after {@link #close()} too (then with no predictors). Never blocks a prediction.
+   */
+  public RuntimeState state() {
+    List<RuntimeState.PredictorState> open = new java.util.ArrayList<>(predictors.size());
+    for (DefaultPredictor<?, ?> p : predictors) {
+      if (!p.binding().isClosed()) {
+        open.add(p.state());
+      }
+    }
+    return new RuntimeState(clock.instant(), !closed, open, cache.loadedVersions(), cache.loadsInFlight(),
+        sessionStats(), telemetry.sinkFailures(), telemetry.observerFailures(), telemetry.listenerFailures());
+  }
 
   SessionCache cache() {
     return cache;

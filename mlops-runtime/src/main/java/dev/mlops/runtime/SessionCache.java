@@ -19,6 +19,9 @@ import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.ModelSession;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -346,5 +349,29 @@ final class SessionCache {
   /** Versions open now, cached or in use. */
   int openCount() {
     return open.size();
+  }
+
+  /** Every open session, by model and version, without touching the cache's recency order. */
+  List<RuntimeState.LoadedVersion> loadedVersions() {
+    List<RuntimeState.LoadedVersion> out = new ArrayList<>(open.size());
+    open.forEach((key, h) -> {
+      int refs = h.references();
+      if (refs > 0) {
+        boolean cached = cache.policy().getIfPresentQuietly(key) == h;
+        out.add(new RuntimeState.LoadedVersion(key.model(), key.version(), key.options(), refs, cached));
+      }
+    });
+    out.sort(Comparator.comparing(RuntimeState.LoadedVersion::model).thenComparingLong(RuntimeState.LoadedVersion::version));
+    return out;
+  }
+
+  /** The loads in flight, by model and version. */
+  List<RuntimeState.Load> loadsInFlight() {
+    List<RuntimeState.Load> out = new ArrayList<>(loading.size());
+    for (Key key : loading.keySet()) {
+      out.add(new RuntimeState.Load(key.model(), key.version(), key.options()));
+    }
+    out.sort(Comparator.comparing(RuntimeState.Load::model).thenComparingLong(RuntimeState.Load::version));
+    return out;
   }
 }
