@@ -364,7 +364,9 @@ final class Batcher<I, O> {
           versionOf(r), pipeline.now() - start, 0);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new PredictionException("interrupted while waiting for a batched prediction of " + target, e);
+      // Nobody waits for it any more: a worker that reaches it skips it.
+      fail(r, new PredictionException("interrupted while waiting for a batched prediction of " + target, e),
+          versionOf(r), pipeline.now() - start, 0);
     } catch (ExecutionException e) {
       // rethrown typed below
     }
@@ -474,7 +476,7 @@ final class Batcher<I, O> {
     List<Request<I, O>> batch = new ArrayList<>();
     batch.add(first);
     int rows = first.rows;
-    long sendBy = first.enqueuedAt + options.maxQueueDelay().toNanos();
+    long sendBy = CallPipeline.deadline(first.enqueuedAt, options.maxQueueDelay());
     while (rows < options.maxBatchSize()) {
       Request<I, O> next = queue.poll();
       if (next == null) {

@@ -80,21 +80,19 @@ final class CallPipeline<I, O> {
     return ticker.getAsLong();
   }
 
+  /**
+   * Longest timeout honoured (about 73 years): longer ones are cut to it, so that a deadline and
+   * the differences taken from it cannot overflow whatever the ticker's origin (nanoTime may be
+   * negative).
+   */
+  private static final Duration LONGEST = Duration.ofNanos(Long.MAX_VALUE / 4);
+
   /** The deadline {@code timeout} after {@code start}; {@link #NO_DEADLINE} for a null timeout. */
   static long deadline(long start, Duration timeout) {
     if (timeout == null) {
       return NO_DEADLINE;
     }
-    long nanos = saturatedNanos(timeout);
-    return nanos >= NO_DEADLINE - start ? NO_DEADLINE - 1 : start + nanos;
-  }
-
-  private static long saturatedNanos(Duration d) {
-    try {
-      return d.toNanos();
-    } catch (ArithmeticException e) {
-      return Long.MAX_VALUE;
-    }
+    return start + (timeout.compareTo(LONGEST) > 0 ? LONGEST : timeout).toNanos();
   }
 
   Codec<I, O> codec() {

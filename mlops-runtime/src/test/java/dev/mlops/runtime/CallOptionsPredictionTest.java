@@ -183,4 +183,21 @@ class CallOptionsPredictionTest {
     assertThat(events).extracting(PredictionEvent::outcome, PredictionEvent::requestKey)
         .containsExactly(tuple(Outcome.TIMEOUT, ""));
   }
+
+  @Test
+  void aDeadlineCenturiesAwayNeitherOverflowsNorExpiresWhateverTheTickersOrigin() throws Exception {
+    Duration far = Duration.ofDays(365L * 1000);
+    for (long origin : new long[] {Long.MIN_VALUE / 2, 0, Long.MAX_VALUE / 2}) {
+      try (Mlops runtime = Mlops.builder().registry(mlops.registry()).ticker(() -> origin + System.nanoTime()).build();
+          Predictor<float[], float[]> direct = runtime.predictor("models:/tiny/1", Codecs.floatRow());
+          Predictor<float[], float[]> batched = runtime.newPredictor(ModelRef.parse("models:/tiny/1"), Codecs.floatRow())
+              .batching(BatchingOptions.builder().maxQueueDelay(far).maxBatchSize(1).build()).build()) {
+        assertThat(direct.predict(row(1), far).version()).isEqualTo(1);
+        assertThat(direct.predict(row(1), CallOptions.NONE.deadline(far)).version()).isEqualTo(1);
+        assertThat(batched.predict(row(1), far).version()).isEqualTo(1);
+        assertThat(batched.predictAsync(row(1), CallOptions.NONE.deadline(far)).get(10, TimeUnit.SECONDS).version())
+            .isEqualTo(1);
+      }
+    }
+  }
 }
