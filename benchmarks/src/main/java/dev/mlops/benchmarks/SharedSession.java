@@ -9,9 +9,10 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The native {@link OrtSession} behind an mlops predictor, so that other paths can run on the very
  * same session and differ from mlops only in their Java code. The runtime does not expose its
- * session, so this reads private fields by reflection: {@code DefaultPredictor.current} (the
- * serving {@code SessionHandle}), {@code SessionHandle.session} (the {@code ModelSession}), and
- * {@code OnnxSession.session} (the {@code OrtSession}). If the runtime's internals change, {@link
+ * session, so this reads private fields by reflection: {@code DefaultPredictor.binding} (what
+ * follows the predictor's reference), {@code Binding.current} (the serving {@code SessionHandle}),
+ * {@code SessionHandle.session} (the {@code ModelSession}), and {@code OnnxSession.session} (the
+ * {@code OrtSession}). If the runtime's internals change, {@link
  * #of} fails with a message naming the field it expected; update the names here.
  *
  * <p>The session stays the runtime's: never close it. It is valid while the predictor is open,
@@ -22,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 final class SharedSession {
 
   static final String PREDICTOR_CLASS = "dev.mlops.runtime.DefaultPredictor";
+  static final String BINDING_CLASS = "dev.mlops.runtime.Binding";
   static final String HANDLE_CLASS = "dev.mlops.runtime.SessionHandle";
   static final String MODEL_SESSION_CLASS = "dev.mlops.runtime.onnx.OnnxSession";
 
@@ -35,9 +37,10 @@ final class SharedSession {
               + predictor.target()
               + ", whose next swap would close the extracted session; build the predictor on a version");
     }
-    Object current = field(predictor, PREDICTOR_CLASS, "current");
+    Object binding = field(predictor, PREDICTOR_CLASS, "binding");
+    Object current = field(binding, BINDING_CLASS, "current");
     if (!(current instanceof AtomicReference)) {
-      throw layoutChanged(PREDICTOR_CLASS, "current", "an AtomicReference<SessionHandle>", current);
+      throw layoutChanged(BINDING_CLASS, "current", "an AtomicReference<SessionHandle>", current);
     }
     Object handle = ((AtomicReference<?>) current).get();
     if (handle == null) {

@@ -110,15 +110,15 @@ class SharedSessionTest {
 
   @Test
   void namesTheFieldItExpectedWhenTheRuntimeLayoutChanged() {
-    assertThatThrownBy(() -> SharedSession.field("a string", SharedSession.PREDICTOR_CLASS, "current"))
+    assertThatThrownBy(() -> SharedSession.field("a string", SharedSession.PREDICTOR_CLASS, "binding"))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage(
-            "expected a dev.mlops.runtime.DefaultPredictor holding field 'current' but found a java.lang.String;"
+            "expected a dev.mlops.runtime.DefaultPredictor holding field 'binding' but found a java.lang.String;"
                 + " the mlops runtime's internals changed: update SharedSession");
     assertThatThrownBy(() -> SharedSession.field(predictor, SharedSession.PREDICTOR_CLASS, "renamed"))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("expected field 'renamed' in dev.mlops.runtime.DefaultPredictor but it has [")
-        .hasMessageContaining("current")
+        .hasMessageContaining("binding")
         .hasMessageEndingWith("; the mlops runtime's internals changed: update SharedSession");
   }
 

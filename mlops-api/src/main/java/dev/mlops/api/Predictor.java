@@ -35,17 +35,44 @@ public interface Predictor<I, O> extends AutoCloseable {
   /**
    * Runs one prediction that must finish within {@code timeout}: the engine run is terminated
    * when the deadline passes (the session stays usable) and, with dynamic batching, a request
-   * still queued at its deadline is dropped without running.
+   * still queued at its deadline is dropped without running. The same as {@code predict(input,
+   * CallOptions.NONE.deadline(timeout))}; a {@code null} timeout means no deadline.
    *
    * @throws PredictionTimeoutException if the deadline passes
+   * @throws IllegalArgumentException if {@code timeout} is zero or negative
    */
   Prediction<O> predict(I input, java.time.Duration timeout);
 
-  /** Runs one prediction per input, all on the same version, results in input order. */
+  /**
+   * Runs one prediction with per-call options: a deadline (as {@link #predict(Object,
+   * java.time.Duration)}) and a request key, which every metric event of the call carries.
+   *
+   * @throws PredictionTimeoutException if the deadline passes
+   * @throws InvalidInputException if the input does not fit the signature
+   * @throws PredictionException if the engine fails
+   * @throws ClosedException if the predictor is closed
+   */
+  Prediction<O> predict(I input, CallOptions options);
+
+  /**
+   * Runs one prediction per input, all on the same version (the one serving when the call
+   * starts, even if the predictor switches meanwhile), results in input order.
+   */
   List<Prediction<O>> predictAll(List<? extends I> inputs);
 
-  /** Runs one prediction on the predictor's executor. Failures complete the future exceptionally. */
+  /**
+   * Runs one prediction off the caller's thread: on the predictor's executor, or with dynamic
+   * batching in its batching queue. Never throws for a failed prediction: every failure (invalid
+   * input, engine or codec failure, a full queue, a closed predictor) completes the future
+   * exceptionally.
+   */
   CompletableFuture<Prediction<O>> predictAsync(I input);
+
+  /**
+   * {@link #predictAsync(Object)} with per-call options. The deadline runs from this call, so
+   * time spent waiting for an executor thread or in the batching queue counts against it.
+   */
+  CompletableFuture<Prediction<O>> predictAsync(I input, CallOptions options);
 
   /** Stops serving and releases the predictor's sessions once calls in flight finish. Idempotent. */
   @Override

@@ -3,6 +3,8 @@ package dev.mlops.runtime;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * Dynamic batching for one predictor, with Triton's knobs: requests queue up and are merged
@@ -25,7 +27,12 @@ import java.util.Objects;
  *       requests into smaller batches rather than add compute;
  *   <li>{@code defaultTimeout} — deadline of a request made without one; a request still queued
  *       at its deadline is dropped with {@link dev.mlops.api.PredictionTimeoutException}
- *       (default none).
+ *       (default none). It applies to every call of the predictor, also one that runs on its
+ *       caller's thread because nothing else was in flight;
+ *   <li>{@code threadFactory} — makes the {@code workers} threads, once, when the predictor is
+ *       built (default: daemon threads named {@code mlops-batching-<target>-<n>}). The workers
+ *       never take a thread of the runtime's executor. They block while the queue is empty and end
+ *       when the predictor closes and its queue has drained.
  * </ul>
  *
  * <p>Batching pays when callers wait cheaply: virtual threads or {@code predictAsync}. A
@@ -42,6 +49,7 @@ public final class BatchingOptions {
   private final int maxQueueSize;
   private final int workers;
   private final Duration defaultTimeout;
+  private final ThreadFactory threadFactory;
 
   private BatchingOptions(Builder b) {
     this.maxBatchSize = b.maxBatchSize;
@@ -50,6 +58,7 @@ public final class BatchingOptions {
     this.maxQueueSize = b.maxQueueSize;
     this.workers = b.workers;
     this.defaultTimeout = b.defaultTimeout;
+    this.threadFactory = b.threadFactory;
   }
 
   /** Starts a builder with the defaults. */
@@ -91,11 +100,17 @@ public final class BatchingOptions {
     return defaultTimeout;
   }
 
+  /** The factory of the worker threads; empty for the default daemon threads. */
+  public Optional<ThreadFactory> threadFactory() {
+    return Optional.ofNullable(threadFactory);
+  }
+
   @Override
   public String toString() {
     return "BatchingOptions[maxBatchSize=" + maxBatchSize + ", maxQueueDelay=" + maxQueueDelay
         + ", preferred=" + Arrays.toString(preferredBatchSizes) + ", maxQueueSize=" + maxQueueSize
-        + ", workers=" + workers + ", defaultTimeout=" + defaultTimeout + "]";
+        + ", workers=" + workers + ", defaultTimeout=" + defaultTimeout
+        + (threadFactory == null ? "" : ", threadFactory=" + threadFactory) + "]";
   }
 
   /** Builder for {@link BatchingOptions}; each option may be set once. Not thread-safe. */
@@ -106,6 +121,7 @@ public final class BatchingOptions {
     private int maxQueueSize = 1024;
     private int workers = Runtime.getRuntime().availableProcessors();
     private Duration defaultTimeout;
+    private ThreadFactory threadFactory;
     private final java.util.Set<String> set = new java.util.HashSet<>();
 
     private Builder() {}
@@ -179,6 +195,17 @@ public final class BatchingOptions {
         throw new IllegalArgumentException("defaultTimeout must be positive: " + timeout);
       }
       this.defaultTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Makes the worker threads (default: daemon threads named after the predictor's target). Called
+     * {@code workers} times when the predictor is built; a factory that returns null fails the
+     * build. Pass {@code Thread.ofVirtual().factory()} on JDK 21+ for virtual workers.
+     */
+    public Builder threadFactory(ThreadFactory factory) {
+      once("threadFactory");
+      this.threadFactory = Objects.requireNonNull(factory, "factory");
       return this;
     }
 

@@ -6,16 +6,11 @@ import dev.mlops.api.Codec;
 import dev.mlops.api.ModelRef;
 import dev.mlops.api.ModelRegistry;
 import dev.mlops.api.Predictor;
-import dev.mlops.api.event.LifecycleEvent;
 import dev.mlops.api.event.LifecycleListener;
 import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.MetricSink;
-import dev.mlops.api.spi.Outcome;
-import dev.mlops.api.spi.PredictionEvent;
 import dev.mlops.api.spi.PredictionObserver;
 import dev.mlops.api.ModelVersion;
-import dev.mlops.api.Tensor;
-import java.util.Map;
 import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.runtime.registry.RegistryProvider;
 import java.nio.file.Path;
@@ -24,18 +19,19 @@ import java.util.List;
 import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The entry point: wires a registry, an inference engine, a session cache, metric sinks and an
- * executor, and makes predictors.
+ * The entry point: wires a registry, an inference engine, a session cache, metric sinks and
+ * executors, and makes predictors.
  *
  * <pre>{@code
  * try (Mlops mlops = Mlops.builder().localRegistry(Path.of("models")).metricSink(sink).build()) {
@@ -44,8 +40,16 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
+ * <p>Threads: {@code predictAsync} runs on the {@linkplain Builder#executor executor}; hot swaps
+ * (loading the version an alias moved to) run on the {@linkplain Builder#swapExecutor swap
+ * executor}, so they never wait behind predictions; batching workers run on threads of their own
+ * ({@link BatchingOptions.Builder#threadFactory}). Each can be replaced; the defaults are daemon
+ * threads that {@link #close()} stops. Time (latencies, deadlines, queue delays, swap gaps) is read
+ * from one {@linkplain Builder#ticker ticker}.
+ *
  * <p>Thread-safe. {@link #close()} closes every predictor (calls in flight finish first), then
  * the parts this instance created; parts passed in through the builder are left to the caller.
+ * {@link #state()} shows what it holds.
  */
 public final class Mlops implements AutoCloseable {
 
@@ -55,17 +59,16 @@ public final class Mlops implements AutoCloseable {
   private final boolean ownsRegistry;
   private final InferenceEngine engine;
   private final boolean ownsEngine;
-  private final MetricSink sink;
+  private final Telemetry telemetry;
   private final ExecutorService executor;
   private final boolean ownsExecutor;
+  private final Executor swapExecutor;
+  private final ExecutorService ownSwapExecutor;
   private final Clock clock;
+  private final LongSupplier ticker;
   private final SessionCache cache;
-  private final List<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
   private final List<DefaultPredictor<?, ?>> predictors = new CopyOnWriteArrayList<>();
   private final AutoCloseable registrySubscription;
-  private final AtomicLong sinkFailures = new AtomicLong();
-  private final PredictionObserver[] observers;
-  private final AtomicLong observerFailures = new AtomicLong();
   private final java.time.Duration drainTimeout;
   private final WarmUpPolicy warmUpPolicy;
   private final dev.mlops.api.SessionOptions sessionOptions;
@@ -75,8 +78,8 @@ public final class Mlops implements AutoCloseable {
 
   private Mlops(Builder b) {
     this.clock = b.clock;
-    this.sink = b.sink;
-    this.observers = b.observers.clone();
+    this.ticker = b.ticker;
+    this.telemetry = new Telemetry(b.sink, b.observers);
     this.ownsEngine = b.engine == null;
     this.engine = b.engine != null ? b.engine : ServiceLoader.load(InferenceEngine.class)
         .findFirst()
@@ -86,8 +89,10 @@ public final class Mlops implements AutoCloseable {
         ? b.registry
         : RegistryProvider.openUri(b.registryUri, engine, clock);
     this.ownsExecutor = b.executor == null;
-    this.executor = b.executor != null ? b.executor : Executors.newCachedThreadPool(new DaemonThreads());
-    this.cache = new SessionCache(registry, engine, clock, this::publish, b.cacheBudgetBytes);
+    this.executor = b.executor != null ? b.executor : Executors.newCachedThreadPool(new DaemonThreads("mlops-worker-"));
+    this.ownSwapExecutor = b.swapExecutor == null ? Executors.newCachedThreadPool(new DaemonThreads("mlops-swap-")) : null;
+    this.swapExecutor = b.swapExecutor != null ? b.swapExecutor : ownSwapExecutor;
+    this.cache = new SessionCache(registry, engine, clock, ticker, telemetry::publish, b.cacheBudgetBytes);
     this.drainTimeout = b.drainTimeout;
     this.warmUpPolicy = b.warmUpPolicy;
     this.sessionOptions = b.sessionOptions;
@@ -101,7 +106,7 @@ public final class Mlops implements AutoCloseable {
     } else {
       shutdownHook = null;
     }
-    this.registrySubscription = registry.addListener(this::publish);
+    this.registrySubscription = registry.addListener(telemetry::publish);
   }
 
   /** Starts a builder. */
@@ -176,9 +181,7 @@ public final class Mlops implements AutoCloseable {
    * @return a handle whose {@code close()} removes it
    */
   public AutoCloseable addListener(LifecycleListener listener) {
-    Objects.requireNonNull(listener, "listener");
-    listeners.add(listener);
-    return () -> listeners.remove(listener);
+    return telemetry.addListener(listener);
   }
 
   /** Counts of sessions opened and closed so far, open now, and the cached weight. */
@@ -195,6 +198,23 @@ public final class Mlops implements AutoCloseable {
    * @param cachedBytes artifact bytes of the versions the cache holds, against its budget
    */
   public record SessionStats(long opened, long closed, int loaded, long cachedBytes) {}
+
+  /**
+   * A snapshot of what this runtime holds now: every open predictor (its target, the version it
+   * serves, swap mode, batching, versions kept warm), every open session (options, references,
+   * whether cached), the loads in flight, the session counters and the telemetry failure counts.
+   * Works after {@link #close()} too (then with no predictors). Never blocks a prediction.
+   */
+  public RuntimeState state() {
+    List<RuntimeState.PredictorState> open = new java.util.ArrayList<>(predictors.size());
+    for (DefaultPredictor<?, ?> p : predictors) {
+      if (!p.binding().isClosed()) {
+        open.add(p.state());
+      }
+    }
+    return new RuntimeState(clock.instant(), !closed, open, cache.loadedVersions(), cache.loadsInFlight(),
+        sessionStats(), telemetry.sinkFailures(), telemetry.observerFailures(), telemetry.listenerFailures());
+  }
 
   SessionCache cache() {
     return cache;
@@ -235,67 +255,24 @@ public final class Mlops implements AutoCloseable {
     return executor;
   }
 
+  Executor swapExecutor() {
+    return swapExecutor;
+  }
+
   Clock clock() {
     return clock;
   }
 
+  LongSupplier ticker() {
+    return ticker;
+  }
+
+  Telemetry telemetry() {
+    return telemetry;
+  }
+
   void forget(DefaultPredictor<?, ?> p) {
     predictors.remove(p);
-  }
-
-  void publish(LifecycleEvent event) {
-    try {
-      sink.onLifecycle(event);
-    } catch (RuntimeException e) {
-      sinkFailed(e);
-    }
-    for (LifecycleListener l : listeners) {
-      try {
-        l.onEvent(event);
-      } catch (RuntimeException e) {
-        LOG.warn("lifecycle listener {} failed on {}: {}", l, event, e.toString());
-      }
-    }
-  }
-
-  void recordPrediction(String model, long version, long latencyNanos, int batchSize, Outcome outcome) {
-    recordBatched(model, version, latencyNanos, 0, batchSize, outcome);
-  }
-
-  void recordBatched(String model, long version, long latencyNanos, long queueNanos, int batchSize, Outcome outcome) {
-    if (sink == MetricSink.NOOP) {
-      return;
-    }
-    try {
-      sink.onPrediction(new PredictionEvent(model, version, latencyNanos, queueNanos, batchSize, outcome, ""));
-    } catch (RuntimeException e) {
-      sinkFailed(e);
-    }
-  }
-
-  boolean hasObservers() {
-    return observers.length > 0;
-  }
-
-  void observe(ModelVersion version, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
-    for (PredictionObserver o : observers) {
-      try {
-        o.observe(version, inputs, outputs);
-      } catch (RuntimeException e) {
-        long n = observerFailures.incrementAndGet();
-        if (n == 1 || n % 10_000 == 0) {
-          LOG.warn("prediction observer {} failed ({} failures so far): {}", o, n, e.toString(), e);
-        }
-      }
-    }
-  }
-
-  private void sinkFailed(RuntimeException e) {
-    // A broken sink must never fail a prediction; log the first failure and then every 10,000th.
-    long n = sinkFailures.incrementAndGet();
-    if (n == 1 || n % 10_000 == 0) {
-      LOG.warn("metric sink {} failed ({} failures so far): {}", sink, n, e.toString(), e);
-    }
   }
 
   private void checkOpen() {
@@ -339,14 +316,10 @@ public final class Mlops implements AutoCloseable {
           s.opened() - s.closed(), drainTimeout);
     }
     if (ownsExecutor) {
-      executor.shutdown();
-      try {
-        if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
-          LOG.warn("background tasks did not finish within 10 s of close");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      shutDown(executor, "predictAsync calls");
+    }
+    if (ownSwapExecutor != null) {
+      shutDown(ownSwapExecutor, "swaps");
     }
     if (ownsRegistry) {
       registry.close();
@@ -356,17 +329,33 @@ public final class Mlops implements AutoCloseable {
     }
   }
 
+  private static void shutDown(ExecutorService pool, String what) {
+    pool.shutdown();
+    try {
+      if (!pool.awaitTermination(10, TimeUnit.SECONDS)) {
+        LOG.warn("{} still running 10 s after close began", what);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private void closeFromHook() {
     LOG.info("JVM shutdown: closing the mlops runtime (draining calls in flight)");
     close();
   }
 
   private static final class DaemonThreads implements ThreadFactory {
+    private final String prefix;
     private final AtomicInteger n = new AtomicInteger();
+
+    DaemonThreads(String prefix) {
+      this.prefix = prefix;
+    }
 
     @Override
     public Thread newThread(Runnable r) {
-      Thread t = new Thread(r, "mlops-worker-" + n.incrementAndGet());
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     }
@@ -380,8 +369,11 @@ public final class Mlops implements AutoCloseable {
     private MetricSink sink = MetricSink.NOOP;
     private boolean sinkSet;
     private ExecutorService executor;
+    private Executor swapExecutor;
     private Clock clock = Clock.systemUTC();
     private boolean clockSet;
+    private LongSupplier ticker = System::nanoTime;
+    private boolean tickerSet;
     private PredictionObserver[] observers = new PredictionObserver[0];
     private boolean observersSet;
     private long cacheBudgetBytes = 2L << 30;
@@ -536,8 +528,11 @@ public final class Mlops implements AutoCloseable {
     }
 
     /**
-     * Runs background work (loads for hot swap, {@code predictAsync}) on this executor; the
-     * caller keeps ownership. Default: a cached pool of daemon threads that {@code close} stops.
+     * Runs {@code predictAsync} calls of predictors without batching on this executor; the caller
+     * keeps ownership. Default: a cached pool of daemon threads ({@code mlops-worker-<n>}) that
+     * {@code close} stops. Hot swaps and batching workers never use it, so a small fixed pool
+     * cannot hold a predictor on its old version; a full or shut-down executor fails the call's
+     * future with {@link dev.mlops.api.OverloadedException}.
      */
     public Builder executor(ExecutorService executor) {
       Objects.requireNonNull(executor, "executor");
@@ -545,6 +540,40 @@ public final class Mlops implements AutoCloseable {
         throw new IllegalStateException("executor: already set");
       }
       this.executor = executor;
+      return this;
+    }
+
+    /**
+     * Runs hot swaps: a predictor that follows an alias or {@code latest} loads, verifies and warms
+     * up the version it moves to in a task on this executor, at most one pending task per predictor
+     * (a burst of moves costs one swap to the final target). The caller keeps ownership. Default: a
+     * cached pool of daemon threads ({@code mlops-swap-<n>}) of its own, so that no prediction
+     * can delay a swap; {@code close} stops it. A direct executor ({@code Runnable::run}) swaps on
+     * the thread that moved the alias, before the move returns.
+     */
+    public Builder swapExecutor(Executor executor) {
+      Objects.requireNonNull(executor, "executor");
+      if (this.swapExecutor != null) {
+        throw new IllegalStateException("swapExecutor: already set");
+      }
+      this.swapExecutor = executor;
+      return this;
+    }
+
+    /**
+     * The source of time for latencies, deadlines, batching queue delays, swap gaps and load
+     * times, in nanoseconds from an arbitrary origin (default {@code System::nanoTime}). Waits are
+     * bounded in real time by what this ticker says is left, so a ticker that stands still never
+     * makes a call wait past its limit; advancing it makes deadlines pass at once. Must be
+     * thread-safe and cheap: it is read a few times per prediction.
+     */
+    public Builder ticker(LongSupplier nanoTicker) {
+      Objects.requireNonNull(nanoTicker, "nanoTicker");
+      if (tickerSet) {
+        throw new IllegalStateException("ticker: already set");
+      }
+      this.ticker = nanoTicker;
+      this.tickerSet = true;
       return this;
     }
 

@@ -189,7 +189,9 @@ public final class PredictorBuilder<I, O> {
     if (sessionOptions == null) {
       sessionOptions = runtime.sessionOptions();
     }
-    return runtime.track(new DefaultPredictor<>(runtime, target, codec, this));
+    CallPipeline<I, O> pipeline = new CallPipeline<>(target.name(), codec, runtime.telemetry(), runtime.ticker(),
+        maxInputElements, maxRows, allowEmptyTensors);
+    return runtime.track(new DefaultPredictor<>(runtime, target, pipeline, this));
   }
 
   Codec<I, O> codec() {

@@ -19,6 +19,9 @@ import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.ModelSession;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -28,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +68,7 @@ final class SessionCache {
   private final ModelRegistry registry;
   private final InferenceEngine engine;
   private final Clock clock;
+  private final LongSupplier ticker;
   private final Consumer<LifecycleEvent> events;
   private final Cache<Key, SessionHandle> cache;
   /** Loads in flight; each key is loaded by one thread while others wait on its future. */
@@ -81,11 +86,13 @@ final class SessionCache {
       ModelRegistry registry,
       InferenceEngine engine,
       Clock clock,
+      LongSupplier ticker,
       Consumer<LifecycleEvent> events,
       long budgetBytes) {
     this.registry = registry;
     this.engine = engine;
     this.clock = clock;
+    this.ticker = ticker;
     this.events = events;
     // Removal only drops the cache's reference (a session in use stays open), so it is cheap
     // enough to run on the thread that caused it; that keeps eviction deterministic, which
@@ -230,7 +237,7 @@ final class SessionCache {
   }
 
   private SessionHandle load(Key key, ModelVersion version, WarmUpPolicy policy) {
-    long start = System.nanoTime();
+    long start = ticker.getAsLong();
     ModelSession session = null;
     try {
       ArtifactLocation location = registry.verifiedArtifact(version);
@@ -249,7 +256,7 @@ final class SessionCache {
       warmUp(h, policy);
       opened.incrementAndGet();
       open.put(key, h);
-      long nanos = System.nanoTime() - start;
+      long nanos = ticker.getAsLong() - start;
       LOG.info("loaded {} in {} ms", version.ref(), nanos / 1_000_000);
       events.accept(new LifecycleEvent.ModelLoaded(clock.instant(), version.name(), version.version(), nanos));
       return h;
@@ -342,5 +349,29 @@ final class SessionCache {
   /** Versions open now, cached or in use. */
   int openCount() {
     return open.size();
+  }
+
+  /** Every open session, by model and version, without touching the cache's recency order. */
+  List<RuntimeState.LoadedVersion> loadedVersions() {
+    List<RuntimeState.LoadedVersion> out = new ArrayList<>(open.size());
+    open.forEach((key, h) -> {
+      int refs = h.references();
+      if (refs > 0) {
+        boolean cached = cache.policy().getIfPresentQuietly(key) == h;
+        out.add(new RuntimeState.LoadedVersion(key.model(), key.version(), key.options(), refs, cached));
+      }
+    });
+    out.sort(Comparator.comparing(RuntimeState.LoadedVersion::model).thenComparingLong(RuntimeState.LoadedVersion::version));
+    return out;
+  }
+
+  /** The loads in flight, by model and version. */
+  List<RuntimeState.Load> loadsInFlight() {
+    List<RuntimeState.Load> out = new ArrayList<>(loading.size());
+    for (Key key : loading.keySet()) {
+      out.add(new RuntimeState.Load(key.model(), key.version(), key.options()));
+    }
+    out.sort(Comparator.comparing(RuntimeState.Load::model).thenComparingLong(RuntimeState.Load::version));
+    return out;
   }
 }

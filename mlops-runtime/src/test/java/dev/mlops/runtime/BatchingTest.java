@@ -45,10 +45,11 @@ class BatchingTest {
   @TempDir Path tmp;
   private Mlops mlops;
   private final List<PredictionEvent> events = new CopyOnWriteArrayList<>();
+  private final TestTicker ticker = new TestTicker();
 
   @BeforeEach
   void setUp() {
-    mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).metricSink(new MetricSink() {
+    mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).ticker(ticker).metricSink(new MetricSink() {
       @Override
       public void onPrediction(PredictionEvent event) {
         events.add(event);
@@ -186,15 +187,156 @@ class BatchingTest {
         .batching(BatchingOptions.builder().workers(1).maxBatchSize(1).build()).build()) {
       CompletableFuture<Prediction<float[]>> running = p.predictAsync(new float[30]);
       assertThat(codec.entered.await(10, TimeUnit.SECONDS)).isTrue();
+      // A blocked caller gives up at its deadline.
       assertThatThrownBy(() -> p.predict(new float[30], Duration.ofMillis(50)))
-          .isInstanceOf(PredictionTimeoutException.class);
+          .isInstanceOf(PredictionTimeoutException.class)
+          .hasMessage("no result for models:/cancer/1 within PT0.05S");
+      // A queued request whose deadline the ticker passes is dropped when the worker reaches it.
+      CompletableFuture<Prediction<float[]>> late =
+          p.predictAsync(new float[30], dev.mlops.api.CallOptions.NONE.deadline(Duration.ofSeconds(5)));
+      ticker.advance(Duration.ofSeconds(10));
       codec.release.countDown();
       assertThat(running.get(10, TimeUnit.SECONDS).value()).hasSize(2);
+      assertThat(late).failsWithin(Duration.ofSeconds(10))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .havingCause().isInstanceOf(PredictionTimeoutException.class)
+          .withMessageStartingWith("request to models:/cancer/1 reached its deadline after PT10")
+          .withMessageEndingWith("S in the batching queue");
       // Once the worker is free, a call with a deadline succeeds.
       assertThat(p.predict(new float[30], Duration.ofSeconds(10)).value()).hasSize(2);
     }
-    // The expired request never reached the engine: exactly two successes were decoded.
-    assertThat(events).filteredOn(e -> e.outcome() == Outcome.SUCCESS).hasSize(2);
+    // The expired requests never reached the engine: exactly two successes were decoded.
+    assertThat(events).extracting(PredictionEvent::outcome)
+        .containsExactlyInAnyOrder(Outcome.SUCCESS, Outcome.TIMEOUT, Outcome.TIMEOUT, Outcome.SUCCESS);
+  }
+
+  /**
+   * {@link Codecs#floatRow(String)} whose {@code encode} throws a plain runtime exception (a bug in
+   * the codec, not an invalid input) on rows that start with NaN, and that records the threads
+   * {@code decode} ran on.
+   */
+  private static final class BuggyCodec implements Codec<float[], float[]> {
+    private final Codec<float[], float[]> row = Codecs.floatRow("probabilities");
+    final List<Thread> decodedOn = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Map<String, Tensor> encode(float[] input, ModelSignature signature) {
+      if (Float.isNaN(input[0])) {
+        throw new IllegalStateException("codec bug");
+      }
+      return row.encode(input, signature);
+    }
+
+    @Override
+    public float[] decode(Map<String, Tensor> outputs, ModelSignature signature) {
+      decodedOn.add(Thread.currentThread());
+      return row.decode(outputs, signature);
+    }
+
+    @Override
+    public Set<String> outputs(ModelSignature signature) {
+      return row.outputs(signature);
+    }
+  }
+
+  private static float[] buggyRow() {
+    float[] row = new float[30];
+    row[0] = Float.NaN;
+    return row;
+  }
+
+  @Test
+  void aCodecThatThrowsOnTheBatchedPathFailsTheFutureInsteadOfThrowing() {
+    BuggyCodec codec = new BuggyCodec();
+    try (Predictor<float[], float[]> p = mlops.newPredictor(ModelRef.parse("models:/cancer/1"), codec)
+        .batching(BatchingOptions.builder().workers(1).build()).build()) {
+      CompletableFuture<Prediction<float[]>> f = p.predictAsync(buggyRow());
+      assertThat(f).failsWithin(Duration.ofSeconds(10))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .withCauseInstanceOf(dev.mlops.api.PredictionException.class)
+          .withMessageContaining("encoding an input for models:/cancer/1 failed: java.lang.IllegalStateException: codec bug");
+    }
+    assertThat(events).singleElement().satisfies(e -> {
+      assertThat(e.outcome()).isEqualTo(Outcome.ERROR);
+      assertThat(e.version()).isEqualTo(1);
+    });
+  }
+
+  @Test
+  void aCodecThatThrowsOnTheBatchedPathLeavesLoneCallsOnTheCallersThread() {
+    BuggyCodec codec = new BuggyCodec();
+    try (Predictor<float[], float[]> p = mlops.newPredictor(ModelRef.parse("models:/cancer/1"), codec)
+        .batching(BatchingOptions.builder().workers(1).build()).build()) {
+      // However the failure is reported, it must not count as a request still in flight.
+      org.assertj.core.api.Assertions.catchThrowable(() -> p.predictAsync(buggyRow()).join());
+      org.assertj.core.api.Assertions.catchThrowable(() -> p.predictAll(List.of(buggyRow())));
+      for (int i = 0; i < 5; i++) {
+        assertThat(p.predict(new float[30]).value()).hasSize(2);
+      }
+    }
+    assertThat(codec.decodedOn).as("threads the lone calls were decoded on").hasSize(5)
+        .containsOnly(Thread.currentThread());
+  }
+
+  /** floatRow whose first decode blocks until released; the call holds its lease meanwhile. */
+  private static final class FirstDecodeBlocks implements Codec<float[], float[]> {
+    private final Codec<float[], float[]> row = Codecs.floatRow("probabilities");
+    private final java.util.concurrent.atomic.AtomicInteger decodes = new java.util.concurrent.atomic.AtomicInteger();
+    final CountDownLatch entered = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+
+    @Override
+    public Map<String, Tensor> encode(float[] input, ModelSignature signature) {
+      return row.encode(input, signature);
+    }
+
+    @Override
+    public float[] decode(Map<String, Tensor> outputs, ModelSignature signature) {
+      if (decodes.getAndIncrement() == 0) {
+        entered.countDown();
+        try {
+          release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return row.decode(outputs, signature);
+    }
+
+    @Override
+    public Set<String> outputs(ModelSignature signature) {
+      return row.outputs(signature);
+    }
+  }
+
+  @Test
+  void batchedPredictAllServesEveryInputFromOneVersionWhenTheAliasMovesMidway() throws Exception {
+    for (String file : List.of(TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_V2)) {
+      mlops.registry().register(Registration.builder("flip",
+          ArtifactSource.file(TestModels.copy(file, tmp.resolve("flip-" + file)))).build(), OPS);
+    }
+    mlops.registry().setAlias("flip", "production", 1, OPS);
+    CompletableFuture<Void> swapped = new CompletableFuture<>();
+    mlops.addListener(e -> {
+      if (e instanceof dev.mlops.api.event.LifecycleEvent.VersionSwapped s && s.toVersion() == 2) {
+        swapped.complete(null);
+      }
+    });
+    FirstDecodeBlocks codec = new FirstDecodeBlocks();
+    // One row per run: each input is a batch of its own, run one after the other.
+    try (Predictor<float[], float[]> p = mlops.newPredictor(ModelRef.parse("models:/flip@production"), codec)
+        .batching(BatchingOptions.builder().workers(1).maxBatchSize(1).build()).build()) {
+      List<float[]> rows = List.of(TestModels.breastCancerTestSet().features()).subList(0, 4);
+      CompletableFuture<List<Prediction<float[]>>> all = CompletableFuture.supplyAsync(() -> p.predictAll(rows));
+      assertThat(codec.entered.await(10, TimeUnit.SECONDS)).as("the first input is running").isTrue();
+      mlops.registry().setAlias("flip", "production", 2, OPS);
+      swapped.get(10, TimeUnit.SECONDS);
+      assertThat(p.servingVersion()).map(dev.mlops.api.ModelVersion::version).contains(2L);
+      codec.release.countDown();
+      assertThat(all.get(10, TimeUnit.SECONDS)).hasSize(4).extracting(Prediction::version)
+          .as("versions of predictAll's results").containsOnly(1L);
+      assertThat(p.predict(rows.get(0)).version()).isEqualTo(2);
+    }
   }
 
   @Test

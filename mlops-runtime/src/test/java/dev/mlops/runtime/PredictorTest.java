@@ -42,7 +42,12 @@ class PredictorTest {
   @BeforeEach
   void setUp() throws Exception {
     mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).build();
-    mlops.addListener(events::add);
+    mlops.addListener(e -> {
+      synchronized (events) {
+        events.add(e);
+        events.notifyAll();
+      }
+    });
     register(TestModels.BREAST_CANCER_V1, "logistic regression");
     register(TestModels.BREAST_CANCER_V2, "mlp");
   }
@@ -160,13 +165,10 @@ class PredictorTest {
     try (Predictor<float[], float[]> p = mlops.predictor("models:/cancer@production", Codecs.floatRow())) {
       assertThat(p.predict(new float[30]).version()).isEqualTo(1);
       mlops.registry().setAlias("cancer", "production", 2, AuditInfo.by("bob", "v2 scores better"));
-      awaitVersion(p, 2);
+      // The switch happens before its event is published, so once the event is in, v2 serves.
+      awaitEvents(LifecycleEvent.VersionSwapped.class, 1);
+      assertThat(p.servingVersion()).map(ModelVersion::version).contains(2L);
       assertThat(p.predict(new float[30]).version()).isEqualTo(2);
-      // The switch happens before its event is published: wait for the event too.
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (events.stream().noneMatch(e -> e instanceof LifecycleEvent.VersionSwapped) && System.nanoTime() < deadline) {
-        Thread.sleep(2);
-      }
       assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(LifecycleEvent.VersionSwapped.class,
           s -> {
             assertThat(s.fromVersion()).isEqualTo(1);
@@ -200,11 +202,7 @@ class PredictorTest {
           .satisfies(a -> assertThat(a.details()).containsEntry("forced", "true").containsEntry("to", "3"));
       // Two loads of v3 failed in this runtime: setAlias's check (through the session cache) and the
       // predictor's swap after the forced move.
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (events.stream().filter(e -> e instanceof LifecycleEvent.ModelLoadFailed).count() < 2
-          && System.nanoTime() < deadline) {
-        Thread.sleep(5);
-      }
+      awaitEvents(LifecycleEvent.ModelLoadFailed.class, 2);
       assertThat(events).filteredOn(e -> e instanceof LifecycleEvent.ModelLoadFailed).hasSize(2)
           .allSatisfy(e -> assertThat(((LifecycleEvent.ModelLoadFailed) e).cause())
               .isInstanceOf(dev.mlops.api.IntegrityException.class)
@@ -276,11 +274,17 @@ class PredictorTest {
     }
   }
 
-  private static void awaitVersion(Predictor<?, ?> p, long version) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (p.servingVersion().map(ModelVersion::version).orElse(0L) != version && System.nanoTime() < deadline) {
-      Thread.sleep(2);
+  /** Waits, woken by each event, until {@code n} events of {@code type} have been published. */
+  private void awaitEvents(Class<? extends LifecycleEvent> type, int n) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    synchronized (events) {
+      while (events.stream().filter(type::isInstance).count() < n) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError("fewer than " + n + " " + type.getSimpleName() + " events within 20 s: " + events);
+        }
+        TimeUnit.NANOSECONDS.timedWait(events, left);
+      }
     }
-    assertThat(p.servingVersion()).map(ModelVersion::version).contains(version);
   }
 }
