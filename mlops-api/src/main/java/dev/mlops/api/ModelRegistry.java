@@ -43,12 +43,7 @@ public interface ModelRegistry extends AutoCloseable {
    *
    * @throws ModelNotFoundException naming what is missing and what exists
    */
-  default ModelVersion get(ModelRef ref) {
-    return find(ref).orElseThrow(() -> new ModelNotFoundException(describeMissing(ref)));
-  }
-
-  /** Explains why {@code ref} resolves to nothing; used in {@link ModelNotFoundException}. */
-  String describeMissing(ModelRef ref);
+  ModelVersion get(ModelRef ref);
 
   /** The aliases of a model and their versions, sorted by alias. */
   Map<String, Long> aliases(String model);
@@ -129,16 +124,6 @@ public interface ModelRegistry extends AutoCloseable {
    * @throws ConflictException if an alias points at it
    */
   void forceDelete(String model, long version, AuditInfo audit);
-
-  /**
-   * The local files of a version, after checking every file against its recorded digest.
-   *
-   * @throws IntegrityException naming the file, the expected and the actual digest
-   */
-  ArtifactLocation verifiedArtifact(ModelVersion version);
-
-  /** The input example stored with a version, if any. */
-  Optional<Map<String, Tensor>> inputExample(ModelVersion version);
 
   /**
    * An attachment stored with a version, after checking it against its recorded digest.
@@ -232,31 +217,6 @@ public interface ModelRegistry extends AutoCloseable {
             AuditAction.SWAP_REFUSED)
         .build());
   }
-
-  /**
-   * Records in the audit log that a registered version failed to load or warm up, so that {@link
-   * #failures} answers for loads made by a runtime too. Failures of {@link #verifiedArtifact} are
-   * recorded by the registry itself and are not recorded twice. Never throws for bookkeeping
-   * reasons: a failure to write the entry is logged. Implementations may drop repeats of the
-   * same failure within a short time. The default does nothing.
-   *
-   * @param version the version that failed
-   * @param cause why
-   */
-  default void recordLoadFailure(ModelVersion version, Throwable cause) {}
-
-  /**
-   * Records in the audit log ({@link AuditAction#SWAP_REFUSED}) that a predictor following {@code
-   * target} refused to switch to {@code refused} because its signature is incompatible with that
-   * of the version it keeps serving. Never throws for bookkeeping reasons. Implementations may
-   * drop repeats within a short time. The default does nothing.
-   *
-   * @param refused the version the predictor did not switch to
-   * @param serving the number of the version it keeps serving
-   * @param target the reference it follows
-   * @param differences what differs, one line each
-   */
-  default void recordSwapRefused(ModelVersion refused, long serving, ModelRef target, List<String> differences) {}
 
   /** The manifest signature stored with a version, if it was registered with one. */
   default Optional<ManifestSignature> manifestSignature(ModelVersion version) {

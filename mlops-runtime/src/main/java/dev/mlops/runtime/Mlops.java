@@ -55,7 +55,7 @@ public final class Mlops implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Mlops.class);
 
-  private final ModelRegistry registry;
+  private final GovernedRegistry registry;
   private final boolean ownsRegistry;
   private final InferenceEngine engine;
   private final boolean ownsEngine;
@@ -98,8 +98,7 @@ public final class Mlops implements AutoCloseable {
     this.sessionOptions = b.sessionOptions;
     // The registry's checks go through this runtime: an alias check loads into this cache, and a
     // deletion sees the predictors pinned to a version.
-    this.registryAttachment = registry instanceof GovernedRegistry
-        ? ((GovernedRegistry) registry).attach(new Serving()) : () -> {};
+    this.registryAttachment = registry.attach(new Serving());
     if (b.closeOnShutdown) {
       shutdownHook = new Thread(this::closeFromHook, "mlops-shutdown");
       Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -114,8 +113,11 @@ public final class Mlops implements AutoCloseable {
     return new Builder();
   }
 
-  /** The model registry. */
-  public ModelRegistry registry() {
+  /**
+   * The model registry: the {@link ModelRegistry} operations, and the hooks this runtime's loads
+   * use (verified artifacts, input examples, failure records).
+   */
+  public GovernedRegistry registry() {
     return registry;
   }
 
@@ -364,7 +366,7 @@ public final class Mlops implements AutoCloseable {
   /** Builder for {@link Mlops}. Each option may be set once; conflicting options fail at once. */
   public static final class Builder {
     private java.net.URI registryUri;
-    private ModelRegistry registry;
+    private GovernedRegistry registry;
     private InferenceEngine engine;
     private MetricSink sink = MetricSink.NOOP;
     private boolean sinkSet;
@@ -496,8 +498,12 @@ public final class Mlops implements AutoCloseable {
       return this;
     }
 
-    /** Use this registry; the caller keeps ownership and closes it. */
-    public Builder registry(ModelRegistry registry) {
+    /**
+     * Use this registry, built with {@code LocalModelRegistry.builder(dir)}, {@code
+     * GovernedRegistry.builder(store, artifacts)} or a {@link RegistryProvider}; the caller keeps
+     * ownership and closes it.
+     */
+    public Builder registry(GovernedRegistry registry) {
       Objects.requireNonNull(registry, "registry");
       if (this.registry != null || registryUri != null) {
         throw new IllegalStateException("registry: a registry was already set");
@@ -595,7 +601,7 @@ public final class Mlops implements AutoCloseable {
      */
     public Mlops build() {
       if (registry == null && registryUri == null) {
-        throw new IllegalStateException("no registry: call localRegistry(Path), registry(URI) or registry(ModelRegistry)");
+        throw new IllegalStateException("no registry: call localRegistry(Path), registry(URI) or registry(GovernedRegistry)");
       }
       return new Mlops(this);
     }

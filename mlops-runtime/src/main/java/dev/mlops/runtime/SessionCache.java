@@ -10,7 +10,7 @@ import dev.mlops.api.ArtifactLocation;
 import dev.mlops.api.ClosedException;
 import dev.mlops.api.MlopsException;
 import dev.mlops.api.ModelLoadException;
-import dev.mlops.api.ModelRegistry;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.SessionOptions;
 import dev.mlops.api.Tensor;
@@ -65,7 +65,7 @@ final class SessionCache {
     }
   }
 
-  private final ModelRegistry registry;
+  private final GovernedRegistry registry;
   private final InferenceEngine engine;
   private final Clock clock;
   private final LongSupplier ticker;
@@ -83,7 +83,7 @@ final class SessionCache {
   private volatile boolean shutdown;
 
   SessionCache(
-      ModelRegistry registry,
+      GovernedRegistry registry,
       InferenceEngine engine,
       Clock clock,
       LongSupplier ticker,

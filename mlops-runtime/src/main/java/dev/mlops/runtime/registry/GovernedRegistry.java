@@ -467,7 +467,12 @@ public final class GovernedRegistry implements ModelRegistry {
   }
 
   @Override
-  public String describeMissing(ModelRef ref) {
+  public ModelVersion get(ModelRef ref) {
+    return find(ref).orElseThrow(() -> new ModelNotFoundException(describeMissing(ref)));
+  }
+
+  /** Explains why {@code ref} resolves to nothing, naming what exists. */
+  private String describeMissing(ModelRef ref) {
     List<ModelVersion> versions = versions(ref.name());
     if (versions.isEmpty()) {
       return "no model '" + ref.name() + "' in the registry at " + description + "; models: " + models();
@@ -505,7 +510,14 @@ public final class GovernedRegistry implements ModelRegistry {
 
   // ---------------------------------------------------------------- verification
 
-  @Override
+  /**
+   * The local files of a version, for an engine to load, after the checks of the class comment
+   * (file list, signature, exact files, digests, external data). For the runtime; a failure is
+   * recorded in the audit log.
+   *
+   * @throws IntegrityException naming the file, the expected and the actual digest
+   * @throws SignatureException if the signature policy refuses the version
+   */
   public ArtifactLocation verifiedArtifact(ModelVersion version) {
     checkOpen();
     Objects.requireNonNull(version, "version");
@@ -650,7 +662,7 @@ public final class GovernedRegistry implements ModelRegistry {
     return ManifestSignature.ofBase64((String) m.get("keyId"), (String) m.get("algorithm"), (String) m.get("value"));
   }
 
-  @Override
+  /** The input example stored with a version, if it has one; the runtime warms up with it. */
   public Optional<Map<String, Tensor>> inputExample(ModelVersion version) {
     checkOpen();
     if (!version.hasInputExample()) {
@@ -692,9 +704,9 @@ public final class GovernedRegistry implements ModelRegistry {
   /**
    * Records a load failure reported by a runtime (LOAD_FAILED). A failure that {@link
    * #verifiedArtifact} already recorded (the same exception, or one caused by it) is not recorded
-   * again, nor is a failure identical to one recorded less than a minute before.
+   * again, nor is a failure identical to one recorded less than a minute before. Never throws for
+   * bookkeeping reasons: a failure to write the entry is logged.
    */
-  @Override
   public void recordLoadFailure(ModelVersion version, Throwable cause) {
     Objects.requireNonNull(version, "version");
     Objects.requireNonNull(cause, "cause");
@@ -706,7 +718,11 @@ public final class GovernedRegistry implements ModelRegistry {
     recordFailure(version, AuditAction.LOAD_FAILED, cause);
   }
 
-  @Override
+  /**
+   * Records ({@link AuditAction#SWAP_REFUSED}) that a predictor following {@code target} kept
+   * serving {@code servingVersion} instead of switching to {@code refused}, whose signature is
+   * incompatible. Repeats within a minute are dropped; never throws for bookkeeping reasons.
+   */
   public void recordSwapRefused(ModelVersion refused, long servingVersion, ModelRef target, List<String> differences) {
     Objects.requireNonNull(refused, "refused");
     Objects.requireNonNull(target, "target");
