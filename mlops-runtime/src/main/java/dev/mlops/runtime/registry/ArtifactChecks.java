@@ -15,7 +15,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashSet;
 import java.util.Set;
 
-/** Checks of a version's stored files, and the size limit applied while copying a new artifact. */
+/** Checks of a version's stored files, and the size limit applied while copying a new artifact. Internal to the runtime. */
 public final class ArtifactChecks {
 
   private ArtifactChecks() {}
@@ -106,6 +106,7 @@ public final class ArtifactChecks {
       }
     }
 
+    /** A stream that counts what is read through it and fails once the limit is passed. */
     public InputStream wrap(InputStream in) {
       return new FilterInputStream(in) {
         @Override
