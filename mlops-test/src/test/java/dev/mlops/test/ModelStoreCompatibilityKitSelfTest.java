@@ -32,7 +32,7 @@ import org.junit.platform.testkit.engine.Events;
 class ModelStoreCompatibilityKitSelfTest {
 
   /** Broken stores may never deliver what a check waits for: it need not wait long to fail. */
-  static final Duration BROKEN_FEED_TIMEOUT = Duration.ofSeconds(2);
+  static final Duration BROKEN_FEED_TIMEOUT = Duration.ofMillis(500);
 
   static final Set<String> PROCESS_CHECKS =
       Set.of(
