@@ -119,6 +119,8 @@ public final class InMemoryModelStore implements ModelStore {
     final TreeMap<Long, Stored> versions = new TreeMap<>();
     final TreeSet<Long> archived = new TreeSet<>();
     final TreeMap<String, AliasTarget> aliases = new TreeMap<>();
+    /** The last revision of each deleted alias: a re-created alias continues from it. */
+    final TreeMap<String, Long> deletedRevisions = new TreeMap<>();
   }
 
   private record Stored(ModelVersion version, Map<String, byte[]> files) {}
@@ -251,12 +253,14 @@ public final class InMemoryModelStore implements ModelStore {
       if (target != 0) {
         requireReady(model, s, target);
       }
-      long revision = current == null ? 1 : current.revision() + 1;
+      long revision = (current == null ? s.deletedRevisions.getOrDefault(alias, 0L) : current.revision()) + 1;
       AliasTarget next = new AliasTarget(target, revision);
       if (target == 0) {
         s.aliases.remove(alias);
+        s.deletedRevisions.put(alias, revision);
       } else {
         s.aliases.put(alias, next);
+        s.deletedRevisions.remove(alias);
       }
       return new Committed<>(Optional.of(next), entry);
     });

@@ -4,8 +4,6 @@ import dev.mlops.runtime.local.DirectoryArtifactStore;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.junit.jupiter.api.Disabled;
-import org.junit.jupiter.api.Test;
 
 /**
  * The embedded directory artifact store against the kit, staging beside its artifacts as the
@@ -31,18 +29,4 @@ class DirectoryArtifactStoreCompatibilityTest extends ArtifactStoreCompatibility
     roots.put(store, root);
     return store;
   }
-
-  /** Disabled: a put on the store's file system moves the whole source directory without checking it. */
-  @Test
-  @Disabled("known defect: DirectoryArtifactStore.put moves the source directory into place whatever it holds;"
-      + " a directory that lacks a listed file is stored incomplete, without an error")
-  @Override
-  public void aPutWhoseSourceLacksAListedFileFailsAndStoresNothing() {}
-
-  /** Disabled: the same move keeps files that are not listed. */
-  @Test
-  @Disabled("known defect: DirectoryArtifactStore.put moves the source directory into place whatever it holds;"
-      + " files that are not listed are stored too, and materialize returns a directory holding them")
-  @Override
-  public void aPutStoresOnlyTheListedFiles() {}
 }

@@ -44,6 +44,7 @@ class ModelStoreCompatibilityKitSelfTest {
           "numbersEachModelsVersionsOneTwoThree",
           "aFailedInsertStoresNothingAndUsesUpNoNumber",
           "aModelWhoseOnlyInsertFailedIsNotListed",
+          "aReCreatedAliasContinuesTheRevisionCount",
           "aDeletedNumberIsNeverReused",
           "aRecordOfAnotherNameOrNumberIsRefusedAndStoresNothing",
           "sixteenThreadsInsertingAtOnceGetEachNumberOnce",
@@ -123,6 +124,7 @@ class ModelStoreCompatibilityKitSelfTest {
   void aStoreThatNeverBumpsTheRevisionFailsTheRevisionChecks() {
     assertThat(failedChecks(NoRevisionBumpKit.class))
         .containsExactlyInAnyOrder(
+            "aReCreatedAliasContinuesTheRevisionCount",
             "creatingAnAliasGivesRevisionOneAndEachMoveBumpsIt",
             "deletingAnAliasRemovesItAtTheNextRevision",
             "racingCompareAndSetsFromOneExpectedHaveExactlyOneWinner",

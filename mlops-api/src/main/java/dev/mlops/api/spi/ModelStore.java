@@ -17,8 +17,11 @@ import java.util.function.LongFunction;
  * behaves the same to users. What a store guarantees:
  *
  * <ul>
- *   <li><b>Atomicity.</b> Each change and its audit entry are committed together or not at all; a
- *       reader never sees half a change. A crash at any point leaves the old state or the new one.
+ *   <li><b>Atomicity.</b> A reader never sees half a change, and a crash at any point leaves the
+ *       old state or the new one. A store with transactions commits each change and its audit
+ *       entry together; a store without them writes the entry right after the change, under the
+ *       same lock, and documents what a crash in between leaves (the directory store: the change
+ *       without its entry).
  *   <li><b>Numbering.</b> {@link #insertVersion} gives each model's versions unique, gap-free,
  *       increasing numbers (1, 2, 3 ...) across every thread and process that shares the store; a
  *       deleted number is never reused.

@@ -2,7 +2,10 @@ package dev.mlops.api.spi;
 
 import dev.mlops.api.AuditEntry;
 
-/** Receives a {@link ModelStore}'s committed changes. Called on the store's thread: be quick. */
+/**
+ * Receives a {@link ModelStore}'s committed changes, on a thread of the store's choosing (the
+ * committing thread, or one of the store's own): be quick.
+ */
 public interface StoreListener {
 
   /** A change committed: the audit entry it committed with. */

@@ -68,9 +68,10 @@ public final class DirectoryArtifactStore implements ArtifactStore {
   }
 
   /**
-   * Stores the files under the digest. When {@code directory} lies on the store's file system
-   * and holds exactly these files, it is moved into place instead of copied (the caller's staging
-   * copy is consumed); otherwise each file is copied and its digest checked.
+   * Stores the files under the digest. When {@code directory} lies on the store's file system and
+   * holds exactly these files (no other, each of its recorded size), it is moved into place instead
+   * of copied, so the caller's staging copy is consumed; otherwise the listed files are copied and
+   * each digest checked. A listed file that is missing fails the put and stores nothing.
    */
   @Override
   public void put(String digest, Path directory, List<ArtifactFile> files) {
@@ -80,9 +81,7 @@ public final class DirectoryArtifactStore implements ArtifactStore {
     }
     Path stage = stagingDir.resolve(ProcessHandle.current().pid() + "-artifact-" + UUID.randomUUID());
     try {
-      try {
-        Files.move(directory, stage, StandardCopyOption.ATOMIC_MOVE);
-      } catch (IOException e) {
+      if (!holdsExactly(directory, files) || !moved(directory, stage)) {
         copy(directory, stage, files);
       }
       try {
@@ -104,6 +103,42 @@ public final class DirectoryArtifactStore implements ArtifactStore {
         // left to the next opening of the staging directory
       }
     }
+  }
+
+  private static boolean moved(Path from, Path to) {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+      return true;
+    } catch (IOException e) {
+      return false; // another file system, or a rename the platform refuses: copy instead
+    }
+  }
+
+  /** Whether the directory holds the listed files, each a regular file of its recorded size, and nothing else. */
+  private static boolean holdsExactly(Path dir, List<ArtifactFile> files) throws IOException {
+    java.util.Map<String, Long> sizes = new java.util.HashMap<>();
+    for (ArtifactFile f : files) {
+      sizes.put(f.path(), f.size());
+    }
+    int[] seen = {0};
+    boolean[] exact = {true};
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+      @Override
+      public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+        String rel = dir.relativize(file).toString().replace(java.io.File.separatorChar, '/');
+        Long size = sizes.get(rel);
+        if (size == null || !attrs.isRegularFile() || attrs.size() != size) {
+          exact[0] = false;
+          return java.nio.file.FileVisitResult.TERMINATE;
+        }
+        seen[0]++;
+        return java.nio.file.FileVisitResult.CONTINUE;
+      }
+    });
+    return exact[0] && seen[0] == files.size();
   }
 
   private static void copy(Path from, Path to, List<ArtifactFile> files) throws IOException {

@@ -79,6 +79,8 @@ public final class DirectoryModelStore implements ModelStore {
   private final DirectoryLock lock;
   private final Feed feed;
   private final ConcurrentHashMap<String, ModelVersion> versionCache = new ConcurrentHashMap<>();
+  /** This instance's listeners, to take out of the shared feed when it closes. */
+  private final List<StoreListener> mine = new CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
   /**
@@ -278,7 +280,6 @@ public final class DirectoryModelStore implements ModelStore {
     try {
       return change(() -> {
         Path modelDir = modelsDir.resolve(model);
-        io(() -> Files.createDirectories(modelDir));
         long number = nextVersion(model);
         NewVersion nv = make.apply(number);
         ModelVersion v = nv.version();
@@ -294,6 +295,8 @@ public final class DirectoryModelStore implements ModelStore {
             Storage.fsync(target);
           }
           Storage.writeAtomically(stage.resolve("version.json"), Metadata.versionToJson(v));
+          // The model's directory appears with its first complete version, never before.
+          Files.createDirectories(modelDir);
           Files.move(stage, versionDir(model, number), StandardCopyOption.ATOMIC_MOVE);
           Storage.fsyncDirectory(modelDir);
           return null;
@@ -332,15 +335,17 @@ public final class DirectoryModelStore implements ModelStore {
       if (actual != expected || (current == null && target == 0)) {
         return new Committed<>(Optional.<AliasTarget>empty(), null);
       }
-      long revision = current == null ? 1 : current.revision() + 1;
+      long revision = (current == null ? s.deletedRevisions.getOrDefault(alias, 0L) : current.revision()) + 1;
       AliasTarget next;
       if (target == 0) {
         s.aliases.remove(alias);
+        s.deletedRevisions.put(alias, revision);
         next = new AliasTarget(0, revision);
       } else {
         requireReady(model, s, target);
         next = new AliasTarget(target, revision);
         s.aliases.put(alias, next);
+        s.deletedRevisions.remove(alias);
       }
       writeState(model, s);
       return new Committed<>(Optional.of(next), entry);
@@ -426,8 +431,13 @@ public final class DirectoryModelStore implements ModelStore {
   @Override
   public AutoCloseable subscribe(StoreListener listener) {
     java.util.Objects.requireNonNull(listener, "listener");
+    checkOpen();
+    mine.add(listener);
     feed.listeners.add(listener);
-    return () -> feed.listeners.remove(listener);
+    return () -> {
+      mine.remove(listener);
+      feed.listeners.remove(listener);
+    };
   }
 
   // ---------------------------------------------------------------- state, locking, feed
@@ -435,6 +445,8 @@ public final class DirectoryModelStore implements ModelStore {
   /** Mutable per-model state, stored in {@code state.json}. */
   private static final class State {
     final TreeMap<String, AliasTarget> aliases = new TreeMap<>();
+    /** The last revision of each deleted alias, so that a re-created one does not repeat a revision. */
+    final TreeMap<String, Long> deletedRevisions = new TreeMap<>();
     final TreeSet<Long> archived = new TreeSet<>();
     final TreeSet<Long> deleted = new TreeSet<>();
   }
@@ -463,6 +475,10 @@ public final class DirectoryModelStore implements ModelStore {
       for (Object o : (List<Object>) m.get("deleted")) {
         s.deleted.add((Long) o);
       }
+      Object revisions = m.get("deletedAliasRevisions");
+      if (revisions != null) {
+        ((Map<String, Object>) revisions).forEach((k, v) -> s.deletedRevisions.put(k, (Long) v));
+      }
     } catch (RuntimeException e) {
       throw new RegistryException("registry state file " + file + " is damaged: " + e.getMessage(), e);
     }
@@ -481,6 +497,9 @@ public final class DirectoryModelStore implements ModelStore {
     m.put("aliases", aliases);
     m.put("archived", new ArrayList<Object>(s.archived));
     m.put("deleted", new ArrayList<Object>(s.deleted));
+    if (!s.deletedRevisions.isEmpty()) {
+      m.put("deletedAliasRevisions", new TreeMap<String, Object>(s.deletedRevisions));
+    }
     io(() -> {
       Storage.writeAtomically(modelsDir.resolve(model).resolve("state.json"), Json.write(m));
       return null;
@@ -576,6 +595,8 @@ public final class DirectoryModelStore implements ModelStore {
       return;
     }
     closed = true;
+    feed.listeners.removeAll(mine);
+    mine.clear();
     try {
       lock.release();
     } catch (IOException e) {
