@@ -1,6 +1,5 @@
 package dev.mlops.benchmarks;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.api.ArtifactSource;
 import dev.mlops.api.AuditInfo;
 import dev.mlops.api.Codecs;
@@ -10,6 +9,7 @@ import dev.mlops.api.Predictor;
 import dev.mlops.api.Registration;
 import dev.mlops.runtime.Mlops;
 import dev.mlops.runtime.local.LocalModelRegistry;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.testmodels.TestModels;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,15 +31,15 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What one alias move costs the caller of the registry, with the move's checks, against {@link
- * ModelRegistry#forceAlias} (no checks) in the same run. The alias {@code production} is moved
- * back and forth between v1 and v2 of one model while a predictor follows it, as in a service.
+ * ModelRegistry#forceAlias} (no checks) in the same run. The alias {@code production} is moved back
+ * and forth between v1 and v2 of one model while a predictor follows it, as in a service.
  * {@code @Param move}:
  *
  * <ul>
- *   <li>{@code forceAlias}: no compatibility or load check; the state write, the audit line and
- *       the events;
- *   <li>{@code setAlias-loaded}: {@code setAlias} to a version the runtime has loaded (a
- *       rollback): the check finds it in the session cache and loads nothing;
+ *   <li>{@code forceAlias}: no compatibility or load check; the state write, the audit line and the
+ *       events;
+ *   <li>{@code setAlias-loaded}: {@code setAlias} to a version the runtime has loaded (a rollback):
+ *       the check finds it in the session cache and loads nothing;
  *   <li>{@code setAlias-first-move}: {@code setAlias} to a version that is not loaded: the check
  *       verifies it, loads and warms it up into the runtime's session cache, where the predictor
  *       then finds it (before each move the other version is evicted, so every move is a first);
@@ -48,8 +48,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       setAlias} cost before alias checks went through the runtime, less the warm-up run).
  * </ul>
  *
- * {@code @Param model}: {@code breast-cancer} (the 9 KB MLP classifier) or {@code wide} (the
- * 21 MB MLP of {@link WideModel}). {@code SampleTime} in milliseconds.
+ * {@code @Param model}: {@code breast-cancer} (the 9 KB MLP classifier) or {@code wide} (the 21 MB
+ * MLP of {@link WideModel}). {@code SampleTime} in milliseconds.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -87,8 +87,10 @@ public class AliasMoveBenchmark {
       mlops = Mlops.builder().localRegistry(directory.resolve("registry")).build();
       registry = mlops.registry();
     } else {
-      throw new IllegalArgumentException("move must be forceAlias, setAlias-loaded, setAlias-first-move or"
-          + " setAlias-no-runtime but was " + move);
+      throw new IllegalArgumentException(
+          "move must be forceAlias, setAlias-loaded, setAlias-first-move or"
+              + " setAlias-no-runtime but was "
+              + move);
     }
     Path file;
     if (model.equals("wide")) {
@@ -100,7 +102,8 @@ public class AliasMoveBenchmark {
     }
     versions = new ModelVersion[2];
     for (int i = 0; i < 2; i++) {
-      versions[i] = registry.register(Registration.builder(MODEL, ArtifactSource.file(file)).build(), AUDIT);
+      versions[i] =
+          registry.register(Registration.builder(MODEL, ArtifactSource.file(file)).build(), AUDIT);
     }
     // Both versions loaded (and the alias on v1) before the first measured move.
     registry.setAlias(MODEL, ALIAS, versions[1].version(), AUDIT);
@@ -111,7 +114,10 @@ public class AliasMoveBenchmark {
     target = 1;
   }
 
-  /** For first moves: the follower has finished its last swap, and the version moved to next is not loaded. */
+  /**
+   * For first moves: the follower has finished its last swap, and the version moved to next is not
+   * loaded.
+   */
   @Setup(Level.Invocation)
   public void beforeMove() throws InterruptedException {
     if (predictor != null) {
@@ -119,7 +125,8 @@ public class AliasMoveBenchmark {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (predictor.servingVersion().map(ModelVersion::version).orElse(0L) != serving) {
         if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("the predictor did not switch to v" + serving + " within 30 s");
+          throw new IllegalStateException(
+              "the predictor did not switch to v" + serving + " within 30 s");
         }
         Thread.sleep(1);
       }
@@ -142,8 +149,15 @@ public class AliasMoveBenchmark {
   public void tearDown() throws IOException {
     if (mlops != null) {
       Mlops.SessionStats s = mlops.sessionStats();
-      System.out.println("move=" + move + " model=" + model + ": sessions opened " + s.opened() + ", closed "
-          + s.closed());
+      System.out.println(
+          "move="
+              + move
+              + " model="
+              + model
+              + ": sessions opened "
+              + s.opened()
+              + ", closed "
+              + s.closed());
       if (predictor != null) {
         predictor.close();
       }

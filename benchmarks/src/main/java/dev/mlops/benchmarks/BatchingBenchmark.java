@@ -71,16 +71,16 @@ import java.util.function.IntToDoubleFunction;
  *       predictor.predictAsync(row)}: when a request's future completes, its callback records the
  *       latency (from just before {@code predictAsync}) and issues the next request. The callback
  *       runs on the thread that completed the future (a batching worker; for the unbatched
- *       predictor the runtime's executor), as a non-blocking server's reply would: handing it to
- *       an executor of the harness would add a thread hand-off per call, the very cost measured
- *       here. A future that completes before its callback is attached runs the callback on the
- *       issuing thread; a counter per caller turns that into a loop instead of a recursion, so the
- *       stack cannot grow. At the end of the interval no more requests are issued and the harness
- *       waits for those in flight.
+ *       predictor the runtime's executor), as a non-blocking server's reply would: handing it to an
+ *       executor of the harness would add a thread hand-off per call, the very cost measured here.
+ *       A future that completes before its callback is attached runs the callback on the issuing
+ *       thread; a counter per caller turns that into a loop instead of a recursion, so the stack
+ *       cannot grow. At the end of the interval no more requests are issued and the harness waits
+ *       for those in flight.
  * </ul>
  *
- * <p>Also recorded per interval: the process's CPU time ({@code cpu_cores}, CPU seconds per
- * second, and {@code calls_per_cpu_s}) and the context switches of all its threads ({@code
+ * <p>Also recorded per interval: the process's CPU time ({@code cpu_cores}, CPU seconds per second,
+ * and {@code calls_per_cpu_s}) and the context switches of all its threads ({@code
  * switches_per_call}, from {@code /proc}). On a shared machine the share of the two cores the
  * process gets depends on the neighbours, and with per-thread fair scheduling also on how many
  * runnable threads it has (64 busy unbatched callers compete harder than two batching workers);
@@ -88,13 +88,14 @@ import java.util.function.IntToDoubleFunction;
  * costs.
  *
  * <p>The predictors share one runtime and therefore one session per model (1 intra-op thread).
- * {@code batched} uses {@link #batchingOptions} (Triton's shape: a 1 ms queue delay, sent early
- * at a power of two); {@code greedy} sends whatever is queued at once ({@code maxQueueDelay(0)}),
- * so it never waits for company; {@code greedy-1} is {@code greedy} with one worker, which suits
- * a model whose run takes a few microseconds: a second worker then mostly takes requests away
- * from the first one's batch (with async callers, whose next requests come from the completing
- * worker's own callbacks, it halves the calls per CPU second). A counting metric sink on the runtime gives the rows per engine
- * run as each call saw it; it costs both predictors the same (one event per call).
+ * {@code batched} uses {@link #batchingOptions} (Triton's shape: a 1 ms queue delay, sent early at
+ * a power of two); {@code greedy} sends whatever is queued at once ({@code maxQueueDelay(0)}), so
+ * it never waits for company; {@code greedy-1} is {@code greedy} with one worker, which suits a
+ * model whose run takes a few microseconds: a second worker then mostly takes requests away from
+ * the first one's batch (with async callers, whose next requests come from the completing worker's
+ * own callbacks, it halves the calls per CPU second). A counting metric sink on the runtime gives
+ * the rows per engine run as each call saw it; it costs both predictors the same (one event per
+ * call).
  *
  * <p><b>Engine ceiling</b> (predictor {@code ceiling}; {@code --ceiling=false} skips it): as many
  * platform threads as the batched predictors have workers each run full {@value #CEILING_ROWS}-row
@@ -113,14 +114,21 @@ import java.util.function.IntToDoubleFunction;
 public final class BatchingBenchmark {
 
   static final String UNBATCHED = "unbatched";
-  /** {@link #batchingOptions}: a batch waits up to the queue delay unless it reached a power of two. */
+
+  /**
+   * {@link #batchingOptions}: a batch waits up to the queue delay unless it reached a power of two.
+   */
   static final String BATCHED = "batched";
+
   /** Sends whatever is queued at once: {@code maxQueueDelay(0)}, no preferred sizes. */
   static final String GREEDY = "greedy";
+
   /** {@link #GREEDY} with a single worker. */
   static final String GREEDY_ONE_WORKER = "greedy-1";
+
   /** Full batches back to back on the engine, without a batcher: see the class comment. */
   static final String CEILING = "ceiling";
+
   /** Rows per engine run of the ceiling; the batched predictors' {@code maxBatchSize}. */
   static final int CEILING_ROWS = BenchModel.ROWS;
 
@@ -161,15 +169,19 @@ public final class BatchingBenchmark {
           return k;
         }
       }
-      throw new IllegalArgumentException("callers kind must be platform, virtual or async but was '" + label + "'");
+      throw new IllegalArgumentException(
+          "callers kind must be platform, virtual or async but was '" + label + "'");
     }
   }
 
   /** The batched predictors, by the name they are reported under, in order. */
   private final Map<String, BatchingOptions> batchedKinds;
+
   private final List<CallerKind> callerKinds;
+
   /** Threads of the ceiling (the batched predictors' workers); 0 for none. */
   private final int ceilingThreads;
+
   /** Creates the {@code virtual} callers; null when that kind is not run. */
   private final ThreadFactory virtualThreads;
 
@@ -183,10 +195,10 @@ public final class BatchingBenchmark {
 
   /**
    * The batched predictor's options: up to 64 rows per run; a batch's first request waits at most
-   * {@code delay} for others; a batch that has reached a power of two when the queue runs dry
-   * goes at once (so a lone caller does not wait the whole delay); a queue deep enough for every
-   * caller; {@code workers} batches at a time (default: one per core, as each run uses one
-   * intra-op thread).
+   * {@code delay} for others; a batch that has reached a power of two when the queue runs dry goes
+   * at once (so a lone caller does not wait the whole delay); a queue deep enough for every caller;
+   * {@code workers} batches at a time (default: one per core, as each run uses one intra-op
+   * thread).
    */
   static BatchingOptions batchingOptions(Duration delay, int workers, int[] preferred) {
     return BatchingOptions.builder()
@@ -213,7 +225,8 @@ public final class BatchingBenchmark {
     for (String arg : args) {
       String[] kv = arg.split("=", 2);
       if (kv.length != 2 || !kv[0].startsWith("--")) {
-        throw new IllegalArgumentException("expected --name=value but got '" + arg + "'; " + usage());
+        throw new IllegalArgumentException(
+            "expected --name=value but got '" + arg + "'; " + usage());
       }
       switch (kv[0]) {
         case "--models":
@@ -227,7 +240,8 @@ public final class BatchingBenchmark {
           break;
         case "--ceiling":
           if (!kv[1].equals("true") && !kv[1].equals("false")) {
-            throw new IllegalArgumentException("--ceiling must be true or false but was '" + kv[1] + "'");
+            throw new IllegalArgumentException(
+                "--ceiling must be true or false but was '" + kv[1] + "'");
           }
           ceiling = kv[1].equals("true");
           break;
@@ -248,7 +262,9 @@ public final class BatchingBenchmark {
           break;
         case "--preferred":
           preferred =
-              kv[1].equals("none") ? new int[0] : Arrays.stream(kv[1].split(",")).mapToInt(Integer::parseInt).toArray();
+              kv[1].equals("none")
+                  ? new int[0]
+                  : Arrays.stream(kv[1].split(",")).mapToInt(Integer::parseInt).toArray();
           break;
         case "--out":
           out = Path.of(kv[1]);
@@ -275,12 +291,20 @@ public final class BatchingBenchmark {
       console.println("# " + k.getKey() + ": " + k.getValue());
       lines.add("# " + k.getKey() + ": " + k.getValue());
     }
-    console.println("# per point: " + repeats + " x (warm-up " + warmup + " s, measurement " + measure + " s); JDK "
-        + JDK);
+    console.println(
+        "# per point: "
+            + repeats
+            + " x (warm-up "
+            + warmup
+            + " s, measurement "
+            + measure
+            + " s); JDK "
+            + JDK);
     lines.add(HEADER);
     console.println(HEADER);
     for (String model : models) {
-      for (Point p : bench.sweep(BenchModel.of(model), callers, repeats, seconds(warmup), seconds(measure))) {
+      for (Point p :
+          bench.sweep(BenchModel.of(model), callers, repeats, seconds(warmup), seconds(measure))) {
         lines.add(p.tsv());
         console.println(p.tsv());
       }
@@ -302,19 +326,24 @@ public final class BatchingBenchmark {
   }
 
   /**
-   * Virtual threads through reflection: {@code Thread.ofVirtual()} is a Java 21 API and this
-   * module compiles for Java 17.
+   * Virtual threads through reflection: {@code Thread.ofVirtual()} is a Java 21 API and this module
+   * compiles for Java 17.
    */
   static ThreadFactory virtualThreadFactory() {
     if (Runtime.version().feature() < 21) {
-      throw new IllegalStateException("--callers-kind=virtual needs virtual threads, so a JDK 21 or later, but this"
-          + " is " + JDK + "; run it with a newer java or leave virtual out");
+      throw new IllegalStateException(
+          "--callers-kind=virtual needs virtual threads, so a JDK 21 or later, but this"
+              + " is "
+              + JDK
+              + "; run it with a newer java or leave virtual out");
     }
     try {
       Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
-      return (ThreadFactory) Class.forName("java.lang.Thread$Builder").getMethod("factory").invoke(builder);
+      return (ThreadFactory)
+          Class.forName("java.lang.Thread$Builder").getMethod("factory").invoke(builder);
     } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("could not create a virtual thread factory on " + JDK + ": " + e, e);
+      throw new IllegalStateException(
+          "could not create a virtual thread factory on " + JDK + ": " + e, e);
     }
   }
 
@@ -345,15 +374,34 @@ public final class BatchingBenchmark {
       return String.format(
           Locale.ROOT,
           "%s\t%s\t%s\t%d\t%d\t%d\t%.3f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%.2f\t%.1f\t%.2f\t%s",
-          model, predictor, callersKind, callers, activeCallers, calls, seconds, throughput, mean, p50, p90, p99,
-          p999, max, rowsPerRun, errors, cpuCores, callsPerCpuSecond, switchesPerCall, jdk);
+          model,
+          predictor,
+          callersKind,
+          callers,
+          activeCallers,
+          calls,
+          seconds,
+          throughput,
+          mean,
+          p50,
+          p90,
+          p99,
+          p999,
+          max,
+          rowsPerRun,
+          errors,
+          cpuCores,
+          callsPerCpuSecond,
+          switchesPerCall,
+          jdk);
     }
   }
 
   /** One predictor driven by one kind of callers: what takes turns at each point. */
   private record Turn(CallerKind kind, String predictor) {}
 
-  private List<Point> sweep(BenchModel model, int[] callers, int repeats, long warmupNanos, long measureNanos)
+  private List<Point> sweep(
+      BenchModel model, int[] callers, int repeats, long warmupNanos, long measureNanos)
       throws IOException, OrtException {
     Path directory = Files.createTempDirectory("mlops-batching");
     CountingSink sink = new CountingSink();
@@ -363,17 +411,22 @@ public final class BatchingBenchmark {
       if (model == BenchModel.WIDE) {
         WideModel.verify(OrtEnvironment.getEnvironment(), source);
       }
-      try (Mlops mlops = Mlops.builder().localRegistry(directory.resolve("registry")).metricSink(sink).build()) {
+      try (Mlops mlops =
+          Mlops.builder().localRegistry(directory.resolve("registry")).metricSink(sink).build()) {
         ModelVersion version =
-            mlops.registry().register(
-                Registration.builder(model.param, ArtifactSource.file(source)).build(),
-                AuditInfo.by("bench", "setup"));
+            mlops
+                .registry()
+                .register(
+                    Registration.builder(model.param, ArtifactSource.file(source)).build(),
+                    AuditInfo.by("bench", "setup"));
         ModelRef ref = ModelRef.version(model.param, version.version());
         float[][] rows = model.rows();
         Map<String, Predictor<float[], float[]>> predictors = new LinkedHashMap<>();
         predictors.put(UNBATCHED, mlops.predictor(ref, Codecs.floatRow()));
         for (Map.Entry<String, BatchingOptions> k : batchedKinds.entrySet()) {
-          predictors.put(k.getKey(), mlops.newPredictor(ref, Codecs.floatRow()).batching(k.getValue()).build());
+          predictors.put(
+              k.getKey(),
+              mlops.newPredictor(ref, Codecs.floatRow()).batching(k.getValue()).build());
         }
         try (Predictor<float[][], float[][]> batch = mlops.predictor(ref, Codecs.floatBatch())) {
           float[][] expected = new float[rows.length][];
@@ -411,7 +464,8 @@ public final class BatchingBenchmark {
             List<Interval> intervals = new ArrayList<>();
             for (int r = 0; r < repeats; r++) {
               Callers load =
-                  new ThreadCallers(Thread::new, true, ceilingThreads, i -> batch.predict(rows).value()[0][0]);
+                  new ThreadCallers(
+                      Thread::new, true, ceilingThreads, i -> batch.predict(rows).value()[0][0]);
               intervals.add(drive(load, warmupNanos, measureNanos, sink));
             }
             points.add(point(model, CEILING, CallerKind.PLATFORM, ceilingThreads, intervals));
@@ -427,7 +481,8 @@ public final class BatchingBenchmark {
   }
 
   /** {@code callers} callers of one kind, each cycling through the rows from its own start. */
-  private Callers callers(CallerKind kind, Predictor<float[], float[]> predictor, float[][] rows, int callers) {
+  private Callers callers(
+      CallerKind kind, Predictor<float[], float[]> predictor, float[][] rows, int callers) {
     IntToDoubleFunction call = i -> predictor.predict(rows[i]).value()[0];
     switch (kind) {
       case PLATFORM:
@@ -445,20 +500,32 @@ public final class BatchingBenchmark {
    * A batched run multiplies matrices of another height than a one-row run, so the kernels may
    * round differently; the two must still agree to float precision, or the comparison is void.
    */
-  private static void checkAgree(BenchModel model, int row, float[] unbatched, float[] other, String name) {
+  private static void checkAgree(
+      BenchModel model, int row, float[] unbatched, float[] other, String name) {
     boolean same = unbatched.length == other.length && unbatched.length > 0;
     for (int j = 0; same && j < unbatched.length; j++) {
       same = Math.abs(unbatched[j] - other[j]) <= 1e-4f * Math.max(1f, Math.abs(unbatched[j]));
     }
     if (!same) {
       throw new IllegalStateException(
-          model.param + " row " + row + ": unbatched " + Arrays.toString(unbatched) + " but " + name + " "
-              + Arrays.toString(other) + "; expected the same values to float precision");
+          model.param
+              + " row "
+              + row
+              + ": unbatched "
+              + Arrays.toString(unbatched)
+              + " but "
+              + name
+              + " "
+              + Arrays.toString(other)
+              + "; expected the same values to float precision");
     }
   }
 
-  /** Starts the callers, lets them warm up, measures one interval, stops them and waits for them. */
-  private static Interval drive(Callers callers, long warmupNanos, long measureNanos, CountingSink sink) {
+  /**
+   * Starts the callers, lets them warm up, measures one interval, stops them and waits for them.
+   */
+  private static Interval drive(
+      Callers callers, long warmupNanos, long measureNanos, CountingSink sink) {
     long measureStart;
     long cpuStart;
     long cpuEnd;
@@ -495,7 +562,12 @@ public final class BatchingBenchmark {
 
   /** One measured interval of one predictor at one concurrency. */
   private record Interval(
-      LatencyRecorder[] recorders, long nanos, long cpuNanos, long switches, long sinkCalls, long sinkRows,
+      LatencyRecorder[] recorders,
+      long nanos,
+      long cpuNanos,
+      long switches,
+      long sinkCalls,
+      long sinkRows,
       long errors) {
 
     /** Callers that made at least one call in the interval. */
@@ -554,16 +626,18 @@ public final class BatchingBenchmark {
   /**
    * Context switches of all this process's live threads so far, voluntary and not (Linux {@code
    * /proc/self/task/}*{@code /status}); -1 where that cannot be read. A blocking hand-off costs at
-   * least one on each side, so switches per call tell a hand-off bound batcher from a compute
-   * bound one.
+   * least one on each side, so switches per call tell a hand-off bound batcher from a compute bound
+   * one.
    */
   static long contextSwitches() {
     long total = 0;
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
       for (Path task : tasks) {
         try {
-          for (String line : Files.readAllLines(task.resolve("status"), StandardCharsets.US_ASCII)) {
-            if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+          for (String line :
+              Files.readAllLines(task.resolve("status"), StandardCharsets.US_ASCII)) {
+            if (line.startsWith("voluntary_ctxt_switches:")
+                || line.startsWith("nonvoluntary_ctxt_switches:")) {
               total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
             }
           }
@@ -615,15 +689,19 @@ public final class BatchingBenchmark {
   /** A thread per caller, from {@code threads}, each calling {@code call} back to back. */
   private static final class ThreadCallers extends Callers {
     private final ThreadFactory threads;
+
     /** Whether {@link #start} waits until every caller runs; never for virtual threads. */
     private final boolean awaitStart;
+
     /** Makes one call on the row of the given index and returns a number to keep it alive. */
     private final IntToDoubleFunction call;
+
     private final Thread[] running;
     private final long[] errors;
     private final CountDownLatch started;
 
-    ThreadCallers(ThreadFactory threads, boolean awaitStart, int callers, IntToDoubleFunction call) {
+    ThreadCallers(
+        ThreadFactory threads, boolean awaitStart, int callers, IntToDoubleFunction call) {
       super(callers);
       this.threads = threads;
       this.awaitStart = awaitStart;
@@ -651,7 +729,7 @@ public final class BatchingBenchmark {
       int next = (id * 7) & (BenchModel.ROWS - 1);
       double checksum = 0;
       started.countDown();
-      for (;;) {
+      for (; ; ) {
         int state = phase.state;
         if (state == Phase.STOP) {
           break;
@@ -684,13 +762,17 @@ public final class BatchingBenchmark {
     }
   }
 
-  /** Logical callers on {@code predictAsync}, each with one request in flight; see the class comment. */
+  /**
+   * Logical callers on {@code predictAsync}, each with one request in flight; see the class
+   * comment.
+   */
   private static final class AsyncCallers extends Callers {
     private final Chain[] chains;
     private final CountDownLatch stopped;
+
     /**
-     * Issues every caller's first request. Not the measuring thread: if futures kept completing
-     * at once (a closed predictor fails every call), a caller would loop on it until told to stop.
+     * Issues every caller's first request. Not the measuring thread: if futures kept completing at
+     * once (a closed predictor fails every call), a caller would loop on it until told to stop.
      */
     private final Thread starter;
 
@@ -698,7 +780,9 @@ public final class BatchingBenchmark {
       super(callers);
       this.stopped = new CountDownLatch(callers);
       this.chains = new Chain[callers];
-      Arrays.setAll(chains, id -> new Chain(predictor, rows, (id * 7) & (BenchModel.ROWS - 1), recorders[id]));
+      Arrays.setAll(
+          chains,
+          id -> new Chain(predictor, rows, (id * 7) & (BenchModel.ROWS - 1), recorders[id]));
       this.starter =
           new Thread(
               () -> {
@@ -718,9 +802,15 @@ public final class BatchingBenchmark {
     void awaitStopped() throws InterruptedException {
       starter.join();
       if (!stopped.await(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-        throw new IllegalStateException(stopped.getCount() + " of " + chains.length + " async callers still had a"
-            + " request in flight " + STOP_TIMEOUT_SECONDS + " s after their interval ended; expected every future"
-            + " of predictAsync to complete");
+        throw new IllegalStateException(
+            stopped.getCount()
+                + " of "
+                + chains.length
+                + " async callers still had a"
+                + " request in flight "
+                + STOP_TIMEOUT_SECONDS
+                + " s after their interval ended; expected every future"
+                + " of predictAsync to complete");
       }
     }
 
@@ -730,25 +820,31 @@ public final class BatchingBenchmark {
     }
 
     /**
-     * One logical caller. Its fields are written by whichever thread runs its callback, one
-     * request at a time; the future's completion orders each callback after the issue before it.
+     * One logical caller. Its fields are written by whichever thread runs its callback, one request
+     * at a time; the future's completion orders each callback after the issue before it.
      */
     private final class Chain {
       private final Predictor<float[], float[]> predictor;
       private final float[][] rows;
       private final LatencyRecorder recorder;
+
       /**
        * Requests to issue, counting the one being issued: a callback that finds it above zero
        * leaves its request to the thread already in {@link #next}'s loop instead of recursing.
        */
       private final AtomicInteger owed = new AtomicInteger();
+
       private int row;
       private long start;
       private boolean measured;
       private double checksum;
       long errors;
 
-      Chain(Predictor<float[], float[]> predictor, float[][] rows, int row, LatencyRecorder recorder) {
+      Chain(
+          Predictor<float[], float[]> predictor,
+          float[][] rows,
+          int row,
+          LatencyRecorder recorder) {
         this.predictor = predictor;
         this.rows = rows;
         this.row = row;
@@ -779,7 +875,9 @@ public final class BatchingBenchmark {
         try {
           f = predictor.predictAsync(input);
         } catch (RuntimeException e) {
-          f = CompletableFuture.failedFuture(e); // the contract says it fails the future; count it alike
+          f =
+              CompletableFuture.failedFuture(
+                  e); // the contract says it fails the future; count it alike
         }
         f.whenComplete(this::completed);
       }

@@ -26,9 +26,9 @@ import java.nio.file.Path;
  *
  * <p>DJL creates the process-wide {@code OrtEnvironment} itself, with its own name and threading
  * options, and fails if one exists already; {@link #start()} must therefore run before anything
- * else touches ONNX Runtime in the JVM. Every other party ({@code OnnxRuntimeEngine}, raw ORT)
- * only calls {@code OrtEnvironment.getEnvironment()}, which returns DJL's. Sessions still use
- * their own per-session thread settings, so the three paths run alike.
+ * else touches ONNX Runtime in the JVM. Every other party ({@code OnnxRuntimeEngine}, raw ORT) only
+ * calls {@code OrtEnvironment.getEnvironment()}, which returns DJL's. Sessions still use their own
+ * per-session thread settings, so the three paths run alike.
  */
 final class DjlOnnx {
 
@@ -43,7 +43,9 @@ final class DjlOnnx {
     } catch (RuntimeException | Error e) {
       throw new IllegalStateException(
           "DJL's OnnxRuntime engine did not start: expected to create the process-wide OrtEnvironment"
-              + " but another library made it first; start DJL before any ONNX Runtime call (" + e + ")",
+              + " but another library made it first; start DJL before any ONNX Runtime call ("
+              + e
+              + ")",
           e);
     }
   }
@@ -80,8 +82,11 @@ final class DjlOnnx {
     if (!(manager instanceof OrtNDManager)) {
       model.close();
       throw new IllegalStateException(
-          "expected DJL's " + ENGINE + " model to have an OrtNDManager but it has a "
-              + manager.getClass().getName() + "; DJL's engine internals changed: update DjlOnnx.borrow");
+          "expected DJL's "
+              + ENGINE
+              + " model to have an OrtNDManager but it has a "
+              + manager.getClass().getName()
+              + "; DJL's engine internals changed: update DjlOnnx.borrow");
     }
     model.setBlock(new BorrowedBlock(session, (OrtNDManager) manager));
     return model;
@@ -104,8 +109,8 @@ final class DjlOnnx {
   }
 
   /**
-   * The least a DJL user writes for a feature row: an NDArray of shape {@code [1, n]} in, the
-   * first float32 output out (what {@code Codecs.floatRow()} decodes on the mlops side).
+   * The least a DJL user writes for a feature row: an NDArray of shape {@code [1, n]} in, the first
+   * float32 output out (what {@code Codecs.floatRow()} decodes on the mlops side).
    */
   static final class RowTranslator implements NoBatchifyTranslator<float[], float[]> {
 

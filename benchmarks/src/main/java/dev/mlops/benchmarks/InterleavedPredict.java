@@ -26,18 +26,18 @@ import java.util.Locale;
  *
  * <p>With {@code --shared=true} (the default) each model is then measured a second time, on one
  * session: {@link SharedSessionPaths} runs the four paths on the mlops predictor's own native
- * session, so the compute is identical by construction and only each path's Java code differs.
- * That is what resolves {@code wide}, where a session's 21 MB of weights land somewhere else in
- * memory for every path and identical raw sessions differ by up to 6 %. Those rows are named
- * {@code shared:mlopsPredict}, {@code shared:rawOrtNaive}, {@code shared:rawOrtReusedBuffer} and
- * {@code shared:djlPredict}; it doubles the time per model. For them the console also shows, and
- * {@code --ratios-out} writes, mlops's time divided by each other path's ({@link RatioInterval}):
- * per round the ratio of the two blocks' means, then their geometric mean over rounds with a 95 %
+ * session, so the compute is identical by construction and only each path's Java code differs. That
+ * is what resolves {@code wide}, where a session's 21 MB of weights land somewhere else in memory
+ * for every path and identical raw sessions differ by up to 6 %. Those rows are named {@code
+ * shared:mlopsPredict}, {@code shared:rawOrtNaive}, {@code shared:rawOrtReusedBuffer} and {@code
+ * shared:djlPredict}; it doubles the time per model. For them the console also shows, and {@code
+ * --ratios-out} writes, mlops's time divided by each other path's ({@link RatioInterval}): per
+ * round the ratio of the two blocks' means, then their geometric mean over rounds with a 95 %
  * confidence interval.
  *
- * <p>The pseudo-model {@code sinks} does the same for {@link SinkOverheadBenchmark}'s seven variants
- * (one runtime each), whose differences of a few hundred nanoseconds drown in the noise between
- * JMH forks.
+ * <p>The pseudo-model {@code sinks} does the same for {@link SinkOverheadBenchmark}'s seven
+ * variants (one runtime each), whose differences of a few hundred nanoseconds drown in the noise
+ * between JMH forks.
  *
  * <pre>{@code
  * java -cp benchmarks/target/benchmarks.jar dev.mlops.benchmarks.InterleavedPredict \
@@ -49,11 +49,15 @@ public final class InterleavedPredict {
 
   static final String HEADER = "model\tpath\tcalls\tmean_us\tp50_us\tp90_us\tp99_us\tp999_us";
 
-  private static final String[] PATHS = {"mlopsPredict", "rawOrtNaive", "rawOrtReusedBuffer", "djlPredict"};
+  private static final String[] PATHS = {
+    "mlopsPredict", "rawOrtNaive", "rawOrtReusedBuffer", "djlPredict"
+  };
   private static final long BLOCK_NANOS = 1_000_000;
   private static final int BLOCK_CALLS = 8;
+
   /** The pseudo-model that runs {@link SinkOverheadBenchmark}'s variants instead. */
   static final String SINKS = "sinks";
+
   private static final String[] SINK_VARIANTS = {
     "noop", "in-memory", "slf4j-info", "slf4j-debug", "micrometer", "drift", "drift-async"
   };
@@ -93,7 +97,8 @@ public final class InterleavedPredict {
           break;
         case "--shared":
           if (!kv[1].equals("true") && !kv[1].equals("false")) {
-            throw new IllegalArgumentException("--shared must be true or false but was '" + kv[1] + "'");
+            throw new IllegalArgumentException(
+                "--shared must be true or false but was '" + kv[1] + "'");
           }
           shared = Boolean.parseBoolean(kv[1]);
           break;
@@ -102,7 +107,9 @@ public final class InterleavedPredict {
           break;
         default:
           throw new IllegalArgumentException(
-              "unknown option " + kv[0] + "; options: --models=a,b --warmup=SECONDS --measure=SECONDS --out=FILE"
+              "unknown option "
+                  + kv[0]
+                  + "; options: --models=a,b --warmup=SECONDS --measure=SECONDS --out=FILE"
                   + " --shared=true|false --ratios-out=FILE");
       }
     }
@@ -144,18 +151,25 @@ public final class InterleavedPredict {
   /** One model's or pseudo-model's output lines, and the shared-session ratios if measured. */
   private record Measured(List<String> lines, List<RatioInterval> ratios) {}
 
-  /** The four paths, each on its own session; then, if {@code shared}, all four on mlops's session. */
-  private static Measured measureModel(String model, long warmupNanos, long measureNanos, boolean shared)
-      throws Exception {
+  /**
+   * The four paths, each on its own session; then, if {@code shared}, all four on mlops's session.
+   */
+  private static Measured measureModel(
+      String model, long warmupNanos, long measureNanos, boolean shared) throws Exception {
     PredictBenchmark bench = new PredictBenchmark();
     bench.model = model;
     bench.setUp(); // starts DJL first, checks that all paths agree
     try {
-      Call[] calls = {bench::mlopsPredict, bench::rawOrtNaive, bench::rawOrtReusedBuffer, bench::djlPredict};
-      List<String> lines = new ArrayList<>(measure(model, PATHS, calls, warmupNanos, measureNanos, new ArrayList<>()));
+      Call[] calls = {
+        bench::mlopsPredict, bench::rawOrtNaive, bench::rawOrtReusedBuffer, bench::djlPredict
+      };
+      List<String> lines =
+          new ArrayList<>(
+              measure(model, PATHS, calls, warmupNanos, measureNanos, new ArrayList<>()));
       List<RatioInterval> ratios = new ArrayList<>();
       if (shared) {
-        try (SharedSessionPaths paths = new SharedSessionPaths(bench.predictor(), BenchModel.of(model))) {
+        try (SharedSessionPaths paths =
+            new SharedSessionPaths(bench.predictor(), BenchModel.of(model))) {
           String[] names = SharedSessionPaths.NAMES;
           List<double[]> rounds = new ArrayList<>();
           lines.addAll(measure(model, names, paths.calls(), warmupNanos, measureNanos, rounds));
@@ -171,8 +185,8 @@ public final class InterleavedPredict {
   }
 
   /**
-   * {@link SinkOverheadBenchmark}'s variants, one runtime each, taking turns. The runtime's call
-   * to the sink sees several sink classes here where production sees one, which costs a few
+   * {@link SinkOverheadBenchmark}'s variants, one runtime each, taking turns. The runtime's call to
+   * the sink sees several sink classes here where production sees one, which costs a few
    * nanoseconds of dispatch at most.
    */
   private static Measured measureSinks(long warmupNanos, long measureNanos) throws Exception {
@@ -188,7 +202,9 @@ public final class InterleavedPredict {
       for (int i = 0; i < calls.length; i++) {
         calls[i] = benches.get(i)::predict;
       }
-      return new Measured(measure(SINKS, SINK_VARIANTS, calls, warmupNanos, measureNanos, new ArrayList<>()), List.of());
+      return new Measured(
+          measure(SINKS, SINK_VARIANTS, calls, warmupNanos, measureNanos, new ArrayList<>()),
+          List.of());
     } finally {
       for (SinkOverheadBenchmark b : benches) {
         b.tearDown();
@@ -200,8 +216,14 @@ public final class InterleavedPredict {
    * A TSV line per path, after warming up; {@code rounds} receives every measured round's block
    * means, one per path in the order of {@code labels}.
    */
-  private static List<String> measure(String model, String[] labels, Call[] calls, long warmupNanos,
-      long measureNanos, List<double[]> rounds) throws Exception {
+  private static List<String> measure(
+      String model,
+      String[] labels,
+      Call[] calls,
+      long warmupNanos,
+      long measureNanos,
+      List<double[]> rounds)
+      throws Exception {
     run(calls, recorders(labels.length), warmupNanos, new ArrayList<>());
     LatencyRecorder[] recorders = recorders(labels.length);
     float checksum = run(calls, recorders, measureNanos, rounds);
@@ -239,7 +261,8 @@ public final class InterleavedPredict {
    * Rounds of one block per path, the order rotating each round, for {@code nanos}; adds each
    * round's block means (in path order) to {@code rounds}.
    */
-  private static float run(Call[] calls, LatencyRecorder[] recorders, long nanos, List<double[]> rounds)
+  private static float run(
+      Call[] calls, LatencyRecorder[] recorders, long nanos, List<double[]> rounds)
       throws Exception {
     float checksum = 0;
     long end = System.nanoTime() + nanos;

@@ -3,8 +3,8 @@ package dev.mlops.benchmarks;
 import java.util.Arrays;
 
 /**
- * Every latency of one thread, in nanoseconds, in a growing array: no histogram, no bucketing,
- * so percentiles are exact. Not thread-safe; one per caller thread, merged at the end.
+ * Every latency of one thread, in nanoseconds, in a growing array: no histogram, no bucketing, so
+ * percentiles are exact. Not thread-safe; one per caller thread, merged at the end.
  */
 final class LatencyRecorder {
 

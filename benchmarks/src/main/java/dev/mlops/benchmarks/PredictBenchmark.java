@@ -1,5 +1,7 @@
 package dev.mlops.benchmarks;
 
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.TranslateException;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -10,8 +12,6 @@ import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Prediction;
 import dev.mlops.api.Predictor;
 import dev.mlops.api.Registration;
-import ai.djl.repository.zoo.ZooModel;
-import ai.djl.translate.TranslateException;
 import dev.mlops.runtime.Mlops;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,20 +33,20 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One-row prediction through {@link Mlops} against raw ONNX Runtime on the same model file,
- * with the same session options (1 intra-op thread, 1 inter-op thread, {@code ALL_OPT}), in
- * the same run. Each call feeds the next row of a fixed set, so no path sees a constant input.
+ * One-row prediction through {@link Mlops} against raw ONNX Runtime on the same model file, with
+ * the same session options (1 intra-op thread, 1 inter-op thread, {@code ALL_OPT}), in the same
+ * run. Each call feeds the next row of a fixed set, so no path sees a constant input.
  *
  * <ul>
  *   <li>{@code mlopsPredict}: {@code predictor.predict(row)} with a pinned version and {@link
  *       Codecs#floatRow()}.
- *   <li>{@code rawOrtNaive}: what a hand-written integration usually does: wrap the heap array,
- *       run every output, read the float output with {@code getValue()}, close everything.
+ *   <li>{@code rawOrtNaive}: what a hand-written integration usually does: wrap the heap array, run
+ *       every output, read the float output with {@code getValue()}, close everything.
  *   <li>{@code rawOrtReusedBuffer}: the tightest plain-API raw path: one pre-allocated direct
- *       buffer refilled per call, a new tensor over it, only the float output requested, copied
- *       out into a pre-allocated array.
- *   <li>{@code djlPredict}: the same file through DJL's OnnxRuntime engine (the nearest rival),
- *       a {@code Predictor<float[], float[]>} with a minimal translator ({@link DjlOnnx}).
+ *       buffer refilled per call, a new tensor over it, only the float output requested, copied out
+ *       into a pre-allocated array.
+ *   <li>{@code djlPredict}: the same file through DJL's OnnxRuntime engine (the nearest rival), a
+ *       {@code Predictor<float[], float[]>} with a minimal translator ({@link DjlOnnx}).
  * </ul>
  *
  * <p>Models: {@code tiny} and {@code breast-cancer} from {@code mlops-test-models}, and {@code
@@ -72,8 +72,12 @@ public class PredictBenchmark {
   private Path directory;
   private Mlops mlops;
   private Predictor<float[], float[]> predictor;
-  /** Each raw path has a session of its own, like mlops and DJL (see {@link InterleavedPredict}). */
+
+  /**
+   * Each raw path has a session of its own, like mlops and DJL (see {@link InterleavedPredict}).
+   */
   private OrtSession naiveSession;
+
   private OrtSession reusedSession;
   private float[][] rows;
   private int next;
@@ -190,9 +194,18 @@ public class PredictBenchmark {
         || !Arrays.equals(viaMlops, reused)
         || !Arrays.equals(viaMlops, djl)) {
       throw new IllegalStateException(
-          "paths disagree on " + where + ": mlops " + Arrays.toString(viaMlops) + ", naive "
-              + Arrays.toString(naive) + ", reused " + Arrays.toString(reused) + ", djl " + Arrays.toString(djl)
-              + "; expected " + expected);
+          "paths disagree on "
+              + where
+              + ": mlops "
+              + Arrays.toString(viaMlops)
+              + ", naive "
+              + Arrays.toString(naive)
+              + ", reused "
+              + Arrays.toString(reused)
+              + ", djl "
+              + Arrays.toString(djl)
+              + "; expected "
+              + expected);
     }
   }
 
@@ -212,7 +225,12 @@ public class PredictBenchmark {
         throw new IllegalStateException("DJL failed on " + model + " row " + i + ": " + e, e);
       }
       next = (i + 1) & (ROWS - 1);
-      requireSameOutputs(model + " row " + i, viaMlops, naive, reused, djl,
+      requireSameOutputs(
+          model + " row " + i,
+          viaMlops,
+          naive,
+          reused,
+          djl,
           "identical outputs from one model file and one set of options");
     }
   }

@@ -12,14 +12,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The two raw ONNX Runtime paths of one-row prediction on one session, written as a user would,
- * so that {@link PredictBenchmark} and {@link SharedSessionPaths} measure the same code:
+ * The two raw ONNX Runtime paths of one-row prediction on one session, written as a user would, so
+ * that {@link PredictBenchmark} and {@link SharedSessionPaths} measure the same code:
  *
  * <ul>
  *   <li>{@link #naive}: the heap array wrapped, every output run, {@code getValue()};
  *   <li>{@link #reusedBuffer}: the tightest plain-API path: one pre-allocated direct buffer
- *       refilled per call, a new tensor over it, only the float output requested, copied out into
- *       a pre-allocated array (returned, so overwritten by the next call).
+ *       refilled per call, a new tensor over it, only the float output requested, copied out into a
+ *       pre-allocated array (returned, so overwritten by the next call).
  * </ul>
  *
  * <p>Not thread-safe (the reused buffers); never closes the session.
@@ -41,7 +41,10 @@ final class RawOrt {
     this.outputName = model.output;
     this.requestedOutputs = Set.of(outputName);
     this.shape = new long[] {1, width};
-    this.reusedInput = ByteBuffer.allocateDirect(width * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    this.reusedInput =
+        ByteBuffer.allocateDirect(width * Float.BYTES)
+            .order(ByteOrder.nativeOrder())
+            .asFloatBuffer();
     this.reusedOutput = new float[naive(new float[width]).length];
   }
 

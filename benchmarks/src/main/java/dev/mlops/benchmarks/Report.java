@@ -101,7 +101,17 @@ final class Report {
 
     Environment finish(Duration took) {
       return new Environment(
-          plan, command, libraries, started, cores, cpu, memory, jdk, loadAtStart, loadAverage(), took);
+          plan,
+          command,
+          libraries,
+          started,
+          cores,
+          cpu,
+          memory,
+          jdk,
+          loadAtStart,
+          loadAverage(),
+          took);
     }
   }
 
@@ -165,18 +175,35 @@ final class Report {
   String markdown(String chartFile) {
     StringBuilder md = new StringBuilder();
     md.append("# Benchmark results\n\n");
-    md.append("Written by `").append(env.command()).append(" --").append(env.plan())
-        .append("` (the figures of one run; `README.md` explains the benchmarks and reads these figures). ")
-        .append("Times in µs unless marked. Ratios are mlops ÷ the other path, so below 1.00 means mlops is faster. ")
-        .append("The machine is shared: only compare figures within this file, and prefer p50 and ratios.\n\n");
+    md.append("Written by `")
+        .append(env.command())
+        .append(" --")
+        .append(env.plan())
+        .append(
+            "` (the figures of one run; `README.md` explains the benchmarks and reads these figures). ")
+        .append(
+            "Times in µs unless marked. Ratios are mlops ÷ the other path, so below 1.00 means mlops is faster. ")
+        .append(
+            "The machine is shared: only compare figures within this file, and prefer p50 and ratios.\n\n");
 
     md.append("## Run\n\n| | |\n|---|---|\n");
-    md.append("| date (UTC) | ").append(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC)
-        .format(env.started())).append(" |\n");
-    md.append("| CPU | ").append(env.cpu()).append(", ").append(env.cores()).append(" cores (`nproc`) |\n");
+    md.append("| date (UTC) | ")
+        .append(
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")
+                .withZone(ZoneOffset.UTC)
+                .format(env.started()))
+        .append(" |\n");
+    md.append("| CPU | ")
+        .append(env.cpu())
+        .append(", ")
+        .append(env.cores())
+        .append(" cores (`nproc`) |\n");
     md.append("| memory | ").append(env.memory()).append(" |\n");
-    md.append("| load average (1, 5, 15 min) | at start ").append(env.loadAtStart()).append("; at end ")
-        .append(env.loadAtEnd()).append(" |\n");
+    md.append("| load average (1, 5, 15 min) | at start ")
+        .append(env.loadAtStart())
+        .append("; at end ")
+        .append(env.loadAtEnd())
+        .append(" |\n");
     md.append("| JDK | ").append(env.jdk()).append(" |\n");
     md.append("| libraries | ").append(env.libraries()).append(" |\n");
     md.append("| mode | `--").append(env.plan()).append("`: ").append(planText()).append(" |\n");
@@ -206,14 +233,17 @@ final class Report {
             + " ceiling; interleaved 2 s + 10 s per model and session arrangement";
   }
 
-  private static final String[] PATHS = {"mlopsPredict", "rawOrtNaive", "rawOrtReusedBuffer", "djlPredict"};
+  private static final String[] PATHS = {
+    "mlopsPredict", "rawOrtNaive", "rawOrtReusedBuffer", "djlPredict"
+  };
   private static final String[] MODELS = {"tiny", "breast-cancer", "wide"};
 
   private void appendPredict(StringBuilder md) {
     md.append("## 1. One-row prediction, one thread — `PredictBenchmark` (JMH `SampleTime`)\n\n");
-    md.append("Each path and model runs in its own fork, one after the other, so load that changes between forks "
-        + "moves one path and not another (±5–10 % on this machine). B/op from a separate `AverageTime` run "
-        + "with `-prof gc` (`gc.alloc.rate.norm`; deterministic).\n\n");
+    md.append(
+        "Each path and model runs in its own fork, one after the other, so load that changes between forks "
+            + "moves one path and not another (±5–10 % on this machine). B/op from a separate `AverageTime` run "
+            + "with `-prof gc` (`gc.alloc.rate.norm`; deterministic).\n\n");
     md.append("| model | path | mean | p50 | p99 | p99.9 | samples | B/op |\n");
     md.append("|---|---|---:|---:|---:|---:|---:|---:|\n");
     for (String model : MODELS) {
@@ -224,15 +254,30 @@ final class Report {
         }
         Figure x = f.get();
         double alloc = figure(gc, model, path).map(Figure::allocBytes).orElse(Double.NaN);
-        md.append("| ").append(model).append(" | `").append(path).append("` | ")
-            .append(num(x.score())).append(" ± ").append(num(x.error())).append(" | ")
-            .append(num(x.p50())).append(" | ").append(num(x.p99())).append(" | ").append(num(x.p999()))
-            .append(" | ").append(x.samples()).append(" | ").append(Double.isNaN(alloc) ? "–" : fmt("%.0f", alloc))
+        md.append("| ")
+            .append(model)
+            .append(" | `")
+            .append(path)
+            .append("` | ")
+            .append(num(x.score()))
+            .append(" ± ")
+            .append(num(x.error()))
+            .append(" | ")
+            .append(num(x.p50()))
+            .append(" | ")
+            .append(num(x.p99()))
+            .append(" | ")
+            .append(num(x.p999()))
+            .append(" | ")
+            .append(x.samples())
+            .append(" | ")
+            .append(Double.isNaN(alloc) ? "–" : fmt("%.0f", alloc))
             .append(" |\n");
       }
     }
     md.append("\nRatios, mlops ÷ other (p50; mean in brackets):\n\n");
-    md.append("| model | ÷ `rawOrtReusedBuffer` | ÷ `rawOrtNaive` | ÷ `djlPredict` |\n|---|---:|---:|---:|\n");
+    md.append(
+        "| model | ÷ `rawOrtReusedBuffer` | ÷ `rawOrtNaive` | ÷ `djlPredict` |\n|---|---:|---:|---:|\n");
     for (String model : MODELS) {
       Optional<Figure> mlops = figure(predict, model, "mlopsPredict");
       if (mlops.isEmpty()) {
@@ -241,37 +286,56 @@ final class Report {
       md.append("| ").append(model);
       for (String other : new String[] {"rawOrtReusedBuffer", "rawOrtNaive", "djlPredict"}) {
         Optional<Figure> o = figure(predict, model, other);
-        md.append(" | ").append(o.map(x -> ratio(mlops.get().p50(), x.p50()) + " (" + ratio(mlops.get().score(),
-            x.score()) + ")").orElse("–"));
+        md.append(" | ")
+            .append(
+                o.map(
+                        x ->
+                            ratio(mlops.get().p50(), x.p50())
+                                + " ("
+                                + ratio(mlops.get().score(), x.score())
+                                + ")")
+                    .orElse("–"));
       }
       md.append(" |\n");
     }
     md.append('\n');
   }
 
-  /** The prefix of {@link InterleavedPredict}'s paths that run on the mlops predictor's own session. */
+  /**
+   * The prefix of {@link InterleavedPredict}'s paths that run on the mlops predictor's own session.
+   */
   private static final String SHARED = "shared:";
 
   private void appendInterleaved(StringBuilder md) {
     md.append("## 2. The same four paths interleaved in one JVM — `InterleavedPredict`\n\n");
-    md.append("Paths take turns in blocks of 1 ms or 8 calls, whichever is longer (rotating order; the first call of a block is not timed), so a change of load on the shared "
-        + "machine hits all of them alike; every call is timed. First with a session per path, as users run them. "
-        + "For `wide` that cannot resolve the paths' code: where a session's 21 MB of weights land in memory "
-        + "moves its time by several percent (identical raw sessions side by side differ by up to 6 %), far more "
-        + "than what the paths' code adds (about 0.2 µs for mlops, 1.3 µs for DJL, as `tiny` shows).\n\n");
+    md.append(
+        "Paths take turns in blocks of 1 ms or 8 calls, whichever is longer (rotating order; the first call of a block is not timed), so a change of load on the shared "
+            + "machine hits all of them alike; every call is timed. First with a session per path, as users run them. "
+            + "For `wide` that cannot resolve the paths' code: where a session's 21 MB of weights land in memory "
+            + "moves its time by several percent (identical raw sessions side by side differ by up to 6 %), far more "
+            + "than what the paths' code adds (about 0.2 µs for mlops, 1.3 µs for DJL, as `tiny` shows).\n\n");
     interleavedTable(md, false);
     md.append("\nRatios, mlops ÷ other (p50; mean in brackets):\n\n");
-    md.append("| model | ÷ `rawOrtReusedBuffer` | ÷ `rawOrtNaive` | ÷ `djlPredict` |\n|---|---:|---:|---:|\n");
+    md.append(
+        "| model | ÷ `rawOrtReusedBuffer` | ÷ `rawOrtNaive` | ÷ `djlPredict` |\n|---|---:|---:|---:|\n");
     for (String model : MODELS) {
-      Optional<Map<String, String>> mlops = interleaved.find("model", model, "path", "mlopsPredict");
+      Optional<Map<String, String>> mlops =
+          interleaved.find("model", model, "path", "mlopsPredict");
       if (mlops.isEmpty()) {
         continue;
       }
       md.append("| ").append(model);
       for (String other : new String[] {"rawOrtReusedBuffer", "rawOrtNaive", "djlPredict"}) {
         Optional<Map<String, String>> o = interleaved.find("model", model, "path", other);
-        md.append(" | ").append(o.map(x -> ratio(d(mlops.get(), "p50_us"), d(x, "p50_us")) + " ("
-            + ratio(d(mlops.get(), "mean_us"), d(x, "mean_us")) + ")").orElse("–"));
+        md.append(" | ")
+            .append(
+                o.map(
+                        x ->
+                            ratio(d(mlops.get(), "p50_us"), d(x, "p50_us"))
+                                + " ("
+                                + ratio(d(mlops.get(), "mean_us"), d(x, "mean_us"))
+                                + ")")
+                    .orElse("–"));
       }
       md.append(" |\n");
     }
@@ -280,23 +344,35 @@ final class Report {
       return;
     }
     md.append("\n### The same session: only the Java differs\n\n");
-    md.append("Then all four paths run on the very `OrtSession` the mlops predictor serves (`SharedSession` reads "
-        + "it out; DJL gets it through its public `OrtSymbolBlock` constructor), so the native work is identical "
-        + "by construction and the differences are each library's own code. Ratios: per round (one block of each "
-        + "path), the ratio of the two paths' block means; the geometric mean over rounds, with a 95 % interval "
-        + "from 20 consecutive batches of rounds (Student's t), since neighbouring rounds share bursts of load "
-        + "(`RatioInterval`).\n\n");
+    md.append(
+        "Then all four paths run on the very `OrtSession` the mlops predictor serves (`SharedSession` reads "
+            + "it out; DJL gets it through its public `OrtSymbolBlock` constructor), so the native work is identical "
+            + "by construction and the differences are each library's own code. Ratios: per round (one block of each "
+            + "path), the ratio of the two paths' block means; the geometric mean over rounds, with a 95 % interval "
+            + "from 20 consecutive batches of rounds (Student's t), since neighbouring rounds share bursts of load "
+            + "(`RatioInterval`).\n\n");
     interleavedTable(md, true);
     md.append("\nmlops ÷ other, same session: geometric mean [95 % interval], rounds:\n\n");
-    md.append("| model | ÷ `rawOrtReusedBuffer` | ÷ `rawOrtNaive` | ÷ `djlPredict` |\n|---|---:|---:|---:|\n");
+    md.append(
+        "| model | ÷ `rawOrtReusedBuffer` | ÷ `rawOrtNaive` | ÷ `djlPredict` |\n|---|---:|---:|---:|\n");
     for (String model : MODELS) {
       if (ratios.where("model", model).isEmpty()) {
         continue;
       }
       md.append("| ").append(model);
       for (String other : new String[] {"rawOrtReusedBuffer", "rawOrtNaive", "djlPredict"}) {
-        md.append(" | ").append(sharedRatio(model, other).map(r -> fmt("%.3f [%.3f–%.3f], %s",
-            d(r, "geomean_ratio"), d(r, "ci_low"), d(r, "ci_high"), r.get("rounds"))).orElse("–"));
+        md.append(" | ")
+            .append(
+                sharedRatio(model, other)
+                    .map(
+                        r ->
+                            fmt(
+                                "%.3f [%.3f–%.3f], %s",
+                                d(r, "geomean_ratio"),
+                                d(r, "ci_low"),
+                                d(r, "ci_high"),
+                                r.get("rounds")))
+                    .orElse("–"));
       }
       md.append(" |\n");
     }
@@ -304,62 +380,88 @@ final class Report {
   }
 
   private void interleavedTable(StringBuilder md, boolean shared) {
-    md.append("| model | path | calls | mean | p50 | p90 | p99 | p99.9 |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+    md.append(
+        "| model | path | calls | mean | p50 | p90 | p99 | p99.9 |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
     for (Map<String, String> r : interleaved.rows()) {
-      if (r.get("model").equals(InterleavedPredict.SINKS) || r.get("path").startsWith(SHARED) != shared) {
+      if (r.get("model").equals(InterleavedPredict.SINKS)
+          || r.get("path").startsWith(SHARED) != shared) {
         continue;
       }
-      md.append("| ").append(r.get("model")).append(" | `").append(r.get("path")).append("` | ")
-          .append(r.get("calls")).append(" | ").append(num(d(r, "mean_us"))).append(" | ")
-          .append(num(d(r, "p50_us"))).append(" | ").append(num(d(r, "p90_us"))).append(" | ")
-          .append(num(d(r, "p99_us"))).append(" | ").append(num(d(r, "p999_us"))).append(" |\n");
+      md.append("| ")
+          .append(r.get("model"))
+          .append(" | `")
+          .append(r.get("path"))
+          .append("` | ")
+          .append(r.get("calls"))
+          .append(" | ")
+          .append(num(d(r, "mean_us")))
+          .append(" | ")
+          .append(num(d(r, "p50_us")))
+          .append(" | ")
+          .append(num(d(r, "p90_us")))
+          .append(" | ")
+          .append(num(d(r, "p99_us")))
+          .append(" | ")
+          .append(num(d(r, "p999_us")))
+          .append(" |\n");
     }
   }
 
   /** The same-session ratio mlops ÷ {@code other} of {@code model}, if measured. */
   private Optional<Map<String, String>> sharedRatio(String model, String other) {
-    return ratios.find("model", model, "numerator", SHARED + "mlopsPredict", "denominator", SHARED + other);
+    return ratios.find(
+        "model", model, "numerator", SHARED + "mlopsPredict", "denominator", SHARED + other);
   }
 
   /** The caller kinds of the batching sweep, in the order the report shows them. */
   private static final String[] CALLER_KINDS = {"platform", "virtual", "async"};
+
   /** The concurrency the batching goals are judged at. */
   private static final String GOAL_CALLERS = "64";
 
   private void appendBatching(StringBuilder md, String chartFile) {
     md.append("## 3. Throughput and latency against concurrency — `BatchingBenchmark`\n\n");
-    md.append("One-row requests from N closed-loop callers; every call timed; each point is two measured "
-        + "intervals per predictor, rotating which goes first. The predictors share one runtime and one session "
-        + "per model. `unbatched`: the default predictor.");
+    md.append(
+        "One-row requests from N closed-loop callers; every call timed; each point is two measured "
+            + "intervals per predictor, rotating which goes first. The predictors share one runtime and one session "
+            + "per model. `unbatched`: the default predictor.");
     for (String c : batching.comments()) {
       md.append(" `").append(c).append("`.");
     }
-    md.append("\n\nThree kinds of callers, each swept in a JVM of its own. `platform`: threads calling `predict`; "
-        + "a batched call hands its request to a worker thread and waits for the result, an OS context switch "
-        + "each way. `virtual`: virtual threads calling `predict`; the wait is a continuation switch, but virtual "
-        + "threads are not time-sliced, so of 64 unbatched callers only one per core ever runs (\"64 (2 active)\")."
-        + " `async`: callers without a thread, each a closed loop on `predictAsync` that issues its next request "
-        + "from the previous one's callback, on the thread that completed it. JDK: ")
-        .append(String.join("; ", jdkPerKind())).append(".\n\n");
-    md.append("Ratios compare with the **platform-thread unbatched** predictor at the same number of callers, the "
-        + "best unbatched figure a user gets; each kind's own unbatched row is there to read. Rows/run: rows in "
-        + "the engine run that served a call, averaged over calls. CPU: CPU seconds the process used per second "
-        + "of measurement (all threads; 2.00 = both cores). Switches/call: context switches of all the process's "
-        + "threads per call. \"÷ per CPU s\" compares calls per CPU second, which does not depend on how much "
-        + "of the shared machine the process got (the neighbours' load; the scheduler sharing CPU per runnable "
-        + "thread, so that 64 busy unbatched callers compete harder than two batching workers).\n\n");
+    md.append(
+            "\n\nThree kinds of callers, each swept in a JVM of its own. `platform`: threads calling `predict`; "
+                + "a batched call hands its request to a worker thread and waits for the result, an OS context switch "
+                + "each way. `virtual`: virtual threads calling `predict`; the wait is a continuation switch, but virtual "
+                + "threads are not time-sliced, so of 64 unbatched callers only one per core ever runs (\"64 (2 active)\")."
+                + " `async`: callers without a thread, each a closed loop on `predictAsync` that issues its next request "
+                + "from the previous one's callback, on the thread that completed it. JDK: ")
+        .append(String.join("; ", jdkPerKind()))
+        .append(".\n\n");
+    md.append(
+        "Ratios compare with the **platform-thread unbatched** predictor at the same number of callers, the "
+            + "best unbatched figure a user gets; each kind's own unbatched row is there to read. Rows/run: rows in "
+            + "the engine run that served a call, averaged over calls. CPU: CPU seconds the process used per second "
+            + "of measurement (all threads; 2.00 = both cores). Switches/call: context switches of all the process's "
+            + "threads per call. \"÷ per CPU s\" compares calls per CPU second, which does not depend on how much "
+            + "of the shared machine the process got (the neighbours' load; the scheduler sharing CPU per runnable "
+            + "thread, so that 64 busy unbatched callers compete harder than two batching workers).\n\n");
     md.append("![throughput and p99 against callers](").append(chartFile).append(")\n\n");
     appendCeiling(md);
     for (String kind : CALLER_KINDS) {
       md.append("### `").append(kind).append("` callers\n\n");
       if (!callerKinds().contains(kind)) {
-        md.append("Not run").append(kind.equals("virtual") ? ": virtual threads need a JDK ≥ 21, and the run had "
-            + "none (`run-all.sh` takes `MLOPS_BENCH_JAVA21`, else the newest JDK ≥ 21 under `/usr/lib/jvm`)" : "")
+        md.append("Not run")
+            .append(
+                kind.equals("virtual")
+                    ? ": virtual threads need a JDK ≥ 21, and the run had "
+                        + "none (`run-all.sh` takes `MLOPS_BENCH_JAVA21`, else the newest JDK ≥ 21 under `/usr/lib/jvm`)"
+                    : "")
             .append(".\n\n");
         continue;
       }
-      md.append("| model | callers | predictor | calls/s | p50 | p99 | p99.9 | CPU | rows/run | switches/call"
-          + " | ÷ platform unbatched calls/s | ÷ per CPU s |\n");
+      md.append(
+          "| model | callers | predictor | calls/s | p50 | p99 | p99.9 | CPU | rows/run | switches/call"
+              + " | ÷ platform unbatched calls/s | ÷ per CPU s |\n");
       md.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
       for (String model : batchingModels()) {
         for (String callers : batchingCallers(model, kind)) {
@@ -371,19 +473,43 @@ final class Report {
             }
             Map<String, String> r = row.get();
             boolean compared = base.isPresent() && base.get() != r;
-            md.append("| ").append(model).append(" | ").append(callersCell(r)).append(" | ").append(predictor)
-                .append(" | ").append(fmt("%,.0f", d(r, "throughput_per_s"))).append(" | ")
-                .append(num(d(r, "p50_us"))).append(" | ").append(num(d(r, "p99_us"))).append(" | ")
-                .append(num(d(r, "p999_us"))).append(" | ").append(fmt("%.2f", d(r, "cpu_cores"))).append(" | ")
-                .append(fmt("%.1f", d(r, "rows_per_run"))).append(" | ")
-                .append(fmt("%.2f", d(r, "switches_per_call"))).append(" | ")
-                .append(compared ? fmt("**%.2f×**", d(r, "throughput_per_s") / d(base.get(), "throughput_per_s"))
-                    : "")
+            md.append("| ")
+                .append(model)
                 .append(" | ")
-                .append(compared ? fmt("%.2f×", d(r, "calls_per_cpu_s") / d(base.get(), "calls_per_cpu_s")) : "")
+                .append(callersCell(r))
+                .append(" | ")
+                .append(predictor)
+                .append(" | ")
+                .append(fmt("%,.0f", d(r, "throughput_per_s")))
+                .append(" | ")
+                .append(num(d(r, "p50_us")))
+                .append(" | ")
+                .append(num(d(r, "p99_us")))
+                .append(" | ")
+                .append(num(d(r, "p999_us")))
+                .append(" | ")
+                .append(fmt("%.2f", d(r, "cpu_cores")))
+                .append(" | ")
+                .append(fmt("%.1f", d(r, "rows_per_run")))
+                .append(" | ")
+                .append(fmt("%.2f", d(r, "switches_per_call")))
+                .append(" | ")
+                .append(
+                    compared
+                        ? fmt(
+                            "**%.2f×**",
+                            d(r, "throughput_per_s") / d(base.get(), "throughput_per_s"))
+                        : "")
+                .append(" | ")
+                .append(
+                    compared
+                        ? fmt("%.2f×", d(r, "calls_per_cpu_s") / d(base.get(), "calls_per_cpu_s"))
+                        : "")
                 .append(" |\n");
             if (d(r, "errors") > 0) {
-              md.append("| | | ").append(fmt("%.0f", d(r, "errors"))).append(" failed calls | | | | | | | | | |\n");
+              md.append("| | | ")
+                  .append(fmt("%.0f", d(r, "errors")))
+                  .append(" failed calls | | | | | | | | | |\n");
             }
           }
         }
@@ -399,21 +525,37 @@ final class Report {
       md.append("Not run.\n\n");
       return;
     }
-    md.append("Full ").append(BatchingBenchmark.CEILING_ROWS).append("-row batches back to back through an "
-        + "unbatched `Codecs.floatBatch()` predictor, on as many platform threads as the batched predictors have "
-        + "workers, on the same session: the most rows per second any batcher with that many workers can serve "
-        + "on this machine. Ceiling ÷ unbatched is the most batching can multiply the platform-thread unbatched "
-        + "calls/s by.\n\n");
-    md.append("| model | threads | ceiling rows/s | µs per run (p50) | CPU | platform unbatched calls/s, ")
-        .append(GOAL_CALLERS).append(" callers | ceiling ÷ unbatched |\n");
+    md.append("Full ")
+        .append(BatchingBenchmark.CEILING_ROWS)
+        .append(
+            "-row batches back to back through an "
+                + "unbatched `Codecs.floatBatch()` predictor, on as many platform threads as the batched predictors have "
+                + "workers, on the same session: the most rows per second any batcher with that many workers can serve "
+                + "on this machine. Ceiling ÷ unbatched is the most batching can multiply the platform-thread unbatched "
+                + "calls/s by.\n\n");
+    md.append(
+            "| model | threads | ceiling rows/s | µs per run (p50) | CPU | platform unbatched calls/s, ")
+        .append(GOAL_CALLERS)
+        .append(" callers | ceiling ÷ unbatched |\n");
     md.append("|---|---:|---:|---:|---:|---:|---:|\n");
     for (Map<String, String> c : ceilings) {
       Optional<Map<String, String>> u = platformUnbatched(c.get("model"), GOAL_CALLERS);
-      md.append("| ").append(c.get("model")).append(" | ").append(c.get("callers")).append(" | ")
-          .append(fmt("%,.0f", ceilingRowsPerSecond(c))).append(" | ").append(num(d(c, "p50_us"))).append(" | ")
-          .append(fmt("%.2f", d(c, "cpu_cores"))).append(" | ")
-          .append(u.map(x -> fmt("%,.0f", d(x, "throughput_per_s"))).orElse("–")).append(" | ")
-          .append(u.map(x -> fmt("**%.2f×**", ceilingRowsPerSecond(c) / d(x, "throughput_per_s"))).orElse("–"))
+      md.append("| ")
+          .append(c.get("model"))
+          .append(" | ")
+          .append(c.get("callers"))
+          .append(" | ")
+          .append(fmt("%,.0f", ceilingRowsPerSecond(c)))
+          .append(" | ")
+          .append(num(d(c, "p50_us")))
+          .append(" | ")
+          .append(fmt("%.2f", d(c, "cpu_cores")))
+          .append(" | ")
+          .append(u.map(x -> fmt("%,.0f", d(x, "throughput_per_s"))).orElse("–"))
+          .append(" | ")
+          .append(
+              u.map(x -> fmt("**%.2f×**", ceilingRowsPerSecond(c) / d(x, "throughput_per_s")))
+                  .orElse("–"))
           .append(" |\n");
     }
     md.append('\n');
@@ -422,7 +564,8 @@ final class Report {
   /** "64", or "64 (2 active)" where some callers made no call in a measured interval. */
   private static String callersCell(Map<String, String> row) {
     String active = row.get("active_callers");
-    return active == null || active.equals(row.get("callers")) ? row.get("callers")
+    return active == null || active.equals(row.get("callers"))
+        ? row.get("callers")
         : row.get("callers") + " (" + active + " active)";
   }
 
@@ -444,65 +587,126 @@ final class Report {
 
   private void appendSwap(StringBuilder md) {
     md.append("## 4. Predictions during hot swaps — `SwapBenchmark` (JMH `SampleTime`)\n\n");
-    md.append("breast-cancer, one caller, predictor on `models:/cancer@production`; `flip-*`: a background thread "
-        + "moves the alias between v1 and v2 every 100 ms (`flip-loading` with `sessionCacheBudget(0)`, so "
-        + "every swap loads).\n\n");
+    md.append(
+        "breast-cancer, one caller, predictor on `models:/cancer@production`; `flip-*`: a background thread "
+            + "moves the alias between v1 and v2 every 100 ms (`flip-loading` with `sessionCacheBudget(0)`, so "
+            + "every swap loads).\n\n");
     Optional<Figure> steady = figure(swap, "steady-v2", "predict");
-    md.append("| swaps | mean | p50 | p99 | p99.9 | samples | p99 ÷ steady-v2 p99 | p99.9 ÷ steady-v2 p99.9 |\n");
+    md.append(
+        "| swaps | mean | p50 | p99 | p99.9 | samples | p99 ÷ steady-v2 p99 | p99.9 ÷ steady-v2 p99.9 |\n");
     md.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Figure f : ordered(swap, "steady-v1", "steady-v2", "flip-cached", "flip-loading")) {
-      md.append("| `").append(f.param()).append("` | ").append(num(f.score())).append(" ± ").append(num(f.error()))
-          .append(" | ").append(num(f.p50())).append(" | ").append(num(f.p99())).append(" | ")
-          .append(num(f.p999())).append(" | ").append(f.samples()).append(" | ")
-          .append(steady.map(s -> ratio(f.p99(), s.p99())).orElse("–")).append(" | ")
-          .append(steady.map(s -> ratio(f.p999(), s.p999())).orElse("–")).append(" |\n");
+      md.append("| `")
+          .append(f.param())
+          .append("` | ")
+          .append(num(f.score()))
+          .append(" ± ")
+          .append(num(f.error()))
+          .append(" | ")
+          .append(num(f.p50()))
+          .append(" | ")
+          .append(num(f.p99()))
+          .append(" | ")
+          .append(num(f.p999()))
+          .append(" | ")
+          .append(f.samples())
+          .append(" | ")
+          .append(steady.map(s -> ratio(f.p99(), s.p99())).orElse("–"))
+          .append(" | ")
+          .append(steady.map(s -> ratio(f.p999(), s.p999())).orElse("–"))
+          .append(" |\n");
     }
     md.append('\n');
   }
 
   private void appendSinks(StringBuilder md) {
-    md.append("## 5. Metric sinks and the drift monitor — `SinkOverheadBenchmark` (JMH `SampleTime`)\n\n");
+    md.append(
+        "## 5. Metric sinks and the drift monitor — `SinkOverheadBenchmark` (JMH `SampleTime`)\n\n");
     md.append("breast-cancer v2, one thread. Δ: difference to `noop` in ns per prediction.\n\n");
     Optional<Figure> noop = figure(sinks, "noop", "predict");
     md.append("| sink | mean | p50 | p99 | p99.9 | samples | Δ mean ns | Δ p50 ns |\n");
     md.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Figure f :
-        ordered(sinks, "noop", "in-memory", "slf4j-info", "slf4j-debug", "micrometer", "drift", "drift-async")) {
-      md.append("| `").append(f.param()).append("` | ").append(num(f.score())).append(" ± ").append(num(f.error()))
-          .append(" | ").append(num(f.p50())).append(" | ").append(num(f.p99())).append(" | ")
-          .append(num(f.p999())).append(" | ").append(f.samples()).append(" | ")
-          .append(noop.map(n -> fmt("%+.0f", (f.score() - n.score()) * 1000)).orElse("–")).append(" | ")
-          .append(noop.map(n -> fmt("%+.0f", (f.p50() - n.p50()) * 1000)).orElse("–")).append(" |\n");
+        ordered(
+            sinks,
+            "noop",
+            "in-memory",
+            "slf4j-info",
+            "slf4j-debug",
+            "micrometer",
+            "drift",
+            "drift-async")) {
+      md.append("| `")
+          .append(f.param())
+          .append("` | ")
+          .append(num(f.score()))
+          .append(" ± ")
+          .append(num(f.error()))
+          .append(" | ")
+          .append(num(f.p50()))
+          .append(" | ")
+          .append(num(f.p99()))
+          .append(" | ")
+          .append(num(f.p999()))
+          .append(" | ")
+          .append(f.samples())
+          .append(" | ")
+          .append(noop.map(n -> fmt("%+.0f", (f.score() - n.score()) * 1000)).orElse("–"))
+          .append(" | ")
+          .append(noop.map(n -> fmt("%+.0f", (f.p50() - n.p50()) * 1000)).orElse("–"))
+          .append(" |\n");
     }
     List<Map<String, String>> inter = interleaved.where("model", InterleavedPredict.SINKS);
-    Optional<Map<String, String>> noopInter = interleaved.find("model", InterleavedPredict.SINKS, "path", "noop");
+    Optional<Map<String, String>> noopInter =
+        interleaved.find("model", InterleavedPredict.SINKS, "path", "noop");
     if (!inter.isEmpty() && noopInter.isPresent()) {
-      md.append("\nThe same seven runtimes interleaved in one JVM (`InterleavedPredict`, blocks of 1 ms), "
-          + "the differences to trust:\n\n");
+      md.append(
+          "\nThe same seven runtimes interleaved in one JVM (`InterleavedPredict`, blocks of 1 ms), "
+              + "the differences to trust:\n\n");
       md.append("| sink | calls | mean | p50 | p99 | p99.9 | Δ mean ns | Δ p50 ns |\n");
       md.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
       Map<String, String> n = noopInter.get();
       for (Map<String, String> r : inter) {
-        md.append("| `").append(r.get("path")).append("` | ").append(r.get("calls")).append(" | ")
-            .append(num(d(r, "mean_us"))).append(" | ").append(num(d(r, "p50_us"))).append(" | ")
-            .append(num(d(r, "p99_us"))).append(" | ").append(num(d(r, "p999_us"))).append(" | ")
-            .append(fmt("%+.0f", (d(r, "mean_us") - d(n, "mean_us")) * 1000)).append(" | ")
-            .append(fmt("%+.0f", (d(r, "p50_us") - d(n, "p50_us")) * 1000)).append(" |\n");
+        md.append("| `")
+            .append(r.get("path"))
+            .append("` | ")
+            .append(r.get("calls"))
+            .append(" | ")
+            .append(num(d(r, "mean_us")))
+            .append(" | ")
+            .append(num(d(r, "p50_us")))
+            .append(" | ")
+            .append(num(d(r, "p99_us")))
+            .append(" | ")
+            .append(num(d(r, "p999_us")))
+            .append(" | ")
+            .append(fmt("%+.0f", (d(r, "mean_us") - d(n, "mean_us")) * 1000))
+            .append(" | ")
+            .append(fmt("%+.0f", (d(r, "p50_us") - d(n, "p50_us")) * 1000))
+            .append(" |\n");
       }
     }
     md.append('\n');
   }
 
   private void appendGoals(StringBuilder md) {
-    md.append("## Goals (issue #6)\n\n| goal | JMH / measured | interleaved / other | verdict |\n"
-        + "|---|---:|---:|---|\n");
+    md.append(
+        "## Goals (issue #6)\n\n| goal | JMH / measured | interleaved / other | verdict |\n"
+            + "|---|---:|---:|---|\n");
     for (String model : MODELS) {
-      goalRow(md, "mlops faster than DJL, " + model + " (p50 ratio < 1.00)", model, "djlPredict", 1.0, false);
+      goalRow(
+          md,
+          "mlops faster than DJL, " + model + " (p50 ratio < 1.00)",
+          model,
+          "djlPredict",
+          1.0,
+          false);
     }
     goalRow(md, "mlops ÷ raw reused ≤ 1.10, tiny (p50)", "tiny", "rawOrtReusedBuffer", 1.10, true);
     goalRow(md, "mlops ÷ raw reused ≤ 1.03, wide (p50)", "wide", "rawOrtReusedBuffer", 1.03, true);
-    md.append("| Where the same-session interval exists, it decides: its upper end must meet the limit. Between "
-        + "sessions of their own, `wide` differs by where each session's weights lie in memory (section 2) | | | |\n");
+    md.append(
+        "| Where the same-session interval exists, it decides: its upper end must meet the limit. Between "
+            + "sessions of their own, `wide` differs by where each session's weights lie in memory (section 2) | | | |\n");
     for (String kind : callerKinds()) {
       for (String predictor : predictors()) {
         if (predictor.equals("unbatched")) {
@@ -515,12 +719,26 @@ final class Report {
           if (u.isPresent() && b.isPresent()) {
             double x = d(b.get(), "throughput_per_s") / d(u.get(), "throughput_per_s");
             double perCpu = d(b.get(), "calls_per_cpu_s") / d(u.get(), "calls_per_cpu_s");
-            md.append("| `").append(predictor).append("`, `").append(kind).append("` callers ≥ 3× platform "
-                + "unbatched calls/s at ").append(GOAL_CALLERS).append(" callers (aim 5×), ").append(model)
-                .append(" | ").append(fmt("%.2f×", x)).append(" | ").append(fmt("%.2f× per CPU second", perCpu))
-                .append(" | ").append(x >= 3 ? "met" : "**missed**").append(x >= 5 ? ", aim met" : "")
-                .append(fmt("; p99 %s µs against unbatched %s µs", num(d(b.get(), "p99_us")),
-                    num(d(u.get(), "p99_us")))).append(" |\n");
+            md.append("| `")
+                .append(predictor)
+                .append("`, `")
+                .append(kind)
+                .append("` callers ≥ 3× platform " + "unbatched calls/s at ")
+                .append(GOAL_CALLERS)
+                .append(" callers (aim 5×), ")
+                .append(model)
+                .append(" | ")
+                .append(fmt("%.2f×", x))
+                .append(" | ")
+                .append(fmt("%.2f× per CPU second", perCpu))
+                .append(" | ")
+                .append(x >= 3 ? "met" : "**missed**")
+                .append(x >= 5 ? ", aim met" : "")
+                .append(
+                    fmt(
+                        "; p99 %s µs against unbatched %s µs",
+                        num(d(b.get(), "p99_us")), num(d(u.get(), "p99_us"))))
+                .append(" |\n");
           }
           Optional<Map<String, String>> u1 = sweepRow(model, kind, "unbatched", "1");
           Optional<Map<String, String>> b1 = sweepRow(model, kind, predictor, "1");
@@ -529,12 +747,23 @@ final class Report {
             double limit99 = d(u1.get(), "p99_us") + delayMicros;
             boolean ok50 = d(b1.get(), "p50_us") <= limit50;
             boolean ok99 = d(b1.get(), "p99_us") <= limit99;
-            md.append("| `").append(predictor).append("`, one `").append(kind).append("` caller: ≤ unbatched + ")
-                .append(delayMicros).append(" µs queue delay, ").append(model).append(" | ")
-                .append(fmt("p50 %s ≤ %s", num(d(b1.get(), "p50_us")), num(limit50))).append(" | ")
-                .append(fmt("p99 %s ≤ %s", num(d(b1.get(), "p99_us")), num(limit99))).append(" | ")
-                .append(ok50 ? "p50 met" : "p50 **missed**").append(", ")
-                .append(ok99 ? "p99 met" : "p99 **missed**").append(" |\n");
+            md.append("| `")
+                .append(predictor)
+                .append("`, one `")
+                .append(kind)
+                .append("` caller: ≤ unbatched + ")
+                .append(delayMicros)
+                .append(" µs queue delay, ")
+                .append(model)
+                .append(" | ")
+                .append(fmt("p50 %s ≤ %s", num(d(b1.get(), "p50_us")), num(limit50)))
+                .append(" | ")
+                .append(fmt("p99 %s ≤ %s", num(d(b1.get(), "p99_us")), num(limit99)))
+                .append(" | ")
+                .append(ok50 ? "p50 met" : "p50 **missed**")
+                .append(", ")
+                .append(ok99 ? "p99 met" : "p99 **missed**")
+                .append(" |\n");
           }
         }
       }
@@ -543,40 +772,66 @@ final class Report {
       Optional<Map<String, String>> u = platformUnbatched(c.get("model"), GOAL_CALLERS);
       if (u.isPresent()) {
         double x = ceilingRowsPerSecond(c) / d(u.get(), "throughput_per_s");
-        md.append("| engine ceiling ÷ platform unbatched calls/s at ").append(GOAL_CALLERS).append(" callers, ")
-            .append(c.get("model")).append(" (reported: the most any batcher can reach here) | ")
-            .append(fmt("%.2f×", x)).append(" | ").append(fmt("%,.0f rows/s", ceilingRowsPerSecond(c)))
-            .append(" | ").append(x >= 5 ? "5× within reach" : x >= 3 ? "**5× out of reach**, 3× within"
-                : "**3× out of reach**").append(" |\n");
+        md.append("| engine ceiling ÷ platform unbatched calls/s at ")
+            .append(GOAL_CALLERS)
+            .append(" callers, ")
+            .append(c.get("model"))
+            .append(" (reported: the most any batcher can reach here) | ")
+            .append(fmt("%.2f×", x))
+            .append(" | ")
+            .append(fmt("%,.0f rows/s", ceilingRowsPerSecond(c)))
+            .append(" | ")
+            .append(
+                x >= 5
+                    ? "5× within reach"
+                    : x >= 3 ? "**5× out of reach**, 3× within" : "**3× out of reach**")
+            .append(" |\n");
       }
     }
     Optional<Figure> steady = figure(swap, "steady-v2", "predict");
     Optional<Figure> loading = figure(swap, "flip-loading", "predict");
     if (steady.isPresent() && loading.isPresent()) {
       md.append("| swap every 100 ms (loading) p99 ÷ steady p99 (reported, no target) | ")
-          .append(ratio(loading.get().p99(), steady.get().p99())).append(" | | |\n");
+          .append(ratio(loading.get().p99(), steady.get().p99()))
+          .append(" | | |\n");
     }
     md.append('\n');
   }
 
-  private void goalRow(StringBuilder md, String goal, String model, String other, double limit, boolean inclusive) {
+  private void goalRow(
+      StringBuilder md, String goal, String model, String other, double limit, boolean inclusive) {
     Optional<Figure> m = figure(predict, model, "mlopsPredict");
     Optional<Figure> o = figure(predict, model, other);
     Optional<Map<String, String>> mi = interleaved.find("model", model, "path", "mlopsPredict");
     Optional<Map<String, String>> oi = interleaved.find("model", model, "path", other);
     Optional<Map<String, String>> shared = sharedRatio(model, other);
     double jmh = m.isPresent() && o.isPresent() ? m.get().p50() / o.get().p50() : Double.NaN;
-    double inter = mi.isPresent() && oi.isPresent() ? d(mi.get(), "p50_us") / d(oi.get(), "p50_us") : Double.NaN;
-    md.append("| ").append(goal).append(" | ").append(fmt("%.3f", jmh)).append(" | ").append(fmt("%.3f", inter));
+    double inter =
+        mi.isPresent() && oi.isPresent()
+            ? d(mi.get(), "p50_us") / d(oi.get(), "p50_us")
+            : Double.NaN;
+    md.append("| ")
+        .append(goal)
+        .append(" | ")
+        .append(fmt("%.3f", jmh))
+        .append(" | ")
+        .append(fmt("%.3f", inter));
     if (shared.isPresent()) {
       double high = d(shared.get(), "ci_high");
-      md.append("; same session ").append(fmt("%.3f [%.3f–%.3f]", d(shared.get(), "geomean_ratio"),
-          d(shared.get(), "ci_low"), high)).append(" | ").append(verdict(high, limit, inclusive))
+      md.append("; same session ")
+          .append(
+              fmt(
+                  "%.3f [%.3f–%.3f]",
+                  d(shared.get(), "geomean_ratio"), d(shared.get(), "ci_low"), high))
+          .append(" | ")
+          .append(verdict(high, limit, inclusive))
           .append(" (same session, upper end of the 95 % interval); ");
     } else {
       md.append(" | ");
     }
-    md.append(verdict(jmh, limit, inclusive)).append(" (JMH), ").append(verdict(inter, limit, inclusive))
+    md.append(verdict(jmh, limit, inclusive))
+        .append(" (JMH), ")
+        .append(verdict(inter, limit, inclusive))
         .append(" (interleaved) |\n");
   }
 
@@ -588,7 +843,10 @@ final class Report {
     return ok ? "met" : "**missed**";
   }
 
-  /** The queue delay of a batched predictor, from the TSV's {@code # name: BatchingOptions[...]} line. */
+  /**
+   * The queue delay of a batched predictor, from the TSV's {@code # name: BatchingOptions[...]}
+   * line.
+   */
   private long queueDelayMicros(String predictor) {
     Pattern p = Pattern.compile("maxQueueDelay=PT([0-9.]+)S");
     for (String c : batching.comments()) {
@@ -610,11 +868,15 @@ final class Report {
     return out;
   }
 
-  private Optional<Map<String, String>> sweepRow(String model, String kind, String predictor, String callers) {
-    return batching.find("model", model, "callers_kind", kind, "predictor", predictor, "callers", callers);
+  private Optional<Map<String, String>> sweepRow(
+      String model, String kind, String predictor, String callers) {
+    return batching.find(
+        "model", model, "callers_kind", kind, "predictor", predictor, "callers", callers);
   }
 
-  /** What every batched figure is compared with: unbatched, on platform threads, at as many callers. */
+  /**
+   * What every batched figure is compared with: unbatched, on platform threads, at as many callers.
+   */
   private Optional<Map<String, String>> platformUnbatched(String model, String callers) {
     return sweepRow(model, "platform", "unbatched", callers);
   }
@@ -660,7 +922,9 @@ final class Report {
   }
 
   private static Optional<Figure> figure(List<Figure> figures, String param, String method) {
-    return figures.stream().filter(f -> f.param().equals(param) && f.method().equals(method)).findFirst();
+    return figures.stream()
+        .filter(f -> f.param().equals(param) && f.method().equals(method))
+        .findFirst();
   }
 
   private static List<Figure> ordered(List<Figure> figures, String... params) {
@@ -675,6 +939,7 @@ final class Report {
   // SVG
 
   private static final String[] COLOURS = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
+
   /** The engine ceiling's line: thin, dash-dotted. */
   private static final String CEILING_DASH = " stroke-width=\"1\" stroke-dasharray=\"12 3 2 3\"";
 
@@ -691,24 +956,52 @@ final class Report {
     int legendTop = panelH + 95;
     int height = legendTop + 20 * (models.size() + 1) + 15;
     StringBuilder svg = new StringBuilder();
-    svg.append(fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-        + "font-family=\"sans-serif\" font-size=\"12\">\n", width, height, width, height));
+    svg.append(
+        fmt(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                + "font-family=\"sans-serif\" font-size=\"12\">\n",
+            width, height, width, height));
     svg.append(fmt("<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", width, height));
-    panel(svg, 40, 30, panelW, panelH, "calls/s (higher is better)", "throughput_per_s", models, true);
-    panel(svg, 40 + panelW + gap, 30, panelW, panelH, "p99 latency, µs (lower is better)", "p99_us", models, false);
+    panel(
+        svg,
+        40,
+        30,
+        panelW,
+        panelH,
+        "calls/s (higher is better)",
+        "throughput_per_s",
+        models,
+        true);
+    panel(
+        svg,
+        40 + panelW + gap,
+        30,
+        panelW,
+        panelH,
+        "p99 latency, µs (lower is better)",
+        "p99_us",
+        models,
+        false);
     for (int i = 0; i < models.size(); i++) {
       int y = legendTop + 20 * i;
       int x = 60;
       String colour = COLOURS[i % COLOURS.length];
       for (String predictor : predictors()) {
-        svg.append(fmt("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
-            x, y, x + 30, y, colour, dash(predictor)));
-        svg.append(fmt("<text x=\"%d\" y=\"%d\">%s, %s</text>\n", x + 36, y + 4, esc(models.get(i)), predictor));
+        svg.append(
+            fmt(
+                "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
+                x, y, x + 30, y, colour, dash(predictor)));
+        svg.append(
+            fmt(
+                "<text x=\"%d\" y=\"%d\">%s, %s</text>\n",
+                x + 36, y + 4, esc(models.get(i)), predictor));
         x += 200;
       }
       if (!batching.where("predictor", BatchingBenchmark.CEILING).isEmpty()) {
-        svg.append(fmt("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\"%s/>\n", x, y, x + 30, y, colour,
-            CEILING_DASH));
+        svg.append(
+            fmt(
+                "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\"%s/>\n",
+                x, y, x + 30, y, colour, CEILING_DASH));
         svg.append(fmt("<text x=\"%d\" y=\"%d\">ceiling, rows/s</text>\n", x + 36, y + 4));
       }
     }
@@ -719,18 +1012,37 @@ final class Report {
       svg.append(fmt("<text x=\"%d\" y=\"%d\">%s callers</text>\n", x + 36, y + 4, kind));
       x += 200;
     }
-    svg.append(fmt("<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#555\">%s; %s</text>\n", 40, height - 8,
-        esc("one-row requests, closed loop; x: concurrent callers (log scale), y: log scale"),
-        esc(DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC).format(env.started()) + ", "
-            + env.cores() + " cores, --" + env.plan())));
+    svg.append(
+        fmt(
+            "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#555\">%s; %s</text>\n",
+            40,
+            height - 8,
+            esc("one-row requests, closed loop; x: concurrent callers (log scale), y: log scale"),
+            esc(
+                DateTimeFormatter.ofPattern("yyyy-MM-dd")
+                        .withZone(ZoneOffset.UTC)
+                        .format(env.started())
+                    + ", "
+                    + env.cores()
+                    + " cores, --"
+                    + env.plan())));
     svg.append("</svg>\n");
     return svg.toString();
   }
 
-  private void panel(StringBuilder svg, int left, int top, int w, int h, String title, String column,
-      List<String> models, boolean ceiling) {
+  private void panel(
+      StringBuilder svg,
+      int left,
+      int top,
+      int w,
+      int h,
+      String title,
+      String column,
+      List<String> models,
+      boolean ceiling) {
     List<Map<String, String>> rows = sweepRows();
-    List<Map<String, String>> ceilings = ceiling ? batching.where("predictor", BatchingBenchmark.CEILING) : List.of();
+    List<Map<String, String>> ceilings =
+        ceiling ? batching.where("predictor", BatchingBenchmark.CEILING) : List.of();
     List<Integer> callers = new ArrayList<>();
     double min = Double.MAX_VALUE;
     double max = 0;
@@ -763,21 +1075,38 @@ final class Report {
     double xSpan = xHi == xLo ? 1 : xHi - xLo;
     int plotL = left + 50;
     int plotW = w - 60;
-    svg.append(fmt("<text x=\"%d\" y=\"%d\" font-weight=\"bold\">%s</text>\n", plotL, top - 10, esc(title)));
-    svg.append(fmt("<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#999\"/>\n", plotL,
-        top, plotW, h));
+    svg.append(
+        fmt(
+            "<text x=\"%d\" y=\"%d\" font-weight=\"bold\">%s</text>\n",
+            plotL, top - 10, esc(title)));
+    svg.append(
+        fmt(
+            "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#999\"/>\n",
+            plotL, top, plotW, h));
     for (double e = lo; e <= hi; e++) {
       int y = (int) Math.round(top + h - (e - lo) / (hi - lo) * h);
-      svg.append(fmt("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>\n", plotL, y, plotL + plotW, y));
-      svg.append(fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", plotL - 6, y + 4, decade(e)));
+      svg.append(
+          fmt(
+              "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>\n",
+              plotL, y, plotL + plotW, y));
+      svg.append(
+          fmt(
+              "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n",
+              plotL - 6, y + 4, decade(e)));
     }
     for (int c : callers) {
       int x = (int) Math.round(plotL + (Math.log(c) / Math.log(2) - xLo) / xSpan * plotW);
-      svg.append(fmt("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#eee\"/>\n", x, top, x, top + h));
-      svg.append(fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%d</text>\n", x, top + h + 16, c));
+      svg.append(
+          fmt(
+              "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#eee\"/>\n",
+              x, top, x, top + h));
+      svg.append(
+          fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%d</text>\n", x, top + h + 16, c));
     }
-    svg.append(fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">callers</text>\n", plotL + plotW / 2,
-        top + h + 34));
+    svg.append(
+        fmt(
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">callers</text>\n",
+            plotL + plotW / 2, top + h + 34));
     for (int i = 0; i < models.size(); i++) {
       String model = models.get(i);
       String colour = COLOURS[i % COLOURS.length];
@@ -786,9 +1115,18 @@ final class Report {
           continue;
         }
         double y = top + h - (Math.log10(ceilingRowsPerSecond(c)) - lo) / (hi - lo) * h;
-        svg.append(fmt("<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\"%s><title>%s ceiling: %s"
-            + " rows/s</title></line>\n", plotL, y, plotL + plotW, y, colour, CEILING_DASH, esc(model),
-            num(ceilingRowsPerSecond(c))));
+        svg.append(
+            fmt(
+                "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\"%s><title>%s ceiling: %s"
+                    + " rows/s</title></line>\n",
+                plotL,
+                y,
+                plotL + plotW,
+                y,
+                colour,
+                CEILING_DASH,
+                esc(model),
+                num(ceilingRowsPerSecond(c))));
       }
       for (String kind : callerKinds()) {
         for (String predictor : predictors()) {
@@ -808,17 +1146,27 @@ final class Report {
             points.append(fmt("%.1f,%.1f ", x, y));
             lastX = x;
             lastY = y;
-            markers.append(marker(kind, x, y, colour, model + " " + predictor + ", " + c + " " + kind + " callers: "
-                + num(v)));
+            markers.append(
+                marker(
+                    kind,
+                    x,
+                    y,
+                    colour,
+                    model + " " + predictor + ", " + c + " " + kind + " callers: " + num(v)));
             n++;
           }
           if (n > 1) {
-            svg.append(fmt("<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
-                points.toString().trim(), colour, dash(predictor)));
+            svg.append(
+                fmt(
+                    "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
+                    points.toString().trim(), colour, dash(predictor)));
           } else if (n == 1) {
             // A lone point gets a stub in its line's style, so that its predictor can be told.
-            svg.append(fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>"
-                + "\n", lastX - 10, lastY, lastX + 10, lastY, colour, dash(predictor)));
+            svg.append(
+                fmt(
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>"
+                        + "\n",
+                    lastX - 10, lastY, lastX + 10, lastY, colour, dash(predictor)));
           }
           svg.append(markers);
         }
@@ -826,7 +1174,10 @@ final class Report {
     }
   }
 
-  /** Unbatched dashed, greedy dotted, greedy with one worker dash-dotted, batched (and anything else) solid. */
+  /**
+   * Unbatched dashed, greedy dotted, greedy with one worker dash-dotted, batched (and anything
+   * else) solid.
+   */
   private static String dash(String predictor) {
     switch (predictor) {
       case "unbatched":
@@ -840,7 +1191,9 @@ final class Report {
     }
   }
 
-  /** A point: a circle for platform callers, a square for virtual ones, a triangle for async ones. */
+  /**
+   * A point: a circle for platform callers, a square for virtual ones, a triangle for async ones.
+   */
   private static String marker(String kind, double x, double y, String colour, String title) {
     String shape;
     switch (kind) {
@@ -848,13 +1201,18 @@ final class Report {
         shape = fmt("rect x=\"%.1f\" y=\"%.1f\" width=\"7\" height=\"7\"", x - 3.5, y - 3.5);
         break;
       case "async":
-        shape = fmt("polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"", x, y - 4.5, x - 4.5, y + 3.5, x + 4.5, y + 3.5);
+        shape =
+            fmt(
+                "polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"",
+                x, y - 4.5, x - 4.5, y + 3.5, x + 4.5, y + 3.5);
         break;
       default:
         shape = fmt("circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"", x, y);
     }
     String element = shape.substring(0, shape.indexOf(' '));
-    return fmt("<%s class=\"%s\" fill=\"%s\"><title>%s</title></%s>\n", shape, kind, colour, esc(title), element);
+    return fmt(
+        "<%s class=\"%s\" fill=\"%s\"><title>%s</title></%s>\n",
+        shape, kind, colour, esc(title), element);
   }
 
   private static String decade(double e) {
@@ -934,7 +1292,8 @@ final class Report {
 
   private static String loadAverage() {
     try {
-      String[] f = Files.readString(Path.of("/proc/loadavg"), StandardCharsets.UTF_8).trim().split("\\s+");
+      String[] f =
+          Files.readString(Path.of("/proc/loadavg"), StandardCharsets.UTF_8).trim().split("\\s+");
       return f[0] + ", " + f[1] + ", " + f[2];
     } catch (IOException | RuntimeException e) {
       return "?";

@@ -27,17 +27,17 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Runs every benchmark of the module and writes {@code RESULTS.md} and {@code throughput.svg}:
- * the JMH benchmarks through JMH's runner (each in its own forks, as on the command line), the
- * two plain harnesses in child JVMs of their own. {@code benchmarks/run-all.sh} builds the jar
- * and calls this.
+ * Runs every benchmark of the module and writes {@code RESULTS.md} and {@code throughput.svg}: the
+ * JMH benchmarks through JMH's runner (each in its own forks, as on the command line), the two
+ * plain harnesses in child JVMs of their own. {@code benchmarks/run-all.sh} builds the jar and
+ * calls this.
  *
- * <p>{@code BatchingBenchmark} runs three times: platform-thread callers (with the engine
- * ceiling) and async callers on this JVM, virtual-thread callers on the JDK 21 or later that
- * {@code --java21} names (this JVM if it is one and the option is not given). Without one, the
- * virtual sweep is skipped and {@code RESULTS.md} says so. A child JVM of release 22 or later gets
- * {@code --enable-native-access=ALL-UNNAMED}, which silences ONNX Runtime's warning about loading
- * its native library.
+ * <p>{@code BatchingBenchmark} runs three times: platform-thread callers (with the engine ceiling)
+ * and async callers on this JVM, virtual-thread callers on the JDK 21 or later that {@code
+ * --java21} names (this JVM if it is one and the option is not given). Without one, the virtual
+ * sweep is skipped and {@code RESULTS.md} says so. A child JVM of release 22 or later gets {@code
+ * --enable-native-access=ALL-UNNAMED}, which silences ONNX Runtime's warning about loading its
+ * native library.
  *
  * <pre>{@code
  * java -cp benchmarks/target/benchmarks.jar dev.mlops.benchmarks.RunAll --short \
@@ -74,8 +74,10 @@ public final class RunAll {
         new Plan("short", 1, 3, 1, 5, 1, 3, 1, 5, 2, 1, 5, 1, 3, "1,4,16,64", "64", 2, 10);
     static final Plan FULL =
         new Plan("full", 3, 5, 2, 10, 2, 5, 3, 10, 2, 3, 10, 3, 10, "1,4,16,64", "16,64", 5, 30);
+
     /** Checks the pipeline in about four minutes; its figures mean nothing. */
-    static final Plan SMOKE = new Plan("smoke", 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.5, 1, "1,64", "64", 0.5, 1);
+    static final Plan SMOKE =
+        new Plan("smoke", 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.5, 1, "1,64", "64", 0.5, 1);
   }
 
   /** A java launcher and its release (17, 21, 25 ...). */
@@ -83,7 +85,8 @@ public final class RunAll {
 
     /** The java running this. */
     static Java current() {
-      return new Java(ProcessHandle.current().info().command().orElse("java"), Runtime.version().feature());
+      return new Java(
+          ProcessHandle.current().info().command().orElse("java"), Runtime.version().feature());
     }
 
     /** The java at {@code command}, its release read from {@code command -version}. */
@@ -95,17 +98,28 @@ public final class RunAll {
         out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         rc = p.waitFor();
       } catch (IOException e) {
-        throw new IllegalArgumentException("cannot run " + command + " -version: " + e.getMessage()
-            + "; expected the path of a java launcher", e);
+        throw new IllegalArgumentException(
+            "cannot run "
+                + command
+                + " -version: "
+                + e.getMessage()
+                + "; expected the path of a java launcher",
+            e);
       }
       Matcher m = Pattern.compile("version \"(\\d+)(?:\\.(\\d+))?").matcher(out);
       if (rc != 0 || !m.find()) {
-        throw new IllegalArgumentException("cannot tell the release of " + command + " from its -version (exit " + rc
-            + "): " + out.strip());
+        throw new IllegalArgumentException(
+            "cannot tell the release of "
+                + command
+                + " from its -version (exit "
+                + rc
+                + "): "
+                + out.strip());
       }
       int major = Integer.parseInt(m.group(1));
       // Releases before 9 call themselves 1.8 and so on.
-      return new Java(command, major == 1 && m.group(2) != null ? Integer.parseInt(m.group(2)) : major);
+      return new Java(
+          command, major == 1 && m.group(2) != null ? Integer.parseInt(m.group(2)) : major);
     }
   }
 
@@ -135,12 +149,18 @@ public final class RunAll {
       } else if (arg.startsWith("--java21=")) {
         java21 = Java.of(arg.substring("--java21=".length()));
         if (java21.feature() < 21) {
-          throw new IllegalArgumentException("--java21 must name a java of JDK 21 or later (virtual threads), but "
-              + java21.command() + " is release " + java21.feature());
+          throw new IllegalArgumentException(
+              "--java21 must name a java of JDK 21 or later (virtual threads), but "
+                  + java21.command()
+                  + " is release "
+                  + java21.feature());
         }
       } else {
-        throw new IllegalArgumentException("unknown argument " + arg + "; expected --short|--full|--smoke"
-            + " [--work=DIR] [--results=FILE] [--chart=FILE] [--command=TEXT] [--java21=PATH]");
+        throw new IllegalArgumentException(
+            "unknown argument "
+                + arg
+                + "; expected --short|--full|--smoke"
+                + " [--work=DIR] [--results=FILE] [--chart=FILE] [--command=TEXT] [--java21=PATH]");
       }
     }
     // A smoke run's meaningless figures must not replace the committed ones by default.
@@ -166,7 +186,16 @@ public final class RunAll {
             work.resolve("predict.json"));
     console.println("== PredictBenchmark (AverageTime, -prof gc)");
     Collection<RunResult> gc =
-        jmh(1, 2, 1, plan.gcIterations(), 1, "PredictBenchmark", Mode.AverageTime, true, work.resolve("predict-gc.json"));
+        jmh(
+            1,
+            2,
+            1,
+            plan.gcIterations(),
+            1,
+            "PredictBenchmark",
+            Mode.AverageTime,
+            true,
+            work.resolve("predict-gc.json"));
     console.println("== InterleavedPredict");
     Path interleaved = work.resolve("interleaved.tsv");
     Path ratios = work.resolve("interleaved-ratios.tsv");
@@ -179,15 +208,20 @@ public final class RunAll {
         "--shared=true",
         "--ratios-out=" + ratios);
     console.println("== BatchingBenchmark (platform callers, engine ceiling)");
-    Report.Table batching = batching(java, plan, "platform", plan.batchingPlatformCallers(), true, work);
+    Report.Table batching =
+        batching(java, plan, "platform", plan.batchingPlatformCallers(), true, work);
     console.println("== BatchingBenchmark (async callers)");
-    batching = batching.plus(batching(java, plan, "async", plan.batchingOtherCallers(), false, work));
+    batching =
+        batching.plus(batching(java, plan, "async", plan.batchingOtherCallers(), false, work));
     if (java21 != null) {
       console.println("== BatchingBenchmark (virtual callers, on " + java21.command() + ")");
-      batching = batching.plus(batching(java21, plan, "virtual", plan.batchingOtherCallers(), false, work));
+      batching =
+          batching.plus(
+              batching(java21, plan, "virtual", plan.batchingOtherCallers(), false, work));
     } else {
-      console.println("== BatchingBenchmark (virtual callers): skipped; they need a JDK 21 or later, name one with"
-          + " --java21=PATH");
+      console.println(
+          "== BatchingBenchmark (virtual callers): skipped; they need a JDK 21 or later, name one with"
+              + " --java21=PATH");
     }
     console.println("== SwapBenchmark");
     Collection<RunResult> swap =
@@ -225,7 +259,8 @@ public final class RunAll {
             batching,
             figures(swap, "swaps"),
             figures(sinks, "sink"));
-    Files.writeString(results, report.markdown(chart.getFileName().toString()), StandardCharsets.UTF_8);
+    Files.writeString(
+        results, report.markdown(chart.getFileName().toString()), StandardCharsets.UTF_8);
     Files.writeString(chart, report.chart(), StandardCharsets.UTF_8);
     console.println("wrote " + results + " and " + chart + " in " + took);
   }
@@ -288,8 +323,11 @@ public final class RunAll {
     return out;
   }
 
-  /** One {@code BatchingBenchmark} sweep of one caller kind, written to {@code batching-KIND.tsv}. */
-  private static Report.Table batching(Java java, Plan plan, String kind, String callers, boolean ceiling, Path work)
+  /**
+   * One {@code BatchingBenchmark} sweep of one caller kind, written to {@code batching-KIND.tsv}.
+   */
+  private static Report.Table batching(
+      Java java, Plan plan, String kind, String callers, boolean ceiling, Path work)
       throws IOException, InterruptedException {
     Path out = work.resolve("batching-" + kind + ".tsv");
     child(
@@ -305,8 +343,12 @@ public final class RunAll {
     return Report.readTsv(out);
   }
 
-  /** Runs a harness in a JVM of its own on {@code java}, on this JVM's class path, and fails if it fails. */
-  private static void child(Java java, String mainClass, String... args) throws IOException, InterruptedException {
+  /**
+   * Runs a harness in a JVM of its own on {@code java}, on this JVM's class path, and fails if it
+   * fails.
+   */
+  private static void child(Java java, String mainClass, String... args)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(java.command());
     if (java.feature() >= 22) {
@@ -331,8 +373,12 @@ public final class RunAll {
         p.load(in);
       }
     }
-    return "ONNX Runtime (Java, CPU) " + p.getProperty("onnxruntime", "?")
-        + "; DJL " + p.getProperty("djl", "?") + " (api and onnxruntime-engine, on that same ONNX Runtime)"
-        + "; JMH " + p.getProperty("jmh", "?");
+    return "ONNX Runtime (Java, CPU) "
+        + p.getProperty("onnxruntime", "?")
+        + "; DJL "
+        + p.getProperty("djl", "?")
+        + " (api and onnxruntime-engine, on that same ONNX Runtime)"
+        + "; JMH "
+        + p.getProperty("jmh", "?");
   }
 }

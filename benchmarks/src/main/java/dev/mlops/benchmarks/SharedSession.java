@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * session, so this reads private fields by reflection: {@code DefaultPredictor.binding} (what
  * follows the predictor's reference), {@code Binding.current} (the serving {@code SessionHandle}),
  * {@code SessionHandle.session} (the {@code ModelSession}), and {@code OnnxSession.session} (the
- * {@code OrtSession}). If the runtime's internals change, {@link
- * #of} fails with a message naming the field it expected; update the names here.
+ * {@code OrtSession}). If the runtime's internals change, {@link #of} fails with a message naming
+ * the field it expected; update the names here.
  *
  * <p>The session stays the runtime's: never close it. It is valid while the predictor is open,
  * which is why only a predictor pinned to a version is accepted (one that follows an alias or
@@ -45,7 +45,9 @@ final class SharedSession {
     Object handle = ((AtomicReference<?>) current).get();
     if (handle == null) {
       throw new IllegalStateException(
-          "the predictor for " + predictor.target() + " serves no session: it is closed; extract the session"
+          "the predictor for "
+              + predictor.target()
+              + " serves no session: it is closed; extract the session"
               + " from an open predictor");
     }
     Object modelSession = field(handle, HANDLE_CLASS, "session");
@@ -56,7 +58,10 @@ final class SharedSession {
     return (OrtSession) session;
   }
 
-  /** The value of the declared field {@code name} of {@code owner}, an instance of {@code className}. */
+  /**
+   * The value of the declared field {@code name} of {@code owner}, an instance of {@code
+   * className}.
+   */
   static Object field(Object owner, String className, String name) {
     Class<?> type = owner.getClass();
     if (!type.getName().equals(className)) {
@@ -79,7 +84,8 @@ final class SharedSession {
               + "' in "
               + className
               + " but it has "
-              + Arrays.toString(Arrays.stream(type.getDeclaredFields()).map(Field::getName).toArray())
+              + Arrays.toString(
+                  Arrays.stream(type.getDeclaredFields()).map(Field::getName).toArray())
               + "; the mlops runtime's internals changed: update SharedSession",
           e);
     }
@@ -88,13 +94,19 @@ final class SharedSession {
       return f.get(owner);
     } catch (ReflectiveOperationException | RuntimeException e) {
       throw new IllegalStateException(
-          "cannot read field '" + name + "' of " + className + ": " + e
+          "cannot read field '"
+              + name
+              + "' of "
+              + className
+              + ": "
+              + e
               + "; run the benchmarks from the class path (the shaded jar), where the runtime's package is open",
           e);
     }
   }
 
-  private static IllegalStateException layoutChanged(String className, String name, String expected, Object found) {
+  private static IllegalStateException layoutChanged(
+      String className, String name, String expected, Object found) {
     return new IllegalStateException(
         "expected field '"
             + name

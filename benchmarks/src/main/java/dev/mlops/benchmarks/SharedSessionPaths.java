@@ -22,16 +22,20 @@ import dev.mlops.api.Predictor;
  * </ul>
  *
  * <p>Each path cycles through the model's rows with a cursor of its own. Not thread-safe. {@link
- * #close()} closes the DJL predictor and model, never the session; the predictor stays the
- * caller's and must stay open while this is used.
+ * #close()} closes the DJL predictor and model, never the session; the predictor stays the caller's
+ * and must stay open while this is used.
  */
 final class SharedSessionPaths implements AutoCloseable {
 
   /** Prefix of the paths' names in {@link InterleavedPredict}'s output. */
   static final String PREFIX = "shared:";
+
   /** The paths' names, in the order of {@link #calls()}; mlops first. */
   static final String[] NAMES = {
-    PREFIX + "mlopsPredict", PREFIX + "rawOrtNaive", PREFIX + "rawOrtReusedBuffer", PREFIX + "djlPredict"
+    PREFIX + "mlopsPredict",
+    PREFIX + "rawOrtNaive",
+    PREFIX + "rawOrtReusedBuffer",
+    PREFIX + "djlPredict"
   };
 
   private final Predictor<float[], float[]> predictor;
@@ -72,7 +76,9 @@ final class SharedSessionPaths implements AutoCloseable {
 
   /** The four paths, in the order of {@link #NAMES}. */
   InterleavedPredict.Call[] calls() {
-    return new InterleavedPredict.Call[] {this::mlopsPredict, this::rawOrtNaive, this::rawOrtReusedBuffer, this::djlPredict};
+    return new InterleavedPredict.Call[] {
+      this::mlopsPredict, this::rawOrtNaive, this::rawOrtReusedBuffer, this::djlPredict
+    };
   }
 
   float[] mlopsPredict() {
@@ -109,10 +115,16 @@ final class SharedSessionPaths implements AutoCloseable {
       try {
         djl = djlPredict().clone();
       } catch (TranslateException e) {
-        throw new IllegalStateException("DJL on the shared session failed on " + model.param + " row " + i + ": " + e, e);
+        throw new IllegalStateException(
+            "DJL on the shared session failed on " + model.param + " row " + i + ": " + e, e);
       }
-      PredictBenchmark.requireSameOutputs("the shared session of " + model.param + " row " + i, viaMlops, naive,
-          reused, djl, "identical outputs from one session");
+      PredictBenchmark.requireSameOutputs(
+          "the shared session of " + model.param + " row " + i,
+          viaMlops,
+          naive,
+          reused,
+          djl,
+          "identical outputs from one session");
     }
   }
 

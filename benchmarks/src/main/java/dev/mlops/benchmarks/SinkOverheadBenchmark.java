@@ -48,23 +48,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What each metric sink and the drift monitor add to one prediction: one-row {@code
- * predictor.predict(row)} on breast-cancer v2, single thread, in the same run. {@code @Param
- * sink}:
+ * predictor.predict(row)} on breast-cancer v2, single thread, in the same run. {@code @Param sink}:
  *
  * <ul>
- *   <li>{@code noop}: {@link MetricSink#NOOP}, the default; the runtime skips the event
- *       altogether. The baseline.
+ *   <li>{@code noop}: {@link MetricSink#NOOP}, the default; the runtime skips the event altogether.
+ *       The baseline.
  *   <li>{@code in-memory}: {@link InMemoryMetricSink}.
  *   <li>{@code slf4j-info}: {@link Slf4jMetricSink}, sample rate 1.0, its logger at {@code INFO},
  *       so prediction lines ({@code DEBUG}) are skipped after the level check: what it costs in
  *       production with debug logging off.
  *   <li>{@code slf4j-debug}: the same with the logger at {@code DEBUG}: every call is sampled in
- *       and its line formatted, then dropped by a no-op backend ({@link
- *       DiscardingLoggerProvider}), so no appender cost is included.
+ *       and its line formatted, then dropped by a no-op backend ({@link DiscardingLoggerProvider}),
+ *       so no appender cost is included.
  *   <li>{@code micrometer}: {@link MicrometerMetricSink} bound to a {@link SimpleMeterRegistry}.
  *   <li>{@code drift}: the no-op sink plus a {@link DriftMonitor} observer with the default window
- *       (1,000 rows, evaluated every 1,000 rows on the prediction thread) against a baseline of
- *       the held-out test set and v2's predictions on it.
+ *       (1,000 rows, evaluated every 1,000 rows on the prediction thread) against a baseline of the
+ *       held-out test set and v2's predictions on it.
  *   <li>{@code drift-async}: the same monitor with {@code executor(...)}: a single background
  *       thread evaluates, the prediction thread only copies its row into the window.
  * </ul>
@@ -140,8 +139,11 @@ public class SinkOverheadBenchmark {
     }
     mlops = builder.build();
     ModelVersion version =
-        mlops.registry().register(
-            Registration.builder(MODEL, ArtifactSource.file(source)).build(), AuditInfo.by("bench", "setup"));
+        mlops
+            .registry()
+            .register(
+                Registration.builder(MODEL, ArtifactSource.file(source)).build(),
+                AuditInfo.by("bench", "setup"));
     predictor = mlops.predictor("models:/" + MODEL + "/" + version.version(), Codecs.floatRow());
     rows = BenchModel.breastCancerRows();
   }
@@ -150,7 +152,11 @@ public class SinkOverheadBenchmark {
     boolean debug = LoggerFactory.getLogger(loggerName).isDebugEnabled();
     if (debug != loggerName.endsWith(DiscardingLoggerProvider.DEBUG_SUFFIX)) {
       throw new IllegalStateException(
-          "logger " + loggerName + " has DEBUG " + (debug ? "on" : "off") + "; expected the benchmarks'"
+          "logger "
+              + loggerName
+              + " has DEBUG "
+              + (debug ? "on" : "off")
+              + "; expected the benchmarks'"
               + " DiscardingLoggerProvider to be the SLF4J backend (is another binding on the class path?)");
     }
     return Slf4jMetricSink.builder().loggerName(loggerName).sampleRate(1.0).build();
@@ -169,14 +175,18 @@ public class SinkOverheadBenchmark {
         OrtSession session = env.createSession(model.toString(), options)) {
       for (int r = 0; r < features.length; r++) {
         try (OnnxTensor x =
-                OnnxTensor.createTensor(env, FloatBuffer.wrap(features[r]), new long[] {1, features[r].length});
+                OnnxTensor.createTensor(
+                    env, FloatBuffer.wrap(features[r]), new long[] {1, features[r].length});
             OrtSession.Result result = session.run(Map.of("features", x))) {
           float[][] p = (float[][]) result.get("probabilities").orElseThrow().getValue();
           predictions[r] = p[0][p[0].length - 1];
         }
       }
     }
-    return DriftBaseline.builder().features(names, features).feature(DriftBaseline.PREDICTION, predictions).build();
+    return DriftBaseline.builder()
+        .features(names, features)
+        .feature(DriftBaseline.PREDICTION, predictions)
+        .build();
   }
 
   @TearDown(Level.Trial)
@@ -200,7 +210,8 @@ public class SinkOverheadBenchmark {
         problem = "the drift monitor never evaluated a window";
       }
       if (problem != null) {
-        throw new IllegalStateException(problem + "; the figures for sink=" + sink + " measured nothing");
+        throw new IllegalStateException(
+            problem + "; the figures for sink=" + sink + " measured nothing");
       }
     } finally {
       if (predictor != null) {

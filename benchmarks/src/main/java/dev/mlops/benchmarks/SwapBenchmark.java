@@ -33,8 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What hot swap costs the callers: one-row predictions on breast-cancer through a predictor that
  * follows the alias {@code production}, while a background thread moves that alias between v1
- * (logistic regression) and v2 (MLP) every 100 ms, against the same predictor with the alias
- * left alone, in the same run. {@code @Param swaps}:
+ * (logistic regression) and v2 (MLP) every 100 ms, against the same predictor with the alias left
+ * alone, in the same run. {@code @Param swaps}:
  *
  * <ul>
  *   <li>{@code steady-v1}, {@code steady-v2}: no moves; the alias stays on v1 or on v2. The
@@ -79,8 +79,10 @@ public class SwapBenchmark {
   private final AtomicLong loads = new AtomicLong();
   private final AtomicLong loadNanos = new AtomicLong();
   private final AtomicLong unloads = new AtomicLong();
+
   /** Sessions closed on a thread that was making a prediction: a swap's cost paid by a caller. */
   private final AtomicLong unloadsOnCaller = new AtomicLong();
+
   private volatile Thread caller;
   private AutoCloseable listener;
 
@@ -135,13 +137,15 @@ public class SwapBenchmark {
   private long register(String file, AuditInfo audit) {
     Path source = TestModels.copy(file, directory.resolve("source-" + file));
     ModelVersion v =
-        mlops.registry().register(Registration.builder(MODEL, ArtifactSource.file(source)).build(), audit);
+        mlops
+            .registry()
+            .register(Registration.builder(MODEL, ArtifactSource.file(source)).build(), audit);
     return v.version();
   }
 
   /**
-   * Moves the alias without the load check of {@code setAlias}, which would itself load the
-   * version on this thread; the predictor's own swap is what is measured.
+   * Moves the alias without the load check of {@code setAlias}, which would itself load the version
+   * on this thread; the predictor's own swap is what is measured.
    */
   private void flip() {
     try {
@@ -166,11 +170,29 @@ public class SwapBenchmark {
       Mlops.SessionStats stats = mlops.sessionStats();
       long n = loads.get();
       String report =
-          "swaps=" + swaps + ": alias moves " + flips.get() + " (failed " + flipFailures.get() + "), predictor swaps "
-              + swapped.get() + ", sessions opened " + stats.opened() + ", closed " + stats.closed() + " ("
-              + unloadsOnCaller.get() + " of " + unloads.get() + " on the predicting thread), loads "
-              + (n == 0 ? "none" : n + " of " + String.format(java.util.Locale.ROOT, "%.1f", loadNanos.get() / 1e6 / n)
-                  + " ms on average");
+          "swaps="
+              + swaps
+              + ": alias moves "
+              + flips.get()
+              + " (failed "
+              + flipFailures.get()
+              + "), predictor swaps "
+              + swapped.get()
+              + ", sessions opened "
+              + stats.opened()
+              + ", closed "
+              + stats.closed()
+              + " ("
+              + unloadsOnCaller.get()
+              + " of "
+              + unloads.get()
+              + " on the predicting thread), loads "
+              + (n == 0
+                  ? "none"
+                  : n
+                      + " of "
+                      + String.format(java.util.Locale.ROOT, "%.1f", loadNanos.get() / 1e6 / n)
+                      + " ms on average");
       System.out.println(report);
       if (flipper != null && (swapped.get() < flips.get() / 2 || flipFailures.get() > 0)) {
         throw new IllegalStateException("expected a predictor swap per alias move: " + report);

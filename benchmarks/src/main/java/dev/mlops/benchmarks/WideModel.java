@@ -20,8 +20,8 @@ import java.util.SplittableRandom;
  * benchmark time and no 20 MB binary is committed: {@code x} float32 {@code [N, 512]} → MatMul +
  * Add + Relu to 2048 → MatMul + Add + Relu to 2048 → MatMul + Add to {@code y} float32 {@code [N,
  * 10]}. {@code N} is dynamic. Weights are drawn uniformly from {@code ±sqrt(6 / fan_in)} (He
- * initialisation, so activations neither vanish nor blow up), biases from {@code ±0.01}, all from
- * a {@link SplittableRandom} with a fixed seed: every run measures the same model.
+ * initialisation, so activations neither vanish nor blow up), biases from {@code ±0.01}, all from a
+ * {@link SplittableRandom} with a fixed seed: every run measures the same model.
  *
  * <p>5,267,466 parameters, 21.1 MB of float32 weights, IR version 8, opset 13. One row reads every
  * weight once, so a single-row call is bound by memory bandwidth; that is what makes batching pay.
@@ -117,9 +117,9 @@ final class WideModel {
   }
 
   /**
-   * Loads the file in ONNX Runtime, runs three rows, and checks that the output is {@code [3,
-   * 10]} and agrees with a double-precision Java forward pass over the same weights. A model
-   * that loads but computes something else would make every figure meaningless.
+   * Loads the file in ONNX Runtime, runs three rows, and checks that the output is {@code [3, 10]}
+   * and agrees with a double-precision Java forward pass over the same weights. A model that loads
+   * but computes something else would make every figure meaningless.
    */
   static void verify(OrtEnvironment env, Path file) throws OrtException {
     float[][] rows = rows(3);
@@ -135,7 +135,9 @@ final class WideModel {
       long[] shape = y.getInfo().getShape();
       if (!Arrays.equals(shape, new long[] {3, OUT})) {
         throw new IllegalStateException(
-            file + ": expected output y of shape [3, 10] for 3 rows but got " + Arrays.toString(shape));
+            file
+                + ": expected output y of shape [3, 10] for 3 rows but got "
+                + Arrays.toString(shape));
       }
       float[][] actual = (float[][]) y.getValue();
       float[][] params = parameters();
@@ -145,8 +147,16 @@ final class WideModel {
           double tolerance = 1e-3 * Math.max(1.0, Math.abs(expected[j]));
           if (Math.abs(actual[i][j] - expected[j]) > tolerance) {
             throw new IllegalStateException(
-                file + ": row " + i + " output " + j + " is " + actual[i][j] + " but the Java forward pass gives "
-                    + expected[j] + "; the protobuf writer or the weights are wrong");
+                file
+                    + ": row "
+                    + i
+                    + " output "
+                    + j
+                    + " is "
+                    + actual[i][j]
+                    + " but the Java forward pass gives "
+                    + expected[j]
+                    + "; the protobuf writer or the weights are wrong");
           }
         }
       }
@@ -194,7 +204,8 @@ final class WideModel {
   }
 
   private static ProtoWriter tensor(String name, float[] values, long... dims) {
-    ByteBuffer raw = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer raw =
+        ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
     raw.asFloatBuffer().put(values);
     return new ProtoWriter(raw.capacity() + 64)
         .packedVarints(1, dims)

@@ -30,7 +30,12 @@ class RatioIntervalTest {
     // Three rounds, three batches of one; t(2) = 4.303.
     double[] logs = {0, Math.log(1.3), Math.log(1.1)};
     double m = (logs[0] + logs[1] + logs[2]) / 3;
-    double sd = Math.sqrt(((logs[0] - m) * (logs[0] - m) + (logs[1] - m) * (logs[1] - m) + (logs[2] - m) * (logs[2] - m)) / 2);
+    double sd =
+        Math.sqrt(
+            ((logs[0] - m) * (logs[0] - m)
+                    + (logs[1] - m) * (logs[1] - m)
+                    + (logs[2] - m) * (logs[2] - m))
+                / 2);
     double half = 4.303 * sd / Math.sqrt(3);
     assertThat(r.rounds()).isEqualTo(3);
     assertThat(r.geomean()).isCloseTo(Math.cbrt(1.0 * 1.3 * 1.1), within(1e-12));
@@ -107,10 +112,22 @@ class RatioIntervalTest {
 
   @Test
   void writesOneTsvCellPerHeaderColumn() {
-    RatioInterval r = new RatioInterval("wide", "shared:mlopsPredict", "shared:djlPredict", 812, 0.99, 0.98, 1.0, 0.995);
+    RatioInterval r =
+        new RatioInterval(
+            "wide", "shared:mlopsPredict", "shared:djlPredict", 812, 0.99, 0.98, 1.0, 0.995);
 
     assertThat(RatioInterval.HEADER.split("\t"))
-        .containsExactly("model", "numerator", "denominator", "rounds", "geomean_ratio", "ci_low", "ci_high", "p50_ratio");
-    assertThat(r.tsv()).isEqualTo("wide\tshared:mlopsPredict\tshared:djlPredict\t812\t0.99000\t0.98000\t1.00000\t0.99500");
+        .containsExactly(
+            "model",
+            "numerator",
+            "denominator",
+            "rounds",
+            "geomean_ratio",
+            "ci_low",
+            "ci_high",
+            "p50_ratio");
+    assertThat(r.tsv())
+        .isEqualTo(
+            "wide\tshared:mlopsPredict\tshared:djlPredict\t812\t0.99000\t0.98000\t1.00000\t0.99500");
   }
 }

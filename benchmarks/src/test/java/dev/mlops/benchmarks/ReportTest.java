@@ -25,8 +25,17 @@ class ReportTest {
 
   private static final Report.Environment ENV =
       new Report.Environment(
-          "short", "benchmarks/run-all.sh", "ONNX Runtime 1.29.0", Instant.parse("2026-11-27T13:00:00Z"), 2,
-          "AMD EPYC", "23.5 GiB", "OpenJDK 17", "1.00, 1.00, 1.00", "2.00, 1.00, 1.00", Duration.ofSeconds(400));
+          "short",
+          "benchmarks/run-all.sh",
+          "ONNX Runtime 1.29.0",
+          Instant.parse("2026-11-27T13:00:00Z"),
+          2,
+          "AMD EPYC",
+          "23.5 GiB",
+          "OpenJDK 17",
+          "1.00, 1.00, 1.00",
+          "2.00, 1.00, 1.00",
+          Duration.ofSeconds(400));
 
   private static final String JDK17 = "17.0.15+6 (Debian)";
   private static final String JDK25 = "25.0.3+9-LTS (Eclipse Adoptium)";
@@ -39,16 +48,21 @@ class ReportTest {
     String svg = report.chart();
 
     assertThat(md)
-        .contains("| mlops faster than DJL, tiny (p50 ratio < 1.00) | 0.800 | 0.900 | met (JMH), met (interleaved) |")
-        // The same-session interval decides where there is one: JMH's 1.05 between separate sessions does not.
-        .contains("| mlops ÷ raw reused ≤ 1.03, wide (p50) | 1.050 | 1.000; same session 1.010 [0.999–1.021] | met"
-            + " (same session, upper end of the 95 % interval); **missed** (JMH), met (interleaved) |")
+        .contains(
+            "| mlops faster than DJL, tiny (p50 ratio < 1.00) | 0.800 | 0.900 | met (JMH), met (interleaved) |")
+        // The same-session interval decides where there is one: JMH's 1.05 between separate
+        // sessions does not.
+        .contains(
+            "| mlops ÷ raw reused ≤ 1.03, wide (p50) | 1.050 | 1.000; same session 1.010 [0.999–1.021] | met"
+                + " (same session, upper end of the 95 % interval); **missed** (JMH), met (interleaved) |")
         .contains("| wide | 1.010 [0.999–1.021], 700 | – | – |")
         .contains("| wide | `shared:mlopsPredict` | 10 | 101.0 |")
-        .contains("| `batched`, one `platform` caller: ≤ unbatched + 1000 µs queue delay, wide | p50 320.0 ≤ 1,300"
-            + " | p99 1,500 ≤ 1,400 | p50 met, p99 **missed** |")
-        .contains("| `greedy`, one `platform` caller: ≤ unbatched + 0 µs queue delay, wide | p50 310.0 ≤ 300.0"
-            + " | p99 390.0 ≤ 400.0 | p50 **missed**, p99 met |")
+        .contains(
+            "| `batched`, one `platform` caller: ≤ unbatched + 1000 µs queue delay, wide | p50 320.0 ≤ 1,300"
+                + " | p99 1,500 ≤ 1,400 | p50 met, p99 **missed** |")
+        .contains(
+            "| `greedy`, one `platform` caller: ≤ unbatched + 0 µs queue delay, wide | p50 310.0 ≤ 300.0"
+                + " | p99 390.0 ≤ 400.0 | p50 **missed**, p99 met |")
         .contains("![throughput and p99 against callers](throughput.svg)");
     Document doc =
         DocumentBuilderFactory.newInstance()
@@ -63,20 +77,27 @@ class ReportTest {
     String md = report(true).markdown("throughput.svg");
 
     assertThat(md)
-        .contains("| `batched`, `platform` callers ≥ 3× platform unbatched calls/s at 64 callers (aim 5×), wide"
-            + " | 4.00× | 3.00× per CPU second | met; p99 5,000 µs against unbatched 90,000 µs |")
-        .contains("| `greedy`, `platform` callers ≥ 3× platform unbatched calls/s at 64 callers (aim 5×), wide"
-            + " | 6.00× | 4.00× per CPU second | met, aim met; p99 5,000 µs against unbatched 90,000 µs |")
-        .contains("| `greedy`, `virtual` callers ≥ 3× platform unbatched calls/s at 64 callers (aim 5×), wide"
-            + " | 7.00× | 7.00× per CPU second | met, aim met; p99 800.0 µs against unbatched 90,000 µs |")
-        .contains("| `batched`, `async` callers ≥ 3× platform unbatched calls/s at 64 callers (aim 5×), wide"
-            + " | 2.50× | 5.00× per CPU second | **missed**; p99 3,000 µs against unbatched 90,000 µs |")
-        .contains("| engine ceiling ÷ platform unbatched calls/s at 64 callers, wide (reported: the most any batcher"
-            + " can reach here) | 32.00× | 32,000 rows/s | 5× within reach |")
+        .contains(
+            "| `batched`, `platform` callers ≥ 3× platform unbatched calls/s at 64 callers (aim 5×), wide"
+                + " | 4.00× | 3.00× per CPU second | met; p99 5,000 µs against unbatched 90,000 µs |")
+        .contains(
+            "| `greedy`, `platform` callers ≥ 3× platform unbatched calls/s at 64 callers (aim 5×), wide"
+                + " | 6.00× | 4.00× per CPU second | met, aim met; p99 5,000 µs against unbatched 90,000 µs |")
+        .contains(
+            "| `greedy`, `virtual` callers ≥ 3× platform unbatched calls/s at 64 callers (aim 5×), wide"
+                + " | 7.00× | 7.00× per CPU second | met, aim met; p99 800.0 µs against unbatched 90,000 µs |")
+        .contains(
+            "| `batched`, `async` callers ≥ 3× platform unbatched calls/s at 64 callers (aim 5×), wide"
+                + " | 2.50× | 5.00× per CPU second | **missed**; p99 3,000 µs against unbatched 90,000 µs |")
+        .contains(
+            "| engine ceiling ÷ platform unbatched calls/s at 64 callers, wide (reported: the most any batcher"
+                + " can reach here) | 32.00× | 32,000 rows/s | 5× within reach |")
         // Each kind's own unbatched row, compared with the platform one; starved callers counted.
-        .contains("| wide | 64 (2 active) | unbatched | 900 | 5.000 | 10.00 | 1.000 | 1.00 | 1.0 | 0.00 | **0.90×**"
-            + " | 1.80× |")
-        .contains("| wide | 64 | unbatched | 1,000 | 300.0 | 90,000 | 1.000 | 2.00 | 1.0 | 0.00 |  |  |")
+        .contains(
+            "| wide | 64 (2 active) | unbatched | 900 | 5.000 | 10.00 | 1.000 | 1.00 | 1.0 | 0.00 | **0.90×**"
+                + " | 1.80× |")
+        .contains(
+            "| wide | 64 | unbatched | 1,000 | 300.0 | 90,000 | 1.000 | 2.00 | 1.0 | 0.00 |  |  |")
         .contains("| wide | 2 | 32,000 | 1,800 | 1.90 | 1,000 | **32.00×** |")
         .contains("JDK: `platform`, `async` on " + JDK17 + "; `virtual` on " + JDK25 + ".")
         .contains("### `virtual` callers\n\n| model |")
@@ -94,7 +115,8 @@ class ReportTest {
   }
 
   @Test
-  void marksEachCallerKindAndTheCeilingInTheChartButKeepsTheCeilingOffTheCallersAxis() throws Exception {
+  void marksEachCallerKindAndTheCeilingInTheChartButKeepsTheCeilingOffTheCallersAxis()
+      throws Exception {
     Document doc =
         DocumentBuilderFactory.newInstance()
             .newDocumentBuilder()
@@ -107,8 +129,8 @@ class ReportTest {
     assertThat(count(doc, "//*[local-name()='polygon'][@class='async']")).isEqualTo(3 * 2 + 1);
     // A line per predictor in the legend, and a stub per lone point of virtual and async callers.
     assertThat(count(doc, "//*[local-name()='line'][@stroke-width='2']")).isEqualTo(3 + 2 * 3 * 2);
-    assertThat(texts(doc, "//*[local-name()='line']/*[local-name()='title']")).containsExactly(
-        "wide ceiling: 32,000 rows/s");
+    assertThat(texts(doc, "//*[local-name()='line']/*[local-name()='title']"))
+        .containsExactly("wide ceiling: 32,000 rows/s");
     // The x axes: the sweep's concurrencies, not the ceiling's two threads.
     assertThat(texts(doc, "//*[local-name()='text'][@text-anchor='middle'][. != 'callers']"))
         .containsExactly("1", "64", "1", "64");
@@ -128,13 +150,15 @@ class ReportTest {
   }
 
   private static int count(Document doc, String xpath) throws Exception {
-    return ((NodeList) XPathFactory.newInstance().newXPath().evaluate(xpath, doc, XPathConstants.NODESET))
+    return ((NodeList)
+            XPathFactory.newInstance().newXPath().evaluate(xpath, doc, XPathConstants.NODESET))
         .getLength();
   }
 
   private static List<String> texts(Document doc, String xpath) throws Exception {
     NodeList nodes =
-        (NodeList) XPathFactory.newInstance().newXPath().evaluate(xpath, doc, XPathConstants.NODESET);
+        (NodeList)
+            XPathFactory.newInstance().newXPath().evaluate(xpath, doc, XPathConstants.NODESET);
     List<String> out = new ArrayList<>();
     for (int i = 0; i < nodes.getLength(); i++) {
       out.add(nodes.item(i).getTextContent());
@@ -176,7 +200,8 @@ class ReportTest {
             batchedOptions,
             greedyOptions,
             BatchingBenchmark.HEADER,
-            // predictor, kind, callers, active, calls/s, p50, p99, rows/run, CPU, calls per CPU s, JDK
+            // predictor, kind, callers, active, calls/s, p50, p99, rows/run, CPU, calls per CPU s,
+            // JDK
             row("unbatched", "platform", 1, 1, 100, 300, 400, 1, 1, 100, JDK17),
             row("batched", "platform", 1, 1, 90, 320, 1500, 1, 1, 90, JDK17),
             row("greedy", "platform", 1, 1, 95, 310, 390, 1, 1, 95, JDK17),
@@ -209,10 +234,20 @@ class ReportTest {
       batching = batching.plus(Report.readTsv(virtual));
     }
     return new Report(
-        ENV, predict, List.of(), Report.readTsv(interleaved), Report.readTsv(ratios), batching, List.of(), List.of());
+        ENV,
+        predict,
+        List.of(),
+        Report.readTsv(interleaved),
+        Report.readTsv(ratios),
+        batching,
+        List.of(),
+        List.of());
   }
 
-  /** A {@code wide} row of {@link BatchingBenchmark#HEADER}; the columns the report does not read are filler. */
+  /**
+   * A {@code wide} row of {@link BatchingBenchmark#HEADER}; the columns the report does not read
+   * are filler.
+   */
   private static String row(
       String predictor,
       String kind,
@@ -228,7 +263,18 @@ class ReportTest {
     return String.format(
         Locale.ROOT,
         "wide\t%s\t%s\t%d\t%d\t100\t1\t%s\t%s\t%s\t%s\t%s\t1\t1\t%s\t0\t%s\t%s\t0\t%s",
-        predictor, kind, callers, active, throughput, p50, p50, p50, p99, rowsPerRun, cpuCores, callsPerCpuSecond,
+        predictor,
+        kind,
+        callers,
+        active,
+        throughput,
+        p50,
+        p50,
+        p50,
+        p99,
+        rowsPerRun,
+        cpuCores,
+        callsPerCpuSecond,
         jdk);
   }
 

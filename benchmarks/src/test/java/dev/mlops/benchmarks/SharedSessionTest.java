@@ -59,13 +59,18 @@ class SharedSessionTest {
   private static Predictor<float[], float[]> pinnedPredictor(Mlops runtime, String name) {
     Path source = MODEL.writeTo(dir.resolve("source-" + name));
     ModelVersion version =
-        runtime.registry().register(Registration.builder(name, ArtifactSource.file(source)).build(), AuditInfo.by("test", "setup"));
+        runtime
+            .registry()
+            .register(
+                Registration.builder(name, ArtifactSource.file(source)).build(),
+                AuditInfo.by("test", "setup"));
     return runtime.predictor("models:/" + name + "/" + version.version(), Codecs.floatRow());
   }
 
   private static float[] run(OrtSession session, float[] row) throws OrtException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(row), new long[] {1, row.length});
+    try (OnnxTensor input =
+            OnnxTensor.createTensor(env, FloatBuffer.wrap(row), new long[] {1, row.length});
         OrtSession.Result result = session.run(Map.of(MODEL.input, input), Set.of(MODEL.output))) {
       return ((float[][]) result.get(MODEL.output).orElseThrow().getValue())[0];
     }
@@ -95,12 +100,15 @@ class SharedSessionTest {
     p.close();
     own.close();
 
-    assertThatThrownBy(() -> run(session, row)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThatThrownBy(() -> run(session, row))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
   }
 
   @Test
   void rejectsAPredictorThatFollowsTheLatestVersion() {
-    try (Predictor<float[], float[]> latest = mlops.predictor("models:/cancer", Codecs.floatRow())) {
+    try (Predictor<float[], float[]> latest =
+        mlops.predictor("models:/cancer", Codecs.floatRow())) {
       assertThatThrownBy(() -> SharedSession.of(latest))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("expected a predictor pinned to a version")
@@ -110,14 +118,17 @@ class SharedSessionTest {
 
   @Test
   void namesTheFieldItExpectedWhenTheRuntimeLayoutChanged() {
-    assertThatThrownBy(() -> SharedSession.field("a string", SharedSession.PREDICTOR_CLASS, "binding"))
+    assertThatThrownBy(
+            () -> SharedSession.field("a string", SharedSession.PREDICTOR_CLASS, "binding"))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage(
             "expected a dev.mlops.runtime.DefaultPredictor holding field 'binding' but found a java.lang.String;"
                 + " the mlops runtime's internals changed: update SharedSession");
-    assertThatThrownBy(() -> SharedSession.field(predictor, SharedSession.PREDICTOR_CLASS, "renamed"))
+    assertThatThrownBy(
+            () -> SharedSession.field(predictor, SharedSession.PREDICTOR_CLASS, "renamed"))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("expected field 'renamed' in dev.mlops.runtime.DefaultPredictor but it has [")
+        .hasMessageStartingWith(
+            "expected field 'renamed' in dev.mlops.runtime.DefaultPredictor but it has [")
         .hasMessageContaining("binding")
         .hasMessageEndingWith("; the mlops runtime's internals changed: update SharedSession");
   }

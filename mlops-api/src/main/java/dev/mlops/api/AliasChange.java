@@ -4,8 +4,8 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * One move of an alias, read from the audit log: who moved it from which version to which, when
- * and why.
+ * One move of an alias, read from the audit log: who moved it from which version to which, when and
+ * why.
  *
  * @param time when
  * @param actor who
@@ -17,7 +17,13 @@ import java.util.Objects;
  * @param forced whether the move skipped the load check ({@link ModelRegistry#forceAlias})
  */
 public record AliasChange(
-    Instant time, String actor, String model, String alias, long fromVersion, long toVersion, String reason,
+    Instant time,
+    String actor,
+    String model,
+    String alias,
+    long fromVersion,
+    long toVersion,
+    String reason,
     boolean forced) {
 
   /** Validates. */
@@ -28,7 +34,8 @@ public record AliasChange(
     Objects.requireNonNull(alias, "alias");
     Objects.requireNonNull(reason, "reason");
     if (fromVersion < 0 || toVersion < 0) {
-      throw new IllegalArgumentException("versions must be >= 0 (0: none): " + fromVersion + " -> " + toVersion);
+      throw new IllegalArgumentException(
+          "versions must be >= 0 (0: none): " + fromVersion + " -> " + toVersion);
     }
   }
 
@@ -43,9 +50,18 @@ public record AliasChange(
       throw new IllegalArgumentException("not an alias change: " + e);
     }
     String from = e.details().getOrDefault(AuditDetails.FROM, "");
-    long to = e.action() == AuditAction.DELETE_ALIAS ? 0 : Long.parseLong(e.details().get(AuditDetails.TO));
+    long to =
+        e.action() == AuditAction.DELETE_ALIAS
+            ? 0
+            : Long.parseLong(e.details().get(AuditDetails.TO));
     return new AliasChange(
-        e.time(), e.actor(), e.model(), e.details().get(AuditDetails.ALIAS), from.isEmpty() ? 0 : Long.parseLong(from),
-        to, e.reason(), "true".equals(e.details().get(AuditDetails.FORCED)));
+        e.time(),
+        e.actor(),
+        e.model(),
+        e.details().get(AuditDetails.ALIAS),
+        from.isEmpty() ? 0 : Long.parseLong(from),
+        to,
+        e.reason(),
+        "true".equals(e.details().get(AuditDetails.FORCED)));
   }
 }

@@ -18,11 +18,13 @@ public record ArtifactFile(String path, long size, String sha256) {
   public ArtifactFile {
     Objects.requireNonNull(path, "path");
     if (path.isEmpty() || path.startsWith("/") || path.contains("\\")) {
-      throw new IllegalArgumentException("artifact path must be relative with '/' separators: " + path);
+      throw new IllegalArgumentException(
+          "artifact path must be relative with '/' separators: " + path);
     }
     for (String part : path.split("/", -1)) {
       if (part.isEmpty() || part.equals(".") || part.equals("..")) {
-        throw new IllegalArgumentException("artifact path must not contain '', '.' or '..': " + path);
+        throw new IllegalArgumentException(
+            "artifact path must not contain '', '.' or '..': " + path);
       }
     }
     if (size < 0) {

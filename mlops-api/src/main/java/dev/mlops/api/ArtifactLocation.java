@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * Local files of a model artifact whose content has been checked against the digests recorded
- * for it. An engine loads only from such a location.
+ * Local files of a model artifact whose content has been checked against the digests recorded for
+ * it. An engine loads only from such a location.
  *
  * @param directory the directory holding every artifact file
  * @param modelFile the main model file, inside {@code directory}

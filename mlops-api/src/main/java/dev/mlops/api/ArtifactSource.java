@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * Where the files of a new version come from. The registry copies them into its own storage;
- * the source is not referenced after {@link ModelRegistry#register} returns.
+ * Where the files of a new version come from. The registry copies them into its own storage; the
+ * source is not referenced after {@link ModelRegistry#register} returns.
  */
 public sealed interface ArtifactSource {
 
@@ -27,8 +27,8 @@ public sealed interface ArtifactSource {
   }
 
   /**
-   * A model read from a stream, stored under {@code fileName}. The stream is read to its end
-   * but not closed.
+   * A model read from a stream, stored under {@code fileName}. The stream is read to its end but
+   * not closed.
    */
   static ArtifactSource stream(InputStream in, String fileName) {
     return new StreamSource(in, fileName);
@@ -42,7 +42,10 @@ public sealed interface ArtifactSource {
     }
   }
 
-  /** A directory with a model file and its external data. @param directory root @param modelFile relative model path */
+  /**
+   * A directory with a model file and its external data. @param directory root @param modelFile
+   * relative model path
+   */
   record DirectorySource(Path directory, String modelFile) implements ArtifactSource {
     /** Validates. */
     public DirectorySource {
@@ -57,7 +60,10 @@ public sealed interface ArtifactSource {
     public StreamSource {
       Objects.requireNonNull(in, "in");
       Objects.requireNonNull(fileName, "fileName");
-      if (fileName.isEmpty() || fileName.contains("/") || fileName.contains("\\") || fileName.startsWith(".")) {
+      if (fileName.isEmpty()
+          || fileName.contains("/")
+          || fileName.contains("\\")
+          || fileName.startsWith(".")) {
         throw new IllegalArgumentException("fileName must be a plain file name: " + fileName);
       }
     }

@@ -2,8 +2,8 @@ package dev.mlops.api;
 
 /**
  * Thrown when the files of a new version add up to more than the registry's size limit. The
- * registry stops reading the source as soon as the limit is passed, so an endless or huge stream
- * is cut off, and nothing is registered.
+ * registry stops reading the source as soon as the limit is passed, so an endless or huge stream is
+ * cut off, and nothing is registered.
  */
 public class ArtifactTooLargeException extends ModelLoadException {
   private static final long serialVersionUID = 1L;

@@ -13,20 +13,18 @@ public enum AuditAction {
   /** A version was deleted. */
   DELETE_VERSION,
   /**
-   * A registered version could not be loaded or warmed up by the engine. Details: {@code
-   * version}, {@code error}.
+   * A registered version could not be loaded or warmed up by the engine. Details: {@code version},
+   * {@code error}.
    */
   LOAD_FAILED,
   /**
-   * A registered version failed verification before loading: a file changed, went missing or
-   * was added, or the model refers to data outside its files. Details: {@code version}, {@code
-   * error}.
+   * A registered version failed verification before loading: a file changed, went missing or was
+   * added, or the model refers to data outside its files. Details: {@code version}, {@code error}.
    */
   VERIFICATION_FAILED,
   /**
-   * A registered version's manifest signature was missing, untrusted or invalid where the
-   * registry enforces signatures. Details: {@code version}, {@code keyId} (if signed), {@code
-   * error}.
+   * A registered version's manifest signature was missing, untrusted or invalid where the registry
+   * enforces signatures. Details: {@code version}, {@code keyId} (if signed), {@code error}.
    */
   SIGNATURE_FAILED,
   /**

@@ -7,44 +7,63 @@ import java.util.TreeMap;
 /**
  * The details an audit entry records, per {@link AuditAction}: the one place where their keys are
  * spelled. The registry writes entries with these factories and the readers ({@link AliasChange},
- * {@link AuditQuery}) parse them with these keys, so a store only keeps the map it was given and
- * no two modules can spell a key differently. Stateless.
+ * {@link AuditQuery}) parse them with these keys, so a store only keeps the map it was given and no
+ * two modules can spell a key differently. Stateless.
  */
 public final class AuditDetails {
 
   /** The version an entry concerns: the one registered, archived, deleted, or that failed. */
   public static final String VERSION = "version";
+
   /** The SHA-256 manifest digest of a registered version. */
   public static final String DIGEST = "digest";
+
   /** The alias an alias change concerns. */
   public static final String ALIAS = "alias";
+
   /** The version an alias pointed at before the change; empty when it was new. */
   public static final String FROM = "from";
+
   /** The version an alias points at after the change. */
   public static final String TO = "to";
-  /** {@code true} when a change skipped the registry's checks ({@code forceAlias}, {@code forceDelete}). */
+
+  /**
+   * {@code true} when a change skipped the registry's checks ({@code forceAlias}, {@code
+   * forceDelete}).
+   */
   public static final String FORCED = "forced";
+
   /** How the new target of a forced alias move differs from the old one, {@code ; }-separated. */
   public static final String INCOMPATIBLE = "incompatible";
+
   /** What failed, for failure entries. */
   public static final String ERROR = "error";
+
   /** The version a predictor kept serving when it refused a swap. */
   public static final String SERVING = "serving";
+
   /** The reference a predictor follows, for a refused swap. */
   public static final String TARGET = "target";
+
   /** The key that signed a version's manifest. */
   public static final String KEY_ID = "keyId";
+
   /** The key id named in a registration's manifest signature. */
   public static final String SIGNATURE_KEY_ID = "signatureKeyId";
-  /** What became of a registration's manifest signature: verified, unchecked, invalid or missing. */
+
+  /**
+   * What became of a registration's manifest signature: verified, unchecked, invalid or missing.
+   */
   public static final String SIGNATURE = "signature";
+
   /** Why a signature did not verify under the WARN policy. */
   public static final String SIGNATURE_ERROR = "signatureError";
 
   private AuditDetails() {}
 
   /** {@link AuditAction#REGISTER}: the number, the digest and what became of its signature. */
-  public static Map<String, String> registered(long version, String digest, Map<String, String> signature) {
+  public static Map<String, String> registered(
+      long version, String digest, Map<String, String> signature) {
     Map<String, String> d = new TreeMap<>(signature);
     d.put(VERSION, Long.toString(version));
     d.put(DIGEST, digest);
@@ -58,7 +77,8 @@ public final class AuditDetails {
    * @param forced whether the move skipped the checks
    * @param incompatible how the new target differs from the old one, empty when compatible
    */
-  public static Map<String, String> aliasMoved(String alias, long from, long to, boolean forced, List<String> incompatible) {
+  public static Map<String, String> aliasMoved(
+      String alias, long from, long to, boolean forced, List<String> incompatible) {
     Map<String, String> d = new TreeMap<>();
     d.put(ALIAS, alias);
     d.put(FROM, from == 0 ? "" : Long.toString(from));
@@ -79,10 +99,15 @@ public final class AuditDetails {
 
   /** {@link AuditAction#ARCHIVE} and {@link AuditAction#DELETE_VERSION}. */
   public static Map<String, String> version(long version, boolean forced) {
-    return forced ? Map.of(VERSION, Long.toString(version), FORCED, "true") : Map.of(VERSION, Long.toString(version));
+    return forced
+        ? Map.of(VERSION, Long.toString(version), FORCED, "true")
+        : Map.of(VERSION, Long.toString(version));
   }
 
-  /** {@link AuditAction#LOAD_FAILED}, {@link AuditAction#VERIFICATION_FAILED}, {@link AuditAction#SIGNATURE_FAILED}. */
+  /**
+   * {@link AuditAction#LOAD_FAILED}, {@link AuditAction#VERIFICATION_FAILED}, {@link
+   * AuditAction#SIGNATURE_FAILED}.
+   */
   public static Map<String, String> failure(long version, String error, String keyId) {
     Map<String, String> d = new TreeMap<>();
     d.put(VERSION, Long.toString(version));
@@ -94,7 +119,8 @@ public final class AuditDetails {
   }
 
   /** {@link AuditAction#SWAP_REFUSED}. */
-  public static Map<String, String> swapRefused(long refused, long serving, ModelRef target, List<String> differences) {
+  public static Map<String, String> swapRefused(
+      long refused, long serving, ModelRef target, List<String> differences) {
     Map<String, String> d = new TreeMap<>();
     d.put(VERSION, Long.toString(refused));
     d.put(SERVING, Long.toString(serving));

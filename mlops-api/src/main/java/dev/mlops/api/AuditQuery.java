@@ -33,8 +33,9 @@ public final class AuditQuery {
   private AuditQuery(Builder b) {
     this.model = b.model;
     this.alias = b.alias;
-    this.actions = Collections.unmodifiableSet(
-        b.actions.isEmpty() ? EnumSet.allOf(AuditAction.class) : EnumSet.copyOf(b.actions));
+    this.actions =
+        Collections.unmodifiableSet(
+            b.actions.isEmpty() ? EnumSet.allOf(AuditAction.class) : EnumSet.copyOf(b.actions));
     this.actor = b.actor;
     this.version = b.version;
     this.from = b.from;
@@ -71,7 +72,9 @@ public final class AuditQuery {
     return Optional.ofNullable(actor);
   }
 
-  /** The version entries must name in a {@code version}, {@code from} or {@code to} detail, if set. */
+  /**
+   * The version entries must name in a {@code version}, {@code from} or {@code to} detail, if set.
+   */
   public OptionalLong version() {
     return version == null ? OptionalLong.empty() : OptionalLong.of(version);
   }
@@ -103,7 +106,8 @@ public final class AuditQuery {
     }
     if (version != null) {
       String v = version.toString();
-      if (!v.equals(entry.details().get(AuditDetails.VERSION)) && !v.equals(entry.details().get(AuditDetails.FROM))
+      if (!v.equals(entry.details().get(AuditDetails.VERSION))
+          && !v.equals(entry.details().get(AuditDetails.FROM))
           && !v.equals(entry.details().get(AuditDetails.TO))) {
         return false;
       }
@@ -116,8 +120,21 @@ public final class AuditQuery {
 
   @Override
   public String toString() {
-    return "AuditQuery[model=" + model + ", alias=" + alias + ", actions=" + actions + ", actor=" + actor
-        + ", version=" + version + ", from=" + from + ", to=" + to + "]";
+    return "AuditQuery[model="
+        + model
+        + ", alias="
+        + alias
+        + ", actions="
+        + actions
+        + ", actor="
+        + actor
+        + ", version="
+        + version
+        + ", from="
+        + from
+        + ", to="
+        + to
+        + "]";
   }
 
   /** Builder for {@link AuditQuery}; each criterion can be set once. Not thread-safe. */
@@ -169,7 +186,10 @@ public final class AuditQuery {
       return this;
     }
 
-    /** Only entries that name this version (as {@code version}, or as an alias move's {@code from} or {@code to}). */
+    /**
+     * Only entries that name this version (as {@code version}, or as an alias move's {@code from}
+     * or {@code to}).
+     */
     public Builder version(long version) {
       if (version < 1) {
         throw new IllegalArgumentException("version must be >= 1: " + version);
@@ -196,7 +216,8 @@ public final class AuditQuery {
 
     private void checkRange() {
       if (from != null && to != null && to.isBefore(from)) {
-        throw new IllegalArgumentException("to (" + to + ") must not be before from (" + from + ")");
+        throw new IllegalArgumentException(
+            "to (" + to + ") must not be before from (" + from + ")");
       }
     }
 

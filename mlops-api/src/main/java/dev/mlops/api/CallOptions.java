@@ -49,8 +49,10 @@ public final class CallOptions {
   public CallOptions deadline(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout must not be null; leave the deadline unset for none");
     if (timeout.isZero() || timeout.isNegative()) {
-      throw new IllegalArgumentException("timeout must be positive but was " + timeout
-          + "; leave the deadline unset (CallOptions.NONE) for no deadline");
+      throw new IllegalArgumentException(
+          "timeout must be positive but was "
+              + timeout
+              + "; leave the deadline unset (CallOptions.NONE) for no deadline");
     }
     return new CallOptions(timeout, requestKey);
   }
@@ -77,7 +79,8 @@ public final class CallOptions {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof CallOptions other && Objects.equals(deadline, other.deadline)
+    return o instanceof CallOptions other
+        && Objects.equals(deadline, other.deadline)
         && requestKey.equals(other.requestKey);
   }
 
@@ -88,7 +91,10 @@ public final class CallOptions {
 
   @Override
   public String toString() {
-    return "CallOptions[deadline=" + (deadline == null ? "none" : deadline) + ", requestKey="
-        + (requestKey.isEmpty() ? "none" : "'" + requestKey + "'") + "]";
+    return "CallOptions[deadline="
+        + (deadline == null ? "none" : deadline)
+        + ", requestKey="
+        + (requestKey.isEmpty() ? "none" : "'" + requestKey + "'")
+        + "]";
   }
 }

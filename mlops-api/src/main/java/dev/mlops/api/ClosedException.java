@@ -1,8 +1,6 @@
 package dev.mlops.api;
 
-/**
- * Thrown when a registry, predictor or runtime is used after it was closed.
- */
+/** Thrown when a registry, predictor or runtime is used after it was closed. */
 public class ClosedException extends MlopsException {
   private static final long serialVersionUID = 1L;
 

@@ -33,8 +33,8 @@ public interface Codec<I, O> {
   O decode(Map<String, Tensor> outputs, ModelSignature signature);
 
   /**
-   * The outputs {@link #decode} reads. The engine computes and copies only these, which saves
-   * time on models with several outputs. Default: every output.
+   * The outputs {@link #decode} reads. The engine computes and copies only these, which saves time
+   * on models with several outputs. Default: every output.
    */
   default Set<String> outputs(ModelSignature signature) {
     Set<String> all = new LinkedHashSet<>();

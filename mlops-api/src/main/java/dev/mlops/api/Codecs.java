@@ -10,8 +10,8 @@ import java.util.Objects;
  * The built-in codecs. Each is stateless and thread-safe.
  *
  * <ul>
- *   <li>{@link #floatRow()} — one {@code float[]} feature row in, the first {@code float32}
- *       output flattened out (e.g. class probabilities);
+ *   <li>{@link #floatRow()} — one {@code float[]} feature row in, the first {@code float32} output
+ *       flattened out (e.g. class probabilities);
  *   <li>{@link #floatBatch()} — {@code float[][]} rows in, one {@code float[]} per row out;
  *   <li>{@link #namedInputs()} — a map from input name to a scalar, array or {@link Tensor},
  *       converted to each input's element type; all outputs as tensors;
@@ -23,8 +23,8 @@ public final class Codecs {
   private Codecs() {}
 
   /**
-   * A single feature row for a model with one {@code float32} input of shape {@code [n]} or
-   * {@code [?, n]}; decodes the first {@code float32} output.
+   * A single feature row for a model with one {@code float32} input of shape {@code [n]} or {@code
+   * [?, n]}; decodes the first {@code float32} output.
    */
   public static Codec<float[], float[]> floatRow() {
     return FloatRow.FIRST;
@@ -49,12 +49,12 @@ public final class Codecs {
   }
 
   /**
-   * Named inputs: each map key is an input name; each value is a {@link Tensor}, a scalar
-   * ({@link Number}, {@link Boolean}, {@link String}) or a one-dimensional Java array, converted
-   * to the input's element type and laid out in the input's shape: a single dynamic dimension is
-   * inferred from the number of values, a scalar sets every dynamic dimension to 1, and an input
-   * with several dynamic dimensions needs a {@link Tensor} with its shape (a flat array would fit
-   * more than one). Decodes every output.
+   * Named inputs: each map key is an input name; each value is a {@link Tensor}, a scalar ({@link
+   * Number}, {@link Boolean}, {@link String}) or a one-dimensional Java array, converted to the
+   * input's element type and laid out in the input's shape: a single dynamic dimension is inferred
+   * from the number of values, a scalar sets every dynamic dimension to 1, and an input with
+   * several dynamic dimensions needs a {@link Tensor} with its shape (a flat array would fit more
+   * than one). Decodes every output.
    */
   public static Codec<Map<String, ?>, Map<String, Tensor>> namedInputs() {
     return NamedInputs.INSTANCE;
@@ -80,7 +80,8 @@ public final class Codecs {
   static String floatOutputName(ModelSignature signature, String name) {
     if (name != null) {
       if (signature.output(name).isEmpty()) {
-        throw new PredictionException("model has no output '" + name + "'; outputs are " + signature.outputs());
+        throw new PredictionException(
+            "model has no output '" + name + "'; outputs are " + signature.outputs());
       }
       return name;
     }
@@ -89,14 +90,16 @@ public final class Codecs {
         return s.name();
       }
     }
-    throw new PredictionException("model has no float32 output; outputs are " + signature.outputs());
+    throw new PredictionException(
+        "model has no float32 output; outputs are " + signature.outputs());
   }
 
   static Tensor floatOutput(Map<String, Tensor> outputs, String name) {
     if (name != null) {
       Tensor t = outputs.get(name);
       if (t == null) {
-        throw new PredictionException("model has no output '" + name + "'; outputs are " + outputs.keySet());
+        throw new PredictionException(
+            "model has no output '" + name + "'; outputs are " + outputs.keySet());
       }
       return t;
     }
@@ -119,7 +122,8 @@ public final class Codecs {
     @Override
     public Map<String, Tensor> encode(float[] row, ModelSignature signature) {
       TensorSpec spec = singleFloatInput(signature, "floatRow");
-      Tensor t = spec.rank() == 1 ? Tensor.ofFloats(row, row.length) : Tensor.ofFloats(row, 1, row.length);
+      Tensor t =
+          spec.rank() == 1 ? Tensor.ofFloats(row, row.length) : Tensor.ofFloats(row, 1, row.length);
       return Map.of(spec.name(), t);
     }
 
@@ -158,7 +162,9 @@ public final class Codecs {
       for (int i = 0; i < rows.length; i++) {
         if (rows[i].length != width) {
           throw new InvalidInputException(
-              spec.name(), "rows of equal length " + width, "row " + i + " of length " + rows[i].length);
+              spec.name(),
+              "rows of equal length " + width,
+              "row " + i + " of length " + rows[i].length);
         }
         System.arraycopy(rows[i], 0, flat, i * width, width);
       }
@@ -221,7 +227,9 @@ public final class Codecs {
                 .orElseThrow(
                     () ->
                         new InvalidInputException(
-                            e.getKey(), "one of the inputs " + signature.inputs(), "an unknown input name"));
+                            e.getKey(),
+                            "one of the inputs " + signature.inputs(),
+                            "an unknown input name"));
         out.put(e.getKey(), toTensor(spec, e.getValue()));
       }
       return out;
@@ -238,7 +246,9 @@ public final class Codecs {
     }
   }
 
-  /** Converts a scalar, a one-dimensional array or a tensor into a tensor that fits {@code spec}. */
+  /**
+   * Converts a scalar, a one-dimensional array or a tensor into a tensor that fits {@code spec}.
+   */
   static Tensor toTensor(TensorSpec spec, Object value) {
     if (value == null) {
       throw new InvalidInputException(spec.name(), spec.describe(), "null");
@@ -249,79 +259,92 @@ public final class Codecs {
     boolean array = value.getClass().isArray();
     if (array && value.getClass().getComponentType().isArray()) {
       throw new InvalidInputException(
-          spec.name(), spec.describe() + " as a scalar, a flat array or a Tensor", "a nested array");
+          spec.name(),
+          spec.describe() + " as a scalar, a flat array or a Tensor",
+          "a nested array");
     }
     int n = array ? Array.getLength(value) : 1;
     long[] shape = layout(spec, n, value);
     ElementType type = spec.type();
     switch (type) {
-      case FLOAT: {
-        float[] d = new float[n];
-        for (int i = 0; i < n; i++) {
-          d[i] = number(spec, element(value, array, i)).floatValue();
+      case FLOAT:
+        {
+          float[] d = new float[n];
+          for (int i = 0; i < n; i++) {
+            d[i] = number(spec, element(value, array, i)).floatValue();
+          }
+          return Tensor.ofFloats(d, shape);
         }
-        return Tensor.ofFloats(d, shape);
-      }
-      case DOUBLE: {
-        double[] d = new double[n];
-        for (int i = 0; i < n; i++) {
-          d[i] = number(spec, element(value, array, i)).doubleValue();
+      case DOUBLE:
+        {
+          double[] d = new double[n];
+          for (int i = 0; i < n; i++) {
+            d[i] = number(spec, element(value, array, i)).doubleValue();
+          }
+          return Tensor.ofDoubles(d, shape);
         }
-        return Tensor.ofDoubles(d, shape);
-      }
       case INT8:
-      case UINT8: {
-        byte[] d = new byte[n];
-        long min = type == ElementType.INT8 ? Byte.MIN_VALUE : 0;
-        long max = type == ElementType.INT8 ? Byte.MAX_VALUE : 255;
-        for (int i = 0; i < n; i++) {
-          d[i] = (byte) integral(spec, element(value, array, i), min, max);
-        }
-        return type == ElementType.INT8 ? Tensor.ofInt8(d, shape) : Tensor.ofUint8(d, shape);
-      }
-      case INT16: {
-        short[] d = new short[n];
-        for (int i = 0; i < n; i++) {
-          d[i] = (short) integral(spec, element(value, array, i), Short.MIN_VALUE, Short.MAX_VALUE);
-        }
-        return Tensor.ofInt16(d, shape);
-      }
-      case INT32: {
-        int[] d = new int[n];
-        for (int i = 0; i < n; i++) {
-          d[i] = (int) integral(spec, element(value, array, i), Integer.MIN_VALUE, Integer.MAX_VALUE);
-        }
-        return Tensor.ofInts(d, shape);
-      }
-      case INT64: {
-        long[] d = new long[n];
-        for (int i = 0; i < n; i++) {
-          d[i] = integral(spec, element(value, array, i), Long.MIN_VALUE, Long.MAX_VALUE);
-        }
-        return Tensor.ofLongs(d, shape);
-      }
-      case BOOL: {
-        boolean[] d = new boolean[n];
-        for (int i = 0; i < n; i++) {
-          Object v = element(value, array, i);
-          if (!(v instanceof Boolean)) {
-            throw new InvalidInputException(spec.name(), "bool values", describe(v));
+      case UINT8:
+        {
+          byte[] d = new byte[n];
+          long min = type == ElementType.INT8 ? Byte.MIN_VALUE : 0;
+          long max = type == ElementType.INT8 ? Byte.MAX_VALUE : 255;
+          for (int i = 0; i < n; i++) {
+            d[i] = (byte) integral(spec, element(value, array, i), min, max);
           }
-          d[i] = (Boolean) v;
+          return type == ElementType.INT8 ? Tensor.ofInt8(d, shape) : Tensor.ofUint8(d, shape);
         }
-        return Tensor.ofBooleans(d, shape);
-      }
-      case STRING: {
-        String[] d = new String[n];
-        for (int i = 0; i < n; i++) {
-          Object v = element(value, array, i);
-          if (!(v instanceof String)) {
-            throw new InvalidInputException(spec.name(), "string values", describe(v));
+      case INT16:
+        {
+          short[] d = new short[n];
+          for (int i = 0; i < n; i++) {
+            d[i] =
+                (short) integral(spec, element(value, array, i), Short.MIN_VALUE, Short.MAX_VALUE);
           }
-          d[i] = (String) v;
+          return Tensor.ofInt16(d, shape);
         }
-        return Tensor.ofStrings(d, shape);
-      }
+      case INT32:
+        {
+          int[] d = new int[n];
+          for (int i = 0; i < n; i++) {
+            d[i] =
+                (int)
+                    integral(spec, element(value, array, i), Integer.MIN_VALUE, Integer.MAX_VALUE);
+          }
+          return Tensor.ofInts(d, shape);
+        }
+      case INT64:
+        {
+          long[] d = new long[n];
+          for (int i = 0; i < n; i++) {
+            d[i] = integral(spec, element(value, array, i), Long.MIN_VALUE, Long.MAX_VALUE);
+          }
+          return Tensor.ofLongs(d, shape);
+        }
+      case BOOL:
+        {
+          boolean[] d = new boolean[n];
+          for (int i = 0; i < n; i++) {
+            Object v = element(value, array, i);
+            if (!(v instanceof Boolean)) {
+              throw new InvalidInputException(spec.name(), "bool values", describe(v));
+            }
+            d[i] = (Boolean) v;
+          }
+          return Tensor.ofBooleans(d, shape);
+        }
+      case STRING:
+        {
+          String[] d = new String[n];
+          for (int i = 0; i < n; i++) {
+            Object v = element(value, array, i);
+            if (!(v instanceof String)) {
+              throw new InvalidInputException(spec.name(), "string values", describe(v));
+            }
+            d[i] = (String) v;
+          }
+          return Tensor.ofStrings(d, shape);
+        }
       default:
         throw new InvalidInputException(
             spec.name(), spec.describe() + " given as a Tensor of raw bits", describe(value));
@@ -331,7 +354,8 @@ public final class Codecs {
   /**
    * The shape a flat array of {@code n} values takes for {@code spec}. With one dynamic dimension
    * it is inferred; with several it is ambiguous (18432 values for {@code [?,3,?,?]} fit many
-   * shapes), unless the fixed dimensions alone hold all {@code n} values and every dynamic one is 1.
+   * shapes), unless the fixed dimensions alone hold all {@code n} values and every dynamic one is
+   * 1.
    */
   private static long[] layout(TensorSpec spec, int n, Object value) {
     long[] shape = spec.shapeArray();
@@ -348,15 +372,22 @@ public final class Codecs {
       }
     }
     if (dynamic > 1 && fixed != n) {
-      throw new InvalidInputException(spec.name(), spec.describe() + " as a Tensor with its shape (a flat array fits"
-          + " more than one shape when " + dynamic + " dimensions are dynamic)", n + " value(s) from " + describe(value));
+      throw new InvalidInputException(
+          spec.name(),
+          spec.describe()
+              + " as a Tensor with its shape (a flat array fits"
+              + " more than one shape when "
+              + dynamic
+              + " dimensions are dynamic)",
+          n + " value(s) from " + describe(value));
     }
     if (dynamic == 1 && fixed > 0 && n % fixed == 0) {
       shape[lastDynamic] = n / fixed;
       fixed = n;
     }
     if (fixed != n) {
-      throw new InvalidInputException(spec.name(), spec.describe(), n + " value(s) from " + describe(value));
+      throw new InvalidInputException(
+          spec.name(), spec.describe(), n + " value(s) from " + describe(value));
     }
     return shape;
   }
@@ -376,11 +407,14 @@ public final class Codecs {
     Number num = number(spec, v);
     long l = num.longValue();
     if ((num instanceof Double || num instanceof Float) && num.doubleValue() != l) {
-      throw new InvalidInputException(spec.name(), spec.type().onnxName() + " integers", "the fraction " + num);
+      throw new InvalidInputException(
+          spec.name(), spec.type().onnxName() + " integers", "the fraction " + num);
     }
     if (l < min || l > max) {
       throw new InvalidInputException(
-          spec.name(), spec.type().onnxName() + " values in [" + min + ", " + max + "]", "the value " + l);
+          spec.name(),
+          spec.type().onnxName() + " values in [" + min + ", " + max + "]",
+          "the value " + l);
     }
     return l;
   }

@@ -1,7 +1,8 @@
 package dev.mlops.api;
 
 /**
- * Thrown when a registry change conflicts with the current state: a compare-and-set on an alias that moved, or deleting a version that an alias still points at.
+ * Thrown when a registry change conflicts with the current state: a compare-and-set on an alias
+ * that moved, or deleting a version that an alias still points at.
  */
 public class ConflictException extends MlopsException {
   private static final long serialVersionUID = 1L;

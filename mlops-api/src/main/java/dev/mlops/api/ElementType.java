@@ -2,8 +2,8 @@ package dev.mlops.api;
 
 /**
  * Element type of a tensor: every type ONNX Runtime's Java binding can move across the JNI
- * boundary. {@code FLOAT16} and {@code BFLOAT16} values are carried as their raw 16-bit patterns
- * in a {@code short[]}.
+ * boundary. {@code FLOAT16} and {@code BFLOAT16} values are carried as their raw 16-bit patterns in
+ * a {@code short[]}.
  */
 public enum ElementType {
   /** 32-bit IEEE float ({@code float[]}). */
@@ -12,7 +12,9 @@ public enum ElementType {
   DOUBLE("float64"),
   /** Signed 8-bit integer ({@code byte[]}). */
   INT8("int8"),
-  /** Unsigned 8-bit integer, carried in a {@code byte[]} (values 128..255 read as negative bytes). */
+  /**
+   * Unsigned 8-bit integer, carried in a {@code byte[]} (values 128..255 read as negative bytes).
+   */
   UINT8("uint8"),
   /** Signed 16-bit integer ({@code short[]}). */
   INT16("int16"),

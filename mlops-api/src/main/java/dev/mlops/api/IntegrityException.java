@@ -1,7 +1,8 @@
 package dev.mlops.api;
 
 /**
- * Thrown when a stored artifact no longer matches the digest recorded at registration: the version is not loaded.
+ * Thrown when a stored artifact no longer matches the digest recorded at registration: the version
+ * is not loaded.
  */
 public class IntegrityException extends ModelLoadException {
   private static final long serialVersionUID = 1L;

@@ -1,9 +1,9 @@
 package dev.mlops.api;
 
 /**
- * Thrown when a prediction input does not match the model's signature: a missing or unknown
- * input name, a wrong element type, rank or shape, or a value a codec cannot convert. Thrown
- * before any native memory is allocated for the call.
+ * Thrown when a prediction input does not match the model's signature: a missing or unknown input
+ * name, a wrong element type, rank or shape, or a value a codec cannot convert. Thrown before any
+ * native memory is allocated for the call.
  */
 public class InvalidInputException extends MlopsException {
   private static final long serialVersionUID = 1L;

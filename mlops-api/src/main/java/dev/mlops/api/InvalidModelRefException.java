@@ -1,7 +1,8 @@
 package dev.mlops.api;
 
 /**
- * Thrown when a model reference string is not a valid {@code models:/} URI, or a model or alias name breaks the naming rules.
+ * Thrown when a model reference string is not a valid {@code models:/} URI, or a model or alias
+ * name breaks the naming rules.
  */
 public class InvalidModelRefException extends MlopsException {
   private static final long serialVersionUID = 1L;

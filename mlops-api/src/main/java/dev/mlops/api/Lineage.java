@@ -5,9 +5,9 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * Where a model version came from: the training run, the data set it learnt from and the
- * metrics the run reported. All fields are free text chosen by the team; empty strings and an
- * empty map mean "not recorded".
+ * Where a model version came from: the training run, the data set it learnt from and the metrics
+ * the run reported. All fields are free text chosen by the team; empty strings and an empty map
+ * mean "not recorded".
  *
  * @param runId identifier of the training run (an experiment tracker's run id, a CI job)
  * @param dataset reference to the training data (a path, a URI, a table and snapshot)

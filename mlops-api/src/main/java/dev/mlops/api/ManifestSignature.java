@@ -6,19 +6,18 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * A detached signature over a version's file manifest, made by whoever built the model (a
- * training pipeline, a release job) and checked by the registry with keys the application
- * trusts.
+ * A detached signature over a version's file manifest, made by whoever built the model (a training
+ * pipeline, a release job) and checked by the registry with keys the application trusts.
  *
  * <p>The signed bytes are the manifest text: one line {@code path + "\t" + sha256 + "\n"} per
- * artifact file (model and external data; paths relative, with {@code /} separators, digests as
- * 64 lower-case hex digits), sorted by path, UTF-8. Its SHA-256 is {@link ModelVersion#digest()}.
- * See {@code SECURITY.md} for how to make the manifest and the signature with {@code openssl}.
+ * artifact file (model and external data; paths relative, with {@code /} separators, digests as 64
+ * lower-case hex digits), sorted by path, UTF-8. Its SHA-256 is {@link ModelVersion#digest()}. See
+ * {@code SECURITY.md} for how to make the manifest and the signature with {@code openssl}.
  *
  * <p>Immutable and thread-safe; the signature bytes are copied in and out.
  *
- * @param keyId names the key in the application's trusted keys: 1-128 letters, digits, {@code
- *     .}, {@code _}, {@code -}, {@code :} or {@code @}
+ * @param keyId names the key in the application's trusted keys: 1-128 letters, digits, {@code .},
+ *     {@code _}, {@code -}, {@code :} or {@code @}
  * @param algorithm {@link #ED25519} or {@link #ECDSA_P256_SHA256}
  * @param value the signature bytes: 64 bytes for Ed25519, DER-encoded for ECDSA
  */
@@ -39,11 +38,18 @@ public record ManifestSignature(String keyId, String algorithm, byte[] value) {
     Objects.requireNonNull(value, "value");
     if (!KEY_ID.matcher(keyId).matches()) {
       throw new IllegalArgumentException(
-          "key id '" + keyId + "' is invalid: expected 1-128 letters, digits, '.', '_', '-', ':' or '@'");
+          "key id '"
+              + keyId
+              + "' is invalid: expected 1-128 letters, digits, '.', '_', '-', ':' or '@'");
     }
     if (!algorithm.equals(ED25519) && !algorithm.equals(ECDSA_P256_SHA256)) {
       throw new IllegalArgumentException(
-          "signature algorithm '" + algorithm + "' is not supported: expected " + ED25519 + " or " + ECDSA_P256_SHA256);
+          "signature algorithm '"
+              + algorithm
+              + "' is not supported: expected "
+              + ED25519
+              + " or "
+              + ECDSA_P256_SHA256);
     }
     if (value.length == 0) {
       throw new IllegalArgumentException("signature value must not be empty");
@@ -51,7 +57,10 @@ public record ManifestSignature(String keyId, String algorithm, byte[] value) {
     value = value.clone();
   }
 
-  /** A signature whose value is given in standard Base64, e.g. the output of {@code openssl base64 -A}. */
+  /**
+   * A signature whose value is given in standard Base64, e.g. the output of {@code openssl base64
+   * -A}.
+   */
   public static ManifestSignature ofBase64(String keyId, String algorithm, String base64Value) {
     return new ManifestSignature(keyId, algorithm, Base64.getDecoder().decode(base64Value.strip()));
   }
@@ -82,6 +91,12 @@ public record ManifestSignature(String keyId, String algorithm, byte[] value) {
 
   @Override
   public String toString() {
-    return "ManifestSignature[keyId=" + keyId + ", algorithm=" + algorithm + ", " + value.length + " bytes]";
+    return "ManifestSignature[keyId="
+        + keyId
+        + ", algorithm="
+        + algorithm
+        + ", "
+        + value.length
+        + " bytes]";
   }
 }

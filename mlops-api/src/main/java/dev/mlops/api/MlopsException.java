@@ -1,9 +1,9 @@
 package dev.mlops.api;
 
 /**
- * Root of every exception the library throws to its callers. Unchecked: callers catch the
- * specific subtype they can act on. Engine and I/O exceptions are attached as causes and never
- * appear in a public signature.
+ * Root of every exception the library throws to its callers. Unchecked: callers catch the specific
+ * subtype they can act on. Engine and I/O exceptions are attached as causes and never appear in a
+ * public signature.
  */
 public class MlopsException extends RuntimeException {
   private static final long serialVersionUID = 1L;

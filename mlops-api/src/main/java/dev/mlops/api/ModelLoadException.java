@@ -1,7 +1,8 @@
 package dev.mlops.api;
 
 /**
- * Thrown when a model artifact cannot be read, parsed or turned into an inference session (a corrupt or unsupported model).
+ * Thrown when a model artifact cannot be read, parsed or turned into an inference session (a
+ * corrupt or unsupported model).
  */
 public class ModelLoadException extends MlopsException {
   private static final long serialVersionUID = 1L;

@@ -6,14 +6,13 @@ import java.util.OptionalLong;
 import java.util.regex.Pattern;
 
 /**
- * How callers name a model, in MLflow's URI form: {@code models:/fraud/3} (version 3),
- * {@code models:/fraud@production} (whatever the alias points at) and {@code models:/fraud}
- * (the latest version). Parsed strictly; immutable and thread-safe.
+ * How callers name a model, in MLflow's URI form: {@code models:/fraud/3} (version 3), {@code
+ * models:/fraud@production} (whatever the alias points at) and {@code models:/fraud} (the latest
+ * version). Parsed strictly; immutable and thread-safe.
  *
  * <p>Model names are 1 to 128 characters of letters, digits, {@code .}, {@code _} and {@code -},
- * starting with a letter or digit. Alias names are 1 to 64 characters of letters, digits,
- * {@code _} and {@code -}, starting with a letter, and not {@code latest}. Versions are positive
- * integers.
+ * starting with a letter or digit. Alias names are 1 to 64 characters of letters, digits, {@code _}
+ * and {@code -}, starting with a letter, and not {@code latest}. Versions are positive integers.
  */
 public final class ModelRef {
 
@@ -104,8 +103,11 @@ public final class ModelRef {
               + "' is invalid: expected 1-64 letters, digits, '_' or '-', starting with a letter");
     }
     if (alias.equalsIgnoreCase("latest")) {
-      throw new InvalidModelRefException("alias '" + alias + "' is reserved: models:/<name> already means the latest"
-          + " version; choose another alias name");
+      throw new InvalidModelRefException(
+          "alias '"
+              + alias
+              + "' is reserved: models:/<name> already means the latest"
+              + " version; choose another alias name");
     }
   }
 

@@ -54,9 +54,10 @@ public interface ModelRegistry extends AutoCloseable {
    *
    * <ul>
    *   <li><b>compatibility</b>: when the alias exists, the new version's signature must be
-   *       compatible with its current target's ({@link ModelSignature#incompatibilities(ModelSignature)}:
-   *       same input names, element types and ranks, each fixed dimension equal or now dynamic,
-   *       every output still there with the same element type);
+   *       compatible with its current target's ({@link
+   *       ModelSignature#incompatibilities(ModelSignature)}: same input names, element types and
+   *       ranks, each fixed dimension equal or now dynamic, every output still there with the same
+   *       element type);
    *   <li><b>loadability</b>: the version is verified (digests, signature policy) and opened by the
    *       engine; its input example, when it has one, must run. A synthetic warm-up run is not
    *       required to succeed. When the registry serves an {@code Mlops} runtime, the check loads
@@ -74,8 +75,8 @@ public interface ModelRegistry extends AutoCloseable {
   OptionalLong setAlias(String model, String alias, long version, AuditInfo audit);
 
   /**
-   * Points an alias at a version without the compatibility and loadability checks. The audit
-   * entry records that the move was forced (and, for an incompatible version, the differences).
+   * Points an alias at a version without the compatibility and loadability checks. The audit entry
+   * records that the move was forced (and, for an incompatible version, the differences).
    * Predictors that follow the alias keep serving their current version if the new one fails to
    * load or is incompatible with it (unless they accept incompatible versions).
    *
@@ -84,14 +85,15 @@ public interface ModelRegistry extends AutoCloseable {
   OptionalLong forceAlias(String model, String alias, long version, AuditInfo audit);
 
   /**
-   * Moves an alias only if it still points at {@code expectedVersion} ({@code 0}: only if the
-   * alias does not exist yet). Checks compatibility and loadability as {@link #setAlias} does.
+   * Moves an alias only if it still points at {@code expectedVersion} ({@code 0}: only if the alias
+   * does not exist yet). Checks compatibility and loadability as {@link #setAlias} does.
    *
    * @throws ConflictException naming the expected and the actual version if it moved
    * @throws IncompatibleSignatureException naming each difference; the alias does not move
    * @throws ModelLoadException if the version cannot be loaded; the alias does not move
    */
-  void compareAndSetAlias(String model, String alias, long expectedVersion, long newVersion, AuditInfo audit);
+  void compareAndSetAlias(
+      String model, String alias, long expectedVersion, long newVersion, AuditInfo audit);
 
   /**
    * Deletes an alias.
@@ -110,9 +112,9 @@ public interface ModelRegistry extends AutoCloseable {
   /**
    * Deletes a version's files. Its number is never reused.
    *
-   * @throws ConflictException if an alias points at it, or if a predictor pinned to it (a
-   *     {@code models:/<name>/<version>} reference) serves it in a runtime on this registry; use
-   *     {@link #forceDelete} for the latter
+   * @throws ConflictException if an alias points at it, or if a predictor pinned to it (a {@code
+   *     models:/<name>/<version>} reference) serves it in a runtime on this registry; use {@link
+   *     #forceDelete} for the latter
    */
   void delete(String model, long version, AuditInfo audit);
 
@@ -151,12 +153,16 @@ public interface ModelRegistry extends AutoCloseable {
   }
 
   /**
-   * Every move of one alias, oldest first: who moved it from which version to which, when and
-   * why. A deletion appears with {@code toVersion} 0.
+   * Every move of one alias, oldest first: who moved it from which version to which, when and why.
+   * A deletion appears with {@code toVersion} 0.
    */
   default List<AliasChange> aliasHistory(String model, String alias) {
-    return audit(AuditQuery.builder().model(model).alias(alias)
-            .actions(AuditAction.SET_ALIAS, AuditAction.DELETE_ALIAS).build())
+    return audit(
+            AuditQuery.builder()
+                .model(model)
+                .alias(alias)
+                .actions(AuditAction.SET_ALIAS, AuditAction.DELETE_ALIAS)
+                .build())
         .stream()
         .map(AliasChange::of)
         .toList();
@@ -165,9 +171,9 @@ public interface ModelRegistry extends AutoCloseable {
   /**
    * Which versions an alias pointed at during {@code [from, to)}, as consecutive spans clipped to
    * that window, oldest first; spans when the alias did not exist are left out. Derived from the
-   * audit log's alias moves, so it says what the alias named: a predictor that follows the
-   * alias serves that version once it has loaded it (a {@link AuditAction#LOAD_FAILED} entry in
-   * the same span tells when it could not, and the previous version kept serving).
+   * audit log's alias moves, so it says what the alias named: a predictor that follows the alias
+   * serves that version once it has loaded it (a {@link AuditAction#LOAD_FAILED} entry in the same
+   * span tells when it could not, and the previous version kept serving).
    *
    * @throws IllegalArgumentException if {@code to} is before {@code from}
    */
@@ -197,7 +203,13 @@ public interface ModelRegistry extends AutoCloseable {
   }
 
   private static void addClipped(
-      List<ServingPeriod> out, String model, String alias, long version, Instant start, Instant end, Instant from,
+      List<ServingPeriod> out,
+      String model,
+      String alias,
+      long version,
+      Instant start,
+      Instant end,
+      Instant from,
       Instant to) {
     Instant s = start.isBefore(from) ? from : start;
     Instant e = end.isAfter(to) ? to : end;
@@ -212,10 +224,16 @@ public interface ModelRegistry extends AutoCloseable {
    * AuditAction#SIGNATURE_FAILED} and {@link AuditAction#SWAP_REFUSED} entries of every model.
    */
   default List<AuditEntry> failures(Instant from, Instant to) {
-    return audit(AuditQuery.builder().from(from).to(to)
-        .actions(AuditAction.LOAD_FAILED, AuditAction.VERIFICATION_FAILED, AuditAction.SIGNATURE_FAILED,
-            AuditAction.SWAP_REFUSED)
-        .build());
+    return audit(
+        AuditQuery.builder()
+            .from(from)
+            .to(to)
+            .actions(
+                AuditAction.LOAD_FAILED,
+                AuditAction.VERIFICATION_FAILED,
+                AuditAction.SIGNATURE_FAILED,
+                AuditAction.SWAP_REFUSED)
+            .build());
   }
 
   /** The manifest signature stored with a version, if it was registered with one. */

@@ -37,8 +37,8 @@ public record ModelSignature(List<TensorSpec> inputs, List<TensorSpec> outputs) 
   }
 
   /**
-   * What would break for callers of a model with this signature if it were replaced by a model
-   * with {@code candidate}'s, checking every output of this signature. See {@link
+   * What would break for callers of a model with this signature if it were replaced by a model with
+   * {@code candidate}'s, checking every output of this signature. See {@link
    * #incompatibilities(ModelSignature, Collection)}.
    *
    * @return one line per difference, empty when {@code candidate} is compatible
@@ -48,16 +48,16 @@ public record ModelSignature(List<TensorSpec> inputs, List<TensorSpec> outputs) 
   }
 
   /**
-   * What would break for callers of a model with this signature if it were replaced by a model
-   * with {@code candidate}'s. The candidate is compatible when it has the same input names, each
-   * with the same element type and rank, where every fixed dimension stays the same or becomes
-   * dynamic (a dynamic one must stay dynamic), and when every output in {@code outputsRead} that
-   * this signature has is still there with the same element type. Inputs the candidate adds or
-   * drops are differences; outputs it adds are not.
+   * What would break for callers of a model with this signature if it were replaced by a model with
+   * {@code candidate}'s. The candidate is compatible when it has the same input names, each with
+   * the same element type and rank, where every fixed dimension stays the same or becomes dynamic
+   * (a dynamic one must stay dynamic), and when every output in {@code outputsRead} that this
+   * signature has is still there with the same element type. Inputs the candidate adds or drops are
+   * differences; outputs it adds are not.
    *
    * @param candidate the signature of the replacement
-   * @param outputsRead the outputs callers read (a codec's outputs); names this signature lacks
-   *     are ignored
+   * @param outputsRead the outputs callers read (a codec's outputs); names this signature lacks are
+   *     ignored
    * @return one line per difference, in input then output order; empty when compatible
    */
   public List<String> incompatibilities(ModelSignature candidate, Collection<String> outputsRead) {
@@ -72,23 +72,60 @@ public record ModelSignature(List<TensorSpec> inputs, List<TensorSpec> outputs) 
       }
       TensorSpec is = now.get();
       if (is.type() != was.type()) {
-        out.add("input '" + was.name() + "': element type " + was.type().onnxName() + " became "
-            + is.type().onnxName());
+        out.add(
+            "input '"
+                + was.name()
+                + "': element type "
+                + was.type().onnxName()
+                + " became "
+                + is.type().onnxName());
       }
       if (is.rank() != was.rank()) {
-        out.add("input '" + was.name() + "': rank " + was.rank() + " became " + is.rank() + " ("
-            + was.describe() + " -> " + is.describe() + ")");
+        out.add(
+            "input '"
+                + was.name()
+                + "': rank "
+                + was.rank()
+                + " became "
+                + is.rank()
+                + " ("
+                + was.describe()
+                + " -> "
+                + is.describe()
+                + ")");
         continue;
       }
       for (int d = 0; d < was.rank(); d++) {
         long a = was.dim(d);
         long b = is.dim(d);
         if (a == TensorSpec.DYNAMIC && b != TensorSpec.DYNAMIC) {
-          out.add("input '" + was.name() + "': dimension " + d + " was dynamic and is now fixed at " + b + " ("
-              + was.describe() + " -> " + is.describe() + ")");
+          out.add(
+              "input '"
+                  + was.name()
+                  + "': dimension "
+                  + d
+                  + " was dynamic and is now fixed at "
+                  + b
+                  + " ("
+                  + was.describe()
+                  + " -> "
+                  + is.describe()
+                  + ")");
         } else if (a != TensorSpec.DYNAMIC && b != TensorSpec.DYNAMIC && a != b) {
-          out.add("input '" + was.name() + "': dimension " + d + " was " + a + " and is now " + b + " ("
-              + was.describe() + " -> " + is.describe() + ")");
+          out.add(
+              "input '"
+                  + was.name()
+                  + "': dimension "
+                  + d
+                  + " was "
+                  + a
+                  + " and is now "
+                  + b
+                  + " ("
+                  + was.describe()
+                  + " -> "
+                  + is.describe()
+                  + ")");
         }
       }
     }
@@ -105,8 +142,13 @@ public record ModelSignature(List<TensorSpec> inputs, List<TensorSpec> outputs) 
       if (now.isEmpty()) {
         out.add("output '" + was.name() + "' (" + was.describe() + ") is gone");
       } else if (now.get().type() != was.type()) {
-        out.add("output '" + was.name() + "': element type " + was.type().onnxName() + " became "
-            + now.get().type().onnxName());
+        out.add(
+            "output '"
+                + was.name()
+                + "': element type "
+                + was.type().onnxName()
+                + " became "
+                + now.get().type().onnxName());
       }
     }
     return out;

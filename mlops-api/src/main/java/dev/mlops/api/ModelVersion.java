@@ -7,13 +7,13 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * An immutable, numbered version of a model: its artifact files with their digests, the
- * signature read from the graph, and the metadata given at registration. Only {@link #status()}
- * can change over a version's life (it can be archived); a new object describes the new state.
+ * An immutable, numbered version of a model: its artifact files with their digests, the signature
+ * read from the graph, and the metadata given at registration. Only {@link #status()} can change
+ * over a version's life (it can be archived); a new object describes the new state.
  *
- * <p>Built with {@link #builder(String, long)} (registries build them; applications read them),
- * so that fields can be added without breaking callers. Immutable and thread-safe; equal when
- * every field is equal.
+ * <p>Built with {@link #builder(String, long)} (registries build them; applications read them), so
+ * that fields can be added without breaking callers. Immutable and thread-safe; equal when every
+ * field is equal.
  */
 public final class ModelVersion {
 
@@ -52,15 +52,16 @@ public final class ModelVersion {
     this.hasInputExample = b.hasInputExample;
     this.attachments = List.copyOf(b.attachments);
     if (files.stream().noneMatch(f -> f.path().equals(modelFile))) {
-      throw new IllegalArgumentException("model file " + modelFile + " is not among the files " + files);
+      throw new IllegalArgumentException(
+          "model file " + modelFile + " is not among the files " + files);
     }
   }
 
   /**
-   * Starts a version of {@code name} numbered {@code version}. Required besides: {@code
-   * createdAt}, {@code modelFile}, {@code files}, {@code digest} and {@code signature}; the status
-   * is {@link VersionStatus#READY}, text fields empty, lineage {@link Lineage#NONE} and
-   * collections empty unless set.
+   * Starts a version of {@code name} numbered {@code version}. Required besides: {@code createdAt},
+   * {@code modelFile}, {@code files}, {@code digest} and {@code signature}; the status is {@link
+   * VersionStatus#READY}, text fields empty, lineage {@link Lineage#NONE} and collections empty
+   * unless set.
    */
   public static Builder builder(String name, long version) {
     return new Builder(name, version);
@@ -203,7 +204,12 @@ public final class ModelVersion {
 
   @Override
   public String toString() {
-    return ref() + " (" + status + ", sha256 " + digest.substring(0, Math.min(12, digest.length())) + ")";
+    return ref()
+        + " ("
+        + status
+        + ", sha256 "
+        + digest.substring(0, Math.min(12, digest.length()))
+        + ")";
   }
 
   /** Builder for {@link ModelVersion}. Not thread-safe. */

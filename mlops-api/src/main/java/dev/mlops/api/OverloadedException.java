@@ -1,7 +1,8 @@
 package dev.mlops.api;
 
 /**
- * Thrown when a request is rejected because a bounded queue or concurrency limit is full. Retrying later may succeed.
+ * Thrown when a request is rejected because a bounded queue or concurrency limit is full. Retrying
+ * later may succeed.
  */
 public class OverloadedException extends MlopsException {
   private static final long serialVersionUID = 1L;

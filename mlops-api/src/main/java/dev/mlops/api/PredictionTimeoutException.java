@@ -1,8 +1,6 @@
 package dev.mlops.api;
 
-/**
- * Thrown when a prediction does not finish before its deadline.
- */
+/** Thrown when a prediction does not finish before its deadline. */
 public class PredictionTimeoutException extends MlopsException {
   private static final long serialVersionUID = 1L;
 

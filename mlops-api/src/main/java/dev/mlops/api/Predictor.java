@@ -9,8 +9,8 @@ import java.util.concurrent.CompletableFuture;
  * version's signature, runs the engine and decodes the output.
  *
  * <p>A predictor either pins one version or follows an alias or {@code latest}; when the alias
- * moves, the predictor switches to the new version after it has loaded, and calls already
- * running finish on the old one. Thread-safe: one predictor serves any number of threads.
+ * moves, the predictor switches to the new version after it has loaded, and calls already running
+ * finish on the old one. Thread-safe: one predictor serves any number of threads.
  *
  * @param <I> input type
  * @param <O> output type
@@ -33,9 +33,9 @@ public interface Predictor<I, O> extends AutoCloseable {
   Prediction<O> predict(I input);
 
   /**
-   * Runs one prediction that must finish within {@code timeout}: the engine run is terminated
-   * when the deadline passes (the session stays usable) and, with dynamic batching, a request
-   * still queued at its deadline is dropped without running. The same as {@code predict(input,
+   * Runs one prediction that must finish within {@code timeout}: the engine run is terminated when
+   * the deadline passes (the session stays usable) and, with dynamic batching, a request still
+   * queued at its deadline is dropped without running. The same as {@code predict(input,
    * CallOptions.NONE.deadline(timeout))}; a {@code null} timeout means no deadline.
    *
    * @throws PredictionTimeoutException if the deadline passes
@@ -55,8 +55,8 @@ public interface Predictor<I, O> extends AutoCloseable {
   Prediction<O> predict(I input, CallOptions options);
 
   /**
-   * Runs one prediction per input, all on the same version (the one serving when the call
-   * starts, even if the predictor switches meanwhile), results in input order.
+   * Runs one prediction per input, all on the same version (the one serving when the call starts,
+   * even if the predictor switches meanwhile), results in input order.
    */
   List<Prediction<O>> predictAll(List<? extends I> inputs);
 
@@ -69,12 +69,14 @@ public interface Predictor<I, O> extends AutoCloseable {
   CompletableFuture<Prediction<O>> predictAsync(I input);
 
   /**
-   * {@link #predictAsync(Object)} with per-call options. The deadline runs from this call, so
-   * time spent waiting for an executor thread or in the batching queue counts against it.
+   * {@link #predictAsync(Object)} with per-call options. The deadline runs from this call, so time
+   * spent waiting for an executor thread or in the batching queue counts against it.
    */
   CompletableFuture<Prediction<O>> predictAsync(I input, CallOptions options);
 
-  /** Stops serving and releases the predictor's sessions once calls in flight finish. Idempotent. */
+  /**
+   * Stops serving and releases the predictor's sessions once calls in flight finish. Idempotent.
+   */
   @Override
   void close();
 }

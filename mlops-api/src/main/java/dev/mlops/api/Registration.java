@@ -30,7 +30,9 @@ public final class Registration {
     this.tags = java.util.Collections.unmodifiableMap(new TreeMap<>(b.tags));
     this.lineage = b.lineage;
     this.inputExample =
-        b.inputExample == null ? null : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.inputExample));
+        b.inputExample == null
+            ? null
+            : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.inputExample));
   }
 
   /** Starts a registration of a new version of {@code model} from {@code source}. */
@@ -135,7 +137,9 @@ public final class Registration {
       Objects.requireNonNull(content, "content");
       if (name == null || !name.matches("[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")) {
         throw new IllegalArgumentException(
-            "attachment name '" + name + "' is invalid: expected 1-64 letters, digits, '.', '_' or '-', not starting with '.'");
+            "attachment name '"
+                + name
+                + "' is invalid: expected 1-64 letters, digits, '.', '_' or '-', not starting with '.'");
       }
       attachments.put(name, content);
       return this;

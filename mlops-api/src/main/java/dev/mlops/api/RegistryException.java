@@ -1,7 +1,8 @@
 package dev.mlops.api;
 
 /**
- * Thrown when the registry's storage fails (an I/O error, a lock that cannot be taken). The registry keeps its previous consistent state.
+ * Thrown when the registry's storage fails (an I/O error, a lock that cannot be taken). The
+ * registry keeps its previous consistent state.
  */
 public class RegistryException extends MlopsException {
   private static final long serialVersionUID = 1L;

@@ -25,7 +25,8 @@ public record ServingPeriod(String model, String alias, long version, Instant fr
       throw new IllegalArgumentException("version must be >= 1: " + version);
     }
     if (to.isBefore(from)) {
-      throw new IllegalArgumentException("period ends (" + to + ") before it starts (" + from + ")");
+      throw new IllegalArgumentException(
+          "period ends (" + to + ") before it starts (" + from + ")");
     }
   }
 }

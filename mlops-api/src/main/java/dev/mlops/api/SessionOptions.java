@@ -14,12 +14,12 @@ import java.util.Objects;
  * intra-op threads.
  *
  * @param intraOpThreads threads inside one operator; 0 lets the engine choose (one per core)
- * @param interOpThreads threads across operators in {@link ExecutionMode#PARALLEL} mode; 0 lets
- *     the engine choose
+ * @param interOpThreads threads across operators in {@link ExecutionMode#PARALLEL} mode; 0 lets the
+ *     engine choose
  * @param optimizationLevel graph optimisations applied when the session is created
  * @param executionMode whether independent operators may run at the same time
- * @param nativeLogLevel the least severe native log line the engine writes (to stderr, where
- *     the engine cannot hand its lines to SLF4J)
+ * @param nativeLogLevel the least severe native log line the engine writes (to stderr, where the
+ *     engine cannot hand its lines to SLF4J)
  */
 public record SessionOptions(
     int intraOpThreads,
@@ -28,17 +28,21 @@ public record SessionOptions(
     ExecutionMode executionMode,
     LogLevel nativeLogLevel) {
 
-  /** One intra-op and one inter-op thread, all optimisations, sequential, native log level WARNING. */
+  /**
+   * One intra-op and one inter-op thread, all optimisations, sequential, native log level WARNING.
+   */
   public static final SessionOptions DEFAULTS =
       new SessionOptions(1, 1, OptimizationLevel.ALL, ExecutionMode.SEQUENTIAL, LogLevel.WARNING);
 
   /** Validates. */
   public SessionOptions {
     if (intraOpThreads < 0) {
-      throw new IllegalArgumentException("intraOpThreads must be >= 0 (0: the engine chooses) but was " + intraOpThreads);
+      throw new IllegalArgumentException(
+          "intraOpThreads must be >= 0 (0: the engine chooses) but was " + intraOpThreads);
     }
     if (interOpThreads < 0) {
-      throw new IllegalArgumentException("interOpThreads must be >= 0 (0: the engine chooses) but was " + interOpThreads);
+      throw new IllegalArgumentException(
+          "interOpThreads must be >= 0 (0: the engine chooses) but was " + interOpThreads);
     }
     Objects.requireNonNull(optimizationLevel, "optimizationLevel");
     Objects.requireNonNull(executionMode, "executionMode");
@@ -141,7 +145,8 @@ public record SessionOptions(
      * @throws IllegalArgumentException if a thread count is negative
      */
     public SessionOptions build() {
-      return new SessionOptions(intraOpThreads, interOpThreads, optimizationLevel, executionMode, nativeLogLevel);
+      return new SessionOptions(
+          intraOpThreads, interOpThreads, optimizationLevel, executionMode, nativeLogLevel);
     }
   }
 }

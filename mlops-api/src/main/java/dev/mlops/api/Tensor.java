@@ -6,10 +6,10 @@ import java.util.Objects;
 /**
  * A dense tensor held on the Java heap: an element type, a shape and a flat row-major array.
  *
- * <p>The factories take ownership of the array they are given and the accessors return it
- * without copying, so a tensor costs no copy on the prediction path. Callers must not modify an
- * array after handing it over or after reading it from a result. With that rule a tensor is
- * immutable and safe to share between threads.
+ * <p>The factories take ownership of the array they are given and the accessors return it without
+ * copying, so a tensor costs no copy on the prediction path. Callers must not modify an array after
+ * handing it over or after reading it from a result. With that rule a tensor is immutable and safe
+ * to share between threads.
  */
 public final class Tensor {
 
@@ -140,7 +140,10 @@ public final class Tensor {
     return (byte[]) data;
   }
 
-  /** The values of an {@code int16} tensor, or the raw bits of a {@code float16}/{@code bfloat16} one. */
+  /**
+   * The values of an {@code int16} tensor, or the raw bits of a {@code float16}/{@code bfloat16}
+   * one.
+   */
   public short[] shorts() {
     if (type != ElementType.INT16 && type != ElementType.FLOAT16 && type != ElementType.BFLOAT16) {
       throw wrongType("int16, float16 or bfloat16");
@@ -205,7 +208,9 @@ public final class Tensor {
       return false;
     }
     Tensor t = (Tensor) o;
-    return type == t.type && Arrays.equals(shape, t.shape) && Arrays.deepEquals(new Object[] {data}, new Object[] {t.data});
+    return type == t.type
+        && Arrays.equals(shape, t.shape)
+        && Arrays.deepEquals(new Object[] {data}, new Object[] {t.data});
   }
 
   @Override

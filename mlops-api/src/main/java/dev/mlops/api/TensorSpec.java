@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Name, element type and shape of one model input or output. A dimension of {@code -1} is
- * dynamic (any size, typically the batch dimension). Immutable and thread-safe.
+ * Name, element type and shape of one model input or output. A dimension of {@code -1} is dynamic
+ * (any size, typically the batch dimension). Immutable and thread-safe.
  *
  * @param name the input or output name in the model graph
  * @param type the element type

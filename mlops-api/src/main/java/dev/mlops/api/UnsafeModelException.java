@@ -1,11 +1,11 @@
 package dev.mlops.api;
 
 /**
- * Thrown when a model refers to data it must not read: an external-data location that is
- * absolute, leaves the model's directory (by {@code ..}, a symbolic link or a hard link), names a
- * file that is not part of the version, or an offset and length outside that file. The check runs
- * before the inference engine sees the model, so the model is never loaded. The message names
- * the tensor, the location and the rule it breaks.
+ * Thrown when a model refers to data it must not read: an external-data location that is absolute,
+ * leaves the model's directory (by {@code ..}, a symbolic link or a hard link), names a file that
+ * is not part of the version, or an offset and length outside that file. The check runs before the
+ * inference engine sees the model, so the model is never loaded. The message names the tensor, the
+ * location and the rule it breaks.
  */
 public class UnsafeModelException extends ModelLoadException {
   private static final long serialVersionUID = 1L;

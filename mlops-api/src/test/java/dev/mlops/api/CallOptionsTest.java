@@ -24,7 +24,9 @@ class CallOptionsTest {
     assertThat(keyed.requestKey()).isEqualTo("user-42");
     assertThat(both.deadline()).contains(Duration.ofMillis(50));
     assertThat(both.requestKey()).isEqualTo("user-42");
-    assertThat(both.requestKey("user-7").deadline()).as("a new key keeps the deadline").contains(Duration.ofMillis(50));
+    assertThat(both.requestKey("user-7").deadline())
+        .as("a new key keeps the deadline")
+        .contains(Duration.ofMillis(50));
     assertThat(CallOptions.NONE.deadline()).isEmpty();
     assertThat(both).hasToString("CallOptions[deadline=PT0.05S, requestKey='user-42']");
   }
@@ -34,7 +36,9 @@ class CallOptionsTest {
     CallOptions a = CallOptions.NONE.deadline(Duration.ofSeconds(1)).requestKey("k");
     CallOptions b = CallOptions.NONE.requestKey("k").deadline(Duration.ofMillis(1000));
     assertThat(a).isEqualTo(b).hasSameHashCodeAs(b);
-    assertThat(a).isNotEqualTo(a.requestKey("other")).isNotEqualTo(a.deadline(Duration.ofSeconds(2)));
+    assertThat(a)
+        .isNotEqualTo(a.requestKey("other"))
+        .isNotEqualTo(a.deadline(Duration.ofSeconds(2)));
     assertThat(CallOptions.NONE.requestKey("")).isEqualTo(CallOptions.NONE);
   }
 
@@ -43,12 +47,16 @@ class CallOptionsTest {
     for (Duration d : List.of(Duration.ZERO, Duration.ofNanos(-1), Duration.ofSeconds(-5))) {
       assertThatThrownBy(() -> CallOptions.NONE.deadline(d))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("timeout must be positive but was " + d
-              + "; leave the deadline unset (CallOptions.NONE) for no deadline");
+          .hasMessage(
+              "timeout must be positive but was "
+                  + d
+                  + "; leave the deadline unset (CallOptions.NONE) for no deadline");
     }
-    assertThatThrownBy(() -> CallOptions.NONE.deadline(null)).isInstanceOf(NullPointerException.class)
+    assertThatThrownBy(() -> CallOptions.NONE.deadline(null))
+        .isInstanceOf(NullPointerException.class)
         .hasMessage("timeout must not be null; leave the deadline unset for none");
-    assertThatThrownBy(() -> CallOptions.NONE.requestKey(null)).isInstanceOf(NullPointerException.class)
+    assertThatThrownBy(() -> CallOptions.NONE.requestKey(null))
+        .isInstanceOf(NullPointerException.class)
         .hasMessage("key must not be null; use \"\" for none");
   }
 }

@@ -8,49 +8,73 @@ import org.junit.jupiter.api.Test;
 
 class CodecsTest {
 
-  private static final ModelSignature ROW_MODEL = new ModelSignature(
-      java.util.List.of(TensorSpec.of("features", ElementType.FLOAT, -1, 3)),
-      java.util.List.of(TensorSpec.of("label", ElementType.INT64, -1), TensorSpec.of("p", ElementType.FLOAT, -1, 2)));
+  private static final ModelSignature ROW_MODEL =
+      new ModelSignature(
+          java.util.List.of(TensorSpec.of("features", ElementType.FLOAT, -1, 3)),
+          java.util.List.of(
+              TensorSpec.of("label", ElementType.INT64, -1),
+              TensorSpec.of("p", ElementType.FLOAT, -1, 2)));
 
-  private static final ModelSignature MIXED = new ModelSignature(
-      java.util.List.of(
-          TensorSpec.of("amount", ElementType.FLOAT, -1, 1),
-          TensorSpec.of("category", ElementType.INT64, -1, 1),
-          TensorSpec.of("flag", ElementType.BOOL, 1),
-          TensorSpec.of("city", ElementType.STRING, -1),
-          TensorSpec.of("small", ElementType.UINT8, -1)),
-      java.util.List.of(TensorSpec.of("y", ElementType.FLOAT, -1)));
+  private static final ModelSignature MIXED =
+      new ModelSignature(
+          java.util.List.of(
+              TensorSpec.of("amount", ElementType.FLOAT, -1, 1),
+              TensorSpec.of("category", ElementType.INT64, -1, 1),
+              TensorSpec.of("flag", ElementType.BOOL, 1),
+              TensorSpec.of("city", ElementType.STRING, -1),
+              TensorSpec.of("small", ElementType.UINT8, -1)),
+          java.util.List.of(TensorSpec.of("y", ElementType.FLOAT, -1)));
 
   @Test
   void floatRowLaysARowOutAsABatchOfOneAndDecodesTheFirstFloatOutput() {
     Map<String, Tensor> in = Codecs.floatRow().encode(new float[] {1, 2, 3}, ROW_MODEL);
     assertThat(in.get("features").shape()).containsExactly(1, 3);
-    float[] out = Codecs.floatRow().decode(
-        Map.of("label", Tensor.ofLongs(new long[] {1}, 1), "p", Tensor.ofFloats(new float[] {0.25f, 0.75f}, 1, 2)),
-        ROW_MODEL);
+    float[] out =
+        Codecs.floatRow()
+            .decode(
+                Map.of(
+                    "label",
+                    Tensor.ofLongs(new long[] {1}, 1),
+                    "p",
+                    Tensor.ofFloats(new float[] {0.25f, 0.75f}, 1, 2)),
+                ROW_MODEL);
     assertThat(out).containsExactly(0.25f, 0.75f);
   }
 
   @Test
   void floatBatchRejectsRaggedRowsNamingTheRow() {
-    assertThatThrownBy(() -> Codecs.floatBatch().encode(new float[][] {{1, 2, 3}, {1, 2}}, ROW_MODEL))
+    assertThatThrownBy(
+            () -> Codecs.floatBatch().encode(new float[][] {{1, 2, 3}, {1, 2}}, ROW_MODEL))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessage("input 'features': expected rows of equal length 3 but found row 1 of length 2");
+        .hasMessage(
+            "input 'features': expected rows of equal length 3 but found row 1 of length 2");
   }
 
   @Test
   void floatBatchSplitsTheOutputPerRow() {
-    float[][] out = Codecs.floatBatch("p").decode(
-        Map.of("p", Tensor.ofFloats(new float[] {1, 2, 3, 4, 5, 6}, 3, 2)), ROW_MODEL);
+    float[][] out =
+        Codecs.floatBatch("p")
+            .decode(Map.of("p", Tensor.ofFloats(new float[] {1, 2, 3, 4, 5, 6}, 3, 2)), ROW_MODEL);
     assertThat(out).isDeepEqualTo(new float[][] {{1, 2}, {3, 4}, {5, 6}});
   }
 
   @Test
   void namedInputsConvertScalarsAndArraysToEachInputsTypeAndShape() {
-    Map<String, Tensor> in = Codecs.namedInputs().encode(
-        Map.of("amount", 2.5, "category", 3, "flag", true, "city", new String[] {"Zürich", "Oslo"},
-            "small", new int[] {0, 255}),
-        MIXED);
+    Map<String, Tensor> in =
+        Codecs.namedInputs()
+            .encode(
+                Map.of(
+                    "amount",
+                    2.5,
+                    "category",
+                    3,
+                    "flag",
+                    true,
+                    "city",
+                    new String[] {"Zürich", "Oslo"},
+                    "small",
+                    new int[] {0, 255}),
+                MIXED);
     assertThat(in.get("amount")).isEqualTo(Tensor.ofFloats(new float[] {2.5f}, 1, 1));
     assertThat(in.get("category")).isEqualTo(Tensor.ofLongs(new long[] {3}, 1, 1));
     assertThat(in.get("flag")).isEqualTo(Tensor.ofBooleans(new boolean[] {true}, 1));
@@ -71,28 +95,36 @@ class CodecsTest {
         .hasMessageContaining("unknown input name");
   }
 
-  private static final ModelSignature IMAGE = new ModelSignature(
-      java.util.List.of(TensorSpec.of("x", ElementType.FLOAT, -1, 3, -1, -1)),
-      java.util.List.of(TensorSpec.of("y", ElementType.FLOAT, -1, 1, -1, -1)));
+  private static final ModelSignature IMAGE =
+      new ModelSignature(
+          java.util.List.of(TensorSpec.of("x", ElementType.FLOAT, -1, 3, -1, -1)),
+          java.util.List.of(TensorSpec.of("y", ElementType.FLOAT, -1, 1, -1, -1)));
 
   @Test
   void namedInputsRefuseAFlatArrayForAnInputWithSeveralDynamicDimensions() {
     // 18432 values fit [1,3,1,6144], [1,3,64,96], [2,3,48,64] ...: only a shape can say which.
     assertThatThrownBy(() -> Codecs.namedInputs().encode(Map.of("x", new float[18432]), IMAGE))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessage("input 'x': expected float32[?,3,?,?] as a Tensor with its shape (a flat array fits more than"
-            + " one shape when 3 dimensions are dynamic) but found 18432 value(s) from float[18432]");
+        .hasMessage(
+            "input 'x': expected float32[?,3,?,?] as a Tensor with its shape (a flat array fits more than"
+                + " one shape when 3 dimensions are dynamic) but found 18432 value(s) from float[18432]");
     Tensor shaped = Tensor.ofFloats(new float[18432], 2, 3, 48, 64);
-    assertThat(Codecs.namedInputs().encode(Map.of("x", shaped), IMAGE).get("x").shape()).containsExactly(2, 3, 48, 64);
+    assertThat(Codecs.namedInputs().encode(Map.of("x", shaped), IMAGE).get("x").shape())
+        .containsExactly(2, 3, 48, 64);
   }
 
   @Test
   void namedInputsStillLayOutValuesThatOnlyTheFixedDimensionsHold() {
     // Three values for [?,3,?,?] have one shape: every dynamic dimension 1.
-    assertThat(Codecs.namedInputs().encode(Map.of("x", new float[] {1, 2, 3}), IMAGE).get("x").shape())
+    assertThat(
+            Codecs.namedInputs().encode(Map.of("x", new float[] {1, 2, 3}), IMAGE).get("x").shape())
         .containsExactly(1, 3, 1, 1);
     // One dynamic dimension is inferred.
-    assertThat(Codecs.namedInputs().encode(Map.of("features", new float[6]), ROW_MODEL).get("features").shape())
+    assertThat(
+            Codecs.namedInputs()
+                .encode(Map.of("features", new float[6]), ROW_MODEL)
+                .get("features")
+                .shape())
         .containsExactly(2, 3);
   }
 

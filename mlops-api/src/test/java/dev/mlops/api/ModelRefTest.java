@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class ModelRefTest {
 
@@ -31,15 +31,28 @@ class ModelRefTest {
   @ValueSource(strings = {"models:/fraud/3", "models:/fraud@production", "models:/fraud"})
   void toStringIsTheCanonicalFormAndRoundTrips(String uri) {
     assertThat(ModelRef.parse(uri).toString()).isEqualTo(uri);
-    assertThat(ModelRef.parse(uri)).isEqualTo(ModelRef.parse(uri)).hasSameHashCodeAs(ModelRef.parse(uri));
+    assertThat(ModelRef.parse(uri))
+        .isEqualTo(ModelRef.parse(uri))
+        .hasSameHashCodeAs(ModelRef.parse(uri));
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-    "fraud/3", "models:fraud", "models:/", "models:/fraud/0", "models:/fraud/-1", "models:/fraud/x",
-    "models:/fraud/3@prod", "models:/fraud@", "models:/fraud@1abc", "models:/../etc", "models:/a b",
-    "models:/fraud/3/4", "models:/fraud/99999999999999999999"
-  })
+  @ValueSource(
+      strings = {
+        "fraud/3",
+        "models:fraud",
+        "models:/",
+        "models:/fraud/0",
+        "models:/fraud/-1",
+        "models:/fraud/x",
+        "models:/fraud/3@prod",
+        "models:/fraud@",
+        "models:/fraud@1abc",
+        "models:/../etc",
+        "models:/a b",
+        "models:/fraud/3/4",
+        "models:/fraud/99999999999999999999"
+      })
   void rejectsMalformedReferencesWithTheAcceptedForms(String uri) {
     assertThatThrownBy(() -> ModelRef.parse(uri))
         .isInstanceOf(InvalidModelRefException.class)
@@ -49,8 +62,9 @@ class ModelRefTest {
   @Test
   void messageNamesTheProblemAndTheAcceptedForms() {
     assertThatThrownBy(() -> ModelRef.parse("models:/fraud/x"))
-        .hasMessage("invalid model reference 'models:/fraud/x': the version 'x' is not a positive integer;"
-            + " expected models:/<name>/<version>, models:/<name>@<alias> or models:/<name>");
+        .hasMessage(
+            "invalid model reference 'models:/fraud/x': the version 'x' is not a positive integer;"
+                + " expected models:/<name>/<version>, models:/<name>@<alias> or models:/<name>");
   }
 
   @ParameterizedTest
@@ -58,9 +72,13 @@ class ModelRefTest {
   void latestIsNotAnAliasName(String alias) {
     assertThatThrownBy(() -> ModelRef.parse("models:/fraud@" + alias))
         .isInstanceOf(InvalidModelRefException.class)
-        .hasMessage("alias '" + alias + "' is reserved: models:/<name> already means the latest version;"
-            + " choose another alias name");
-    assertThatThrownBy(() -> ModelRef.checkAlias(alias)).isInstanceOf(InvalidModelRefException.class);
+        .hasMessage(
+            "alias '"
+                + alias
+                + "' is reserved: models:/<name> already means the latest version;"
+                + " choose another alias name");
+    assertThatThrownBy(() -> ModelRef.checkAlias(alias))
+        .isInstanceOf(InvalidModelRefException.class);
     assertThat(ModelRef.alias("fraud", "latest-stable").alias()).contains("latest-stable");
   }
 }

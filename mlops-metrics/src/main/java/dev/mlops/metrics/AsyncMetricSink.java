@@ -13,9 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves a sink off the prediction thread: events go into a bounded queue that one task at a
- * time drains into the delegate on the given executor. When the queue is full an event is
- * dropped and counted, so a slow or stuck delegate never blocks a prediction.
+ * Moves a sink off the prediction thread: events go into a bounded queue that one task at a time
+ * drains into the delegate on the given executor. When the queue is full an event is dropped and
+ * counted, so a slow or stuck delegate never blocks a prediction.
  *
  * <p>Thread-safe. Events reach the delegate in the order they were queued, from one thread at a
  * time. {@link #close()} stops accepting events and lets the queued ones drain.
@@ -81,7 +81,7 @@ public final class AsyncMetricSink implements MetricSink, AutoCloseable {
   }
 
   private void drain() {
-    for (;;) {
+    for (; ; ) {
       Object e;
       while ((e = queue.poll()) != null) {
         try {
@@ -93,7 +93,8 @@ public final class AsyncMetricSink implements MetricSink, AutoCloseable {
         } catch (RuntimeException ex) {
           failed.increment();
           if (failed.sum() == 1) {
-            LOG.warn("metric sink {} failed; further failures are counted, not logged", delegate, ex);
+            LOG.warn(
+                "metric sink {} failed; further failures are counted, not logged", delegate, ex);
           }
         }
       }
@@ -129,6 +130,10 @@ public final class AsyncMetricSink implements MetricSink, AutoCloseable {
 
   @Override
   public String toString() {
-    return "AsyncMetricSink[" + delegate + ", capacity " + (queue.size() + queue.remainingCapacity()) + "]";
+    return "AsyncMetricSink["
+        + delegate
+        + ", capacity "
+        + (queue.size() + queue.remainingCapacity())
+        + "]";
   }
 }

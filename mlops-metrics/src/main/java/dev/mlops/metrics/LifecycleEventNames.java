@@ -6,10 +6,10 @@ import dev.mlops.api.event.LifecycleEvent.AliasMoved;
 import dev.mlops.api.event.LifecycleEvent.ModelLoadFailed;
 import dev.mlops.api.event.LifecycleEvent.ModelLoaded;
 import dev.mlops.api.event.LifecycleEvent.ModelUnloaded;
+import dev.mlops.api.event.LifecycleEvent.SwapRefused;
 import dev.mlops.api.event.LifecycleEvent.VersionArchived;
 import dev.mlops.api.event.LifecycleEvent.VersionDeleted;
 import dev.mlops.api.event.LifecycleEvent.VersionRegistered;
-import dev.mlops.api.event.LifecycleEvent.SwapRefused;
 import dev.mlops.api.event.LifecycleEvent.VersionSwapped;
 import dev.mlops.api.event.LifecycleEvent.WarmUpFailed;
 import java.util.Locale;
@@ -44,6 +44,10 @@ final class LifecycleEventNames {
       return "swap_refused";
     }
     // LifecycleEvent is sealed; this only runs against a newer API with a kind added.
-    return event.getClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+    return event
+        .getClass()
+        .getSimpleName()
+        .replaceAll("([a-z])([A-Z])", "$1_$2")
+        .toLowerCase(Locale.ROOT);
   }
 }

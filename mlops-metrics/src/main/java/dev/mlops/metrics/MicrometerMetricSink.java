@@ -7,9 +7,9 @@ import dev.mlops.api.event.LifecycleEvent;
 import dev.mlops.api.event.LifecycleEvent.ModelLoadFailed;
 import dev.mlops.api.event.LifecycleEvent.ModelLoaded;
 import dev.mlops.api.event.LifecycleEvent.ModelUnloaded;
+import dev.mlops.api.event.LifecycleEvent.SwapRefused;
 import dev.mlops.api.event.LifecycleEvent.VersionDeleted;
 import dev.mlops.api.event.LifecycleEvent.VersionRegistered;
-import dev.mlops.api.event.LifecycleEvent.SwapRefused;
 import dev.mlops.api.event.LifecycleEvent.VersionSwapped;
 import dev.mlops.api.event.LifecycleEvent.WarmUpFailed;
 import dev.mlops.api.spi.MetricSink;
@@ -47,8 +47,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Meters.</b> Names are lower-case and dotted; Micrometer renders them per backend (e.g.
  * {@code mlops_predictions_seconds} in Prometheus). Tag values: {@code model} is the model name,
  * {@code version} the version number in decimal ({@code 0} when no version was loaded), {@code
- * outcome} one of {@link Outcome#tag()}, {@code event} one of {@code version_registered, alias_moved,
- * alias_deleted, version_archived, version_deleted, model_loaded, model_load_failed,
+ * outcome} one of {@link Outcome#tag()}, {@code event} one of {@code version_registered,
+ * alias_moved, alias_deleted, version_archived, version_deleted, model_loaded, model_load_failed,
  * version_swapped, model_unloaded}.
  *
  * <table>
@@ -90,24 +90,24 @@ import org.slf4j.LoggerFactory;
  * <p><b>Gauges from lifecycle events.</b> The runtime does not report its cache, so this sink
  * derives both gauges from the events it receives: a version counts as loaded from its {@link
  * ModelLoaded} to its {@link ModelUnloaded} event (a count per version, so events that arrive out
- * of order between two threads still settle right). A version's weight is its artifact size
- * ({@link ModelVersion#sizeBytes()}) taken from the {@link VersionRegistered} event, or, for
- * versions registered before the sink existed, looked up in the registry given to {@link
+ * of order between two threads still settle right). A version's weight is its artifact size ({@link
+ * ModelVersion#sizeBytes()}) taken from the {@link VersionRegistered} event, or, for versions
+ * registered before the sink existed, looked up in the registry given to {@link
  * Builder#artifactSizes} when the version loads; a size that is known neither way counts as 0.
  * Versions loaded before the sink was created are not seen at all. {@link Builder#cacheWeight}
  * replaces the derived weight with a value the caller supplies (e.g. a measured native size).
  *
  * <p><b>Before {@link #bindTo}</b> there is no registry: prediction events and lifecycle counters
- * are dropped, not buffered, so nothing is held on the prediction path. The loaded-version and
- * size bookkeeping behind the gauges runs from construction, so gauges are right from the moment
- * of binding.
+ * are dropped, not buffered, so nothing is held on the prediction path. The loaded-version and size
+ * bookkeeping behind the gauges runs from construction, so gauges are right from the moment of
+ * binding.
  *
  * <p><b>Thread-safety and cost.</b> All methods are thread-safe. A prediction costs one {@link
  * ConcurrentHashMap} lookup by model name and a scan of that model's few versions to find cached
  * meters (no registry lookup, no allocation once the meters exist), then the Micrometer updates.
- * Meters are created once per (model, version, outcome), on first use. Lifecycle events, which
- * are rare, go through the registry. Nothing blocks beyond a short lock when a new version's
- * meters are first created.
+ * Meters are created once per (model, version, outcome), on first use. Lifecycle events, which are
+ * rare, go through the registry. Nothing blocks beyond a short lock when a new version's meters are
+ * first created.
  *
  * <p><b>Memory.</b> One set of meters per (model, version) served, kept for the life of the sink
  * (Micrometer registries keep meters too); one small entry per version registered or loaded while
@@ -117,24 +117,34 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
 
   /** Timer of prediction calls. */
   public static final String PREDICTIONS = "mlops.predictions";
+
   /** Timer of batching-queue waits. */
   public static final String QUEUE_TIME = "mlops.queue.time";
+
   /** Distribution of engine batch sizes, in rows. */
   public static final String BATCH_SIZE = "mlops.batch.size";
+
   /** Counter of lifecycle events. */
   public static final String LIFECYCLE_EVENTS = "mlops.lifecycle.events";
+
   /** Counter of model loads, successful or not. */
   public static final String MODEL_LOADS = "mlops.model.loads";
+
   /** Timer of successful model loads. */
   public static final String MODEL_LOAD_TIME = "mlops.model.load.time";
+
   /** Counter of predictor version switches. */
   public static final String SWAPS = "mlops.swaps";
+
   /** Counter of swaps refused for an incompatible signature. */
   public static final String SWAPS_REFUSED = "mlops.swaps.refused";
+
   /** Counter of failed best-effort warm-ups. */
   public static final String WARM_UP_FAILURES = "mlops.warmup.failures";
+
   /** Gauge of versions loaded now, per model. */
   public static final String VERSIONS_LOADED = "mlops.versions.loaded";
+
   /** Gauge of the bytes of loaded versions. */
   public static final String CACHE_WEIGHT = "mlops.cache.weight";
 
@@ -151,6 +161,7 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
 
   /** Artifact size per version, from registrations (or registry look-ups at load time). */
   private final ConcurrentHashMap<VersionKey, Long> sizes = new ConcurrentHashMap<>();
+
   /** Load count per version; a version is loaded while its count is above 0. */
   private final ConcurrentHashMap<VersionKey, Integer> loaded = new ConcurrentHashMap<>();
 
@@ -217,8 +228,8 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
   }
 
   /**
-   * Records one prediction into the cached meters of its model, version and outcome; dropped if
-   * the sink is not bound yet. Thread-safe; never throws for bookkeeping reasons.
+   * Records one prediction into the cached meters of its model, version and outcome; dropped if the
+   * sink is not bound yet. Thread-safe; never throws for bookkeeping reasons.
    */
   @Override
   public void onPrediction(PredictionEvent event) {
@@ -227,7 +238,9 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
       return;
     }
     VersionMeters meters = b.meters(event.model(), event.version());
-    meters.latency(event.outcome()).record(Math.max(0L, event.latencyNanos()), TimeUnit.NANOSECONDS);
+    meters
+        .latency(event.outcome())
+        .record(Math.max(0L, event.latencyNanos()), TimeUnit.NANOSECONDS);
     if (event.batchSize() > 0) {
       meters.batchSize().record(event.batchSize());
     }
@@ -236,9 +249,7 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
     }
   }
 
-  /**
-   * Updates the loaded-version bookkeeping, then, if bound, counts the event. Thread-safe.
-   */
+  /** Updates the loaded-version bookkeeping, then, if bound, counts the event. Thread-safe. */
   @Override
   public void onLifecycle(LifecycleEvent event) {
     track(event);
@@ -268,21 +279,24 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
     } else if (event instanceof VersionSwapped) {
       VersionSwapped e = (VersionSwapped) event;
       Counter.builder(SWAPS)
-          .description("Predictor switches from one model version to another, by the version switched to")
+          .description(
+              "Predictor switches from one model version to another, by the version switched to")
           .tags(versionTags(e.model(), e.toVersion()))
           .register(registry)
           .increment();
     } else if (event instanceof SwapRefused) {
       SwapRefused e = (SwapRefused) event;
       Counter.builder(SWAPS_REFUSED)
-          .description("Switches refused because the version's signature is incompatible, by the refused version")
+          .description(
+              "Switches refused because the version's signature is incompatible, by the refused version")
           .tags(versionTags(e.model(), e.toVersion()))
           .register(registry)
           .increment();
     } else if (event instanceof WarmUpFailed) {
       WarmUpFailed e = (WarmUpFailed) event;
       Counter.builder(WARM_UP_FAILURES)
-          .description("Best-effort warm-ups on synthetic inputs that failed; the version serves anyway")
+          .description(
+              "Best-effort warm-ups on synthetic inputs that failed; the version serves anyway")
           .tags(versionTags(e.model(), e.version()))
           .register(registry)
           .increment();
@@ -346,7 +360,8 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
     } else if (event instanceof ModelUnloaded) {
       ModelUnloaded e = (ModelUnloaded) event;
       // An unload without a load seen (the version loaded before this sink) changes nothing.
-      loaded.computeIfPresent(new VersionKey(e.model(), e.version()), (k, n) -> n > 1 ? n - 1 : null);
+      loaded.computeIfPresent(
+          new VersionKey(e.model(), e.version()), (k, n) -> n > 1 ? n - 1 : null);
     } else if (event instanceof VersionDeleted) {
       VersionDeleted e = (VersionDeleted) event;
       sizes.remove(new VersionKey(e.model(), e.version()));
@@ -355,10 +370,16 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
 
   private void lookUpSize(VersionKey key) {
     try {
-      Optional<ModelVersion> version = artifactSizes.find(ModelRef.version(key.model(), key.version()));
+      Optional<ModelVersion> version =
+          artifactSizes.find(ModelRef.version(key.model(), key.version()));
       version.ifPresent(v -> sizes.put(key, v.sizeBytes()));
     } catch (RuntimeException e) {
-      LOG.debug("cannot look up the size of {} v{}; it counts as 0 in {}", key.model(), key.version(), CACHE_WEIGHT, e);
+      LOG.debug(
+          "cannot look up the size of {} v{}; it counts as 0 in {}",
+          key.model(),
+          key.version(),
+          CACHE_WEIGHT,
+          e);
     }
   }
 
@@ -459,9 +480,10 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
       Timer t = latency.get(outcome.ordinal());
       if (t == null) {
         // Registries return the same meter for the same id, so a racing creation is harmless.
-        t = timer(PREDICTIONS, "Prediction calls, from entry to result or failure")
-            .tag("outcome", outcome.tag())
-            .register(registry);
+        t =
+            timer(PREDICTIONS, "Prediction calls, from entry to result or failure")
+                .tag("outcome", outcome.tag())
+                .register(registry);
         latency.set(outcome.ordinal(), t);
       }
       return t;
@@ -470,11 +492,12 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
     DistributionSummary batchSize() {
       DistributionSummary s = batchSize;
       if (s == null) {
-        s = DistributionSummary.builder(BATCH_SIZE)
-            .description("Rows in the engine run that served a prediction call")
-            .baseUnit("rows")
-            .tags(tags)
-            .register(registry);
+        s =
+            DistributionSummary.builder(BATCH_SIZE)
+                .description("Rows in the engine run that served a prediction call")
+                .baseUnit("rows")
+                .tags(tags)
+                .register(registry);
         batchSize = s;
       }
       return s;
@@ -483,7 +506,9 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
     Timer queueTime() {
       Timer t = queueTime;
       if (t == null) {
-        t = timer(QUEUE_TIME, "Time prediction calls waited in a batching queue").register(registry);
+        t =
+            timer(QUEUE_TIME, "Time prediction calls waited in a batching queue")
+                .register(registry);
         queueTime = t;
       }
       return t;
@@ -527,10 +552,12 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
     public Builder percentiles(double... percentiles) {
       Objects.requireNonNull(percentiles, "percentiles");
       if (this.percentiles != null) {
-        throw new IllegalStateException("percentiles were already set to " + Arrays.toString(this.percentiles));
+        throw new IllegalStateException(
+            "percentiles were already set to " + Arrays.toString(this.percentiles));
       }
       if (percentiles.length == 0) {
-        throw new IllegalArgumentException("percentiles: give at least one value, or do not call it");
+        throw new IllegalArgumentException(
+            "percentiles: give at least one value, or do not call it");
       }
       for (double p : percentiles) {
         if (!(p >= 0.0 && p <= 1.0)) {

@@ -6,10 +6,10 @@ import dev.mlops.api.event.LifecycleEvent.AliasMoved;
 import dev.mlops.api.event.LifecycleEvent.ModelLoadFailed;
 import dev.mlops.api.event.LifecycleEvent.ModelLoaded;
 import dev.mlops.api.event.LifecycleEvent.ModelUnloaded;
+import dev.mlops.api.event.LifecycleEvent.SwapRefused;
 import dev.mlops.api.event.LifecycleEvent.VersionArchived;
 import dev.mlops.api.event.LifecycleEvent.VersionDeleted;
 import dev.mlops.api.event.LifecycleEvent.VersionRegistered;
-import dev.mlops.api.event.LifecycleEvent.SwapRefused;
 import dev.mlops.api.event.LifecycleEvent.VersionSwapped;
 import dev.mlops.api.event.LifecycleEvent.WarmUpFailed;
 import dev.mlops.api.spi.MetricSink;
@@ -108,8 +108,8 @@ public final class Slf4jMetricSink implements MetricSink {
   }
 
   /**
-   * Logs the lifecycle event at {@code INFO}, or at {@code WARN} for {@link ModelLoadFailed}
-   * (with the cause) and {@link SwapRefused}. Never sampled. Thread-safe.
+   * Logs the lifecycle event at {@code INFO}, or at {@code WARN} for {@link ModelLoadFailed} (with
+   * the cause) and {@link SwapRefused}. Never sampled. Thread-safe.
    */
   @Override
   public void onLifecycle(LifecycleEvent event) {

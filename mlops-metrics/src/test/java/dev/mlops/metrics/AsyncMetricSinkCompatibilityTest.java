@@ -6,11 +6,13 @@ import java.util.concurrent.Executors;
 
 class AsyncMetricSinkCompatibilityTest extends MetricSinkCompatibilityKit<AsyncMetricSink> {
 
-  private static final ExecutorService DRAIN = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "async-sink-test");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ExecutorService DRAIN =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "async-sink-test");
+            t.setDaemon(true);
+            return t;
+          });
 
   @Override
   protected AsyncMetricSink createSink() {

@@ -24,15 +24,16 @@ class AsyncMetricSinkTest {
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     List<PredictionEvent> seen = new CopyOnWriteArrayList<>();
-    MetricSink stuck = e -> {
-      entered.countDown();
-      try {
-        release.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException ex) {
-        Thread.currentThread().interrupt();
-      }
-      seen.add(e);
-    };
+    MetricSink stuck =
+        e -> {
+          entered.countDown();
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+          }
+          seen.add(e);
+        };
     ExecutorService executor = Executors.newSingleThreadExecutor();
     try (AsyncMetricSink sink = AsyncMetricSink.wrap(stuck, executor, 10)) {
       sink.onPrediction(event(0));
@@ -47,18 +48,21 @@ class AsyncMetricSinkTest {
       assertThat(executor.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
     }
     // Event 0, then the 10 that fit in the queue, in order.
-    assertThat(seen).extracting(PredictionEvent::latencyNanos).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+    assertThat(seen)
+        .extracting(PredictionEvent::latencyNanos)
+        .containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
   }
 
   @Test
   void throwingDelegateIsCountedAndLaterEventsStillArrive() throws Exception {
     List<PredictionEvent> seen = new CopyOnWriteArrayList<>();
-    MetricSink flaky = e -> {
-      if (e.latencyNanos() % 2 == 0) {
-        throw new IllegalStateException("even");
-      }
-      seen.add(e);
-    };
+    MetricSink flaky =
+        e -> {
+          if (e.latencyNanos() % 2 == 0) {
+            throw new IllegalStateException("even");
+          }
+          seen.add(e);
+        };
     ExecutorService executor = Executors.newSingleThreadExecutor();
     AsyncMetricSink sink = AsyncMetricSink.wrap(flaky, executor, 1000);
     for (int i = 0; i < 100; i++) {

@@ -8,8 +8,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.OptionalLong;
 
 /**
- * A composite of every shipped sink plus one that always throws: the composite must still pass,
- * and the in-memory sink inside it must count every prediction.
+ * A composite of every shipped sink plus one that always throws: the composite must still pass, and
+ * the in-memory sink inside it must count every prediction.
  */
 class CompositeMetricSinkCompatibilityTest extends MetricSinkCompatibilityKit<CompositeMetricSink> {
 

@@ -9,7 +9,8 @@ import java.util.Map;
 import java.util.OptionalLong;
 
 /** Bound to a real SimpleMeterRegistry; counts are the sum of the prediction timers' counts. */
-class MicrometerMetricSinkCompatibilityTest extends MetricSinkCompatibilityKit<MicrometerMetricSink> {
+class MicrometerMetricSinkCompatibilityTest
+    extends MetricSinkCompatibilityKit<MicrometerMetricSink> {
 
   private final Map<MicrometerMetricSink, MeterRegistry> registries = new IdentityHashMap<>();
 

@@ -1,6 +1,5 @@
 package dev.mlops.metrics;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -25,6 +24,7 @@ import dev.mlops.api.spi.Outcome;
 import dev.mlops.api.spi.PredictionEvent;
 import dev.mlops.runtime.Mlops;
 import dev.mlops.runtime.local.LocalModelRegistry;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.testmodels.TestModels;
 import dev.mlops.testmodels.TestSet;
 import io.micrometer.core.instrument.Counter;
@@ -43,8 +43,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -73,22 +73,26 @@ class MicrometerMetricSinkTest {
     sink.bindTo(registry);
     RecordingSink recorder = new RecordingSink();
     TestSet test = TestModels.breastCancerTestSet();
-    Mlops mlops = Mlops.builder()
-        .localRegistry(tmp.resolve("registry"))
-        .metricSink(CompositeMetricSink.of(sink, recorder))
-        .build();
+    Mlops mlops =
+        Mlops.builder()
+            .localRegistry(tmp.resolve("registry"))
+            .metricSink(CompositeMetricSink.of(sink, recorder))
+            .build();
     try (mlops) {
       ModelVersion v1 = register(mlops, TestModels.BREAST_CANCER_V1);
       ModelVersion v2 = register(mlops, TestModels.BREAST_CANCER_V2);
-      assertThat(v1.sizeBytes()).isNotEqualTo(v2.sizeBytes()); // so that the weight tells them apart
+      assertThat(v1.sizeBytes())
+          .isNotEqualTo(v2.sizeBytes()); // so that the weight tells them apart
       mlops.registry().setAlias("cancer", "production", 1, ALICE);
       CountDownLatch swapped = new CountDownLatch(1);
-      mlops.addListener(e -> {
-        if (e instanceof LifecycleEvent.VersionSwapped) {
-          swapped.countDown();
-        }
-      });
-      try (Predictor<float[], float[]> predictor = mlops.predictor("models:/cancer@production", Codecs.floatRow())) {
+      mlops.addListener(
+          e -> {
+            if (e instanceof LifecycleEvent.VersionSwapped) {
+              swapped.countDown();
+            }
+          });
+      try (Predictor<float[], float[]> predictor =
+          mlops.predictor("models:/cancer@production", Codecs.floatRow())) {
         for (int i = 0; i < 5; i++) {
           assertThat(predictor.predict(test.features()[i]).version()).isEqualTo(1);
         }
@@ -116,22 +120,34 @@ class MicrometerMetricSinkTest {
             .containsEntry("mlops.model.loads{model=cancer,outcome=success,version=1}", 1.0)
             .containsEntry("mlops.model.loads{model=cancer,outcome=success,version=2}", 1.0)
             .containsEntry("mlops.swaps{model=cancer,version=2}", 1.0)
-            .containsEntry("mlops.versions.loaded{model=cancer}", (double) mlops.sessionStats().loaded());
-        assertThat(meters.keySet().stream().filter(k -> k.startsWith("mlops.predictions"))).hasSize(3);
-        assertThat(meters.get("mlops.cache.weight{}")).isIn((double) v2.sizeBytes(), (double) v1.sizeBytes() + v2.sizeBytes());
+            .containsEntry(
+                "mlops.versions.loaded{model=cancer}", (double) mlops.sessionStats().loaded());
+        assertThat(meters.keySet().stream().filter(k -> k.startsWith("mlops.predictions")))
+            .hasSize(3);
+        assertThat(meters.get("mlops.cache.weight{}"))
+            .isIn((double) v2.sizeBytes(), (double) v1.sizeBytes() + v2.sizeBytes());
 
-        Timer success2 = timer("mlops.predictions", "model", "cancer", "version", "2", "outcome", "success");
+        Timer success2 =
+            timer("mlops.predictions", "model", "cancer", "version", "2", "outcome", "success");
         assertThat(success2.totalTime(TimeUnit.NANOSECONDS)).isPositive();
         assertThat(success2.max(TimeUnit.NANOSECONDS)).isPositive();
-        assertThat(registry.get("mlops.batch.size").tags("version", "2").summary().totalAmount()).isEqualTo(8.0);
-        assertThat(registry.get("mlops.cache.weight").gauge().getId().getBaseUnit()).isEqualTo("bytes");
+        assertThat(registry.get("mlops.batch.size").tags("version", "2").summary().totalAmount())
+            .isEqualTo(8.0);
+        assertThat(registry.get("mlops.cache.weight").gauge().getId().getBaseUnit())
+            .isEqualTo("bytes");
       }
     }
     // Closed: every session is gone.
     assertThat(snapshot(registry)).isEqualTo(expectedMeters(recorder));
     assertThat(registry.get("mlops.versions.loaded").gauge().value()).isZero();
     assertThat(registry.get("mlops.cache.weight").gauge().value()).isZero();
-    assertThat(registry.get("mlops.lifecycle.events").tags("event", "model_unloaded").counter().count()).isEqualTo(2.0);
+    assertThat(
+            registry
+                .get("mlops.lifecycle.events")
+                .tags("event", "model_unloaded")
+                .counter()
+                .count())
+        .isEqualTo(2.0);
   }
 
   /** Keeps every event. */
@@ -155,8 +171,16 @@ class MicrometerMetricSinkTest {
     Map<String, Double> m = new TreeMap<>();
     for (PredictionEvent e : recorder.predictions) {
       String mv = "model=" + e.model() + ",";
-      m.merge("mlops.predictions{" + mv + "outcome=" + e.outcome().name().toLowerCase(java.util.Locale.ROOT)
-          + ",version=" + e.version() + "}", 1.0, Double::sum);
+      m.merge(
+          "mlops.predictions{"
+              + mv
+              + "outcome="
+              + e.outcome().name().toLowerCase(java.util.Locale.ROOT)
+              + ",version="
+              + e.version()
+              + "}",
+          1.0,
+          Double::sum);
       if (e.batchSize() > 0) {
         m.merge("mlops.batch.size{" + mv + "version=" + e.version() + "}", 1.0, Double::sum);
       }
@@ -185,32 +209,54 @@ class MicrometerMetricSinkTest {
         kind = "model_loaded";
         ModelLoaded l = (ModelLoaded) e;
         String v = "model=" + l.model() + ",version=" + l.version();
-        m.merge("mlops.model.loads{model=" + l.model() + ",outcome=success,version=" + l.version() + "}", 1.0, Double::sum);
+        m.merge(
+            "mlops.model.loads{model="
+                + l.model()
+                + ",outcome=success,version="
+                + l.version()
+                + "}",
+            1.0,
+            Double::sum);
         m.merge("mlops.model.load.time{" + v + "}", 1.0, Double::sum);
         open.merge(l.model() + "/" + l.version(), 1, Integer::sum);
         modelsLoaded.add(l.model());
       } else if (e instanceof ModelLoadFailed) {
         kind = "model_load_failed";
         ModelLoadFailed f = (ModelLoadFailed) e;
-        m.merge("mlops.model.loads{model=" + f.model() + ",outcome=failure,version=" + f.version() + "}", 1.0, Double::sum);
+        m.merge(
+            "mlops.model.loads{model="
+                + f.model()
+                + ",outcome=failure,version="
+                + f.version()
+                + "}",
+            1.0,
+            Double::sum);
       } else if (e instanceof LifecycleEvent.VersionSwapped) {
         kind = "version_swapped";
         LifecycleEvent.VersionSwapped s = (LifecycleEvent.VersionSwapped) e;
-        m.merge("mlops.swaps{model=" + s.model() + ",version=" + s.toVersion() + "}", 1.0, Double::sum);
+        m.merge(
+            "mlops.swaps{model=" + s.model() + ",version=" + s.toVersion() + "}", 1.0, Double::sum);
       } else if (e instanceof LifecycleEvent.SwapRefused) {
         kind = "swap_refused";
         LifecycleEvent.SwapRefused r = (LifecycleEvent.SwapRefused) e;
-        m.merge("mlops.swaps.refused{model=" + r.model() + ",version=" + r.toVersion() + "}", 1.0, Double::sum);
+        m.merge(
+            "mlops.swaps.refused{model=" + r.model() + ",version=" + r.toVersion() + "}",
+            1.0,
+            Double::sum);
       } else if (e instanceof LifecycleEvent.WarmUpFailed) {
         kind = "warm_up_failed";
         LifecycleEvent.WarmUpFailed w = (LifecycleEvent.WarmUpFailed) e;
-        m.merge("mlops.warmup.failures{model=" + w.model() + ",version=" + w.version() + "}", 1.0, Double::sum);
+        m.merge(
+            "mlops.warmup.failures{model=" + w.model() + ",version=" + w.version() + "}",
+            1.0,
+            Double::sum);
       } else {
         kind = "model_unloaded";
         ModelUnloaded u = (ModelUnloaded) e;
         open.merge(u.model() + "/" + u.version(), -1, Integer::sum);
       }
-      m.merge("mlops.lifecycle.events{event=" + kind + ",model=" + e.model() + "}", 1.0, Double::sum);
+      m.merge(
+          "mlops.lifecycle.events{event=" + kind + ",model=" + e.model() + "}", 1.0, Double::sum);
     }
     double weight = 0;
     for (String model : modelsLoaded) {
@@ -230,17 +276,22 @@ class MicrometerMetricSinkTest {
   @Test
   void timersPublishNoClientSidePercentilesOrHistogramByDefault() {
     Map<String, DistributionStatisticConfig> requested = new TreeMap<>();
-    registry.config().meterFilter(new MeterFilter() {
-      @Override
-      public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
-        requested.put(id.getName(), config);
-        return config;
-      }
-    });
+    registry
+        .config()
+        .meterFilter(
+            new MeterFilter() {
+              @Override
+              public DistributionStatisticConfig configure(
+                  Meter.Id id, DistributionStatisticConfig config) {
+                requested.put(id.getName(), config);
+                return config;
+              }
+            });
     MicrometerMetricSink sink = MicrometerMetricSink.create();
     sink.bindTo(registry);
     for (int i = 1; i <= 100; i++) {
-      sink.onPrediction(new PredictionEvent("m", 1, i * 1_000_000L, i * 1_000L, 1, Outcome.SUCCESS, ""));
+      sink.onPrediction(
+          new PredictionEvent("m", 1, i * 1_000_000L, i * 1_000L, 1, Outcome.SUCCESS, ""));
     }
     for (String name : List.of("mlops.predictions", "mlops.queue.time")) {
       HistogramSnapshot snapshot = registry.get(name).timer().takeSnapshot();
@@ -255,20 +306,28 @@ class MicrometerMetricSinkTest {
   @Test
   void percentilesAndHistogramAreOptIn() {
     Map<String, DistributionStatisticConfig> requested = new TreeMap<>();
-    registry.config().meterFilter(new MeterFilter() {
-      @Override
-      public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
-        requested.put(id.getName(), config);
-        return config;
-      }
-    });
-    MicrometerMetricSink sink = MicrometerMetricSink.builder().percentiles(0.5, 0.99).percentileHistogram().build();
+    registry
+        .config()
+        .meterFilter(
+            new MeterFilter() {
+              @Override
+              public DistributionStatisticConfig configure(
+                  Meter.Id id, DistributionStatisticConfig config) {
+                requested.put(id.getName(), config);
+                return config;
+              }
+            });
+    MicrometerMetricSink sink =
+        MicrometerMetricSink.builder().percentiles(0.5, 0.99).percentileHistogram().build();
     sink.bindTo(registry);
     for (int i = 1; i <= 100; i++) {
-      sink.onPrediction(new PredictionEvent("m", 1, i * 1_000_000L, i * 1_000L, 1, Outcome.SUCCESS, ""));
+      sink.onPrediction(
+          new PredictionEvent("m", 1, i * 1_000_000L, i * 1_000L, 1, Outcome.SUCCESS, ""));
     }
     HistogramSnapshot snapshot = registry.get("mlops.predictions").timer().takeSnapshot();
-    assertThat(snapshot.percentileValues()).extracting(v -> v.percentile()).containsExactly(0.5, 0.99);
+    assertThat(snapshot.percentileValues())
+        .extracting(v -> v.percentile())
+        .containsExactly(0.5, 0.99);
     for (String timer : List.of("mlops.predictions", "mlops.queue.time")) {
       assertThat(requested.get(timer).isPercentileHistogram()).as(timer).isTrue();
       assertThat(requested.get(timer).getPercentiles()).as(timer).containsExactly(0.5, 0.99);
@@ -283,7 +342,8 @@ class MicrometerMetricSinkTest {
     sink.onPrediction(new PredictionEvent("m", 3, 2_000L, 0L, 4, Outcome.SUCCESS, "k"));
     sink.onPrediction(new PredictionEvent("m", 3, 3_000L, 7_000L, 4, Outcome.SUCCESS, "k"));
 
-    Timer overloaded = timer("mlops.predictions", "model", "m", "version", "3", "outcome", "overloaded");
+    Timer overloaded =
+        timer("mlops.predictions", "model", "m", "version", "3", "outcome", "overloaded");
     assertThat(overloaded.count()).isEqualTo(1);
     assertThat(overloaded.totalTime(TimeUnit.NANOSECONDS)).isZero();
     DistributionSummary batch = registry.get("mlops.batch.size").summary();
@@ -347,9 +407,15 @@ class MicrometerMetricSinkTest {
     assertGauges(2, 1, 107);
     sink.onLifecycle(new VersionDeleted(T0, "other", 1, "alice"));
     assertGauges(2, 1, 100);
-    assertThat(registry.get("mlops.model.loads").tags("version", "9", "outcome", "failure").counter().count())
+    assertThat(
+            registry
+                .get("mlops.model.loads")
+                .tags("version", "9", "outcome", "failure")
+                .counter()
+                .count())
         .isEqualTo(1.0);
-    assertThat(registry.get("mlops.model.loads").tags("model", "m", "outcome", "success").counters())
+    assertThat(
+            registry.get("mlops.model.loads").tags("model", "m", "outcome", "success").counters())
         .extracting(c -> c.getId().getTag("version") + "=" + c.count())
         .containsExactlyInAnyOrder("1=1.0", "2=2.0", "5=1.0");
   }
@@ -357,14 +423,20 @@ class MicrometerMetricSinkTest {
   @Test
   void artifactSizesComeFromTheRegistryForVersionsRegisteredBeforeTheSink() {
     try (GovernedRegistry models = LocalModelRegistry.open(tmp.resolve("registry"))) {
-      ModelVersion v1 = models.register(
-          Registration.builder("tiny", ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp.resolve("src")))).build(),
-          ALICE);
+      ModelVersion v1 =
+          models.register(
+              Registration.builder(
+                      "tiny",
+                      ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp.resolve("src"))))
+                  .build(),
+              ALICE);
       MicrometerMetricSink sink = MicrometerMetricSink.builder().artifactSizes(models).build();
       sink.bindTo(registry);
       sink.onLifecycle(new ModelLoaded(T0, "tiny", 1, 1L));
       sink.onLifecycle(new ModelLoaded(T0, "tiny", 7, 1L)); // no such version: weighs 0
-      assertThat(registry.get("mlops.cache.weight").gauge().value()).isEqualTo((double) v1.sizeBytes()).isPositive();
+      assertThat(registry.get("mlops.cache.weight").gauge().value())
+          .isEqualTo((double) v1.sizeBytes())
+          .isPositive();
     }
   }
 
@@ -379,9 +451,13 @@ class MicrometerMetricSinkTest {
     weight[0] = 99.5;
     assertThat(registry.get("mlops.cache.weight").gauge().value()).isEqualTo(99.5);
 
-    MicrometerMetricSink broken = MicrometerMetricSink.builder().cacheWeight(() -> {
-      throw new IllegalStateException("no weight");
-    }).build();
+    MicrometerMetricSink broken =
+        MicrometerMetricSink.builder()
+            .cacheWeight(
+                () -> {
+                  throw new IllegalStateException("no weight");
+                })
+            .build();
     SimpleMeterRegistry other = new SimpleMeterRegistry();
     broken.bindTo(other);
     assertThat(other.get("mlops.cache.weight").gauge().value()).isNaN();
@@ -412,23 +488,28 @@ class MicrometerMetricSinkTest {
     assertThatThrownBy(() -> MicrometerMetricSink.builder().percentiles(0.5).percentiles(0.9))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("percentiles");
-    assertThatThrownBy(() -> MicrometerMetricSink.builder().percentileHistogram().percentileHistogram())
+    assertThatThrownBy(
+            () -> MicrometerMetricSink.builder().percentileHistogram().percentileHistogram())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("percentileHistogram");
     try (GovernedRegistry models = LocalModelRegistry.open(tmp.resolve("r"))) {
-      assertThatThrownBy(() -> MicrometerMetricSink.builder().cacheWeight(() -> 1.0).artifactSizes(models))
+      assertThatThrownBy(
+              () -> MicrometerMetricSink.builder().cacheWeight(() -> 1.0).artifactSizes(models))
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("artifactSizes")
           .hasMessageContaining("cacheWeight");
-      assertThatThrownBy(() -> MicrometerMetricSink.builder().artifactSizes(models).cacheWeight(() -> 1.0))
+      assertThatThrownBy(
+              () -> MicrometerMetricSink.builder().artifactSizes(models).cacheWeight(() -> 1.0))
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("cacheWeight");
     }
   }
 
   private void assertGauges(int loadedM, int loadedOther, double weight) {
-    assertThat(registry.get("mlops.versions.loaded").tag("model", "m").gauge().value()).isEqualTo(loadedM);
-    assertThat(registry.get("mlops.versions.loaded").tag("model", "other").gauge().value()).isEqualTo(loadedOther);
+    assertThat(registry.get("mlops.versions.loaded").tag("model", "m").gauge().value())
+        .isEqualTo(loadedM);
+    assertThat(registry.get("mlops.versions.loaded").tag("model", "other").gauge().value())
+        .isEqualTo(loadedOther);
     assertThat(registry.get("mlops.cache.weight").gauge().value()).isEqualTo(weight, within(0.0));
   }
 
@@ -439,15 +520,18 @@ class MicrometerMetricSinkTest {
   /** Every meter as {@code name{k=v,...}} (tags sorted by key) with its count or value. */
   static Map<String, Double> snapshot(MeterRegistry registry) {
     return registry.getMeters().stream()
-        .collect(Collectors.toMap(
-            m -> m.getId().getName() + m.getId().getTags().stream()
-                .map(t -> t.getKey() + "=" + t.getValue())
-                .collect(Collectors.joining(",", "{", "}")),
-            MicrometerMetricSinkTest::countOrValue,
-            (a, b) -> {
-              throw new AssertionError("duplicate meter id");
-            },
-            TreeMap::new));
+        .collect(
+            Collectors.toMap(
+                m ->
+                    m.getId().getName()
+                        + m.getId().getTags().stream()
+                            .map(t -> t.getKey() + "=" + t.getValue())
+                            .collect(Collectors.joining(",", "{", "}")),
+                MicrometerMetricSinkTest::countOrValue,
+                (a, b) -> {
+                  throw new AssertionError("duplicate meter id");
+                },
+                TreeMap::new));
   }
 
   private static double countOrValue(Meter m) {
@@ -464,15 +548,25 @@ class MicrometerMetricSinkTest {
   }
 
   private ModelVersion register(Mlops mlops, String file) {
-    return mlops.registry().register(
-        Registration.builder("cancer", ArtifactSource.file(TestModels.copy(file, tmp.resolve("src-" + file)))).build(),
-        ALICE);
+    return mlops
+        .registry()
+        .register(
+            Registration.builder(
+                    "cancer",
+                    ArtifactSource.file(TestModels.copy(file, tmp.resolve("src-" + file))))
+                .build(),
+            ALICE);
   }
 
   private static ModelVersion version(String name, long version, long size) {
     String sha = "0".repeat(64);
-    return ModelVersion.builder(name, version).createdAt(T0).createdBy("alice").modelFile("model.onnx")
-        .files(List.of(new ArtifactFile("model.onnx", size, sha))).digest(sha)
-        .signature(new ModelSignature(List.of(), List.of())).build();
+    return ModelVersion.builder(name, version)
+        .createdAt(T0)
+        .createdBy("alice")
+        .modelFile("model.onnx")
+        .files(List.of(new ArtifactFile("model.onnx", size, sha)))
+        .digest(sha)
+        .signature(new ModelSignature(List.of(), List.of()))
+        .build();
   }
 }

@@ -11,13 +11,15 @@ import org.slf4j.event.Level;
  */
 class Slf4jMetricSinkCompatibilityTest extends MetricSinkCompatibilityKit<Slf4jMetricSink> {
 
-  private final java.util.Map<Slf4jMetricSink, CountingLogger> loggers = new java.util.IdentityHashMap<>();
+  private final java.util.Map<Slf4jMetricSink, CountingLogger> loggers =
+      new java.util.IdentityHashMap<>();
 
   @Override
   protected Slf4jMetricSink createSink() {
     CountingLogger logger = new CountingLogger();
     Slf4jMetricSink sink =
-        new Slf4jMetricSink(logger, 1.0, Level.DEBUG, () -> ThreadLocalRandom.current().nextDouble());
+        new Slf4jMetricSink(
+            logger, 1.0, Level.DEBUG, () -> ThreadLocalRandom.current().nextDouble());
     loggers.put(sink, logger);
     return sink;
   }

@@ -274,8 +274,13 @@ class Slf4jMetricSinkTest {
 
   private static ModelVersion version(String name, long version, String createdBy) {
     String sha = "0".repeat(64);
-    return ModelVersion.builder(name, version).createdAt(T0).createdBy(createdBy).modelFile("model.onnx")
-        .files(List.of(new ArtifactFile("model.onnx", 10, sha))).digest(sha)
-        .signature(new ModelSignature(List.of(), List.of())).build();
+    return ModelVersion.builder(name, version)
+        .createdAt(T0)
+        .createdBy(createdBy)
+        .modelFile("model.onnx")
+        .files(List.of(new ArtifactFile("model.onnx", 10, sha)))
+        .digest(sha)
+        .signature(new ModelSignature(List.of(), List.of()))
+        .build();
   }
 }

@@ -39,9 +39,9 @@ import org.slf4j.LoggerFactory;
  * predictor's {@link CallPipeline}; the version comes from its {@link Binding}. A request may be
  * pinned to a lease its caller took ({@code predictAll}: every input on one version), else it runs
  * on the version serving when its batch starts. The workers are threads of their own, made by
- * {@link BatchingOptions#threadFactory()} (daemon threads named after the predictor by default),
- * so they never hold a thread of the runtime's executor; they block while the queue is empty and
- * end when the batcher closes and the queue has drained.
+ * {@link BatchingOptions#threadFactory()} (daemon threads named after the predictor by default), so
+ * they never hold a thread of the runtime's executor; they block while the queue is empty and end
+ * when the batcher closes and the queue has drained.
  */
 final class Batcher<I, O> {
 
@@ -52,13 +52,20 @@ final class Batcher<I, O> {
   private final BatchingOptions options;
   private final String target;
   private final Queue<I, O> queue;
+
   /** Requests submitted and not yet completed, plus calls running on their caller's thread. */
   private final AtomicInteger pending = new AtomicInteger();
+
   private volatile boolean closed;
+
   /** Held by the one worker gathering the next batch. */
   private final ReentrantLock gathering = new ReentrantLock();
-  /** A request taken from the queue that did not fit the last batch; guarded by {@link #gathering}. */
+
+  /**
+   * A request taken from the queue that did not fit the last batch; guarded by {@link #gathering}.
+   */
   private Request<I, O> carry;
+
   private final List<Thread> workers;
 
   /** One caller's request. */
@@ -67,11 +74,15 @@ final class Batcher<I, O> {
     final long enqueuedAt;
     final long deadline;
     final String key;
+
     /** The lease the request must run on, or null for the version serving when its batch runs. */
     final SessionHandle pinned;
+
     final CompletableFuture<Prediction<O>> result = new CompletableFuture<>();
+
     /** Set by whoever reports the outcome and completes the future, so that each is done once. */
     private final AtomicBoolean claimed = new AtomicBoolean();
+
     ModelSignature encodedFor;
     Map<String, Tensor> inputs;
     int rows;
@@ -186,10 +197,14 @@ final class Batcher<I, O> {
   /**
    * Starts the workers.
    *
-   * @throws IllegalStateException if the signature cannot be batched, or the thread factory made
-   *     no thread
+   * @throws IllegalStateException if the signature cannot be batched, or the thread factory made no
+   *     thread
    */
-  Batcher(CallPipeline<I, O> pipeline, Binding binding, BatchingOptions options, ModelSignature signature) {
+  Batcher(
+      CallPipeline<I, O> pipeline,
+      Binding binding,
+      BatchingOptions options,
+      ModelSignature signature) {
     this.pipeline = pipeline;
     this.binding = binding;
     this.options = options;
@@ -202,8 +217,16 @@ final class Batcher<I, O> {
       Thread t = factory.newThread(this::workLoop);
       if (t == null) {
         close();
-        throw new IllegalStateException("the batching thread factory " + factory + " made no thread for worker "
-            + (i + 1) + " of " + options.workers() + " of " + target + "; give BatchingOptions a factory that makes one per call");
+        throw new IllegalStateException(
+            "the batching thread factory "
+                + factory
+                + " made no thread for worker "
+                + (i + 1)
+                + " of "
+                + options.workers()
+                + " of "
+                + target
+                + "; give BatchingOptions a factory that makes one per call");
       }
       t.start();
       started.add(t);
@@ -233,43 +256,54 @@ final class Batcher<I, O> {
     }
   }
 
-  /** Batching merges along the first dimension, so every input and output must have a dynamic one. */
+  /**
+   * Batching merges along the first dimension, so every input and output must have a dynamic one.
+   */
   static void checkBatchable(ModelSignature signature) {
     List<TensorSpec> all = new ArrayList<>(signature.inputs());
     all.addAll(signature.outputs());
     for (TensorSpec s : all) {
       if (s.rank() == 0 || s.dim(0) != TensorSpec.DYNAMIC) {
-        throw new IllegalStateException("dynamic batching needs a dynamic first dimension on every input and output, but "
-            + s + " has none");
+        throw new IllegalStateException(
+            "dynamic batching needs a dynamic first dimension on every input and output, but "
+                + s
+                + " has none");
       }
     }
   }
 
-  /** The deadline of a request made at {@code start} with {@code deadline}: the default timeout if it has none. */
+  /**
+   * The deadline of a request made at {@code start} with {@code deadline}: the default timeout if
+   * it has none.
+   */
   long withDefault(long start, long deadline) {
     return deadline == CallPipeline.NO_DEADLINE && options.defaultTimeout() != null
-        ? CallPipeline.deadline(start, options.defaultTimeout()) : deadline;
+        ? CallPipeline.deadline(start, options.defaultTimeout())
+        : deadline;
   }
 
   /**
-   * Queues a request; the future completes when its batch has run. Never throws: every failure,
-   * a codec's included, completes the future.
+   * Queues a request; the future completes when its batch has run. Never throws: every failure, a
+   * codec's included, completes the future.
    *
    * @param pinned a lease the request holds and runs on (released when it completes), or null
    */
-  CompletableFuture<Prediction<O>> submit(I input, long start, long deadline, String key, SessionHandle pinned) {
+  CompletableFuture<Prediction<O>> submit(
+      I input, long start, long deadline, String key, SessionHandle pinned) {
     return enqueue(input, start, deadline, key, pinned).result;
   }
 
-  private Request<I, O> enqueue(I input, long start, long deadline, String key, SessionHandle pinned) {
+  private Request<I, O> enqueue(
+      I input, long start, long deadline, String key, SessionHandle pinned) {
     Request<I, O> r = new Request<>(input, start, withDefault(start, deadline), key, pinned);
     pending.incrementAndGet();
-    r.result.whenComplete((p, e) -> {
-      pending.decrementAndGet();
-      if (pinned != null) {
-        pinned.release();
-      }
-    });
+    r.result.whenComplete(
+        (p, e) -> {
+          pending.decrementAndGet();
+          if (pinned != null) {
+            pinned.release();
+          }
+        });
     try {
       admit(r);
     } catch (RuntimeException | Error e) {
@@ -296,8 +330,17 @@ final class Batcher<I, O> {
         failClosed(r); // closed meanwhile: the workers may have drained the queue already
         return;
       }
-      fail(r, new OverloadedException("the batching queue of " + target + " is full (" + options.maxQueueSize()
-          + " requests waiting); retry later, add workers or raise maxQueueSize"), version.version(), 0, 0);
+      fail(
+          r,
+          new OverloadedException(
+              "the batching queue of "
+                  + target
+                  + " is full ("
+                  + options.maxQueueSize()
+                  + " requests waiting); retry later, add workers or raise maxQueueSize"),
+          version.version(),
+          0,
+          0);
     }
   }
 
@@ -321,7 +364,8 @@ final class Batcher<I, O> {
     List<CompletableFuture<Prediction<O>>> futures = new ArrayList<>(inputs.size());
     try {
       for (I input : inputs) {
-        // Each request holds a reference of its own until it completes; the caller's holds it meanwhile.
+        // Each request holds a reference of its own until it completes; the caller's holds it
+        // meanwhile.
         h.tryAcquire();
         futures.add(submit(input, pipeline.now(), CallPipeline.NO_DEADLINE, key, h));
       }
@@ -360,13 +404,23 @@ final class Batcher<I, O> {
       }
     } catch (TimeoutException e) {
       // Unless a worker completed it meanwhile.
-      fail(r, new PredictionTimeoutException("no result for " + target + " within " + Duration.ofNanos(due - start)),
-          versionOf(r), pipeline.now() - start, 0);
+      fail(
+          r,
+          new PredictionTimeoutException(
+              "no result for " + target + " within " + Duration.ofNanos(due - start)),
+          versionOf(r),
+          pipeline.now() - start,
+          0);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       // Nobody waits for it any more: a worker that reaches it skips it.
-      fail(r, new PredictionException("interrupted while waiting for a batched prediction of " + target, e),
-          versionOf(r), pipeline.now() - start, 0);
+      fail(
+          r,
+          new PredictionException(
+              "interrupted while waiting for a batched prediction of " + target, e),
+          versionOf(r),
+          pipeline.now() - start,
+          0);
     } catch (ExecutionException e) {
       // rethrown typed below
     }
@@ -393,13 +447,16 @@ final class Batcher<I, O> {
     for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
       int n = (int) e.getValue().dim(0);
       if (rows >= 0 && n != rows) {
-        throw new InvalidInputException(e.getKey(), rows + " rows like the other inputs", n + " rows");
+        throw new InvalidInputException(
+            e.getKey(), rows + " rows like the other inputs", n + " rows");
       }
       rows = n;
     }
     if (rows > options.maxBatchSize()) {
-      throw new InvalidInputException(inputs.keySet().iterator().next(),
-          "at most maxBatchSize=" + options.maxBatchSize() + " rows per request", rows + " rows");
+      throw new InvalidInputException(
+          inputs.keySet().iterator().next(),
+          "at most maxBatchSize=" + options.maxBatchSize() + " rows per request",
+          rows + " rows");
     }
     r.inputs = inputs;
     r.rows = rows;
@@ -407,12 +464,12 @@ final class Batcher<I, O> {
   }
 
   /**
-   * Takes batches from the queue and runs them. Only one worker gathers at a time: two gathering
-   * at once would split the waiting requests into two smaller batches, each then waiting out the
-   * queue delay for company the other holds. The others run their batches meanwhile.
+   * Takes batches from the queue and runs them. Only one worker gathers at a time: two gathering at
+   * once would split the waiting requests into two smaller batches, each then waiting out the queue
+   * delay for company the other holds. The others run their batches meanwhile.
    */
   private void workLoop() {
-    for (;;) {
+    for (; ; ) {
       List<Request<I, O>> batch;
       try {
         gathering.lockInterruptibly();
@@ -445,7 +502,9 @@ final class Batcher<I, O> {
     }
   }
 
-  /** Fails what a worker interrupted after close leaves: the carried request and the queue's rest. */
+  /**
+   * Fails what a worker interrupted after close leaves: the carried request and the queue's rest.
+   */
   private void failLeftovers() {
     gathering.lock();
     try {
@@ -462,9 +521,9 @@ final class Batcher<I, O> {
   }
 
   /**
-   * The next batch: the first request waiting (or the one left over from the last batch), then
-   * more until the batch is full, the queue runs dry at a preferred size, or the first request
-   * has waited the queue delay. Null once the queue is closed and empty. Caller holds {@link
+   * The next batch: the first request waiting (or the one left over from the last batch), then more
+   * until the batch is full, the queue runs dry at a preferred size, or the first request has
+   * waited the queue delay. Null once the queue is closed and empty. Caller holds {@link
    * #gathering}.
    */
   private List<Request<I, O>> gather() throws InterruptedException {
@@ -517,8 +576,17 @@ final class Batcher<I, O> {
         continue; // the caller gave up
       }
       if (start > r.deadline) {
-        fail(r, new PredictionTimeoutException("request to " + target + " reached its deadline after "
-            + Duration.ofNanos(start - r.enqueuedAt) + " in the batching queue"), versionOf(r), start - r.enqueuedAt, 0);
+        fail(
+            r,
+            new PredictionTimeoutException(
+                "request to "
+                    + target
+                    + " reached its deadline after "
+                    + Duration.ofNanos(start - r.enqueuedAt)
+                    + " in the batching queue"),
+            versionOf(r),
+            start - r.enqueuedAt,
+            0);
         continue;
       }
       anyPinned |= r.pinned != null;
@@ -615,7 +683,8 @@ final class Batcher<I, O> {
     return true;
   }
 
-  private void runGroup(SessionHandle h, ModelSignature signature, List<Request<I, O>> group, long start) {
+  private void runGroup(
+      SessionHandle h, ModelSignature signature, List<Request<I, O>> group, long start) {
     int rows = 0;
     for (Request<I, O> r : group) {
       rows += r.rows;
@@ -634,8 +703,14 @@ final class Batcher<I, O> {
       out = pipeline.run(h, signature, merged, CallPipeline.NO_DEADLINE, "batched prediction");
       for (Map.Entry<String, Tensor> e : out.entrySet()) {
         if (e.getValue().dim(0) != rows) {
-          throw new PredictionException("output '" + e.getKey() + "' has " + e.getValue().dim(0)
-              + " rows for a batch of " + rows + "; this model cannot be batched");
+          throw new PredictionException(
+              "output '"
+                  + e.getKey()
+                  + "' has "
+                  + e.getValue().dim(0)
+                  + " rows for a batch of "
+                  + rows
+                  + "; this model cannot be batched");
         }
       }
     } catch (RuntimeException e) {
@@ -672,13 +747,23 @@ final class Batcher<I, O> {
     return r.pinned != null ? r.pinned.version.version() : binding.servingNumber();
   }
 
-  /** Reports and fails a request, unless someone completed it first; a closed predictor is not reported. */
-  private void fail(Request<I, O> r, MlopsException e, long version, long queueNanos, int batchRows) {
+  /**
+   * Reports and fails a request, unless someone completed it first; a closed predictor is not
+   * reported.
+   */
+  private void fail(
+      Request<I, O> r, MlopsException e, long version, long queueNanos, int batchRows) {
     if (!r.claim()) {
       return;
     }
     if (!(e instanceof ClosedException)) {
-      pipeline.record(version, pipeline.now() - r.enqueuedAt, queueNanos, batchRows, CallPipeline.outcome(e), r.key);
+      pipeline.record(
+          version,
+          pipeline.now() - r.enqueuedAt,
+          queueNanos,
+          batchRows,
+          CallPipeline.outcome(e),
+          r.key);
     }
     r.result.completeExceptionally(e);
   }

@@ -7,37 +7,36 @@ import java.util.Optional;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * Dynamic batching for one predictor, with Triton's knobs: requests queue up and are merged
- * along the first (batch) dimension into one engine run, and the results go back to each caller
- * in order.
+ * Dynamic batching for one predictor, with Triton's knobs: requests queue up and are merged along
+ * the first (batch) dimension into one engine run, and the results go back to each caller in order.
  *
  * <ul>
  *   <li>{@code maxBatchSize} — most rows in one run (default 64);
- *   <li>{@code maxQueueDelay} — longest time the first request of a batch waits for others
- *       (default 0, as in Triton: a worker takes whatever is queued when it is free, which keeps
- *       the cores busy under steady load); a single caller's latency is at most this plus one
- *       run and a thread hand-off;
- *   <li>{@code preferredBatchSizes} — sizes at which a batch is sent at once when no more
- *       requests are waiting (default none);
+ *   <li>{@code maxQueueDelay} — longest time the first request of a batch waits for others (default
+ *       0, as in Triton: a worker takes whatever is queued when it is free, which keeps the cores
+ *       busy under steady load); a single caller's latency is at most this plus one run and a
+ *       thread hand-off;
+ *   <li>{@code preferredBatchSizes} — sizes at which a batch is sent at once when no more requests
+ *       are waiting (default none);
  *   <li>{@code maxQueueSize} — requests that may wait; a full queue rejects at once with {@link
  *       dev.mlops.api.OverloadedException} (default 1024);
- *   <li>{@code workers} — batches that may run at the same time (default: available
- *       processors). One worker gathers the next batch while the others run theirs. For a model
- *       whose run takes a few microseconds, use 1: further workers then mostly split the waiting
- *       requests into smaller batches rather than add compute;
- *   <li>{@code defaultTimeout} — deadline of a request made without one; a request still queued
- *       at its deadline is dropped with {@link dev.mlops.api.PredictionTimeoutException}
- *       (default none). It applies to every call of the predictor, also one that runs on its
- *       caller's thread because nothing else was in flight;
+ *   <li>{@code workers} — batches that may run at the same time (default: available processors).
+ *       One worker gathers the next batch while the others run theirs. For a model whose run takes
+ *       a few microseconds, use 1: further workers then mostly split the waiting requests into
+ *       smaller batches rather than add compute;
+ *   <li>{@code defaultTimeout} — deadline of a request made without one; a request still queued at
+ *       its deadline is dropped with {@link dev.mlops.api.PredictionTimeoutException} (default
+ *       none). It applies to every call of the predictor, also one that runs on its caller's thread
+ *       because nothing else was in flight;
  *   <li>{@code threadFactory} — makes the {@code workers} threads, once, when the predictor is
  *       built (default: daemon threads named {@code mlops-batching-<target>-<n>}). The workers
  *       never take a thread of the runtime's executor. They block while the queue is empty and end
  *       when the predictor closes and its queue has drained.
  * </ul>
  *
- * <p>Batching pays when callers wait cheaply: virtual threads or {@code predictAsync}. A
- * platform thread waiting for its batch is an operating-system context switch each way, which
- * costs more than a small model's whole run (see {@code benchmarks/README.md}).
+ * <p>Batching pays when callers wait cheaply: virtual threads or {@code predictAsync}. A platform
+ * thread waiting for its batch is an operating-system context switch each way, which costs more
+ * than a small model's whole run (see {@code benchmarks/README.md}).
  *
  * <p>Immutable. Build with {@link #builder()}.
  */
@@ -107,10 +106,20 @@ public final class BatchingOptions {
 
   @Override
   public String toString() {
-    return "BatchingOptions[maxBatchSize=" + maxBatchSize + ", maxQueueDelay=" + maxQueueDelay
-        + ", preferred=" + Arrays.toString(preferredBatchSizes) + ", maxQueueSize=" + maxQueueSize
-        + ", workers=" + workers + ", defaultTimeout=" + defaultTimeout
-        + (threadFactory == null ? "" : ", threadFactory=" + threadFactory) + "]";
+    return "BatchingOptions[maxBatchSize="
+        + maxBatchSize
+        + ", maxQueueDelay="
+        + maxQueueDelay
+        + ", preferred="
+        + Arrays.toString(preferredBatchSizes)
+        + ", maxQueueSize="
+        + maxQueueSize
+        + ", workers="
+        + workers
+        + ", defaultTimeout="
+        + defaultTimeout
+        + (threadFactory == null ? "" : ", threadFactory=" + threadFactory)
+        + "]";
   }
 
   /** Builder for {@link BatchingOptions}; each option may be set once. Not thread-safe. */
@@ -160,7 +169,8 @@ public final class BatchingOptions {
       Arrays.sort(sorted);
       for (int s : sorted) {
         if (s < 1) {
-          throw new IllegalArgumentException("preferredBatchSizes must be >= 1: " + Arrays.toString(sizes));
+          throw new IllegalArgumentException(
+              "preferredBatchSizes must be >= 1: " + Arrays.toString(sizes));
         }
       }
       this.preferredBatchSizes = sorted;
@@ -217,7 +227,8 @@ public final class BatchingOptions {
     public BatchingOptions build() {
       for (int s : preferredBatchSizes) {
         if (s > maxBatchSize) {
-          throw new IllegalStateException("preferred batch size " + s + " exceeds maxBatchSize " + maxBatchSize);
+          throw new IllegalStateException(
+              "preferred batch size " + s + " exceeds maxBatchSize " + maxBatchSize);
         }
       }
       return new BatchingOptions(this);

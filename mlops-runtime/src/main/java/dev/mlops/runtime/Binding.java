@@ -29,10 +29,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows one reference for one predictor: holds one reference on the version it serves (and on
- * up to {@code keepWarm} earlier ones), hands out a lease on it per call, and when the registry
- * moves the reference, moves to the new version on the runtime's swap executor as its {@link
- * SwapMode} says, or refuses a version whose signature is incompatible.
+ * Follows one reference for one predictor: holds one reference on the version it serves (and on up
+ * to {@code keepWarm} earlier ones), hands out a lease on it per call, and when the registry moves
+ * the reference, moves to the new version on the runtime's swap executor as its {@link SwapMode}
+ * says, or refuses a version whose signature is incompatible.
  *
  * <p>It runs nothing on a session; the {@link CallPipeline} does, on the leases this hands out.
  * Refreshes are coalesced: at most one is pending per binding, and each resolves the registry's
@@ -50,19 +50,30 @@ final class Binding {
   private final WarmUpPolicy warmUp;
   private final SessionOptions sessionOptions;
   private final boolean acceptIncompatible;
+
   /** The outputs the predictor's codec reads from a version with a given signature. */
   private final Function<ModelSignature, ? extends Collection<String>> outputsRead;
+
   /** The version serving now; null while a resource-preserving swap has none, and after close. */
   private final AtomicReference<SessionHandle> current = new AtomicReference<>();
+
   /** The version served last, for the signature batched requests are encoded for during a gap. */
   private volatile ModelVersion last;
+
   /** The last resource-preserving swap's gap: not done while no version is serving. */
   private volatile CompletableFuture<Void> gap;
+
   /** Versions served before, newest first, kept loaded for rollback (guarded by swapLock). */
   private final Deque<SessionHandle> warm = new ArrayDeque<>();
+
   private final Object swapLock = new Object();
-  /** The version whose refusal was last reported, so that each refused version is reported once (guarded by swapLock). */
+
+  /**
+   * The version whose refusal was last reported, so that each refused version is reported once
+   * (guarded by swapLock).
+   */
   private long refusedVersion;
+
   private final AtomicBoolean refreshPending = new AtomicBoolean();
   private volatile AutoCloseable subscription = () -> {};
   private volatile boolean closed;
@@ -73,7 +84,10 @@ final class Binding {
    * @throws dev.mlops.api.ModelNotFoundException if the target resolves to nothing
    * @throws dev.mlops.api.ModelLoadException if the version cannot be loaded
    */
-  Binding(Mlops runtime, ModelRef target, PredictorBuilder<?, ?> options,
+  Binding(
+      Mlops runtime,
+      ModelRef target,
+      PredictorBuilder<?, ?> options,
       Function<ModelSignature, ? extends Collection<String>> outputsRead) {
     this.runtime = runtime;
     this.target = target;
@@ -107,7 +121,11 @@ final class Binding {
         scheduleRefresh();
       }
     } catch (RuntimeException e) {
-      LOG.debug("cannot re-check {} after loading {}; the next registry event will", target, describe(current.get()), e);
+      LOG.debug(
+          "cannot re-check {} after loading {}; the next registry event will",
+          target,
+          describe(current.get()),
+          e);
     }
   }
 
@@ -169,7 +187,7 @@ final class Binding {
    * @throws PredictionException if the last swap could load no version
    */
   SessionHandle lease(long start, long deadline) {
-    for (;;) {
+    for (; ; ) {
       SessionHandle h = current.get();
       if (h != null) {
         if (h.tryAcquire()) {
@@ -187,8 +205,11 @@ final class Binding {
         if (current.get() != null || closed) {
           continue;
         }
-        throw new PredictionException("no version of " + target + " is loaded: the last swap could load neither"
-            + " the new version nor the old one; the next alias move will try again");
+        throw new PredictionException(
+            "no version of "
+                + target
+                + " is loaded: the last swap could load neither"
+                + " the new version nor the old one; the next alias move will try again");
       }
       long gapEnd = CallPipeline.deadline(start, gapTimeout);
       long until = Math.min(gapEnd, deadline);
@@ -198,14 +219,20 @@ final class Binding {
         // cannot make a call wait longer than its limit.
         g.get(Math.max(0, left), TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
-        throw new PredictionTimeoutException(until == gapEnd
-            ? "no version of " + target + " was serving within " + gapTimeout
-                + " while a resource-preserving swap was loading the next one"
-            : "the call's deadline passed while a resource-preserving swap of " + target
-                + " was loading the next version");
+        throw new PredictionTimeoutException(
+            until == gapEnd
+                ? "no version of "
+                    + target
+                    + " was serving within "
+                    + gapTimeout
+                    + " while a resource-preserving swap was loading the next one"
+                : "the call's deadline passed while a resource-preserving swap of "
+                    + target
+                    + " was loading the next version");
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new PredictionException("interrupted while waiting for " + target + " to finish swapping", e);
+        throw new PredictionException(
+            "interrupted while waiting for " + target + " to finish swapping", e);
       } catch (ExecutionException e) {
         // The gap future never fails; a failed swap reloads the old version.
       }
@@ -251,20 +278,24 @@ final class Binding {
       return;
     }
     try {
-      runtime.swapExecutor().execute(() -> {
-        refreshPending.set(false);
-        refresh();
-      });
+      runtime
+          .swapExecutor()
+          .execute(
+              () -> {
+                refreshPending.set(false);
+                refresh();
+              });
     } catch (RejectedExecutionException e) {
       refreshPending.set(false);
-      LOG.debug("the swap executor refused a refresh of {} (the runtime is shutting down?)", target);
+      LOG.debug(
+          "the swap executor refused a refresh of {} (the runtime is shutting down?)", target);
     }
   }
 
   /**
    * Resolves the target again and moves to its version if it changed. Swaps of one binding are
-   * serialised and each resolves the registry's current state, so out-of-order events cannot
-   * leave it on a stale version. If the new version cannot load, the old one keeps serving.
+   * serialised and each resolves the registry's current state, so out-of-order events cannot leave
+   * it on a stale version. If the new version cannot load, the old one keeps serving.
    */
   void refresh() {
     synchronized (swapLock) {
@@ -275,7 +306,11 @@ final class Binding {
       try {
         next = runtime.registry().find(target);
       } catch (MlopsException e) {
-        LOG.warn("cannot resolve {}; {} keeps serving: {}", target, describe(current.get()), e.getMessage());
+        LOG.warn(
+            "cannot resolve {}; {} keeps serving: {}",
+            target,
+            describe(current.get()),
+            e.getMessage());
         return;
       }
       SessionHandle old = current.get();
@@ -288,39 +323,67 @@ final class Binding {
       }
       if (old != null && !acceptIncompatible) {
         List<String> differences =
-            old.version.signature().incompatibilities(next.get().signature(), outputsRead.apply(old.version.signature()));
+            old.version
+                .signature()
+                .incompatibilities(
+                    next.get().signature(), outputsRead.apply(old.version.signature()));
         if (!differences.isEmpty()) {
           refuseSwap(old.version, next.get(), differences);
           return;
         }
       }
       SessionHandle fresh =
-          swapMode == SwapMode.AVAILABILITY_PRESERVING ? swapKeepingOld(old, next.get()) : swapUnloadingFirst(old, next.get());
+          swapMode == SwapMode.AVAILABILITY_PRESERVING
+              ? swapKeepingOld(old, next.get())
+              : swapUnloadingFirst(old, next.get());
       if (fresh == null) {
         return;
       }
       refusedVersion = 0;
       LOG.info("{} switched from {} to {}", target, describe(old), fresh.version.ref());
-      runtime.telemetry().publish(new LifecycleEvent.VersionSwapped(runtime.clock().instant(), target.name(),
-          target.toString(), old == null ? 0 : old.version.version(), fresh.version.version()));
+      runtime
+          .telemetry()
+          .publish(
+              new LifecycleEvent.VersionSwapped(
+                  runtime.clock().instant(),
+                  target.name(),
+                  target.toString(),
+                  old == null ? 0 : old.version.version(),
+                  fresh.version.version()));
     }
   }
 
-  /** Keeps serving {@code serving} instead of an incompatible version, and says so once per refused version. */
+  /**
+   * Keeps serving {@code serving} instead of an incompatible version, and says so once per refused
+   * version.
+   */
   private void refuseSwap(ModelVersion serving, ModelVersion refused, List<String> differences) {
     if (refusedVersion == refused.version()) {
       return;
     }
     refusedVersion = refused.version();
-    LOG.warn("{} keeps serving {} instead of switching to {}, whose signature is incompatible: {}; move the reference"
+    LOG.warn(
+        "{} keeps serving {} instead of switching to {}, whose signature is incompatible: {}; move the reference"
             + " to a compatible version, or build the predictor with acceptIncompatibleVersions()",
-        target, serving.ref(), refused.ref(), String.join("; ", differences));
-    runtime.telemetry().publish(new LifecycleEvent.SwapRefused(runtime.clock().instant(), target.name(),
-        target.toString(), serving.version(), refused.version(), differences));
+        target,
+        serving.ref(),
+        refused.ref(),
+        String.join("; ", differences));
+    runtime
+        .telemetry()
+        .publish(
+            new LifecycleEvent.SwapRefused(
+                runtime.clock().instant(),
+                target.name(),
+                target.toString(),
+                serving.version(),
+                refused.version(),
+                differences));
     try {
       runtime.registry().recordSwapRefused(refused, serving.version(), target, differences);
     } catch (RuntimeException e) {
-      LOG.warn("cannot audit the refused swap of {} to {}: {}", target, refused.ref(), e.toString());
+      LOG.warn(
+          "cannot audit the refused swap of {} to {}: {}", target, refused.ref(), e.toString());
     }
   }
 
@@ -329,7 +392,12 @@ final class Binding {
     try {
       fresh = takeWarm(next).orElseGet(() -> runtime.cache().acquire(next, sessionOptions, warmUp));
     } catch (MlopsException e) {
-      LOG.warn("{} cannot switch to {}; {} keeps serving: {}", target, next.ref(), describe(old), e.getMessage());
+      LOG.warn(
+          "{} cannot switch to {}; {} keeps serving: {}",
+          target,
+          next.ref(),
+          describe(old),
+          e.getMessage());
       return null;
     }
     last = fresh.version;
@@ -351,7 +419,11 @@ final class Binding {
         try {
           old.closedFuture().get(gapTimeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-          LOG.warn("{} is still in use after {}; loading {} anyway", old.version.ref(), gapTimeout, next.ref());
+          LOG.warn(
+              "{} is still in use after {}; loading {} anyway",
+              old.version.ref(),
+              gapTimeout,
+              next.ref());
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         } catch (ExecutionException e) {
@@ -362,12 +434,21 @@ final class Binding {
       try {
         fresh = runtime.cache().acquire(next, sessionOptions, warmUp);
       } catch (MlopsException e) {
-        LOG.warn("{} cannot switch to {}; reloading {}: {}", target, next.ref(), describe(old), e.getMessage());
+        LOG.warn(
+            "{} cannot switch to {}; reloading {}: {}",
+            target,
+            next.ref(),
+            describe(old),
+            e.getMessage());
         if (old != null) {
           try {
             current.set(runtime.cache().acquire(old.version, sessionOptions, warmUp));
           } catch (MlopsException again) {
-            LOG.error("{} cannot reload {} either; calls will fail until the next swap", target, old.version.ref(), again);
+            LOG.error(
+                "{} cannot reload {} either; calls will fail until the next swap",
+                target,
+                old.version.ref(),
+                again);
           }
         }
         return null;

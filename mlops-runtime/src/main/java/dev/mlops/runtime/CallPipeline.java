@@ -40,13 +40,18 @@ final class CallPipeline<I, O> {
   private final long maxInputElements;
   private final long maxRows;
   private final boolean allowEmpty;
+
   /** The outputs the codec reads, for the signature they were computed for. */
   private volatile OutputSelection selection;
 
   private static final class OutputSelection {
     final ModelSignature signature;
     final Set<String> names;
-    /** The input whose first dimension is the batch dimension (the first with a dynamic one), -1 if none. */
+
+    /**
+     * The input whose first dimension is the batch dimension (the first with a dynamic one), -1 if
+     * none.
+     */
     final int batchInput;
 
     OutputSelection(ModelSignature signature, Set<String> names) {
@@ -64,8 +69,14 @@ final class CallPipeline<I, O> {
     }
   }
 
-  CallPipeline(String model, Codec<I, O> codec, Telemetry telemetry, LongSupplier ticker, long maxInputElements,
-      long maxRows, boolean allowEmpty) {
+  CallPipeline(
+      String model,
+      Codec<I, O> codec,
+      Telemetry telemetry,
+      LongSupplier ticker,
+      long maxInputElements,
+      long maxRows,
+      boolean allowEmpty) {
     this.model = model;
     this.codec = codec;
     this.telemetry = telemetry;
@@ -167,13 +178,15 @@ final class CallPipeline<I, O> {
       Tensor t = e.getValue();
       elements += t.elementCount();
       if (t.rank() > 0 && t.dim(0) > maxRows) {
-        throw new InvalidInputException(e.getKey(), "at most " + maxRows + " rows per call (maxBatchRows)",
-            t.dim(0) + " rows");
+        throw new InvalidInputException(
+            e.getKey(), "at most " + maxRows + " rows per call (maxBatchRows)", t.dim(0) + " rows");
       }
     }
     if (elements > maxInputElements) {
-      throw new InvalidInputException(inputs.keySet().iterator().next(),
-          "at most " + maxInputElements + " input elements per call (maxInputElements)", elements + " elements");
+      throw new InvalidInputException(
+          inputs.keySet().iterator().next(),
+          "at most " + maxInputElements + " input elements per call (maxInputElements)",
+          elements + " elements");
     }
   }
 
@@ -181,14 +194,20 @@ final class CallPipeline<I, O> {
    * Runs the engine on validated inputs within the deadline, then shows the run to the observers.
    * {@code what} names the run in a failure's message ("prediction", "batched prediction").
    */
-  Map<String, Tensor> run(SessionHandle h, ModelSignature signature, Map<String, Tensor> inputs, long deadline,
+  Map<String, Tensor> run(
+      SessionHandle h,
+      ModelSignature signature,
+      Map<String, Tensor> inputs,
+      long deadline,
       String what) {
     Duration timeout = null;
     if (deadline != NO_DEADLINE) {
       long left = deadline - now();
       if (left <= 0) {
-        throw new PredictionTimeoutException("the deadline of a call to " + h.version.ref()
-            + " passed before the engine run started");
+        throw new PredictionTimeoutException(
+            "the deadline of a call to "
+                + h.version.ref()
+                + " passed before the engine run started");
       }
       timeout = Duration.ofNanos(left);
     }
@@ -231,14 +250,23 @@ final class CallPipeline<I, O> {
     return o;
   }
 
-  /** Rows of one call: the batch dimension of the signature's batch input, 1 for a model without one. */
+  /**
+   * Rows of one call: the batch dimension of the signature's batch input, 1 for a model without
+   * one.
+   */
   int rows(ModelSignature signature, Map<String, Tensor> inputs) {
     int b = selection(signature).batchInput;
     return b < 0 ? 1 : (int) inputs.get(signature.inputs().get(b).name()).dim(0);
   }
 
   /** Reports one call to the telemetry bus. */
-  void record(long version, long latencyNanos, long queueNanos, int batchSize, Outcome outcome, String key) {
+  void record(
+      long version,
+      long latencyNanos,
+      long queueNanos,
+      int batchSize,
+      Outcome outcome,
+      String key) {
     telemetry.prediction(model, version, latencyNanos, queueNanos, batchSize, outcome, key);
   }
 
@@ -256,7 +284,10 @@ final class CallPipeline<I, O> {
     return Outcome.ERROR;
   }
 
-  /** A failure as the typed exception callers get: itself if typed, else a {@link PredictionException}. */
+  /**
+   * A failure as the typed exception callers get: itself if typed, else a {@link
+   * PredictionException}.
+   */
   static MlopsException typed(Throwable e, String what) {
     return e instanceof MlopsException m ? m : new PredictionException(what + " failed: " + e, e);
   }

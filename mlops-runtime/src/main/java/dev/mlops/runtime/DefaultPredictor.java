@@ -22,18 +22,26 @@ import java.util.concurrent.RejectedExecutionException;
 final class DefaultPredictor<I, O> implements Predictor<I, O> {
 
   private final Mlops runtime;
-  /** Read by the benchmarks' {@code SharedSession} (by reflection), with {@code Binding.current}. */
+
+  /**
+   * Read by the benchmarks' {@code SharedSession} (by reflection), with {@code Binding.current}.
+   */
   private final Binding binding;
+
   private final CallPipeline<I, O> pipeline;
   private final Batcher<I, O> batcher;
 
-  DefaultPredictor(Mlops runtime, ModelRef target, CallPipeline<I, O> pipeline, PredictorBuilder<I, O> options) {
+  DefaultPredictor(
+      Mlops runtime, ModelRef target, CallPipeline<I, O> pipeline, PredictorBuilder<I, O> options) {
     this.runtime = runtime;
     this.pipeline = pipeline;
     this.binding = new Binding(runtime, target, options, pipeline::outputsFor);
     try {
-      this.batcher = options.batching == null ? null
-          : new Batcher<>(pipeline, binding, options.batching, binding.servingOrLast().signature());
+      this.batcher =
+          options.batching == null
+              ? null
+              : new Batcher<>(
+                  pipeline, binding, options.batching, binding.servingOrLast().signature());
     } catch (RuntimeException e) {
       binding.close();
       throw e;
@@ -48,8 +56,10 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
   /** Refuses a deadline that has passed before the call starts. */
   static void checkTimeout(Duration timeout) {
     if (timeout != null && (timeout.isZero() || timeout.isNegative())) {
-      throw new IllegalArgumentException("timeout must be positive but was " + timeout
-          + "; pass null (or call predict(input)) for no deadline");
+      throw new IllegalArgumentException(
+          "timeout must be positive but was "
+              + timeout
+              + "; pass null (or call predict(input)) for no deadline");
     }
   }
 
@@ -155,21 +165,32 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
       return batcher.submit(input, submitted, deadline, key, null);
     }
     try {
-      return CompletableFuture.supplyAsync(() -> pipeline.direct(binding, input, pipeline.now(), deadline, key),
-          runtime.executor());
+      return CompletableFuture.supplyAsync(
+          () -> pipeline.direct(binding, input, pipeline.now(), deadline, key), runtime.executor());
     } catch (RejectedExecutionException e) {
       // Close may shut the executor down after the check above; a caller's executor may be full.
       // Either way the contract is a failed future, not an exception thrown here.
-      return CompletableFuture.failedFuture(binding.isClosed() ? binding.closedException()
-          : new OverloadedException("the executor rejected an async call on " + binding.target()
-              + ": " + e.getMessage() + "; give the runtime an executor with room, or call predict", e));
+      return CompletableFuture.failedFuture(
+          binding.isClosed()
+              ? binding.closedException()
+              : new OverloadedException(
+                  "the executor rejected an async call on "
+                      + binding.target()
+                      + ": "
+                      + e.getMessage()
+                      + "; give the runtime an executor with room, or call predict",
+                  e));
     }
   }
 
   /** What {@link Mlops#state()} reports of this predictor. */
   RuntimeState.PredictorState state() {
-    return new RuntimeState.PredictorState(binding.target(), binding.servingNumber(), binding.swapMode(),
-        batcher != null, binding.warmVersions());
+    return new RuntimeState.PredictorState(
+        binding.target(),
+        binding.servingNumber(),
+        binding.swapMode(),
+        batcher != null,
+        binding.warmVersions());
   }
 
   @Override
@@ -184,7 +205,12 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
 
   @Override
   public String toString() {
-    return "Predictor[" + binding.target() + " -> " + servingVersion().map(v -> "v" + v.version()).orElse("none")
-        + ", " + pipeline.codec() + "]";
+    return "Predictor["
+        + binding.target()
+        + " -> "
+        + servingVersion().map(v -> "v" + v.version()).orElse("none")
+        + ", "
+        + pipeline.codec()
+        + "]";
   }
 }

@@ -1,16 +1,16 @@
 package dev.mlops.runtime;
 
-import dev.mlops.api.WarmUpPolicy;
 import dev.mlops.api.ClosedException;
 import dev.mlops.api.Codec;
 import dev.mlops.api.ModelRef;
 import dev.mlops.api.ModelRegistry;
+import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Predictor;
+import dev.mlops.api.WarmUpPolicy;
 import dev.mlops.api.event.LifecycleListener;
 import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.MetricSink;
 import dev.mlops.api.spi.PredictionObserver;
-import dev.mlops.api.ModelVersion;
 import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.runtime.registry.RegistryProvider;
 import java.nio.file.Path;
@@ -47,9 +47,9 @@ import org.slf4j.LoggerFactory;
  * threads that {@link #close()} stops. Time (latencies, deadlines, queue delays, swap gaps) is read
  * from one {@linkplain Builder#ticker ticker}.
  *
- * <p>Thread-safe. {@link #close()} closes every predictor (calls in flight finish first), then
- * the parts this instance created; parts passed in through the builder are left to the caller.
- * {@link #state()} shows what it holds.
+ * <p>Thread-safe. {@link #close()} closes every predictor (calls in flight finish first), then the
+ * parts this instance created; parts passed in through the builder are left to the caller. {@link
+ * #state()} shows what it holds.
  */
 public final class Mlops implements AutoCloseable {
 
@@ -81,18 +81,30 @@ public final class Mlops implements AutoCloseable {
     this.ticker = b.ticker;
     this.telemetry = new Telemetry(b.sink, b.observers);
     this.ownsEngine = b.engine == null;
-    this.engine = b.engine != null ? b.engine : ServiceLoader.load(InferenceEngine.class)
-        .findFirst()
-        .orElseThrow(() -> new IllegalStateException("no InferenceEngine found by ServiceLoader; set one with engine(...)"));
+    this.engine =
+        b.engine != null
+            ? b.engine
+            : ServiceLoader.load(InferenceEngine.class)
+                .findFirst()
+                .orElseThrow(
+                    () ->
+                        new IllegalStateException(
+                            "no InferenceEngine found by ServiceLoader; set one with engine(...)"));
     this.ownsRegistry = b.registry == null;
-    this.registry = b.registry != null
-        ? b.registry
-        : RegistryProvider.openUri(b.registryUri, engine, clock);
+    this.registry =
+        b.registry != null ? b.registry : RegistryProvider.openUri(b.registryUri, engine, clock);
     this.ownsExecutor = b.executor == null;
-    this.executor = b.executor != null ? b.executor : Executors.newCachedThreadPool(new DaemonThreads("mlops-worker-"));
-    this.ownSwapExecutor = b.swapExecutor == null ? Executors.newCachedThreadPool(new DaemonThreads("mlops-swap-")) : null;
+    this.executor =
+        b.executor != null
+            ? b.executor
+            : Executors.newCachedThreadPool(new DaemonThreads("mlops-worker-"));
+    this.ownSwapExecutor =
+        b.swapExecutor == null
+            ? Executors.newCachedThreadPool(new DaemonThreads("mlops-swap-"))
+            : null;
     this.swapExecutor = b.swapExecutor != null ? b.swapExecutor : ownSwapExecutor;
-    this.cache = new SessionCache(registry, engine, clock, ticker, telemetry::publish, b.cacheBudgetBytes);
+    this.cache =
+        new SessionCache(registry, engine, clock, ticker, telemetry::publish, b.cacheBudgetBytes);
     this.drainTimeout = b.drainTimeout;
     this.warmUpPolicy = b.warmUpPolicy;
     this.sessionOptions = b.sessionOptions;
@@ -177,8 +189,8 @@ public final class Mlops implements AutoCloseable {
   }
 
   /**
-   * Adds a listener for lifecycle events: the registry's and the runtime's (loaded, load
-   * failed, swapped, unloaded).
+   * Adds a listener for lifecycle events: the registry's and the runtime's (loaded, load failed,
+   * swapped, unloaded).
    *
    * @return a handle whose {@code close()} removes it
    */
@@ -188,7 +200,8 @@ public final class Mlops implements AutoCloseable {
 
   /** Counts of sessions opened and closed so far, open now, and the cached weight. */
   public SessionStats sessionStats() {
-    return new SessionStats(cache.sessionsOpened(), cache.sessionsClosed(), cache.openCount(), cache.cachedWeight());
+    return new SessionStats(
+        cache.sessionsOpened(), cache.sessionsClosed(), cache.openCount(), cache.cachedWeight());
   }
 
   /**
@@ -214,8 +227,16 @@ public final class Mlops implements AutoCloseable {
         open.add(p.state());
       }
     }
-    return new RuntimeState(clock.instant(), !closed, open, cache.loadedVersions(), cache.loadsInFlight(),
-        sessionStats(), telemetry.sinkFailures(), telemetry.observerFailures(), telemetry.listenerFailures());
+    return new RuntimeState(
+        clock.instant(),
+        !closed,
+        open,
+        cache.loadedVersions(),
+        cache.loadsInFlight(),
+        sessionStats(),
+        telemetry.sinkFailures(),
+        telemetry.observerFailures(),
+        telemetry.listenerFailures());
   }
 
   SessionCache cache() {
@@ -245,7 +266,9 @@ public final class Mlops implements AutoCloseable {
       List<String> out = new java.util.ArrayList<>();
       for (DefaultPredictor<?, ?> p : predictors) {
         ModelRef t = p.target();
-        if (t.name().equals(version.name()) && t.version().isPresent() && t.version().getAsLong() == version.version()) {
+        if (t.name().equals(version.name())
+            && t.version().isPresent()
+            && t.version().getAsLong() == version.version()) {
           out.add(p.toString());
         }
       }
@@ -314,8 +337,10 @@ public final class Mlops implements AutoCloseable {
     }
     if (!cache.shutdown(drainTimeout)) {
       SessionStats s = sessionStats();
-      LOG.warn("{} session(s) still in use {} after close began; they close when their calls return",
-          s.opened() - s.closed(), drainTimeout);
+      LOG.warn(
+          "{} session(s) still in use {} after close began; they close when their calls return",
+          s.opened() - s.closed(),
+          drainTimeout);
     }
     if (ownsExecutor) {
       shutDown(executor, "predictAsync calls");
@@ -406,9 +431,9 @@ public final class Mlops implements AutoCloseable {
     }
 
     /**
-     * How the engine runs each model: threads, optimisation level, execution mode, native log
-     * level (default {@link dev.mlops.api.SessionOptions#DEFAULTS}: one intra-op and one inter-op
-     * thread, all optimisations, sequential, WARNING). A predictor can set its own.
+     * How the engine runs each model: threads, optimisation level, execution mode, native log level
+     * (default {@link dev.mlops.api.SessionOptions#DEFAULTS}: one intra-op and one inter-op thread,
+     * all optimisations, sequential, WARNING). A predictor can set its own.
      */
     public Builder sessionOptions(dev.mlops.api.SessionOptions options) {
       Objects.requireNonNull(options, "options");
@@ -422,16 +447,17 @@ public final class Mlops implements AutoCloseable {
 
     /**
      * Memory budget of the shared session cache, weighed in artifact bytes (default 2 GiB).
-     * Versions beyond it are evicted least-recently-used first; a version that a predictor
-     * serves or a call uses stays loaded regardless, so the budget bounds the idle warm copies
-     * kept for rollback.
+     * Versions beyond it are evicted least-recently-used first; a version that a predictor serves
+     * or a call uses stays loaded regardless, so the budget bounds the idle warm copies kept for
+     * rollback.
      */
     public Builder sessionCacheBudget(long bytes) {
       if (cacheBudgetSet) {
         throw new IllegalStateException("sessionCacheBudget: already set");
       }
       if (bytes < 0) {
-        throw new IllegalArgumentException("sessionCacheBudget must be >= 0 bytes but was " + bytes);
+        throw new IllegalArgumentException(
+            "sessionCacheBudget must be >= 0 bytes but was " + bytes);
       }
       this.cacheBudgetBytes = bytes;
       this.cacheBudgetSet = true;
@@ -452,8 +478,8 @@ public final class Mlops implements AutoCloseable {
     }
 
     /**
-     * Closes the runtime from a JVM shutdown hook (draining calls in flight) if the application
-     * has not closed it before. Off by default; frameworks with their own lifecycle close it.
+     * Closes the runtime from a JVM shutdown hook (draining calls in flight) if the application has
+     * not closed it before. Off by default; frameworks with their own lifecycle close it.
      */
     public Builder closeOnShutdown() {
       this.closeOnShutdown = true;
@@ -526,7 +552,8 @@ public final class Mlops implements AutoCloseable {
     public Builder metricSink(MetricSink sink) {
       Objects.requireNonNull(sink, "sink");
       if (sinkSet) {
-        throw new IllegalStateException("metricSink: already set; combine sinks with a composite sink");
+        throw new IllegalStateException(
+            "metricSink: already set; combine sinks with a composite sink");
       }
       this.sink = sink;
       this.sinkSet = true;
@@ -553,9 +580,9 @@ public final class Mlops implements AutoCloseable {
      * Runs hot swaps: a predictor that follows an alias or {@code latest} loads, verifies and warms
      * up the version it moves to in a task on this executor, at most one pending task per predictor
      * (a burst of moves costs one swap to the final target). The caller keeps ownership. Default: a
-     * cached pool of daemon threads ({@code mlops-swap-<n>}) of its own, so that no prediction
-     * can delay a swap; {@code close} stops it. A direct executor ({@code Runnable::run}) swaps on
-     * the thread that moved the alias, before the move returns.
+     * cached pool of daemon threads ({@code mlops-swap-<n>}) of its own, so that no prediction can
+     * delay a swap; {@code close} stops it. A direct executor ({@code Runnable::run}) swaps on the
+     * thread that moved the alias, before the move returns.
      */
     public Builder swapExecutor(Executor executor) {
       Objects.requireNonNull(executor, "executor");
@@ -567,11 +594,11 @@ public final class Mlops implements AutoCloseable {
     }
 
     /**
-     * The source of time for latencies, deadlines, batching queue delays, swap gaps and load
-     * times, in nanoseconds from an arbitrary origin (default {@code System::nanoTime}). Waits are
-     * bounded in real time by what this ticker says is left, so a ticker that stands still never
-     * makes a call wait past its limit; advancing it makes deadlines pass at once. Must be
-     * thread-safe and cheap: it is read a few times per prediction.
+     * The source of time for latencies, deadlines, batching queue delays, swap gaps and load times,
+     * in nanoseconds from an arbitrary origin (default {@code System::nanoTime}). Waits are bounded
+     * in real time by what this ticker says is left, so a ticker that stands still never makes a
+     * call wait past its limit; advancing it makes deadlines pass at once. Must be thread-safe and
+     * cheap: it is read a few times per prediction.
      */
     public Builder ticker(LongSupplier nanoTicker) {
       Objects.requireNonNull(nanoTicker, "nanoTicker");
@@ -601,7 +628,8 @@ public final class Mlops implements AutoCloseable {
      */
     public Mlops build() {
       if (registry == null && registryUri == null) {
-        throw new IllegalStateException("no registry: call localRegistry(Path), registry(URI) or registry(GovernedRegistry)");
+        throw new IllegalStateException(
+            "no registry: call localRegistry(Path), registry(URI) or registry(GovernedRegistry)");
       }
       return new Mlops(this);
     }

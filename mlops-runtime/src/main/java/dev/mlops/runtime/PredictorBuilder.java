@@ -1,15 +1,15 @@
 package dev.mlops.runtime;
 
-import dev.mlops.api.WarmUpPolicy;
 import dev.mlops.api.Codec;
 import dev.mlops.api.ModelRef;
 import dev.mlops.api.Predictor;
+import dev.mlops.api.WarmUpPolicy;
 import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Options of one predictor; start with {@link Mlops#newPredictor(ModelRef, Codec)}. Each option
- * may be set once. Not thread-safe.
+ * Options of one predictor; start with {@link Mlops#newPredictor(ModelRef, Codec)}. Each option may
+ * be set once. Not thread-safe.
  *
  * @param <I> input type
  * @param <O> output type
@@ -51,8 +51,8 @@ public final class PredictorBuilder<I, O> {
   }
 
   /**
-   * In {@link SwapMode#RESOURCE_PRESERVING} mode, how long a call waits for the new version
-   * before it fails (default 30 s).
+   * In {@link SwapMode#RESOURCE_PRESERVING} mode, how long a call waits for the new version before
+   * it fails (default 30 s).
    */
   public PredictorBuilder<I, O> swapGapTimeout(Duration timeout) {
     if (gapSet) {
@@ -91,8 +91,8 @@ public final class PredictorBuilder<I, O> {
   }
 
   /**
-   * Merges concurrent calls into batched engine runs. Needs a model whose inputs and outputs
-   * all have a dynamic first dimension.
+   * Merges concurrent calls into batched engine runs. Needs a model whose inputs and outputs all
+   * have a dynamic first dimension.
    */
   public PredictorBuilder<I, O> batching(BatchingOptions options) {
     once("batching");
@@ -101,9 +101,9 @@ public final class PredictorBuilder<I, O> {
   }
 
   /**
-   * Most input elements (summed over all inputs) one call may pass (default 16,777,216); a
-   * larger call fails with {@link dev.mlops.api.InvalidInputException} before any native memory
-   * is allocated.
+   * Most input elements (summed over all inputs) one call may pass (default 16,777,216); a larger
+   * call fails with {@link dev.mlops.api.InvalidInputException} before any native memory is
+   * allocated.
    */
   public PredictorBuilder<I, O> maxInputElements(long elements) {
     once("maxInputElements");
@@ -161,11 +161,12 @@ public final class PredictorBuilder<I, O> {
    * Lets a predictor that follows an alias or {@code latest} switch to a version whose signature is
    * incompatible with the one it serves. By default it keeps serving its version, reports a {@link
    * dev.mlops.api.event.LifecycleEvent.SwapRefused} event, one WARN line and a {@link
-   * dev.mlops.api.AuditAction#SWAP_REFUSED} audit entry, and switches once the reference resolves to
-   * a compatible version again. Compatible means: the same input names, each with the same element
-   * type and rank, every fixed dimension the same or now dynamic, and every output the codec reads
-   * still there with the same element type ({@link
-   * dev.mlops.api.ModelSignature#incompatibilities(dev.mlops.api.ModelSignature, java.util.Collection)}).
+   * dev.mlops.api.AuditAction#SWAP_REFUSED} audit entry, and switches once the reference resolves
+   * to a compatible version again. Compatible means: the same input names, each with the same
+   * element type and rank, every fixed dimension the same or now dynamic, and every output the
+   * codec reads still there with the same element type ({@link
+   * dev.mlops.api.ModelSignature#incompatibilities(dev.mlops.api.ModelSignature,
+   * java.util.Collection)}).
    */
   public PredictorBuilder<I, O> acceptIncompatibleVersions() {
     once("acceptIncompatibleVersions");
@@ -181,7 +182,8 @@ public final class PredictorBuilder<I, O> {
    */
   public Predictor<I, O> build() {
     if (swapMode == SwapMode.AVAILABILITY_PRESERVING && gapSet) {
-      throw new IllegalStateException("swapGapTimeout applies only to swapMode(RESOURCE_PRESERVING)");
+      throw new IllegalStateException(
+          "swapGapTimeout applies only to swapMode(RESOURCE_PRESERVING)");
     }
     if (warmUp == null) {
       warmUp = runtime.warmUpPolicy();
@@ -189,8 +191,15 @@ public final class PredictorBuilder<I, O> {
     if (sessionOptions == null) {
       sessionOptions = runtime.sessionOptions();
     }
-    CallPipeline<I, O> pipeline = new CallPipeline<>(target.name(), codec, runtime.telemetry(), runtime.ticker(),
-        maxInputElements, maxRows, allowEmptyTensors);
+    CallPipeline<I, O> pipeline =
+        new CallPipeline<>(
+            target.name(),
+            codec,
+            runtime.telemetry(),
+            runtime.ticker(),
+            maxInputElements,
+            maxRows,
+            allowEmptyTensors);
     return runtime.track(new DefaultPredictor<>(runtime, target, pipeline, this));
   }
 

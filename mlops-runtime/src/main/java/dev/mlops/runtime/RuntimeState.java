@@ -8,12 +8,12 @@ import java.util.Objects;
 
 /**
  * A read-only snapshot of one {@link Mlops} runtime, from {@link Mlops#state()}: every open
- * predictor, every loaded version, the loads in flight and the session counters. For health
- * checks, an actuator endpoint or a command line; taking one costs a few microseconds per
- * predictor and loaded version and never blocks a prediction.
+ * predictor, every loaded version, the loads in flight and the session counters. For health checks,
+ * an actuator endpoint or a command line; taking one costs a few microseconds per predictor and
+ * loaded version and never blocks a prediction.
  *
- * <p>Immutable. Each part is read at one moment, but the parts are not read atomically together:
- * a swap that completes while the snapshot is taken can show in one part and not yet in another.
+ * <p>Immutable. Each part is read at one moment, but the parts are not read atomically together: a
+ * swap that completes while the snapshot is taken can show in one part and not yet in another.
  *
  * @param time when the snapshot was taken, by the runtime's clock
  * @param open false once {@link Mlops#close()} has begun
@@ -58,7 +58,11 @@ public record RuntimeState(
    *     first
    */
   public record PredictorState(
-      ModelRef target, long servingVersion, SwapMode swapMode, boolean batching, List<Long> warmVersions) {
+      ModelRef target,
+      long servingVersion,
+      SwapMode swapMode,
+      boolean batching,
+      List<Long> warmVersions) {
     /** Validates and copies the list. */
     public PredictorState {
       Objects.requireNonNull(target, "target");
@@ -77,7 +81,8 @@ public record RuntimeState(
    *     serving it or keeping it warm, and each call running on it
    * @param cached whether the session cache holds it; a session evicted but still in use is not
    */
-  public record LoadedVersion(String model, long version, SessionOptions options, int references, boolean cached) {
+  public record LoadedVersion(
+      String model, long version, SessionOptions options, int references, boolean cached) {
     /** Validates. */
     public LoadedVersion {
       Objects.requireNonNull(model, "model");

@@ -1,8 +1,5 @@
 package dev.mlops.runtime;
 
-import dev.mlops.api.WarmUpPolicy;
-import dev.mlops.runtime.loading.WarmUp;
-import dev.mlops.runtime.loading.SyntheticInputs;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
@@ -10,13 +7,16 @@ import dev.mlops.api.ArtifactLocation;
 import dev.mlops.api.ClosedException;
 import dev.mlops.api.MlopsException;
 import dev.mlops.api.ModelLoadException;
-import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.SessionOptions;
 import dev.mlops.api.Tensor;
+import dev.mlops.api.WarmUpPolicy;
 import dev.mlops.api.event.LifecycleEvent;
 import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.ModelSession;
+import dev.mlops.runtime.loading.SyntheticInputs;
+import dev.mlops.runtime.loading.WarmUp;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,10 +42,9 @@ import org.slf4j.LoggerFactory;
  * versions warm so that a rollback needs no load. A version is cached per {@link SessionOptions}
  * (two predictors with different options load a session each). Each is loaded at most once at a
  * time (concurrent requests wait for the same load), verified against its digests and warmed up as
- * the requester's {@link WarmUpPolicy} says. The cache holds one reference on every entry;
- * eviction only drops that reference, so a version that a predictor serves or a call is using
- * stays open, and is found again (not loaded twice) while it is open. The last reference closes
- * the session.
+ * the requester's {@link WarmUpPolicy} says. The cache holds one reference on every entry; eviction
+ * only drops that reference, so a version that a predictor serves or a call is using stays open,
+ * and is found again (not loaded twice) while it is open. The last reference closes the session.
  *
  * <p>Loads in flight are tracked here, not in Caffeine, so a failed load never reaches Caffeine
  * (which would log it through the JDK logger, bypassing SLF4J).
@@ -71,12 +70,19 @@ final class SessionCache {
   private final LongSupplier ticker;
   private final Consumer<LifecycleEvent> events;
   private final Cache<Key, SessionHandle> cache;
+
   /** Loads in flight; each key is loaded by one thread while others wait on its future. */
-  private final ConcurrentHashMap<Key, CompletableFuture<SessionHandle>> loading = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Key, CompletableFuture<SessionHandle>> loading =
+      new ConcurrentHashMap<>();
+
   /** Every open handle, cached or not; an evicted handle still in use is reused from here. */
   private final ConcurrentHashMap<Key, SessionHandle> open = new ConcurrentHashMap<>();
-  /** Versions whose best-effort warm-up failure was logged, so that a reload does not log it again. */
+
+  /**
+   * Versions whose best-effort warm-up failure was logged, so that a reload does not log it again.
+   */
   private final Set<String> warmUpWarned = ConcurrentHashMap.newKeySet();
+
   private final AtomicLong opened = new AtomicLong();
   private final AtomicLong closed = new AtomicLong();
   private final Object drainMonitor = new Object();
@@ -101,13 +107,16 @@ final class SessionCache {
         Caffeine.newBuilder()
             .executor(Runnable::run)
             .maximumWeight(budgetBytes)
-            .weigher((Key key, SessionHandle h) -> (int) Math.min(Integer.MAX_VALUE, Math.max(1, h.version.sizeBytes())))
-            .removalListener((Key key, SessionHandle h, RemovalCause cause) -> {
-              if (h != null) {
-                LOG.debug("dropping cached {} ({})", h.version.ref(), cause);
-                h.release();
-              }
-            })
+            .weigher(
+                (Key key, SessionHandle h) ->
+                    (int) Math.min(Integer.MAX_VALUE, Math.max(1, h.version.sizeBytes())))
+            .removalListener(
+                (Key key, SessionHandle h, RemovalCause cause) -> {
+                  if (h != null) {
+                    LOG.debug("dropping cached {} ({})", h.version.ref(), cause);
+                    h.release();
+                  }
+                })
             .build();
   }
 
@@ -124,9 +133,10 @@ final class SessionCache {
       throw WarmUp.missingExample(version.ref().toString());
     }
     Key key = Key.of(version, options);
-    for (;;) {
+    for (; ; ) {
       if (shutdown) {
-        throw new ClosedException("the runtime is shutting down; " + version.ref() + " is not loaded");
+        throw new ClosedException(
+            "the runtime is shutting down; " + version.ref() + " is not loaded");
       }
       SessionHandle h = cache.getIfPresent(key);
       if (h != null && h.tryAcquire()) {
@@ -161,7 +171,8 @@ final class SessionCache {
         if (e.getCause() instanceof MlopsException) {
           throw (MlopsException) e.getCause();
         }
-        throw new ModelLoadException("loading " + version.ref() + " failed: " + e.getCause(), e.getCause());
+        throw new ModelLoadException(
+            "loading " + version.ref() + " failed: " + e.getCause(), e.getCause());
       }
       if (h.tryAcquire()) {
         return warm(h, policy);
@@ -184,7 +195,8 @@ final class SessionCache {
    * reference, which it loses if the input example fails.
    */
   private SessionHandle warm(SessionHandle h, WarmUpPolicy policy) {
-    if (policy == WarmUpPolicy.NONE || (h.version.hasInputExample() ? h.exampleRan() : h.warmUpTried())) {
+    if (policy == WarmUpPolicy.NONE
+        || (h.version.hasInputExample() ? h.exampleRan() : h.warmUpTried())) {
       return h;
     }
     try {
@@ -232,8 +244,13 @@ final class SessionCache {
     } else {
       LOG.debug("{}", e.getMessage());
     }
-    events.accept(new LifecycleEvent.WarmUpFailed(clock.instant(), version.name(), version.version(),
-        SyntheticInputs.describe(session.signature()), e.getCause() != null ? e.getCause() : e));
+    events.accept(
+        new LifecycleEvent.WarmUpFailed(
+            clock.instant(),
+            version.name(),
+            version.version(),
+            SyntheticInputs.describe(session.signature()),
+            e.getCause() != null ? e.getCause() : e));
   }
 
   private SessionHandle load(Key key, ModelVersion version, WarmUpPolicy policy) {
@@ -245,27 +262,37 @@ final class SessionCache {
         session = engine.open(location, key.options());
       } catch (MlopsException e) {
         throw e.getClass() == ModelLoadException.class
-            ? new ModelLoadException("cannot load " + version.ref() + ": " + e.getMessage(), e) : e;
+            ? new ModelLoadException("cannot load " + version.ref() + ": " + e.getMessage(), e)
+            : e;
       }
       if (!session.signature().equals(version.signature())) {
-        throw new ModelLoadException(version.ref() + " loaded with signature " + session.signature()
-            + " but was registered with " + version.signature());
+        throw new ModelLoadException(
+            version.ref()
+                + " loaded with signature "
+                + session.signature()
+                + " but was registered with "
+                + version.signature());
       }
-      // Not published until warmed up: a failed warm-up closes the session itself, never the handle.
+      // Not published until warmed up: a failed warm-up closes the session itself, never the
+      // handle.
       SessionHandle h = new SessionHandle(version, session, closed -> onClosed(key, closed));
       warmUp(h, policy);
       opened.incrementAndGet();
       open.put(key, h);
       long nanos = ticker.getAsLong() - start;
       LOG.info("loaded {} in {} ms", version.ref(), nanos / 1_000_000);
-      events.accept(new LifecycleEvent.ModelLoaded(clock.instant(), version.name(), version.version(), nanos));
+      events.accept(
+          new LifecycleEvent.ModelLoaded(
+              clock.instant(), version.name(), version.version(), nanos));
       return h;
     } catch (RuntimeException e) {
       if (session != null) {
         session.close();
       }
-      RuntimeException reported = e instanceof MlopsException ? e
-          : new ModelLoadException("cannot load " + version.ref() + ": " + e, e);
+      RuntimeException reported =
+          e instanceof MlopsException
+              ? e
+              : new ModelLoadException("cannot load " + version.ref() + ": " + e, e);
       failed(version, reported);
       throw reported;
     }
@@ -282,14 +309,16 @@ final class SessionCache {
         LOG.warn("cannot audit the load failure of {}: {}", version.ref(), auditFailure.toString());
       }
     }
-    events.accept(new LifecycleEvent.ModelLoadFailed(clock.instant(), version.name(), version.version(), e));
+    events.accept(
+        new LifecycleEvent.ModelLoadFailed(clock.instant(), version.name(), version.version(), e));
   }
 
   private void onClosed(Key key, SessionHandle h) {
     open.remove(key, h);
     closed.incrementAndGet();
     LOG.debug("closed session of {}", h.version.ref());
-    events.accept(new LifecycleEvent.ModelUnloaded(clock.instant(), h.version.name(), h.version.version()));
+    events.accept(
+        new LifecycleEvent.ModelUnloaded(clock.instant(), h.version.name(), h.version.version()));
     synchronized (drainMonitor) {
       drainMonitor.notifyAll();
     }
@@ -300,7 +329,10 @@ final class SessionCache {
     return cache.getIfPresent(Key.of(version, options)) != null;
   }
 
-  /** Drops the cache's references on a version, whatever its options; it closes once nothing else uses it. */
+  /**
+   * Drops the cache's references on a version, whatever its options; it closes once nothing else
+   * uses it.
+   */
   void evict(ModelVersion version) {
     cache.asMap().keySet().removeIf(k -> k.isOf(version));
   }
@@ -354,14 +386,19 @@ final class SessionCache {
   /** Every open session, by model and version, without touching the cache's recency order. */
   List<RuntimeState.LoadedVersion> loadedVersions() {
     List<RuntimeState.LoadedVersion> out = new ArrayList<>(open.size());
-    open.forEach((key, h) -> {
-      int refs = h.references();
-      if (refs > 0) {
-        boolean cached = cache.policy().getIfPresentQuietly(key) == h;
-        out.add(new RuntimeState.LoadedVersion(key.model(), key.version(), key.options(), refs, cached));
-      }
-    });
-    out.sort(Comparator.comparing(RuntimeState.LoadedVersion::model).thenComparingLong(RuntimeState.LoadedVersion::version));
+    open.forEach(
+        (key, h) -> {
+          int refs = h.references();
+          if (refs > 0) {
+            boolean cached = cache.policy().getIfPresentQuietly(key) == h;
+            out.add(
+                new RuntimeState.LoadedVersion(
+                    key.model(), key.version(), key.options(), refs, cached));
+          }
+        });
+    out.sort(
+        Comparator.comparing(RuntimeState.LoadedVersion::model)
+            .thenComparingLong(RuntimeState.LoadedVersion::version));
     return out;
   }
 
@@ -371,7 +408,9 @@ final class SessionCache {
     for (Key key : loading.keySet()) {
       out.add(new RuntimeState.Load(key.model(), key.version(), key.options()));
     }
-    out.sort(Comparator.comparing(RuntimeState.Load::model).thenComparingLong(RuntimeState.Load::version));
+    out.sort(
+        Comparator.comparing(RuntimeState.Load::model)
+            .thenComparingLong(RuntimeState.Load::version));
     return out;
   }
 }

@@ -6,27 +6,32 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A loaded version with a reference count. The session cache holds one reference while the
- * version is cached, a predictor serving it holds one, and every call in flight holds one (its
- * lease). Swap, eviction and shutdown only drop references; the last release closes the session,
- * exactly once. A handle whose count reached zero can never be acquired again, so no call can
- * run on a closed session.
+ * A loaded version with a reference count. The session cache holds one reference while the version
+ * is cached, a predictor serving it holds one, and every call in flight holds one (its lease).
+ * Swap, eviction and shutdown only drop references; the last release closes the session, exactly
+ * once. A handle whose count reached zero can never be acquired again, so no call can run on a
+ * closed session.
  */
 final class SessionHandle {
 
   final ModelVersion version;
   final ModelSession session;
+
   /**
-   * What warm-up has run on this session: loads under different predictors' policies share it, so
-   * a stricter policy met later runs what a laxer one skipped. Written under the handle's lock.
+   * What warm-up has run on this session: loads under different predictors' policies share it, so a
+   * stricter policy met later runs what a laxer one skipped. Written under the handle's lock.
    */
   private volatile boolean exampleRan;
+
   private volatile boolean warmUpTried;
   private final AtomicInteger refs = new AtomicInteger(1);
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   private final java.util.function.Consumer<SessionHandle> onClose;
 
-  SessionHandle(ModelVersion version, ModelSession session, java.util.function.Consumer<SessionHandle> onClose) {
+  SessionHandle(
+      ModelVersion version,
+      ModelSession session,
+      java.util.function.Consumer<SessionHandle> onClose) {
     this.version = version;
     this.session = session;
     this.onClose = onClose;
@@ -34,7 +39,7 @@ final class SessionHandle {
 
   /** Takes a reference unless the handle is already closed or closing. */
   boolean tryAcquire() {
-    for (;;) {
+    for (; ; ) {
       int n = refs.get();
       if (n == 0) {
         return false;

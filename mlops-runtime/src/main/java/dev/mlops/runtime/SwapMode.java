@@ -11,8 +11,8 @@ public enum SwapMode {
 
   /**
    * For models too large for two copies in memory: stop taking calls on the old version, let the
-   * calls in flight finish, unload it, then load the new one. Calls arriving in the gap wait up
-   * to the predictor's swap-gap timeout and then fail with {@link
+   * calls in flight finish, unload it, then load the new one. Calls arriving in the gap wait up to
+   * the predictor's swap-gap timeout and then fail with {@link
    * dev.mlops.api.PredictionTimeoutException}. If the new version cannot load, the old one is
    * loaded again.
    */

@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The runtime's telemetry bus: lifecycle events to the metric sink and the listeners, one
- * prediction event per call to the sink, and the inputs and outputs of every successful engine
- * run to the observers. Whatever a sink, listener or observer throws is caught, counted and
- * logged; it never fails the caller. Thread-safe.
+ * prediction event per call to the sink, and the inputs and outputs of every successful engine run
+ * to the observers. Whatever a sink, listener or observer throws is caught, counted and logged; it
+ * never fails the caller. Thread-safe.
  */
 final class Telemetry {
 
@@ -45,7 +45,9 @@ final class Telemetry {
     return () -> listeners.remove(listener);
   }
 
-  /** Delivers a lifecycle event to the sink, then to every listener in the order they were added. */
+  /**
+   * Delivers a lifecycle event to the sink, then to every listener in the order they were added.
+   */
   void publish(LifecycleEvent event) {
     try {
       sink.onLifecycle(event);
@@ -71,13 +73,21 @@ final class Telemetry {
    * @param batchSize rows of the engine run that served it
    * @param requestKey the caller's key, {@code ""} if none
    */
-  void prediction(String model, long version, long latencyNanos, long queueNanos, int batchSize, Outcome outcome,
+  void prediction(
+      String model,
+      long version,
+      long latencyNanos,
+      long queueNanos,
+      int batchSize,
+      Outcome outcome,
       String requestKey) {
     if (sink == MetricSink.NOOP) {
       return;
     }
     try {
-      sink.onPrediction(new PredictionEvent(model, version, latencyNanos, queueNanos, batchSize, outcome, requestKey));
+      sink.onPrediction(
+          new PredictionEvent(
+              model, version, latencyNanos, queueNanos, batchSize, outcome, requestKey));
     } catch (RuntimeException e) {
       sinkFailed(e);
     }

@@ -1,6 +1,5 @@
 package dev.mlops.runtime;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.HotSwapFixtures.awaitServing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,6 +11,7 @@ import dev.mlops.api.Predictor;
 import dev.mlops.api.Registration;
 import dev.mlops.runtime.local.CountingEngine;
 import dev.mlops.runtime.local.LocalModelRegistry;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.runtime.testing.Graphs;
 import dev.mlops.testmodels.TestModels;
 import java.nio.file.Path;
@@ -32,21 +32,34 @@ class AliasMoveTest {
   @Test
   void aMoveLoadsTheVersionOnceAndAMoveBackToALoadedVersionLoadsNothing() throws Exception {
     try (CountingEngine engine = new CountingEngine();
-        Mlops mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).engine(engine).build()) {
+        Mlops mlops =
+            Mlops.builder().localRegistry(tmp.resolve("registry")).engine(engine).build()) {
       for (String file : new String[] {TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_V2}) {
-        mlops.registry().register(Registration.builder("cancer",
-            ArtifactSource.file(TestModels.copy(file, tmp.resolve(file)))).build(), ALICE);
+        mlops
+            .registry()
+            .register(
+                Registration.builder(
+                        "cancer", ArtifactSource.file(TestModels.copy(file, tmp.resolve(file))))
+                    .build(),
+                ALICE);
       }
       int registering = engine.opens.get();
 
       mlops.registry().setAlias("cancer", "production", 1, ALICE);
-      assertThat(engine.opens.get() - registering).as("models opened by the first move").isEqualTo(1);
-      Predictor<float[], float[]> p = mlops.predictor("models:/cancer@production", Codecs.floatRow());
-      assertThat(engine.opens.get() - registering).as("the predictor serves the session the move loaded").isEqualTo(1);
+      assertThat(engine.opens.get() - registering)
+          .as("models opened by the first move")
+          .isEqualTo(1);
+      Predictor<float[], float[]> p =
+          mlops.predictor("models:/cancer@production", Codecs.floatRow());
+      assertThat(engine.opens.get() - registering)
+          .as("the predictor serves the session the move loaded")
+          .isEqualTo(1);
 
       mlops.registry().setAlias("cancer", "production", 2, ALICE);
       awaitServing(p, 2);
-      assertThat(engine.opens.get() - registering).as("the swap serves the session the move loaded").isEqualTo(2);
+      assertThat(engine.opens.get() - registering)
+          .as("the swap serves the session the move loaded")
+          .isEqualTo(2);
 
       mlops.registry().setAlias("cancer", "production", 1, ALICE);
       awaitServing(p, 1);
@@ -61,7 +74,8 @@ class AliasMoveTest {
   void withoutARuntimeTheRegistryOpensTheVersionAndDoesNotNeedTheSyntheticRunToPass() {
     Path file = Graphs.copy("pad-reflect.onnx", tmp);
     try (CountingEngine engine = new CountingEngine();
-        GovernedRegistry registry = LocalModelRegistry.builder(tmp.resolve("registry")).engine(engine).build()) {
+        GovernedRegistry registry =
+            LocalModelRegistry.builder(tmp.resolve("registry")).engine(engine).build()) {
       registry.register(Registration.builder("pad", ArtifactSource.file(file)).build(), ALICE);
       int before = engine.opens.get();
       registry.setAlias("pad", "production", 1, ALICE);
@@ -73,14 +87,23 @@ class AliasMoveTest {
   @Test
   void argumentsAreCheckedBeforeAnythingIsLoaded() {
     try (CountingEngine engine = new CountingEngine();
-        Mlops mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).engine(engine).build()) {
-      mlops.registry().register(Registration.builder("tiny",
-          ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp))).build(), ALICE);
+        Mlops mlops =
+            Mlops.builder().localRegistry(tmp.resolve("registry")).engine(engine).build()) {
+      mlops
+          .registry()
+          .register(
+              Registration.builder(
+                      "tiny", ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp)))
+                  .build(),
+              ALICE);
       int before = engine.opens.get();
       assertThatThrownBy(() -> mlops.registry().setAlias("tiny", "production", 1, null))
-          .isInstanceOf(NullPointerException.class).hasMessage("audit");
-      assertThatThrownBy(() -> mlops.registry().compareAndSetAlias("tiny", "production", 0, 1, null))
-          .isInstanceOf(NullPointerException.class).hasMessage("audit");
+          .isInstanceOf(NullPointerException.class)
+          .hasMessage("audit");
+      assertThatThrownBy(
+              () -> mlops.registry().compareAndSetAlias("tiny", "production", 0, 1, null))
+          .isInstanceOf(NullPointerException.class)
+          .hasMessage("audit");
       assertThatThrownBy(() -> mlops.registry().setAlias("tiny", "latest", 1, ALICE))
           .isInstanceOf(dev.mlops.api.InvalidModelRefException.class)
           .hasMessageContaining("alias 'latest' is reserved");

@@ -37,7 +37,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Dynamic batching keeps order, honours deadlines and rejects when full; limits and run deadlines. */
+/**
+ * Dynamic batching keeps order, honours deadlines and rejects when full; limits and run deadlines.
+ */
 class BatchingTest {
 
   private static final AuditInfo OPS = AuditInfo.by("ops", "test");
@@ -49,14 +51,27 @@ class BatchingTest {
 
   @BeforeEach
   void setUp() {
-    mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).ticker(ticker).metricSink(new MetricSink() {
-      @Override
-      public void onPrediction(PredictionEvent event) {
-        events.add(event);
-      }
-    }).build();
-    mlops.registry().register(Registration.builder("cancer",
-        ArtifactSource.file(TestModels.copy(TestModels.BREAST_CANCER_V2, tmp.resolve("m")))).build(), OPS);
+    mlops =
+        Mlops.builder()
+            .localRegistry(tmp.resolve("registry"))
+            .ticker(ticker)
+            .metricSink(
+                new MetricSink() {
+                  @Override
+                  public void onPrediction(PredictionEvent event) {
+                    events.add(event);
+                  }
+                })
+            .build();
+    mlops
+        .registry()
+        .register(
+            Registration.builder(
+                    "cancer",
+                    ArtifactSource.file(
+                        TestModels.copy(TestModels.BREAST_CANCER_V2, tmp.resolve("m"))))
+                .build(),
+            OPS);
   }
 
   @AfterEach
@@ -65,22 +80,30 @@ class BatchingTest {
   }
 
   private Predictor<float[], float[]> batched(BatchingOptions options) {
-    return mlops.newPredictor(ModelRef.parse("models:/cancer/1"), Codecs.floatRow("probabilities"))
-        .batching(options).build();
+    return mlops
+        .newPredictor(ModelRef.parse("models:/cancer/1"), Codecs.floatRow("probabilities"))
+        .batching(options)
+        .build();
   }
 
   @Test
   void concurrentCallersEachGetTheirOwnRowsBackFromMergedRuns() throws Exception {
     TestSet test = TestModels.breastCancerTestSet();
     float[][] expected = new float[test.size()][];
-    try (Predictor<float[], float[]> plain = mlops.predictor("models:/cancer/1", Codecs.floatRow("probabilities"))) {
+    try (Predictor<float[], float[]> plain =
+        mlops.predictor("models:/cancer/1", Codecs.floatRow("probabilities"))) {
       for (int i = 0; i < test.size(); i++) {
         expected[i] = plain.predict(test.features()[i]).value();
       }
     }
     events.clear();
-    try (Predictor<float[], float[]> p = batched(BatchingOptions.builder().maxBatchSize(16)
-        .maxQueueDelay(Duration.ofMillis(20)).workers(1).build())) {
+    try (Predictor<float[], float[]> p =
+        batched(
+            BatchingOptions.builder()
+                .maxBatchSize(16)
+                .maxQueueDelay(Duration.ofMillis(20))
+                .workers(1)
+                .build())) {
       List<CompletableFuture<Prediction<float[]>>> futures = new ArrayList<>();
       for (int i = 0; i < test.size(); i++) {
         futures.add(p.predictAsync(test.features()[i]));
@@ -96,15 +119,22 @@ class BatchingTest {
       }
     }
     assertThat(events).hasSize(2 * test.size()).allMatch(e -> e.outcome() == Outcome.SUCCESS);
-    assertThat(events.stream().mapToInt(PredictionEvent::batchSize).max().orElse(0)).isGreaterThan(1).isLessThanOrEqualTo(16);
+    assertThat(events.stream().mapToInt(PredictionEvent::batchSize).max().orElse(0))
+        .isGreaterThan(1)
+        .isLessThanOrEqualTo(16);
   }
 
   @Test
   void workersDoNotSplitTheWaitingRequestsBetweenThem() throws Exception {
     // Eight requests fill one batch of eight. Were both workers gathering at once, each would hold
     // part of them and wait out the 30 s queue delay for the rest.
-    try (Predictor<float[], float[]> p = batched(BatchingOptions.builder().maxBatchSize(8)
-        .maxQueueDelay(Duration.ofSeconds(30)).workers(2).build())) {
+    try (Predictor<float[], float[]> p =
+        batched(
+            BatchingOptions.builder()
+                .maxBatchSize(8)
+                .maxQueueDelay(Duration.ofSeconds(30))
+                .workers(2)
+                .build())) {
       List<CompletableFuture<Prediction<float[]>>> futures = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         futures.add(p.predictAsync(new float[30]));
@@ -113,19 +143,23 @@ class BatchingTest {
         assertThat(f.get(10, TimeUnit.SECONDS).value()).hasSize(2);
       }
     }
-    assertThat(events).hasSize(8).allMatch(e -> e.batchSize() == 8 && e.outcome() == Outcome.SUCCESS);
+    assertThat(events)
+        .hasSize(8)
+        .allMatch(e -> e.batchSize() == 8 && e.outcome() == Outcome.SUCCESS);
   }
 
   @Test
   void singleCallerIsServedAfterAtMostTheQueueDelay() {
-    try (Predictor<float[], float[]> p = batched(BatchingOptions.builder().maxQueueDelay(Duration.ofMillis(2)).build())) {
+    try (Predictor<float[], float[]> p =
+        batched(BatchingOptions.builder().maxQueueDelay(Duration.ofMillis(2)).build())) {
       for (int i = 0; i < 20; i++) {
         assertThat(p.predict(new float[30]).value()).hasSize(2);
       }
     }
     // Nobody to batch with: each call ran on the caller's thread, never queued.
-    assertThat(events).hasSize(20).allMatch(e -> e.batchSize() == 1 && e.outcome() == Outcome.SUCCESS
-        && e.queueNanos() == 0);
+    assertThat(events)
+        .hasSize(20)
+        .allMatch(e -> e.batchSize() == 1 && e.outcome() == Outcome.SUCCESS && e.queueNanos() == 0);
   }
 
   /** Blocks every decode until released, so the one worker stays busy and requests queue up. */
@@ -158,8 +192,11 @@ class BatchingTest {
   @Test
   void fullQueueRejectsAtOnceWithOverloadedException() throws Exception {
     BlockingCodec codec = new BlockingCodec();
-    try (Predictor<float[], float[]> p = mlops.newPredictor(ModelRef.parse("models:/cancer/1"), codec)
-        .batching(BatchingOptions.builder().workers(1).maxBatchSize(1).maxQueueSize(3).build()).build()) {
+    try (Predictor<float[], float[]> p =
+        mlops
+            .newPredictor(ModelRef.parse("models:/cancer/1"), codec)
+            .batching(BatchingOptions.builder().workers(1).maxBatchSize(1).maxQueueSize(3).build())
+            .build()) {
       CompletableFuture<Prediction<float[]>> running = p.predictAsync(new float[30]);
       assertThat(codec.entered.await(10, TimeUnit.SECONDS)).isTrue();
       List<CompletableFuture<Prediction<float[]>>> queued = new ArrayList<>();
@@ -183,8 +220,11 @@ class BatchingTest {
   @Test
   void requestsStillQueuedAtTheirDeadlineFailWithoutRunning() throws Exception {
     BlockingCodec codec = new BlockingCodec();
-    try (Predictor<float[], float[]> p = mlops.newPredictor(ModelRef.parse("models:/cancer/1"), codec)
-        .batching(BatchingOptions.builder().workers(1).maxBatchSize(1).build()).build()) {
+    try (Predictor<float[], float[]> p =
+        mlops
+            .newPredictor(ModelRef.parse("models:/cancer/1"), codec)
+            .batching(BatchingOptions.builder().workers(1).maxBatchSize(1).build())
+            .build()) {
       CompletableFuture<Prediction<float[]>> running = p.predictAsync(new float[30]);
       assertThat(codec.entered.await(10, TimeUnit.SECONDS)).isTrue();
       // A blocked caller gives up at its deadline.
@@ -193,21 +233,26 @@ class BatchingTest {
           .hasMessage("no result for models:/cancer/1 within PT0.05S");
       // A queued request whose deadline the ticker passes is dropped when the worker reaches it.
       CompletableFuture<Prediction<float[]>> late =
-          p.predictAsync(new float[30], dev.mlops.api.CallOptions.NONE.deadline(Duration.ofSeconds(5)));
+          p.predictAsync(
+              new float[30], dev.mlops.api.CallOptions.NONE.deadline(Duration.ofSeconds(5)));
       ticker.advance(Duration.ofSeconds(10));
       codec.release.countDown();
       assertThat(running.get(10, TimeUnit.SECONDS).value()).hasSize(2);
-      assertThat(late).failsWithin(Duration.ofSeconds(10))
+      assertThat(late)
+          .failsWithin(Duration.ofSeconds(10))
           .withThrowableOfType(java.util.concurrent.ExecutionException.class)
-          .havingCause().isInstanceOf(PredictionTimeoutException.class)
+          .havingCause()
+          .isInstanceOf(PredictionTimeoutException.class)
           .withMessageStartingWith("request to models:/cancer/1 reached its deadline after PT10")
           .withMessageEndingWith("S in the batching queue");
       // Once the worker is free, a call with a deadline succeeds.
       assertThat(p.predict(new float[30], Duration.ofSeconds(10)).value()).hasSize(2);
     }
     // The expired requests never reached the engine: exactly two successes were decoded.
-    assertThat(events).extracting(PredictionEvent::outcome)
-        .containsExactlyInAnyOrder(Outcome.SUCCESS, Outcome.TIMEOUT, Outcome.TIMEOUT, Outcome.SUCCESS);
+    assertThat(events)
+        .extracting(PredictionEvent::outcome)
+        .containsExactlyInAnyOrder(
+            Outcome.SUCCESS, Outcome.TIMEOUT, Outcome.TIMEOUT, Outcome.SUCCESS);
   }
 
   /**
@@ -248,25 +293,36 @@ class BatchingTest {
   @Test
   void aCodecThatThrowsOnTheBatchedPathFailsTheFutureInsteadOfThrowing() {
     BuggyCodec codec = new BuggyCodec();
-    try (Predictor<float[], float[]> p = mlops.newPredictor(ModelRef.parse("models:/cancer/1"), codec)
-        .batching(BatchingOptions.builder().workers(1).build()).build()) {
+    try (Predictor<float[], float[]> p =
+        mlops
+            .newPredictor(ModelRef.parse("models:/cancer/1"), codec)
+            .batching(BatchingOptions.builder().workers(1).build())
+            .build()) {
       CompletableFuture<Prediction<float[]>> f = p.predictAsync(buggyRow());
-      assertThat(f).failsWithin(Duration.ofSeconds(10))
+      assertThat(f)
+          .failsWithin(Duration.ofSeconds(10))
           .withThrowableOfType(java.util.concurrent.ExecutionException.class)
           .withCauseInstanceOf(dev.mlops.api.PredictionException.class)
-          .withMessageContaining("encoding an input for models:/cancer/1 failed: java.lang.IllegalStateException: codec bug");
+          .withMessageContaining(
+              "encoding an input for models:/cancer/1 failed: java.lang.IllegalStateException: codec bug");
     }
-    assertThat(events).singleElement().satisfies(e -> {
-      assertThat(e.outcome()).isEqualTo(Outcome.ERROR);
-      assertThat(e.version()).isEqualTo(1);
-    });
+    assertThat(events)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.outcome()).isEqualTo(Outcome.ERROR);
+              assertThat(e.version()).isEqualTo(1);
+            });
   }
 
   @Test
   void aCodecThatThrowsOnTheBatchedPathLeavesLoneCallsOnTheCallersThread() {
     BuggyCodec codec = new BuggyCodec();
-    try (Predictor<float[], float[]> p = mlops.newPredictor(ModelRef.parse("models:/cancer/1"), codec)
-        .batching(BatchingOptions.builder().workers(1).build()).build()) {
+    try (Predictor<float[], float[]> p =
+        mlops
+            .newPredictor(ModelRef.parse("models:/cancer/1"), codec)
+            .batching(BatchingOptions.builder().workers(1).build())
+            .build()) {
       // However the failure is reported, it must not count as a request still in flight.
       org.assertj.core.api.Assertions.catchThrowable(() -> p.predictAsync(buggyRow()).join());
       org.assertj.core.api.Assertions.catchThrowable(() -> p.predictAll(List.of(buggyRow())));
@@ -274,14 +330,17 @@ class BatchingTest {
         assertThat(p.predict(new float[30]).value()).hasSize(2);
       }
     }
-    assertThat(codec.decodedOn).as("threads the lone calls were decoded on").hasSize(5)
+    assertThat(codec.decodedOn)
+        .as("threads the lone calls were decoded on")
+        .hasSize(5)
         .containsOnly(Thread.currentThread());
   }
 
   /** floatRow whose first decode blocks until released; the call holds its lease meanwhile. */
   private static final class FirstDecodeBlocks implements Codec<float[], float[]> {
     private final Codec<float[], float[]> row = Codecs.floatRow("probabilities");
-    private final java.util.concurrent.atomic.AtomicInteger decodes = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger decodes =
+        new java.util.concurrent.atomic.AtomicInteger();
     final CountDownLatch entered = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
 
@@ -312,29 +371,46 @@ class BatchingTest {
   @Test
   void batchedPredictAllServesEveryInputFromOneVersionWhenTheAliasMovesMidway() throws Exception {
     for (String file : List.of(TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_V2)) {
-      mlops.registry().register(Registration.builder("flip",
-          ArtifactSource.file(TestModels.copy(file, tmp.resolve("flip-" + file)))).build(), OPS);
+      mlops
+          .registry()
+          .register(
+              Registration.builder(
+                      "flip",
+                      ArtifactSource.file(TestModels.copy(file, tmp.resolve("flip-" + file))))
+                  .build(),
+              OPS);
     }
     mlops.registry().setAlias("flip", "production", 1, OPS);
     CompletableFuture<Void> swapped = new CompletableFuture<>();
-    mlops.addListener(e -> {
-      if (e instanceof dev.mlops.api.event.LifecycleEvent.VersionSwapped s && s.toVersion() == 2) {
-        swapped.complete(null);
-      }
-    });
+    mlops.addListener(
+        e -> {
+          if (e instanceof dev.mlops.api.event.LifecycleEvent.VersionSwapped s
+              && s.toVersion() == 2) {
+            swapped.complete(null);
+          }
+        });
     FirstDecodeBlocks codec = new FirstDecodeBlocks();
     // One row per run: each input is a batch of its own, run one after the other.
-    try (Predictor<float[], float[]> p = mlops.newPredictor(ModelRef.parse("models:/flip@production"), codec)
-        .batching(BatchingOptions.builder().workers(1).maxBatchSize(1).build()).build()) {
+    try (Predictor<float[], float[]> p =
+        mlops
+            .newPredictor(ModelRef.parse("models:/flip@production"), codec)
+            .batching(BatchingOptions.builder().workers(1).maxBatchSize(1).build())
+            .build()) {
       List<float[]> rows = List.of(TestModels.breastCancerTestSet().features()).subList(0, 4);
-      CompletableFuture<List<Prediction<float[]>>> all = CompletableFuture.supplyAsync(() -> p.predictAll(rows));
-      assertThat(codec.entered.await(10, TimeUnit.SECONDS)).as("the first input is running").isTrue();
+      CompletableFuture<List<Prediction<float[]>>> all =
+          CompletableFuture.supplyAsync(() -> p.predictAll(rows));
+      assertThat(codec.entered.await(10, TimeUnit.SECONDS))
+          .as("the first input is running")
+          .isTrue();
       mlops.registry().setAlias("flip", "production", 2, OPS);
       swapped.get(10, TimeUnit.SECONDS);
       assertThat(p.servingVersion()).map(dev.mlops.api.ModelVersion::version).contains(2L);
       codec.release.countDown();
-      assertThat(all.get(10, TimeUnit.SECONDS)).hasSize(4).extracting(Prediction::version)
-          .as("versions of predictAll's results").containsOnly(1L);
+      assertThat(all.get(10, TimeUnit.SECONDS))
+          .hasSize(4)
+          .extracting(Prediction::version)
+          .as("versions of predictAll's results")
+          .containsOnly(1L);
       assertThat(p.predict(rows.get(0)).version()).isEqualTo(2);
     }
   }
@@ -346,7 +422,9 @@ class BatchingTest {
           .isInstanceOf(InvalidInputException.class)
           .hasMessage("input 'features': expected float32[?,30] but found float32[1,7]");
     }
-    assertThat(events).singleElement().satisfies(e -> assertThat(e.outcome()).isEqualTo(Outcome.INVALID_INPUT));
+    assertThat(events)
+        .singleElement()
+        .satisfies(e -> assertThat(e.outcome()).isEqualTo(Outcome.INVALID_INPUT));
   }
 
   @Test
@@ -357,35 +435,53 @@ class BatchingTest {
     assertThat(o.maxQueueSize()).isEqualTo(1024);
     assertThat(o.preferredBatchSizes()).isEmpty();
     assertThatThrownBy(() -> BatchingOptions.builder().workers(1).workers(2))
-        .isInstanceOf(IllegalStateException.class).hasMessage("workers: already set");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("workers: already set");
   }
 
   @Test
   void modelWithoutADynamicFirstDimensionCannotBeBatched() {
-    assertThatThrownBy(() -> BatchingOptions.builder().maxBatchSize(0)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> BatchingOptions.builder().maxBatchSize(4).preferredBatchSizes(8).build())
+    assertThatThrownBy(() -> BatchingOptions.builder().maxBatchSize(0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () -> BatchingOptions.builder().maxBatchSize(4).preferredBatchSizes(8).build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("preferred batch size 8 exceeds maxBatchSize 4");
-    assertThatThrownBy(() -> Batcher.checkBatchable(new ModelSignature(
-        List.of(dev.mlops.api.TensorSpec.of("x", dev.mlops.api.ElementType.FLOAT, 1, 4)), List.of())))
+    assertThatThrownBy(
+            () ->
+                Batcher.checkBatchable(
+                    new ModelSignature(
+                        List.of(
+                            dev.mlops.api.TensorSpec.of(
+                                "x", dev.mlops.api.ElementType.FLOAT, 1, 4)),
+                        List.of())))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("x:float32[1,4] has none");
   }
 
   @Test
   void inputLimitsRejectOversizedCallsBeforeTheEngine() {
-    try (Predictor<float[][], float[][]> p = mlops.newPredictor(ModelRef.parse("models:/cancer/1"), Codecs.floatBatch())
-        .maxBatchRows(4).maxInputElements(90).build()) {
+    try (Predictor<float[][], float[][]> p =
+        mlops
+            .newPredictor(ModelRef.parse("models:/cancer/1"), Codecs.floatBatch())
+            .maxBatchRows(4)
+            .maxInputElements(90)
+            .build()) {
       assertThat(p.predict(new float[3][30]).value()).hasNumberOfRows(3);
       assertThatThrownBy(() -> p.predict(new float[4][30]))
           .isInstanceOf(InvalidInputException.class)
-          .hasMessage("input 'features': expected at most 90 input elements per call (maxInputElements) but found 120 elements");
+          .hasMessage(
+              "input 'features': expected at most 90 input elements per call (maxInputElements) but found 120 elements");
     }
-    try (Predictor<float[][], float[][]> p = mlops.newPredictor(ModelRef.parse("models:/cancer/1"), Codecs.floatBatch())
-        .maxBatchRows(4).build()) {
+    try (Predictor<float[][], float[][]> p =
+        mlops
+            .newPredictor(ModelRef.parse("models:/cancer/1"), Codecs.floatBatch())
+            .maxBatchRows(4)
+            .build()) {
       assertThatThrownBy(() -> p.predict(new float[5][30]))
           .isInstanceOf(InvalidInputException.class)
-          .hasMessage("input 'features': expected at most 4 rows per call (maxBatchRows) but found 5 rows");
+          .hasMessage(
+              "input 'features': expected at most 4 rows per call (maxBatchRows) but found 5 rows");
     }
   }
 

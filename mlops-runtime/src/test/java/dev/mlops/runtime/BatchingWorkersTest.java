@@ -29,7 +29,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Batching workers run on threads of their own, from a factory the caller can replace, and end on close. */
+/**
+ * Batching workers run on threads of their own, from a factory the caller can replace, and end on
+ * close.
+ */
 class BatchingWorkersTest {
 
   @TempDir Path tmp;
@@ -38,8 +41,12 @@ class BatchingWorkersTest {
   @BeforeEach
   void open() {
     mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).build();
-    mlops.registry().register(Registration.builder("tiny",
-        ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp))).build(), AuditInfo.by("ci", "test"));
+    mlops
+        .registry()
+        .register(
+            Registration.builder("tiny", ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp)))
+                .build(),
+            AuditInfo.by("ci", "test"));
   }
 
   @AfterEach
@@ -88,8 +95,11 @@ class BatchingWorkersTest {
   void workersRunOnTheThreadsOfTheGivenFactoryAndEndWhenThePredictorCloses() throws Exception {
     RecordingFactory factory = new RecordingFactory();
     ThreadsSeen codec = new ThreadsSeen();
-    Predictor<float[], float[]> p = mlops.newPredictor(ModelRef.parse("models:/tiny/1"), codec)
-        .batching(BatchingOptions.builder().workers(3).threadFactory(factory).build()).build();
+    Predictor<float[], float[]> p =
+        mlops
+            .newPredictor(ModelRef.parse("models:/tiny/1"), codec)
+            .batching(BatchingOptions.builder().workers(3).threadFactory(factory).build())
+            .build();
     assertThat(factory.made).hasSize(3).allMatch(Thread::isAlive);
     List<CompletableFuture<Prediction<float[]>>> futures = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
@@ -106,12 +116,19 @@ class BatchingWorkersTest {
 
   @Test
   void defaultWorkersAreDaemonThreadsNamedAfterThePredictorThatEndOnClose() throws Exception {
-    Predictor<float[], float[]> p = mlops.newPredictor(ModelRef.parse("models:/tiny/1"), Codecs.floatRow())
-        .batching(BatchingOptions.builder().workers(2).build()).build();
-    List<Thread> workers = Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.getName().startsWith("mlops-batching-models:/tiny/1-")).toList();
-    assertThat(workers).extracting(Thread::getName)
-        .containsExactlyInAnyOrder("mlops-batching-models:/tiny/1-1", "mlops-batching-models:/tiny/1-2");
+    Predictor<float[], float[]> p =
+        mlops
+            .newPredictor(ModelRef.parse("models:/tiny/1"), Codecs.floatRow())
+            .batching(BatchingOptions.builder().workers(2).build())
+            .build();
+    List<Thread> workers =
+        Thread.getAllStackTraces().keySet().stream()
+            .filter(t -> t.getName().startsWith("mlops-batching-models:/tiny/1-"))
+            .toList();
+    assertThat(workers)
+        .extracting(Thread::getName)
+        .containsExactlyInAnyOrder(
+            "mlops-batching-models:/tiny/1-1", "mlops-batching-models:/tiny/1-2");
     assertThat(workers).allMatch(Thread::isDaemon);
     assertThat(p.predictAsync(new float[4]).get(10, TimeUnit.SECONDS).version()).isEqualTo(1);
     p.close();
@@ -122,12 +139,17 @@ class BatchingWorkersTest {
   void aFactoryThatMakesNoThreadFailsTheBuildAndLeavesNothingRunning() throws Exception {
     RecordingFactory recording = new RecordingFactory();
     ThreadFactory oneOnly = r -> recording.made.isEmpty() ? recording.newThread(r) : null;
-    assertThatThrownBy(() -> mlops.newPredictor(ModelRef.parse("models:/tiny/1"), Codecs.floatRow())
-        .batching(BatchingOptions.builder().workers(2).threadFactory(oneOnly).build()).build())
+    assertThatThrownBy(
+            () ->
+                mlops
+                    .newPredictor(ModelRef.parse("models:/tiny/1"), Codecs.floatRow())
+                    .batching(BatchingOptions.builder().workers(2).threadFactory(oneOnly).build())
+                    .build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("the batching thread factory ")
-        .hasMessageEndingWith(" made no thread for worker 2 of 2 of models:/tiny/1; give BatchingOptions a factory"
-            + " that makes one per call");
+        .hasMessageEndingWith(
+            " made no thread for worker 2 of 2 of models:/tiny/1; give BatchingOptions a factory"
+                + " that makes one per call");
     awaitEnd(recording.made);
     assertThat(recording.made).hasSize(1);
     assertThat(mlops.state().predictors()).isEmpty();
@@ -143,6 +165,7 @@ class BatchingWorkersTest {
     assertThat(BatchingOptions.builder().build().threadFactory()).isEmpty();
     assertThat(BatchingOptions.builder().threadFactory(f).build().threadFactory()).containsSame(f);
     assertThatThrownBy(() -> BatchingOptions.builder().threadFactory(f).threadFactory(f))
-        .isInstanceOf(IllegalStateException.class).hasMessage("threadFactory: already set");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("threadFactory: already set");
   }
 }

@@ -49,9 +49,18 @@ class CallOptionsPredictionTest {
 
   @BeforeEach
   void open() {
-    mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).metricSink(events::add).ticker(ticker).build();
-    mlops.registry().register(Registration.builder("tiny",
-        ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp))).build(), AuditInfo.by("ci", "test"));
+    mlops =
+        Mlops.builder()
+            .localRegistry(tmp.resolve("registry"))
+            .metricSink(events::add)
+            .ticker(ticker)
+            .build();
+    mlops
+        .registry()
+        .register(
+            Registration.builder("tiny", ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp)))
+                .build(),
+            AuditInfo.by("ci", "test"));
   }
 
   @AfterEach
@@ -108,79 +117,108 @@ class CallOptionsPredictionTest {
   @Test
   void theRequestKeyReachesTheEventOfEveryOutcomeOnTheDirectPath() throws Exception {
     try (Predictor<float[], float[]> p = mlops.predictor("models:/tiny/1", new TestCodec())) {
-      assertThat(p.predict(row(1), key("ok")).value()).containsExactly(TestModels.tinyOutput(row(1)));
-      assertThatThrownBy(() -> p.predict(new float[3], key("bad-shape"))).isInstanceOf(InvalidInputException.class);
-      assertThatThrownBy(() -> p.predict(row(BUG), key("bug"))).isInstanceOf(PredictionException.class)
-          .hasMessage("encoding an input for models:/tiny/1 failed: java.lang.IllegalStateException: codec bug");
+      assertThat(p.predict(row(1), key("ok")).value())
+          .containsExactly(TestModels.tinyOutput(row(1)));
+      assertThatThrownBy(() -> p.predict(new float[3], key("bad-shape")))
+          .isInstanceOf(InvalidInputException.class);
+      assertThatThrownBy(() -> p.predict(row(BUG), key("bug")))
+          .isInstanceOf(PredictionException.class)
+          .hasMessage(
+              "encoding an input for models:/tiny/1 failed: java.lang.IllegalStateException: codec bug");
       // The codec moves the ticker past the deadline while encoding: the engine never runs.
       assertThatThrownBy(() -> p.predict(row(LATE), key("late").deadline(Duration.ofMillis(10))))
           .isInstanceOf(PredictionTimeoutException.class)
-          .hasMessage("the deadline of a call to models:/tiny/1 passed before the engine run started");
-      assertThat(p.predictAsync(row(2), key("async")).get(10, TimeUnit.SECONDS).version()).isEqualTo(1);
+          .hasMessage(
+              "the deadline of a call to models:/tiny/1 passed before the engine run started");
+      assertThat(p.predictAsync(row(2), key("async")).get(10, TimeUnit.SECONDS).version())
+          .isEqualTo(1);
       assertThat(p.predict(row(3), Duration.ofSeconds(10)).version()).isEqualTo(1);
       p.predict(row(4));
     }
-    assertThat(events).extracting(PredictionEvent::outcome, PredictionEvent::requestKey).containsExactly(
-        tuple(Outcome.SUCCESS, "ok"),
-        tuple(Outcome.INVALID_INPUT, "bad-shape"),
-        tuple(Outcome.ERROR, "bug"),
-        tuple(Outcome.TIMEOUT, "late"),
-        tuple(Outcome.SUCCESS, "async"),
-        tuple(Outcome.SUCCESS, ""),
-        tuple(Outcome.SUCCESS, ""));
+    assertThat(events)
+        .extracting(PredictionEvent::outcome, PredictionEvent::requestKey)
+        .containsExactly(
+            tuple(Outcome.SUCCESS, "ok"),
+            tuple(Outcome.INVALID_INPUT, "bad-shape"),
+            tuple(Outcome.ERROR, "bug"),
+            tuple(Outcome.TIMEOUT, "late"),
+            tuple(Outcome.SUCCESS, "async"),
+            tuple(Outcome.SUCCESS, ""),
+            tuple(Outcome.SUCCESS, ""));
   }
 
   @Test
   void theRequestKeyReachesTheEventOfEveryOutcomeOnTheBatchedPath() throws Exception {
     TestCodec codec = new TestCodec();
-    try (Predictor<float[], float[]> p = mlops.newPredictor(ModelRef.parse("models:/tiny/1"), codec)
-        .batching(BatchingOptions.builder().workers(1).maxBatchSize(1).maxQueueSize(1).build()).build()) {
+    try (Predictor<float[], float[]> p =
+        mlops
+            .newPredictor(ModelRef.parse("models:/tiny/1"), codec)
+            .batching(BatchingOptions.builder().workers(1).maxBatchSize(1).maxQueueSize(1).build())
+            .build()) {
       // Alone, the call runs on the caller's thread.
       assertThat(p.predict(row(1), key("alone")).version()).isEqualTo(1);
 
       CompletableFuture<Prediction<float[]>> holder = p.predictAsync(row(2), key("holder"));
-      assertThat(codec.onWorker.await(10, TimeUnit.SECONDS)).as("the worker runs the holder").isTrue();
+      assertThat(codec.onWorker.await(10, TimeUnit.SECONDS))
+          .as("the worker runs the holder")
+          .isTrue();
       CompletableFuture<Prediction<float[]>> expires =
           p.predictAsync(row(3), key("expires").deadline(Duration.ofMillis(50)));
       CompletableFuture<Prediction<float[]>> overflow = p.predictAsync(row(4), key("overflow"));
       assertThat(overflow).isCompletedExceptionally();
-      assertThatThrownBy(() -> p.predict(new float[3], key("invalid"))).isInstanceOf(InvalidInputException.class);
+      assertThatThrownBy(() -> p.predict(new float[3], key("invalid")))
+          .isInstanceOf(InvalidInputException.class);
       assertThat(p.predictAsync(row(BUG), key("bug"))).isCompletedExceptionally();
 
       ticker.advance(Duration.ofSeconds(1));
       codec.gate.countDown();
       assertThat(holder.get(10, TimeUnit.SECONDS).version()).isEqualTo(1);
-      assertThat(expires).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(ExecutionException.class)
-          .havingCause().isInstanceOf(PredictionTimeoutException.class)
+      assertThat(expires)
+          .failsWithin(Duration.ofSeconds(10))
+          .withThrowableOfType(ExecutionException.class)
+          .havingCause()
+          .isInstanceOf(PredictionTimeoutException.class)
           .withMessageStartingWith("request to models:/tiny/1 reached its deadline after PT1")
           .withMessageEndingWith("S in the batching queue");
-      assertThat(overflow).failsWithin(Duration.ZERO).withThrowableOfType(ExecutionException.class)
+      assertThat(overflow)
+          .failsWithin(Duration.ZERO)
+          .withThrowableOfType(ExecutionException.class)
           .withCauseInstanceOf(OverloadedException.class);
     }
-    assertThat(events).extracting(PredictionEvent::outcome, PredictionEvent::requestKey).containsExactlyInAnyOrder(
-        tuple(Outcome.SUCCESS, "alone"),
-        tuple(Outcome.OVERLOADED, "overflow"),
-        tuple(Outcome.INVALID_INPUT, "invalid"),
-        tuple(Outcome.ERROR, "bug"),
-        tuple(Outcome.SUCCESS, "holder"),
-        tuple(Outcome.TIMEOUT, "expires"));
-    assertThat(events).filteredOn(e -> e.requestKey().equals("alone")).singleElement()
+    assertThat(events)
+        .extracting(PredictionEvent::outcome, PredictionEvent::requestKey)
+        .containsExactlyInAnyOrder(
+            tuple(Outcome.SUCCESS, "alone"),
+            tuple(Outcome.OVERLOADED, "overflow"),
+            tuple(Outcome.INVALID_INPUT, "invalid"),
+            tuple(Outcome.ERROR, "bug"),
+            tuple(Outcome.SUCCESS, "holder"),
+            tuple(Outcome.TIMEOUT, "expires"));
+    assertThat(events)
+        .filteredOn(e -> e.requestKey().equals("alone"))
+        .singleElement()
         .satisfies(e -> assertThat(e.queueNanos()).isZero());
-    assertThat(events).filteredOn(e -> e.requestKey().equals("expires")).singleElement()
-        .satisfies(e -> assertThat(e.queueNanos()).isGreaterThanOrEqualTo(TimeUnit.SECONDS.toNanos(1)));
+    assertThat(events)
+        .filteredOn(e -> e.requestKey().equals("expires"))
+        .singleElement()
+        .satisfies(
+            e -> assertThat(e.queueNanos()).isGreaterThanOrEqualTo(TimeUnit.SECONDS.toNanos(1)));
   }
 
   @Test
   void aNullOptionsArgumentIsRefusedAndPredictWithADurationStillMeansADeadlineOnly() {
     try (Predictor<float[], float[]> p = mlops.predictor("models:/tiny/1", new TestCodec())) {
-      assertThatThrownBy(() -> p.predict(row(1), (CallOptions) null)).isInstanceOf(NullPointerException.class)
+      assertThatThrownBy(() -> p.predict(row(1), (CallOptions) null))
+          .isInstanceOf(NullPointerException.class)
           .hasMessage("options must not be null; pass CallOptions.NONE for none");
-      assertThatThrownBy(() -> p.predictAsync(row(1), (CallOptions) null)).isInstanceOf(NullPointerException.class)
+      assertThatThrownBy(() -> p.predictAsync(row(1), (CallOptions) null))
+          .isInstanceOf(NullPointerException.class)
           .hasMessage("options must not be null; pass CallOptions.NONE for none");
       assertThatThrownBy(() -> p.predict(row(LATE), Duration.ofMillis(10)))
           .isInstanceOf(PredictionTimeoutException.class);
     }
-    assertThat(events).extracting(PredictionEvent::outcome, PredictionEvent::requestKey)
+    assertThat(events)
+        .extracting(PredictionEvent::outcome, PredictionEvent::requestKey)
         .containsExactly(tuple(Outcome.TIMEOUT, ""));
   }
 
@@ -188,14 +226,26 @@ class CallOptionsPredictionTest {
   void aDeadlineCenturiesAwayNeitherOverflowsNorExpiresWhateverTheTickersOrigin() throws Exception {
     Duration far = Duration.ofDays(365L * 1000);
     for (long origin : new long[] {Long.MIN_VALUE / 2, 0, Long.MAX_VALUE / 2}) {
-      try (Mlops runtime = Mlops.builder().registry(mlops.registry()).ticker(() -> origin + System.nanoTime()).build();
-          Predictor<float[], float[]> direct = runtime.predictor("models:/tiny/1", Codecs.floatRow());
-          Predictor<float[], float[]> batched = runtime.newPredictor(ModelRef.parse("models:/tiny/1"), Codecs.floatRow())
-              .batching(BatchingOptions.builder().maxQueueDelay(far).maxBatchSize(1).build()).build()) {
+      try (Mlops runtime =
+              Mlops.builder()
+                  .registry(mlops.registry())
+                  .ticker(() -> origin + System.nanoTime())
+                  .build();
+          Predictor<float[], float[]> direct =
+              runtime.predictor("models:/tiny/1", Codecs.floatRow());
+          Predictor<float[], float[]> batched =
+              runtime
+                  .newPredictor(ModelRef.parse("models:/tiny/1"), Codecs.floatRow())
+                  .batching(BatchingOptions.builder().maxQueueDelay(far).maxBatchSize(1).build())
+                  .build()) {
         assertThat(direct.predict(row(1), far).version()).isEqualTo(1);
         assertThat(direct.predict(row(1), CallOptions.NONE.deadline(far)).version()).isEqualTo(1);
         assertThat(batched.predict(row(1), far).version()).isEqualTo(1);
-        assertThat(batched.predictAsync(row(1), CallOptions.NONE.deadline(far)).get(10, TimeUnit.SECONDS).version())
+        assertThat(
+                batched
+                    .predictAsync(row(1), CallOptions.NONE.deadline(far))
+                    .get(10, TimeUnit.SECONDS)
+                    .version())
             .isEqualTo(1);
       }
     }

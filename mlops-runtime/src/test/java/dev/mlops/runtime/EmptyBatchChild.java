@@ -21,8 +21,10 @@ public final class EmptyBatchChild {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         OrtSession session = env.createSession(args[0], options);
         OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.allocate(0), new long[] {1, 0, 3});
-        OnnxTensor h0 = OnnxTensor.createTensor(env, FloatBuffer.allocate(0), new long[] {1, 0, 4});
-        OnnxTensor c0 = OnnxTensor.createTensor(env, FloatBuffer.allocate(0), new long[] {1, 0, 4})) {
+        OnnxTensor h0 =
+            OnnxTensor.createTensor(env, FloatBuffer.allocate(0), new long[] {1, 0, 4});
+        OnnxTensor c0 =
+            OnnxTensor.createTensor(env, FloatBuffer.allocate(0), new long[] {1, 0, 4})) {
       System.out.println("RUNNING");
       System.out.flush();
       session.run(Map.of("x", x, "h0", h0, "c0", c0)).close();

@@ -43,8 +43,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Acceptance of hot swap (issue #3): callers never fail while versions change under them, calls
- * in flight finish on the version they started on, and every session is closed exactly once.
+ * Acceptance of hot swap (issue #3): callers never fail while versions change under them, calls in
+ * flight finish on the version they started on, and every session is closed exactly once.
  */
 class HotSwapAcceptanceIT {
 
@@ -73,7 +73,8 @@ class HotSwapAcceptanceIT {
   // ------------------------------------------------------------------------------------ (a)
 
   @Test
-  void sixtyFourCallersForThirtySecondsWhileTheAliasFlipsEveryHalfSecondSeeNoFailure() throws Exception {
+  void sixtyFourCallersForThirtySecondsWhileTheAliasFlipsEveryHalfSecondSeeNoFailure()
+      throws Exception {
     int callers = 64;
     long runNanos = TimeUnit.SECONDS.toNanos(30);
     long flipEveryNanos = TimeUnit.MILLISECONDS.toNanos(500);
@@ -111,32 +112,35 @@ class HotSwapAcceptanceIT {
       List<Thread> threads = new ArrayList<>();
       for (int t = 0; t < callers; t++) {
         int seed = t;
-        Thread th = new Thread(() -> {
-          long[] mine = new long[3];
-          int i = seed;
-          while (!stop.get()) {
-            int row = i++ % rows.size();
-            try {
-              Prediction<float[]> r = p.predict(rows.get(row));
-              long v = r.version();
-              if (v != 1 && v != 2) {
-                wrongVersion.increment();
-                continue;
-              }
-              mine[(int) v]++;
-              if (!matches(r.value(), expected.get(row)[(int) v])) {
-                wrongValue.increment();
-              }
-            } catch (RuntimeException | Error e) {
-              failed.increment();
-              if (errors.size() < 10) {
-                errors.add(e);
-              }
-            }
-          }
-          perVersion[1].add(mine[1]);
-          perVersion[2].add(mine[2]);
-        }, "caller-" + t);
+        Thread th =
+            new Thread(
+                () -> {
+                  long[] mine = new long[3];
+                  int i = seed;
+                  while (!stop.get()) {
+                    int row = i++ % rows.size();
+                    try {
+                      Prediction<float[]> r = p.predict(rows.get(row));
+                      long v = r.version();
+                      if (v != 1 && v != 2) {
+                        wrongVersion.increment();
+                        continue;
+                      }
+                      mine[(int) v]++;
+                      if (!matches(r.value(), expected.get(row)[(int) v])) {
+                        wrongValue.increment();
+                      }
+                    } catch (RuntimeException | Error e) {
+                      failed.increment();
+                      if (errors.size() < 10) {
+                        errors.add(e);
+                      }
+                    }
+                  }
+                  perVersion[1].add(mine[1]);
+                  perVersion[2].add(mine[2]);
+                },
+                "caller-" + t);
         th.start();
         threads.add(th);
       }
@@ -158,8 +162,15 @@ class HotSwapAcceptanceIT {
     }
     long calls = perVersion[1].sum() + perVersion[2].sum();
     Mlops.SessionStats stats = mlops.sessionStats();
-    LOG.info("(a) {} callers, 30 s, {} flips: {} calls ({} on v1, {} on v2), {} failed; sessions {}",
-        callers, flips, calls, perVersion[1].sum(), perVersion[2].sum(), failed.sum(), stats);
+    LOG.info(
+        "(a) {} callers, 30 s, {} flips: {} calls ({} on v1, {} on v2), {} failed; sessions {}",
+        callers,
+        flips,
+        calls,
+        perVersion[1].sum(),
+        perVersion[2].sum(),
+        failed.sum(),
+        stats);
 
     assertThat(errors).as("exceptions that reached callers").isEmpty();
     assertThat(failed.sum()).isZero();
@@ -203,11 +214,12 @@ class HotSwapAcceptanceIT {
     LongAdder failed = new LongAdder();
     List<Throwable> errors = new CopyOnWriteArrayList<>();
     List<Integer> decodedWhenV1Closed = new CopyOnWriteArrayList<>();
-    mlops.addListener(e -> {
-      if (e instanceof LifecycleEvent.ModelUnloaded u && u.version() == 1) {
-        decodedWhenV1Closed.add(codec.decoded.get());
-      }
-    });
+    mlops.addListener(
+        e -> {
+          if (e instanceof LifecycleEvent.ModelUnloaded u && u.version() == 1) {
+            decodedWhenV1Closed.add(codec.decoded.get());
+          }
+        });
     try (mlops) {
       registerCancerV1V2(mlops);
       mlops.registry().setAlias("cancer", PRODUCTION, 1, OPS);
@@ -215,19 +227,25 @@ class HotSwapAcceptanceIT {
       List<Thread> threads = new ArrayList<>();
       for (int t = 0; t < slowCalls; t++) {
         int slot = t;
-        Thread th = new Thread(() -> {
-          codec.slowOnThisThread();
-          try {
-            versions.set(slot, p.predict(new float[30]).version());
-          } catch (RuntimeException | Error e) {
-            failed.increment();
-            errors.add(e);
-          }
-        }, "slow-" + t);
+        Thread th =
+            new Thread(
+                () -> {
+                  codec.slowOnThisThread();
+                  try {
+                    versions.set(slot, p.predict(new float[30]).version());
+                  } catch (RuntimeException | Error e) {
+                    failed.increment();
+                    errors.add(e);
+                  }
+                },
+                "slow-" + t);
         th.start();
         threads.add(th);
       }
-      await(() -> codec.waiting.get() == slowCalls, Duration.ofSeconds(20), slowCalls + " calls blocked in decode");
+      await(
+          () -> codec.waiting.get() == slowCalls,
+          Duration.ofSeconds(20),
+          slowCalls + " calls blocked in decode");
 
       mlops.registry().setAlias("cancer", PRODUCTION, 2, OPS);
       awaitServing(p, 2);
@@ -249,7 +267,9 @@ class HotSwapAcceptanceIT {
         assertThat(versions.get(i)).as("version of slow call %d", i).isEqualTo(1);
       }
       assertThat(events.unloaded(1)).as("v1 closed once").isEqualTo(1);
-      assertThat(decodedWhenV1Closed).as("slow calls finished when v1 closed").containsExactly(slowCalls);
+      assertThat(decodedWhenV1Closed)
+          .as("slow calls finished when v1 closed")
+          .containsExactly(slowCalls);
       assertThat(events.unloaded(2)).isZero();
       assertThat(mlops.sessionStats().closed()).isEqualTo(1);
       p.close();
@@ -264,7 +284,8 @@ class HotSwapAcceptanceIT {
   // ------------------------------------------------------------------------------------ (c)
 
   @Test
-  void tenThousandSwapsWithForcedEvictionsUnderLoadNeverFailACallAndCloseEverySession() throws Exception {
+  void tenThousandSwapsWithForcedEvictionsUnderLoadNeverFailACallAndCloseEverySession()
+      throws Exception {
     int swaps = 10_000;
     int callers = 4;
     Events events = new Events();
@@ -287,41 +308,50 @@ class HotSwapAcceptanceIT {
       AtomicBoolean stop = new AtomicBoolean();
       List<Thread> threads = new ArrayList<>();
       for (int t = 0; t < callers; t++) {
-        Thread th = new Thread(() -> {
-          float[] x = {1f, 2f, 3f, 4f};
-          while (!stop.get()) {
-            try {
-              long v = p.predict(x).version();
-              if (v != 1 && v != 2) {
-                wrongVersion.increment();
-              }
-              calls.increment();
-              // A breath between calls leaves the two cores to the swaps this test is about.
-              LockSupport.parkNanos(20_000);
-            } catch (RuntimeException | Error e) {
-              failed.increment();
-              if (String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT).contains("closed")) {
-                mentionsClosed.increment();
-              }
-              if (errors.size() < 10) {
-                errors.add(e);
-              }
-            }
-          }
-        }, "caller-" + t);
+        Thread th =
+            new Thread(
+                () -> {
+                  float[] x = {1f, 2f, 3f, 4f};
+                  while (!stop.get()) {
+                    try {
+                      long v = p.predict(x).version();
+                      if (v != 1 && v != 2) {
+                        wrongVersion.increment();
+                      }
+                      calls.increment();
+                      // A breath between calls leaves the two cores to the swaps this test is
+                      // about.
+                      LockSupport.parkNanos(20_000);
+                    } catch (RuntimeException | Error e) {
+                      failed.increment();
+                      if (String.valueOf(e.getMessage())
+                          .toLowerCase(Locale.ROOT)
+                          .contains("closed")) {
+                        mentionsClosed.increment();
+                      }
+                      if (errors.size() < 10) {
+                        errors.add(e);
+                      }
+                    }
+                  }
+                },
+                "caller-" + t);
         th.start();
         threads.add(th);
       }
-      Thread evictor = new Thread(() -> {
-        while (!stop.get()) {
-          mlops.evict(versions.get(ThreadLocalRandom.current().nextInt(2)));
-          if (evictions.incrementAndGet() % 1024 == 0) {
-            peakThreads.accumulateAndGet(Thread.activeCount(), Math::max);
-          }
-          // Tens of thousands a second: plenty of churn without starving the other threads.
-          LockSupport.parkNanos(20_000);
-        }
-      }, "evictor");
+      Thread evictor =
+          new Thread(
+              () -> {
+                while (!stop.get()) {
+                  mlops.evict(versions.get(ThreadLocalRandom.current().nextInt(2)));
+                  if (evictions.incrementAndGet() % 1024 == 0) {
+                    peakThreads.accumulateAndGet(Thread.activeCount(), Math::max);
+                  }
+                  // Tens of thousands a second: plenty of churn without starving the other threads.
+                  LockSupport.parkNanos(20_000);
+                }
+              },
+              "evictor");
       evictor.start();
       threads.add(evictor);
       // forceAlias: no load check, so the alias moves as fast as the registry can write it and
@@ -338,8 +368,15 @@ class HotSwapAcceptanceIT {
     }
     Mlops.SessionStats stats = mlops.sessionStats();
     long swapped = events.of(LifecycleEvent.VersionSwapped.class).size();
-    LOG.info("(c) {} alias moves, {} swaps, {} evictions, {} calls, {} failed; sessions {}; peak threads {}; {} ms",
-        swaps, swapped, evictions.get(), calls.sum(), failed.sum(), stats, peakThreads.get(),
+    LOG.info(
+        "(c) {} alias moves, {} swaps, {} evictions, {} calls, {} failed; sessions {}; peak threads {}; {} ms",
+        swaps,
+        swapped,
+        evictions.get(),
+        calls.sum(),
+        failed.sum(),
+        stats,
+        peakThreads.get(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
 
     assertThat(errors).as("exceptions that reached callers").isEmpty();
@@ -375,18 +412,21 @@ class HotSwapAcceptanceIT {
       AtomicBoolean stop = new AtomicBoolean();
       List<Thread> threads = new ArrayList<>();
       for (int t = 0; t < callers; t++) {
-        Thread th = new Thread(() -> {
-          while (!stop.get()) {
-            try {
-              perVersion[(int) p.predict(new float[30]).version()].increment();
-            } catch (RuntimeException | Error e) {
-              failed.increment();
-              if (errors.size() < 10) {
-                errors.add(e);
-              }
-            }
-          }
-        }, "caller-" + t);
+        Thread th =
+            new Thread(
+                () -> {
+                  while (!stop.get()) {
+                    try {
+                      perVersion[(int) p.predict(new float[30]).version()].increment();
+                    } catch (RuntimeException | Error e) {
+                      failed.increment();
+                      if (errors.size() < 10) {
+                        errors.add(e);
+                      }
+                    }
+                  }
+                },
+                "caller-" + t);
         th.start();
         threads.add(th);
       }
@@ -394,7 +434,9 @@ class HotSwapAcceptanceIT {
       Path stored = mlops.registry().verifiedArtifact(v3).modelFile();
       Files.write(stored, TestModels.bytes(TestModels.BREAST_CANCER_V1));
       mlops.registry().forceAlias("cancer", PRODUCTION, 3, OPS);
-      await(() -> !events.of(LifecycleEvent.ModelLoadFailed.class).isEmpty(), Duration.ofSeconds(20),
+      await(
+          () -> !events.of(LifecycleEvent.ModelLoadFailed.class).isEmpty(),
+          Duration.ofSeconds(20),
           "ModelLoadFailed for v3");
       Thread.sleep(200); // calls keep coming after the failed swap
       stop.set(true);
@@ -403,17 +445,23 @@ class HotSwapAcceptanceIT {
       assertThat(mlops.registry().aliases("cancer")).containsEntry(PRODUCTION, 3L);
       p.close();
     }
-    LOG.info("(d) {} calls on v2 while the alias was forced onto a corrupt v3, {} failed",
-        perVersion[2].sum(), failed.sum());
+    LOG.info(
+        "(d) {} calls on v2 while the alias was forced onto a corrupt v3, {} failed",
+        perVersion[2].sum(),
+        failed.sum());
     assertThat(errors).isEmpty();
     assertThat(failed.sum()).isZero();
     assertThat(perVersion[2].sum()).isPositive();
     assertThat(perVersion[1].sum() + perVersion[3].sum()).as("calls on other versions").isZero();
-    assertThat(events.of(LifecycleEvent.ModelLoadFailed.class)).singleElement().satisfies(f -> {
-      assertThat(f.version()).isEqualTo(3);
-      assertThat(f.cause()).isInstanceOf(IntegrityException.class)
-          .hasMessageContaining("expected sha256 " + v3.files().get(0).sha256());
-    });
+    assertThat(events.of(LifecycleEvent.ModelLoadFailed.class))
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.version()).isEqualTo(3);
+              assertThat(f.cause())
+                  .isInstanceOf(IntegrityException.class)
+                  .hasMessageContaining("expected sha256 " + v3.files().get(0).sha256());
+            });
     assertThat(events.loaded(3)).isZero();
     assertThat(events.of(LifecycleEvent.VersionSwapped.class)).isEmpty();
     assertThat(events.loaded()).isEqualTo(1);
@@ -437,11 +485,15 @@ class HotSwapAcceptanceIT {
         mlops.registry().setAlias("cancer", PRODUCTION, 1, OPS);
         awaitServing(p, 1);
         assertThat(p.predict(new float[30]).version()).isEqualTo(1);
-        assertThat(mlops.sessionStats().opened()).as("sessions opened after rolling back").isEqualTo(2);
+        assertThat(mlops.sessionStats().opened())
+            .as("sessions opened after rolling back")
+            .isEqualTo(2);
         assertThat(mlops.sessionStats().closed()).isZero();
         assertThat(events.loadTrace()).containsExactly("L1", "L2");
         // The swap publishes its event just after it switches.
-        await(() -> events.of(LifecycleEvent.VersionSwapped.class).size() == 2, Duration.ofSeconds(20),
+        await(
+            () -> events.of(LifecycleEvent.VersionSwapped.class).size() == 2,
+            Duration.ofSeconds(20),
             "two VersionSwapped events");
         assertThat(events.of(LifecycleEvent.VersionSwapped.class))
             .extracting(s -> s.fromVersion() + "->" + s.toVersion())
@@ -465,25 +517,30 @@ class HotSwapAcceptanceIT {
     try (mlops) {
       registerCancerV1V2(mlops);
       mlops.registry().setAlias("cancer", PRODUCTION, 1, OPS);
-      Predictor<float[], float[]> p = mlops.newPredictor(CANCER_PRODUCTION, Codecs.floatRow())
-          .swapMode(SwapMode.RESOURCE_PRESERVING)
-          .swapGapTimeout(Duration.ofSeconds(20))
-          .build();
+      Predictor<float[], float[]> p =
+          mlops
+              .newPredictor(CANCER_PRODUCTION, Codecs.floatRow())
+              .swapMode(SwapMode.RESOURCE_PRESERVING)
+              .swapGapTimeout(Duration.ofSeconds(20))
+              .build();
       AtomicBoolean stop = new AtomicBoolean();
       List<Thread> threads = new ArrayList<>();
       for (int t = 0; t < callers; t++) {
-        Thread th = new Thread(() -> {
-          while (!stop.get()) {
-            try {
-              perVersion[(int) p.predict(new float[30]).version()].increment();
-            } catch (RuntimeException | Error e) {
-              failed.increment();
-              if (errors.size() < 10) {
-                errors.add(e);
-              }
-            }
-          }
-        }, "caller-" + t);
+        Thread th =
+            new Thread(
+                () -> {
+                  while (!stop.get()) {
+                    try {
+                      perVersion[(int) p.predict(new float[30]).version()].increment();
+                    } catch (RuntimeException | Error e) {
+                      failed.increment();
+                      if (errors.size() < 10) {
+                        errors.add(e);
+                      }
+                    }
+                  }
+                },
+                "caller-" + t);
         th.start();
         threads.add(th);
       }
@@ -500,8 +557,13 @@ class HotSwapAcceptanceIT {
       joinAll(threads, JOIN);
       p.close();
     }
-    LOG.info("(f) resource-preserving, {} swaps: {} calls ({} on v1, {} on v2), {} failed; trace {}",
-        swaps, perVersion[1].sum() + perVersion[2].sum(), perVersion[1].sum(), perVersion[2].sum(), failed.sum(),
+    LOG.info(
+        "(f) resource-preserving, {} swaps: {} calls ({} on v1, {} on v2), {} failed; trace {}",
+        swaps,
+        perVersion[1].sum() + perVersion[2].sum(),
+        perVersion[1].sum(),
+        perVersion[2].sum(),
+        failed.sum(),
         events.loadTrace());
     assertThat(errors).isEmpty();
     assertThat(failed.sum()).isZero();
@@ -522,43 +584,57 @@ class HotSwapAcceptanceIT {
   }
 
   /**
-   * The session's bookkeeping (closed count, ModelUnloaded) must be done before the swap that
-   * waits for it goes on to load the next version. A listener that takes its time on
-   * ModelUnloaded makes any ordering slip visible instead of rare.
+   * The session's bookkeeping (closed count, ModelUnloaded) must be done before the swap that waits
+   * for it goes on to load the next version. A listener that takes its time on ModelUnloaded makes
+   * any ordering slip visible instead of rare.
    */
   @Test
   void resourcePreservingSwapReportsTheOldSessionClosedBeforeItLoadsTheNewOne() throws Exception {
     Events events = new Events();
     Mlops mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).build();
     List<Long> openWhenV2Loaded = new CopyOnWriteArrayList<>();
-    mlops.addListener(e -> {
-      if (e instanceof LifecycleEvent.ModelUnloaded) {
-        sleepQuietly(300);
-      }
-      if (e instanceof LifecycleEvent.ModelLoaded l && l.version() == 2) {
-        Mlops.SessionStats s = mlops.sessionStats();
-        openWhenV2Loaded.add(s.opened() - s.closed());
-      }
-    });
+    mlops.addListener(
+        e -> {
+          if (e instanceof LifecycleEvent.ModelUnloaded) {
+            sleepQuietly(300);
+          }
+          if (e instanceof LifecycleEvent.ModelLoaded l && l.version() == 2) {
+            Mlops.SessionStats s = mlops.sessionStats();
+            openWhenV2Loaded.add(s.opened() - s.closed());
+          }
+        });
     mlops.addListener(events);
     GatedCodec codec = new GatedCodec();
     try (mlops) {
       registerCancerV1V2(mlops);
       mlops.registry().setAlias("cancer", PRODUCTION, 1, OPS);
-      Predictor<float[], float[]> p = mlops.newPredictor(CANCER_PRODUCTION, codec)
-          .swapMode(SwapMode.RESOURCE_PRESERVING)
-          .swapGapTimeout(Duration.ofSeconds(20))
-          .build();
+      Predictor<float[], float[]> p =
+          mlops
+              .newPredictor(CANCER_PRODUCTION, codec)
+              .swapMode(SwapMode.RESOURCE_PRESERVING)
+              .swapGapTimeout(Duration.ofSeconds(20))
+              .build();
       AtomicLong slowVersion = new AtomicLong();
-      Thread slow = new Thread(() -> {
-        codec.slowOnThisThread();
-        slowVersion.set(p.predict(new float[30]).version());
-      }, "slow");
+      Thread slow =
+          new Thread(
+              () -> {
+                codec.slowOnThisThread();
+                slowVersion.set(p.predict(new float[30]).version());
+              },
+              "slow");
       slow.start();
-      await(() -> codec.waiting.get() == 1, Duration.ofSeconds(20), "the slow call to block in decode");
-      mlops.registry().forceAlias("cancer", PRODUCTION, 2, OPS); // no second copy from setAlias's check
+      await(
+          () -> codec.waiting.get() == 1,
+          Duration.ofSeconds(20),
+          "the slow call to block in decode");
+      mlops
+          .registry()
+          .forceAlias("cancer", PRODUCTION, 2, OPS); // no second copy from setAlias's check
       // The swap has let go of v1 and now waits for the slow call's lease.
-      await(() -> p.servingVersion().isEmpty(), Duration.ofSeconds(20), "the swap to take v1 out of service");
+      await(
+          () -> p.servingVersion().isEmpty(),
+          Duration.ofSeconds(20),
+          "the swap to take v1 out of service");
       Thread.sleep(50);
       assertThat(events.loadTrace()).containsExactly("L1");
       codec.gate.countDown();
@@ -567,7 +643,9 @@ class HotSwapAcceptanceIT {
       assertThat(slowVersion.get()).isEqualTo(1);
       assertThat(p.predict(new float[30]).version()).isEqualTo(2);
       assertThat(events.loadTrace()).containsExactly("L1", "U1", "L2");
-      assertThat(openWhenV2Loaded).as("sessions open when v2 was reported loaded").containsExactly(1L);
+      assertThat(openWhenV2Loaded)
+          .as("sessions open when v2 was reported loaded")
+          .containsExactly(1L);
       p.close();
     }
   }
@@ -584,8 +662,8 @@ class HotSwapAcceptanceIT {
 
   /**
    * A predictor resolves its alias, loads that version, then starts listening for alias moves. A
-   * move in between (while the first version loads, which takes long for big models) must not
-   * be lost, or the predictor serves the old version until the alias moves again.
+   * move in between (while the first version loads, which takes long for big models) must not be
+   * lost, or the predictor serves the old version until the alias moves again.
    */
   @Test
   void aliasMovedWhileThePredictorLoadsItsFirstVersionIsFollowed() throws Exception {
@@ -593,15 +671,21 @@ class HotSwapAcceptanceIT {
     GatedEngine engine = new GatedEngine(OnnxRuntimeEngine.builder().build());
     Mlops mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).engine(engine).build();
     mlops.addListener(events);
-    try (engine; mlops) {
+    try (engine;
+        mlops) {
       registerCancerV1V2(mlops);
-      // forceAlias: setAlias's check would load v1 into the runtime, and the predictor would find it loaded.
+      // forceAlias: setAlias's check would load v1 into the runtime, and the predictor would find
+      // it loaded.
       mlops.registry().forceAlias("cancer", PRODUCTION, 1, OPS);
       engine.armed.set(true);
       List<Predictor<float[], float[]>> built = new CopyOnWriteArrayList<>();
-      Thread builder = new Thread(() -> built.add(mlops.predictor(CANCER_PRODUCTION, Codecs.floatRow())), "builder");
+      Thread builder =
+          new Thread(
+              () -> built.add(mlops.predictor(CANCER_PRODUCTION, Codecs.floatRow())), "builder");
       builder.start();
-      assertThat(engine.entered.await(20, TimeUnit.SECONDS)).as("the predictor started loading v1").isTrue();
+      assertThat(engine.entered.await(20, TimeUnit.SECONDS))
+          .as("the predictor started loading v1")
+          .isTrue();
       mlops.registry().setAlias("cancer", PRODUCTION, 2, OPS);
       engine.gate.countDown();
       joinAll(List.of(builder), JOIN);
@@ -657,7 +741,8 @@ class HotSwapAcceptanceIT {
   // ------------------------------------------------------------------------------------ (g)
 
   @Test
-  void keepWarmHoldsThePreviousVersionAfterTheCacheDropsItSoSwappingBackNeedsNoLoad() throws Exception {
+  void keepWarmHoldsThePreviousVersionAfterTheCacheDropsItSoSwappingBackNeedsNoLoad()
+      throws Exception {
     Events events = new Events();
     Mlops mlops = runtime(events);
     try (mlops) {
@@ -668,7 +753,9 @@ class HotSwapAcceptanceIT {
         mlops.registry().setAlias("cancer", PRODUCTION, 2, OPS);
         awaitServing(p, 2);
         mlops.evict(version(mlops, "cancer", 1));
-        assertThat(events.unloaded(1)).as("v1 closed although the predictor keeps it warm").isZero();
+        assertThat(events.unloaded(1))
+            .as("v1 closed although the predictor keeps it warm")
+            .isZero();
         assertThat(mlops.sessionStats().loaded()).isEqualTo(2);
 
         mlops.registry().setAlias("cancer", PRODUCTION, 1, OPS);
@@ -691,7 +778,8 @@ class HotSwapAcceptanceIT {
 
   /** The control for the test above: without keepWarm the same steps close v1 and reload it. */
   @Test
-  void withoutKeepWarmEvictingThePreviousVersionClosesItAndSwappingBackLoadsItAgain() throws Exception {
+  void withoutKeepWarmEvictingThePreviousVersionClosesItAndSwappingBackLoadsItAgain()
+      throws Exception {
     Events events = new Events();
     Mlops mlops = runtime(events);
     try (mlops) {

@@ -35,11 +35,14 @@ final class HotSwapFixtures {
   /** Registers a copy of a shipped model under {@code name}; copies go to distinct folders. */
   static ModelVersion register(Mlops mlops, String name, String file, Path scratch) {
     Path copy = TestModels.copy(file, scratch.resolve("src-" + System.nanoTime()));
-    return mlops.registry().register(Registration.builder(name, ArtifactSource.file(copy)).build(), OPS);
+    return mlops
+        .registry()
+        .register(Registration.builder(name, ArtifactSource.file(copy)).build(), OPS);
   }
 
   /** Polls until {@code condition} holds, failing with {@code what} after {@code timeout}. */
-  static void await(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
+  static void await(BooleanSupplier condition, Duration timeout, String what)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
@@ -50,7 +53,9 @@ final class HotSwapFixtures {
   }
 
   static void awaitServing(Predictor<?, ?> p, long version) throws InterruptedException {
-    await(() -> p.servingVersion().map(ModelVersion::version).orElse(0L) == version, Duration.ofSeconds(20),
+    await(
+        () -> p.servingVersion().map(ModelVersion::version).orElse(0L) == version,
+        Duration.ofSeconds(20),
         p + " to serve v" + version);
   }
 
@@ -98,8 +103,11 @@ final class HotSwapFixtures {
     /** Loaded and unloaded events only, as "L1", "U1", ... in publication order. */
     List<String> loadTrace() {
       return all.stream()
-          .map(e -> e instanceof LifecycleEvent.ModelLoaded l ? "L" + l.version()
-              : e instanceof LifecycleEvent.ModelUnloaded u ? "U" + u.version() : null)
+          .map(
+              e ->
+                  e instanceof LifecycleEvent.ModelLoaded l
+                      ? "L" + l.version()
+                      : e instanceof LifecycleEvent.ModelUnloaded u ? "U" + u.version() : null)
           .filter(s -> s != null)
           .toList();
     }
@@ -113,8 +121,10 @@ final class HotSwapFixtures {
     private final Codec<float[], float[]> row = Codecs.floatRow();
     private final ThreadLocal<Boolean> slow = ThreadLocal.withInitial(() -> false);
     final CountDownLatch gate = new CountDownLatch(1);
+
     /** Slow calls that reached {@code decode} and are waiting at the gate. */
     final AtomicInteger waiting = new AtomicInteger();
+
     /** Slow calls that passed the gate and finished decoding. */
     final AtomicInteger decoded = new AtomicInteger();
 

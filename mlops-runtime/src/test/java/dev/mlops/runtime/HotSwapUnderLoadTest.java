@@ -42,30 +42,38 @@ class HotSwapUnderLoadTest {
     Mlops mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).build();
     try (mlops) {
       for (String f : List.of(TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_V2)) {
-        mlops.registry().register(Registration.builder("cancer",
-            ArtifactSource.file(TestModels.copy(f, tmp.resolve(f)))).build(), ops);
+        mlops
+            .registry()
+            .register(
+                Registration.builder(
+                        "cancer", ArtifactSource.file(TestModels.copy(f, tmp.resolve(f))))
+                    .build(),
+                ops);
       }
       mlops.registry().setAlias("cancer", "production", 1, ops);
-      Predictor<float[], float[]> p = mlops.predictor("models:/cancer@production", Codecs.floatRow());
+      Predictor<float[], float[]> p =
+          mlops.predictor("models:/cancer@production", Codecs.floatRow());
       AtomicBoolean stop = new AtomicBoolean();
       CountDownLatch started = new CountDownLatch(THREADS);
       List<Thread> callers = new ArrayList<>();
       for (int t = 0; t < THREADS; t++) {
         int seed = t;
-        Thread th = new Thread(() -> {
-          started.countDown();
-          int i = seed;
-          while (!stop.get()) {
-            try {
-              Prediction<float[]> r = p.predict(test.features()[i++ % test.size()]);
-              perVersion.computeIfAbsent(r.version(), k -> new LongAdder()).increment();
-              ok.increment();
-            } catch (RuntimeException e) {
-              failed.incrementAndGet();
-              errors.add(e);
-            }
-          }
-        });
+        Thread th =
+            new Thread(
+                () -> {
+                  started.countDown();
+                  int i = seed;
+                  while (!stop.get()) {
+                    try {
+                      Prediction<float[]> r = p.predict(test.features()[i++ % test.size()]);
+                      perVersion.computeIfAbsent(r.version(), k -> new LongAdder()).increment();
+                      ok.increment();
+                    } catch (RuntimeException e) {
+                      failed.incrementAndGet();
+                      errors.add(e);
+                    }
+                  }
+                });
         th.start();
         callers.add(th);
       }

@@ -59,7 +59,9 @@ class IncompatibleSwapTest {
   }
 
   private void register(String model, Path file) {
-    mlops.registry().register(Registration.builder(model, ArtifactSource.file(file)).build(), ALICE);
+    mlops
+        .registry()
+        .register(Registration.builder(model, ArtifactSource.file(file)).build(), ALICE);
   }
 
   private List<AuditEntry> audit(AuditAction action) {
@@ -75,18 +77,25 @@ class IncompatibleSwapTest {
 
     assertThatThrownBy(() -> mlops.registry().setAlias("m", "production", 2, ALICE))
         .isInstanceOf(IncompatibleSignatureException.class)
-        .hasMessage("refusing to point models:/m@production at version 2: its signature is incompatible with"
-            + " version 1, which the alias points at now: input 'x': element type float32 became float64; output 'y':"
-            + " element type float32 became float64. Predictors following the alias would fail every call; use"
-            + " forceAlias to move it anyway (they keep serving version 1 until the alias points at a compatible"
-            + " version)")
-        .satisfies(e -> assertThat(((IncompatibleSignatureException) e).differences()).containsExactly(
-            "input 'x': element type float32 became float64", "output 'y': element type float32 became float64"));
+        .hasMessage(
+            "refusing to point models:/m@production at version 2: its signature is incompatible with"
+                + " version 1, which the alias points at now: input 'x': element type float32 became float64; output 'y':"
+                + " element type float32 became float64. Predictors following the alias would fail every call; use"
+                + " forceAlias to move it anyway (they keep serving version 1 until the alias points at a compatible"
+                + " version)")
+        .satisfies(
+            e ->
+                assertThat(((IncompatibleSignatureException) e).differences())
+                    .containsExactly(
+                        "input 'x': element type float32 became float64",
+                        "output 'y': element type float32 became float64"));
     assertThatThrownBy(() -> mlops.registry().compareAndSetAlias("m", "production", 1, 2, ALICE))
         .isInstanceOf(IncompatibleSignatureException.class);
 
     assertThat(mlops.registry().aliases("m")).containsEntry("production", 1L);
-    assertThat(mlops.sessionStats().opened()).as("no load of the refused version").isEqualTo(loaded);
+    assertThat(mlops.sessionStats().opened())
+        .as("no load of the refused version")
+        .isEqualTo(loaded);
     assertThat(audit(AuditAction.SET_ALIAS)).hasSize(1);
     // A new alias has nothing to be compatible with.
     mlops.registry().setAlias("m", "doubles", 2, ALICE);
@@ -105,7 +114,8 @@ class IncompatibleSwapTest {
     assertThat(p.predict(new float[] {1, 2, 3, 4}).version()).isEqualTo(2);
     assertThatThrownBy(() -> mlops.registry().setAlias("m", "production", 1, ALICE))
         .isInstanceOf(IncompatibleSignatureException.class)
-        .hasMessageContaining("input 'x': dimension 0 was dynamic and is now fixed at 1 (float32[?,4] -> float32[1,4])");
+        .hasMessageContaining(
+            "input 'x': dimension 0 was dynamic and is now fixed at 1 (float32[?,4] -> float32[1,4])");
   }
 
   @Test
@@ -122,25 +132,29 @@ class IncompatibleSwapTest {
     AtomicLong notV1 = new AtomicLong();
     List<Thread> callers = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
-      Thread t = new Thread(() -> {
-        float[] row = {1, 2, 3, 4};
-        while (!stop.get()) {
-          try {
-            if (p.predict(row).version() != 1) {
-              notV1.incrementAndGet();
-            }
-          } catch (RuntimeException e) {
-            failures.incrementAndGet();
-          }
-          calls.incrementAndGet();
-        }
-      });
+      Thread t =
+          new Thread(
+              () -> {
+                float[] row = {1, 2, 3, 4};
+                while (!stop.get()) {
+                  try {
+                    if (p.predict(row).version() != 1) {
+                      notV1.incrementAndGet();
+                    }
+                  } catch (RuntimeException e) {
+                    failures.incrementAndGet();
+                  }
+                  calls.incrementAndGet();
+                }
+              });
       t.start();
       callers.add(t);
     }
     await(() -> calls.get() > 1_000, Duration.ofSeconds(20), "calls before the move");
     mlops.registry().forceAlias("m", "production", 2, AuditInfo.by("mallory", "skip the checks"));
-    await(() -> events.stream().anyMatch(e -> e instanceof LifecycleEvent.SwapRefused), Duration.ofSeconds(20),
+    await(
+        () -> events.stream().anyMatch(e -> e instanceof LifecycleEvent.SwapRefused),
+        Duration.ofSeconds(20),
         "the refused swap");
     long atRefusal = calls.get();
     await(() -> calls.get() > atRefusal + 1_000, Duration.ofSeconds(20), "calls after the refusal");
@@ -150,24 +164,52 @@ class IncompatibleSwapTest {
     assertThat(failures.get()).as("failed calls").isZero();
     assertThat(notV1.get()).as("calls not served by v1").isZero();
     assertThat(p.servingVersion().orElseThrow().version()).isEqualTo(1);
-    assertThat(events).filteredOn(e -> e instanceof LifecycleEvent.SwapRefused).singleElement().satisfies(e -> {
-      LifecycleEvent.SwapRefused r = (LifecycleEvent.SwapRefused) e;
-      assertThat(r.target()).isEqualTo("models:/m@production");
-      assertThat(r.fromVersion()).isEqualTo(1);
-      assertThat(r.toVersion()).isEqualTo(2);
-      assertThat(r.differences()).contains("input 'x' (float32[?,4]) is gone", "output 'y' (float32[?,2]) is gone");
-    });
-    assertThat(audit(AuditAction.SWAP_REFUSED)).singleElement().satisfies(a -> assertThat(a.details())
-        .containsEntry("version", "2").containsEntry("serving", "1").containsEntry("target", "models:/m@production")
-        .hasEntrySatisfying("error", err -> assertThat(err).contains("input 'x' (float32[?,4]) is gone")));
-    assertThat(mlops.registry().failures(java.time.Instant.EPOCH, java.time.Instant.now().plusSeconds(60)))
-        .extracting(AuditEntry::action).containsExactly(AuditAction.SWAP_REFUSED);
-    assertThat(audit(AuditAction.SET_ALIAS)).last().satisfies(a -> assertThat(a.details())
-        .containsEntry("forced", "true").containsKey("incompatible"));
-    assertThat(CapturedLogs.lines(Level.WARN, "dev.mlops")).filteredOn(l -> l.message().contains("keeps serving"))
-        .singleElement().satisfies(l -> assertThat(l.message()).startsWith(
-            "models:/m@production keeps serving models:/m/1 instead of switching to models:/m/2, whose signature is"
-                + " incompatible: "));
+    assertThat(events)
+        .filteredOn(e -> e instanceof LifecycleEvent.SwapRefused)
+        .singleElement()
+        .satisfies(
+            e -> {
+              LifecycleEvent.SwapRefused r = (LifecycleEvent.SwapRefused) e;
+              assertThat(r.target()).isEqualTo("models:/m@production");
+              assertThat(r.fromVersion()).isEqualTo(1);
+              assertThat(r.toVersion()).isEqualTo(2);
+              assertThat(r.differences())
+                  .contains(
+                      "input 'x' (float32[?,4]) is gone", "output 'y' (float32[?,2]) is gone");
+            });
+    assertThat(audit(AuditAction.SWAP_REFUSED))
+        .singleElement()
+        .satisfies(
+            a ->
+                assertThat(a.details())
+                    .containsEntry("version", "2")
+                    .containsEntry("serving", "1")
+                    .containsEntry("target", "models:/m@production")
+                    .hasEntrySatisfying(
+                        "error",
+                        err -> assertThat(err).contains("input 'x' (float32[?,4]) is gone")));
+    assertThat(
+            mlops
+                .registry()
+                .failures(java.time.Instant.EPOCH, java.time.Instant.now().plusSeconds(60)))
+        .extracting(AuditEntry::action)
+        .containsExactly(AuditAction.SWAP_REFUSED);
+    assertThat(audit(AuditAction.SET_ALIAS))
+        .last()
+        .satisfies(
+            a ->
+                assertThat(a.details())
+                    .containsEntry("forced", "true")
+                    .containsKey("incompatible"));
+    assertThat(CapturedLogs.lines(Level.WARN, "dev.mlops"))
+        .filteredOn(l -> l.message().contains("keeps serving"))
+        .singleElement()
+        .satisfies(
+            l ->
+                assertThat(l.message())
+                    .startsWith(
+                        "models:/m@production keeps serving models:/m/1 instead of switching to models:/m/2, whose signature is"
+                            + " incompatible: "));
 
     // The reference resolves to a compatible version again: the predictor switches.
     mlops.registry().forceAlias("m", "production", 3, ALICE);
@@ -176,11 +218,14 @@ class IncompatibleSwapTest {
   }
 
   @Test
-  void aPredictorFollowingLatestKeepsItsVersionWhenAnIncompatibleOneIsRegistered() throws Exception {
+  void aPredictorFollowingLatestKeepsItsVersionWhenAnIncompatibleOneIsRegistered()
+      throws Exception {
     register("m", TestModels.copy(TestModels.TINY, tmp.resolve("a")));
     Predictor<float[], float[]> p = mlops.predictor("models:/m", Codecs.floatRow());
     register("m", Graphs.copy("tiny-double.onnx", tmp));
-    await(() -> events.stream().anyMatch(e -> e instanceof LifecycleEvent.SwapRefused), Duration.ofSeconds(20),
+    await(
+        () -> events.stream().anyMatch(e -> e instanceof LifecycleEvent.SwapRefused),
+        Duration.ofSeconds(20),
         "the refused swap");
     assertThat(p.predict(new float[] {1, 2, 3, 4}).version()).isEqualTo(1);
     assertThat(audit(AuditAction.SWAP_REFUSED)).hasSize(1);
@@ -194,11 +239,15 @@ class IncompatibleSwapTest {
     register("m", TestModels.copy(TestModels.TINY, tmp.resolve("a")));
     register("m", Graphs.copy("tiny-double.onnx", tmp));
     mlops.registry().setAlias("m", "production", 1, ALICE);
-    Predictor<Map<String, Tensor>, Map<String, Tensor>> p = mlops.newPredictor(
-        ModelRef.parse("models:/m@production"), Codecs.tensors()).acceptIncompatibleVersions().build();
+    Predictor<Map<String, Tensor>, Map<String, Tensor>> p =
+        mlops
+            .newPredictor(ModelRef.parse("models:/m@production"), Codecs.tensors())
+            .acceptIncompatibleVersions()
+            .build();
     mlops.registry().forceAlias("m", "production", 2, ALICE);
     awaitServing(p, 2);
-    Map<String, Tensor> out = p.predict(Map.of("x", Tensor.ofDoubles(new double[] {1, 2, 3, 4}, 1, 4))).value();
+    Map<String, Tensor> out =
+        p.predict(Map.of("x", Tensor.ofDoubles(new double[] {1, 2, 3, 4}, 1, 4))).value();
     assertThat(out.get("y").type()).isEqualTo(dev.mlops.api.ElementType.DOUBLE);
     assertThat(events).noneMatch(e -> e instanceof LifecycleEvent.SwapRefused);
   }

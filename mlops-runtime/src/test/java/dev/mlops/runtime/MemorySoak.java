@@ -21,9 +21,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Memory soak: thousands of hot swaps, each of which loads a version and closes the previous
- * one, then a million predictions, sampling the process's resident set size (VmRSS) along the
- * way. A native leak per session or per call shows up as steady RSS growth.
+ * Memory soak: thousands of hot swaps, each of which loads a version and closes the previous one,
+ * then a million predictions, sampling the process's resident set size (VmRSS) along the way. A
+ * native leak per session or per call shows up as steady RSS growth.
  *
  * <p>Not a JUnit test; {@link MemorySoakIT} runs it in a child JVM when {@code -Dmlops.soak=true}.
  * Run it by hand with a fixed, pre-touched heap so that heap growth does not pass for a leak:
@@ -34,8 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * </pre>
  *
  * <p>Passes (exit code 0) if RSS grows, from the sample after the first 1,000 swaps (warm-up) to
- * every later sample, by less than 5% of that baseline or less than 32 MiB, whichever is more,
- * and every session opened was closed. Prints a table and a {@code RESULT} line.
+ * every later sample, by less than 5% of that baseline or less than 32 MiB, whichever is more, and
+ * every session opened was closed. Prints a table and a {@code RESULT} line.
  */
 public final class MemorySoak {
 
@@ -74,24 +74,43 @@ public final class MemorySoak {
 
   private boolean run(int swaps, long predictions, Path dir) throws Exception {
     if (swaps < WARM_UP_SWAPS) {
-      throw new IllegalArgumentException("need at least " + WARM_UP_SWAPS + " swaps (the warm-up) but got " + swaps);
+      throw new IllegalArgumentException(
+          "need at least " + WARM_UP_SWAPS + " swaps (the warm-up) but got " + swaps);
     }
     AuditInfo audit = AuditInfo.by("soak", "memory soak");
     // Budget 0: the cache keeps nothing idle, so every swap loads the new version and closes the
     // old one as soon as its last call returns.
-    Mlops mlops = Mlops.builder().localRegistry(dir.resolve("registry")).sessionCacheBudget(0).build();
+    Mlops mlops =
+        Mlops.builder().localRegistry(dir.resolve("registry")).sessionCacheBudget(0).build();
     Mlops.SessionStats end;
     try (mlops) {
       for (int i = 1; i <= 2; i++) {
-        mlops.registry().register(Registration.builder("tiny",
-            ArtifactSource.file(TestModels.copy(TestModels.TINY, dir.resolve("src-" + i)))).build(), audit);
+        mlops
+            .registry()
+            .register(
+                Registration.builder(
+                        "tiny",
+                        ArtifactSource.file(
+                            TestModels.copy(TestModels.TINY, dir.resolve("src-" + i))))
+                    .build(),
+                audit);
       }
       mlops.registry().setAlias("tiny", "production", 1, audit);
       float[] x = {1f, 2f, 3f, 4f};
       float[] expected = TestModels.tinyOutput(x);
-      try (Predictor<float[], float[]> p = mlops.predictor("models:/tiny@production", Codecs.floatRow())) {
-        out.printf(Locale.ROOT, FORMAT, "phase", "swaps", "calls", "RSS MiB", "vs base", "heap MiB",
-            "opened/closed", "seconds");
+      try (Predictor<float[], float[]> p =
+          mlops.predictor("models:/tiny@production", Codecs.floatRow())) {
+        out.printf(
+            Locale.ROOT,
+            FORMAT,
+            "phase",
+            "swaps",
+            "calls",
+            "RSS MiB",
+            "vs base",
+            "heap MiB",
+            "opened/closed",
+            "seconds");
         for (int i = 1; i <= swaps; i++) {
           long target = i % 2 == 1 ? 2 : 1;
           mlops.registry().setAlias("tiny", "production", target, audit);
@@ -111,16 +130,19 @@ public final class MemorySoak {
           List<Throwable> failures = new CopyOnWriteArrayList<>();
           for (int t = 0; t < PREDICTION_THREADS; t++) {
             long share = n / PREDICTION_THREADS + (t < n % PREDICTION_THREADS ? 1 : 0);
-            Thread th = new Thread(() -> {
-              try {
-                for (long k = 0; k < share; k++) {
-                  check(p.predict(x), last, expected);
-                  done.incrementAndGet();
-                }
-              } catch (RuntimeException | AssertionError e) {
-                failures.add(e);
-              }
-            }, "soak-caller-" + t);
+            Thread th =
+                new Thread(
+                    () -> {
+                      try {
+                        for (long k = 0; k < share; k++) {
+                          check(p.predict(x), last, expected);
+                          done.incrementAndGet();
+                        }
+                      } catch (RuntimeException | AssertionError e) {
+                        failures.add(e);
+                      }
+                    },
+                    "soak-caller-" + t);
             th.start();
             threads.add(th);
           }
@@ -140,11 +162,23 @@ public final class MemorySoak {
     long limit = Math.max(LIMIT_FLOOR_BYTES, (long) (baseline * LIMIT_FRACTION));
     boolean balanced = end.opened() == end.closed() && end.loaded() == 0;
     boolean pass = worst < limit && balanced;
-    out.printf(Locale.ROOT, "sessions after close: opened=%d closed=%d loaded=%d%n", end.opened(), end.closed(),
+    out.printf(
+        Locale.ROOT,
+        "sessions after close: opened=%d closed=%d loaded=%d%n",
+        end.opened(),
+        end.closed(),
         end.loaded());
-    out.printf(Locale.ROOT, "RESULT %s baseline=%.1fMiB maxGrowth=%.1fMiB limit=%.1fMiB (max of 5%% and 32 MiB)"
+    out.printf(
+        Locale.ROOT,
+        "RESULT %s baseline=%.1fMiB maxGrowth=%.1fMiB limit=%.1fMiB (max of 5%% and 32 MiB)"
             + " swaps=%d predictions=%d sessionsOpened=%d sessionsClosed=%d%n",
-        pass ? "pass" : "fail", mib(baseline), mib(worst), mib(limit), swaps, predictions, end.opened(),
+        pass ? "pass" : "fail",
+        mib(baseline),
+        mib(worst),
+        mib(limit),
+        swaps,
+        predictions,
+        end.opened(),
         end.closed());
     out.flush();
     return pass;
@@ -167,7 +201,8 @@ public final class MemorySoak {
     float[] y = r.value();
     for (int i = 0; i < expected.length; i++) {
       if (Math.abs(y[i] - expected[i]) > 1e-5f) {
-        throw new AssertionError("output " + i + " of v" + version + ": expected " + expected[i] + " but got " + y[i]);
+        throw new AssertionError(
+            "output " + i + " of v" + version + ": expected " + expected[i] + " but got " + y[i]);
       }
     }
   }
@@ -183,8 +218,16 @@ public final class MemorySoak {
       samples.add(new long[] {swaps, calls, heap, rss});
     }
     String delta = baseline < 0 ? "-" : String.format(Locale.ROOT, "%+.1f", mib(rss - baseline));
-    out.printf(Locale.ROOT, FORMAT, phase, swaps, calls, String.format(Locale.ROOT, "%.1f", mib(rss)), delta,
-        String.format(Locale.ROOT, "%.1f", mib(heap)), s.opened() + "/" + s.closed(),
+    out.printf(
+        Locale.ROOT,
+        FORMAT,
+        phase,
+        swaps,
+        calls,
+        String.format(Locale.ROOT, "%.1f", mib(rss)),
+        delta,
+        String.format(Locale.ROOT, "%.1f", mib(heap)),
+        s.opened() + "/" + s.closed(),
         String.format(Locale.ROOT, "%.1f", (System.nanoTime() - started) / 1e9));
     out.flush();
     return rss;
@@ -192,7 +235,8 @@ public final class MemorySoak {
 
   /** VmRSS of this process, from /proc/self/status (Linux). */
   static long rssBytes() throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.US_ASCII)) {
+    for (String line :
+        Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.US_ASCII)) {
       if (line.startsWith("VmRSS:")) {
         String[] parts = line.trim().split("\\s+");
         return Long.parseLong(parts[1]) * 1024;

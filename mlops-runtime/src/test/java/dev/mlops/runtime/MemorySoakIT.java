@@ -33,25 +33,37 @@ class MemorySoakIT {
   void tenThousandSwapsAndAMillionPredictionsLeaveResidentMemoryFlat() throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Path out = tmp.resolve("soak.out");
-    Process child = new ProcessBuilder(java, "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch",
-        "-cp", System.getProperty("java.class.path"), MemorySoak.class.getName(),
-        "10000", "1000000", tmp.resolve("soak").toString())
-        .redirectErrorStream(true)
-        .redirectOutput(out.toFile())
-        .start();
+    Process child =
+        new ProcessBuilder(
+                java,
+                "-Xms256m",
+                "-Xmx256m",
+                "-XX:+AlwaysPreTouch",
+                "-cp",
+                System.getProperty("java.class.path"),
+                MemorySoak.class.getName(),
+                "10000",
+                "1000000",
+                tmp.resolve("soak").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(out.toFile())
+            .start();
     boolean exited = child.waitFor(30, TimeUnit.MINUTES);
     if (!exited) {
       child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
     List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
     // The table and the verdict, without the runtime's log lines.
-    List<String> report = lines.stream()
-        .filter(l -> l.matches("^(phase|warm-up|swaps|predictions|sessions|RESULT).*"))
-        .toList();
+    List<String> report =
+        lines.stream()
+            .filter(l -> l.matches("^(phase|warm-up|swaps|predictions|sessions|RESULT).*"))
+            .toList();
     String table = String.join(System.lineSeparator(), report);
     LOG.info("memory soak:{}{}", System.lineSeparator(), table);
     Files.write(Path.of("target", "memory-soak.txt"), report, StandardCharsets.UTF_8);
-    String transcript = String.join(System.lineSeparator(), lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+    String transcript =
+        String.join(
+            System.lineSeparator(), lines.subList(Math.max(0, lines.size() - 60), lines.size()));
     assertThat(exited).as("soak finished within 30 minutes").isTrue();
     assertThat(report).as(transcript).anyMatch(l -> l.startsWith("RESULT pass "));
     assertThat(child.exitValue()).as(transcript).isZero();

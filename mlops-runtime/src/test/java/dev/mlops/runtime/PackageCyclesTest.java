@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
@@ -28,7 +28,8 @@ class PackageCyclesTest {
 
   private static final Path SOURCES = Path.of("src/main/java");
   private static final Pattern PACKAGE = Pattern.compile("(?m)^package ([\\w.]+);");
-  private static final Pattern REFERENCE = Pattern.compile("\\b(dev\\.mlops\\.[a-z][\\w.]*?)\\.[A-Z]\\w*");
+  private static final Pattern REFERENCE =
+      Pattern.compile("\\b(dev\\.mlops\\.[a-z][\\w.]*?)\\.[A-Z]\\w*");
   private static final Pattern COMMENT = Pattern.compile("/\\*[\\s\\S]*?\\*/|//[^\\n]*");
 
   static Map<String, Set<String>> dependencies(Path sources) throws IOException {
@@ -56,29 +57,31 @@ class PackageCyclesTest {
   /** Every dependency {@code a -> b} where {@code b} also reaches {@code a}. */
   static List<String> cycles(Map<String, Set<String>> deps) {
     List<String> out = new ArrayList<>();
-    deps.forEach((a, bs) -> {
-      for (String b : bs) {
-        Set<String> seen = new HashSet<>();
-        Deque<String> todo = new ArrayDeque<>(List.of(b));
-        while (!todo.isEmpty()) {
-          for (String c : deps.getOrDefault(todo.pop(), Set.of())) {
-            if (seen.add(c)) {
-              todo.push(c);
+    deps.forEach(
+        (a, bs) -> {
+          for (String b : bs) {
+            Set<String> seen = new HashSet<>();
+            Deque<String> todo = new ArrayDeque<>(List.of(b));
+            while (!todo.isEmpty()) {
+              for (String c : deps.getOrDefault(todo.pop(), Set.of())) {
+                if (seen.add(c)) {
+                  todo.push(c);
+                }
+              }
+            }
+            if (seen.contains(a)) {
+              out.add(a + " -> " + b);
             }
           }
-        }
-        if (seen.contains(a)) {
-          out.add(a + " -> " + b);
-        }
-      }
-    });
+        });
     return out;
   }
 
   @Test
   void noPackageOfTheRuntimeDependsOnItselfThroughAnother() throws IOException {
     Map<String, Set<String>> deps = dependencies(SOURCES);
-    assertThat(deps).containsKeys("dev.mlops.runtime", "dev.mlops.runtime.loading", "dev.mlops.runtime.onnx");
+    assertThat(deps)
+        .containsKeys("dev.mlops.runtime", "dev.mlops.runtime.loading", "dev.mlops.runtime.onnx");
     assertThat(cycles(deps)).as("package dependencies " + deps).isEmpty();
   }
 

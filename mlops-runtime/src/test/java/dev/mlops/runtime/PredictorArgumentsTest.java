@@ -11,7 +11,6 @@ import dev.mlops.api.Predictor;
 import dev.mlops.api.Registration;
 import dev.mlops.api.SessionOptions;
 import dev.mlops.api.Tensor;
-import dev.mlops.api.spi.MetricSink;
 import dev.mlops.api.spi.PredictionEvent;
 import dev.mlops.runtime.testing.Graphs;
 import dev.mlops.testmodels.TestModels;
@@ -37,7 +36,8 @@ class PredictorArgumentsTest {
 
   @BeforeEach
   void open() {
-    mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).metricSink(predictions::add).build();
+    mlops =
+        Mlops.builder().localRegistry(tmp.resolve("registry")).metricSink(predictions::add).build();
   }
 
   @AfterEach
@@ -53,8 +53,11 @@ class PredictorArgumentsTest {
   void aZeroOrNegativeDeadlineIsRefusedEveryTime() {
     register("tiny", TestModels.copy(TestModels.TINY, tmp));
     Predictor<float[], float[]> direct = mlops.predictor("models:/tiny/1", Codecs.floatRow());
-    Predictor<float[], float[]> batched = mlops.newPredictor(ModelRef.parse("models:/tiny/1"), Codecs.floatRow())
-        .batching(BatchingOptions.builder().build()).build();
+    Predictor<float[], float[]> batched =
+        mlops
+            .newPredictor(ModelRef.parse("models:/tiny/1"), Codecs.floatRow())
+            .batching(BatchingOptions.builder().build())
+            .build();
     int refused = 0;
     for (Predictor<float[], float[]> p : List.of(direct, batched)) {
       for (Duration d : List.of(Duration.ZERO, Duration.ofNanos(-1), Duration.ofSeconds(-5))) {
@@ -76,26 +79,32 @@ class PredictorArgumentsTest {
   @Test
   void aNullInputIsRefusedWithAMessage() {
     register("tiny", TestModels.copy(TestModels.TINY, tmp));
-    Predictor<Map<String, Tensor>, Map<String, Tensor>> p = mlops.predictor("models:/tiny/1", Codecs.tensors());
-    assertThatThrownBy(() -> p.predict(null)).isInstanceOf(NullPointerException.class)
+    Predictor<Map<String, Tensor>, Map<String, Tensor>> p =
+        mlops.predictor("models:/tiny/1", Codecs.tensors());
+    assertThatThrownBy(() -> p.predict(null))
+        .isInstanceOf(NullPointerException.class)
         .hasMessage("input must not be null; pass the value to predict");
-    assertThatThrownBy(() -> p.predictAsync(null)).isInstanceOf(NullPointerException.class)
+    assertThatThrownBy(() -> p.predictAsync(null))
+        .isInstanceOf(NullPointerException.class)
         .hasMessage("input must not be null; pass the value to predict");
     java.util.ArrayList<Map<String, Tensor>> some = new java.util.ArrayList<>();
     some.add(Map.of("x", Tensor.ofFloats(new float[4], 1, 4)));
     some.add(null);
-    assertThatThrownBy(() -> p.predictAll(some)).isInstanceOf(NullPointerException.class)
+    assertThatThrownBy(() -> p.predictAll(some))
+        .isInstanceOf(NullPointerException.class)
         .hasMessage("inputs[1] must not be null");
     Map<String, Tensor> missing = new java.util.HashMap<>();
     missing.put("x", null);
-    assertThatThrownBy(() -> p.predict(missing)).isInstanceOf(dev.mlops.api.InvalidInputException.class)
+    assertThatThrownBy(() -> p.predict(missing))
+        .isInstanceOf(dev.mlops.api.InvalidInputException.class)
         .hasMessage("input 'x': expected float32[?,4] but found no value (given: [x])");
   }
 
   @Test
   void theBatchSizeIsTheSignaturesBatchDimensionNotTheFirstInputsFirst() {
     register("stateful", Graphs.copy("state-first.onnx", tmp));
-    Predictor<Map<String, ?>, Map<String, Tensor>> p = mlops.predictor("models:/stateful/1", Codecs.namedInputs());
+    Predictor<Map<String, ?>, Map<String, Tensor>> p =
+        mlops.predictor("models:/stateful/1", Codecs.namedInputs());
     Map<String, Object> oneRow = new LinkedHashMap<>();
     oneRow.put("state", Tensor.ofFloats(new float[] {1, 2, 3, 10, 20, 30}, 2, 1, 3));
     oneRow.put("x", Tensor.ofFloats(new float[] {0.5f, 0.5f, 0.5f}, 1, 3));
@@ -108,9 +117,16 @@ class PredictorArgumentsTest {
 
     // A model without a dynamic first dimension anywhere runs one row per call.
     register("lstm", Graphs.copy("lstm-empty-batch.onnx", tmp));
-    Predictor<Map<String, Tensor>, Map<String, Tensor>> lstm = mlops.predictor("models:/lstm/1", Codecs.tensors());
-    lstm.predict(Map.of("x", Tensor.ofFloats(new float[6], 1, 2, 3), "h0", Tensor.ofFloats(new float[8], 1, 2, 4),
-        "c0", Tensor.ofFloats(new float[8], 1, 2, 4)));
+    Predictor<Map<String, Tensor>, Map<String, Tensor>> lstm =
+        mlops.predictor("models:/lstm/1", Codecs.tensors());
+    lstm.predict(
+        Map.of(
+            "x",
+            Tensor.ofFloats(new float[6], 1, 2, 3),
+            "h0",
+            Tensor.ofFloats(new float[8], 1, 2, 4),
+            "c0",
+            Tensor.ofFloats(new float[8], 1, 2, 4)));
     assertThat(predictions).last().extracting(PredictionEvent::batchSize).isEqualTo(1);
   }
 
@@ -118,17 +134,30 @@ class PredictorArgumentsTest {
   void aPredictorWithItsOwnSessionOptionsLoadsItsOwnSessionWithTheSameOutputs() {
     register("cancer", TestModels.copy(TestModels.BREAST_CANCER_V2, tmp));
     float[] row = TestModels.breastCancerTestSet().features()[0];
-    Predictor<float[], float[]> shared = mlops.predictor("models:/cancer/1", Codecs.floatRow("probabilities"));
-    Predictor<float[], float[]> own = mlops.newPredictor(ModelRef.parse("models:/cancer/1"), Codecs.floatRow("probabilities"))
-        .sessionOptions(SessionOptions.builder().intraOpThreads(2)
-            .optimizationLevel(SessionOptions.OptimizationLevel.BASIC).build())
-        .build();
+    Predictor<float[], float[]> shared =
+        mlops.predictor("models:/cancer/1", Codecs.floatRow("probabilities"));
+    Predictor<float[], float[]> own =
+        mlops
+            .newPredictor(ModelRef.parse("models:/cancer/1"), Codecs.floatRow("probabilities"))
+            .sessionOptions(
+                SessionOptions.builder()
+                    .intraOpThreads(2)
+                    .optimizationLevel(SessionOptions.OptimizationLevel.BASIC)
+                    .build())
+            .build();
     assertThat(mlops.sessionStats().opened()).isEqualTo(2);
-    assertThat(own.predict(row).value()).usingComparatorWithPrecision(1e-6f).containsExactly(shared.predict(row).value());
-    Predictor<float[], float[]> same = mlops.newPredictor(ModelRef.parse("models:/cancer/1"), Codecs.floatRow())
-        .sessionOptions(mlops.sessionOptions()).build();
+    assertThat(own.predict(row).value())
+        .usingComparatorWithPrecision(1e-6f)
+        .containsExactly(shared.predict(row).value());
+    Predictor<float[], float[]> same =
+        mlops
+            .newPredictor(ModelRef.parse("models:/cancer/1"), Codecs.floatRow())
+            .sessionOptions(mlops.sessionOptions())
+            .build();
     same.predict(row);
-    assertThat(mlops.sessionStats().opened()).as("the runtime's options share the first session").isEqualTo(2);
+    assertThat(mlops.sessionStats().opened())
+        .as("the runtime's options share the first session")
+        .isEqualTo(2);
     assertThatThrownBy(() -> SessionOptions.builder().intraOpThreads(-1).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("intraOpThreads must be >= 0 (0: the engine chooses) but was -1");

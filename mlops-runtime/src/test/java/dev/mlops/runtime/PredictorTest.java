@@ -42,12 +42,13 @@ class PredictorTest {
   @BeforeEach
   void setUp() throws Exception {
     mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).build();
-    mlops.addListener(e -> {
-      synchronized (events) {
-        events.add(e);
-        events.notifyAll();
-      }
-    });
+    mlops.addListener(
+        e -> {
+          synchronized (events) {
+            events.add(e);
+            events.notifyAll();
+          }
+        });
     register(TestModels.BREAST_CANCER_V1, "logistic regression");
     register(TestModels.BREAST_CANCER_V2, "mlp");
   }
@@ -59,13 +60,18 @@ class PredictorTest {
 
   private ModelVersion register(String file, String description) {
     Path model = TestModels.copy(file, tmp.resolve("src-" + file));
-    return mlops.registry().register(
-        Registration.builder("cancer", ArtifactSource.file(model))
-            .description(description)
-            .lineage(new Lineage("run-" + file, "sklearn breast_cancer 75/25 seed 42",
-                Map.of("accuracy", TestModels.reportedAccuracy(file))))
-            .build(),
-        ALICE);
+    return mlops
+        .registry()
+        .register(
+            Registration.builder("cancer", ArtifactSource.file(model))
+                .description(description)
+                .lineage(
+                    new Lineage(
+                        "run-" + file,
+                        "sklearn breast_cancer 75/25 seed 42",
+                        Map.of("accuracy", TestModels.reportedAccuracy(file))))
+                .build(),
+            ALICE);
   }
 
   @Test
@@ -87,7 +93,8 @@ class PredictorTest {
   }
 
   /** floatRow encoding with every output decoded, to read the int64 label. */
-  private static dev.mlops.api.Codec<float[], Map<String, Tensor>> asMap(dev.mlops.api.Codec<float[], float[]> row) {
+  private static dev.mlops.api.Codec<float[], Map<String, Tensor>> asMap(
+      dev.mlops.api.Codec<float[], float[]> row) {
     return new dev.mlops.api.Codec<>() {
       @Override
       public Map<String, Tensor> encode(float[] input, dev.mlops.api.ModelSignature signature) {
@@ -95,7 +102,8 @@ class PredictorTest {
       }
 
       @Override
-      public Map<String, Tensor> decode(Map<String, Tensor> outputs, dev.mlops.api.ModelSignature signature) {
+      public Map<String, Tensor> decode(
+          Map<String, Tensor> outputs, dev.mlops.api.ModelSignature signature) {
         return outputs;
       }
     };
@@ -104,28 +112,40 @@ class PredictorTest {
   @Test
   void floatBatchReturnsOneProbabilityRowPerInputRowMatchingSingleRowCalls() {
     TestSet test = TestModels.breastCancerTestSet();
-    try (Predictor<float[][], float[][]> batch = mlops.predictor("models:/cancer/2", Codecs.floatBatch("probabilities"));
-        Predictor<float[], float[]> single = mlops.predictor("models:/cancer/2", Codecs.floatRow("probabilities"))) {
+    try (Predictor<float[][], float[][]> batch =
+            mlops.predictor("models:/cancer/2", Codecs.floatBatch("probabilities"));
+        Predictor<float[], float[]> single =
+            mlops.predictor("models:/cancer/2", Codecs.floatRow("probabilities"))) {
       float[][] out = batch.predict(test.features()).value();
       assertThat(out).hasNumberOfRows(test.size());
       for (int i = 0; i < test.size(); i++) {
         assertThat(out[i]).hasSize(2);
         assertThat(out[i][0] + out[i][1]).isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-5f));
-        assertThat(out[i]).containsExactly(single.predict(test.features()[i]).value(),
-            org.assertj.core.data.Offset.offset(1e-6f));
+        assertThat(out[i])
+            .containsExactly(
+                single.predict(test.features()[i]).value(),
+                org.assertj.core.data.Offset.offset(1e-6f));
       }
     }
   }
 
   @Test
   void namedInputsOfDifferentElementTypesGiveTheDocumentedScore() {
-    mlops.registry().register(Registration.builder("mixed",
-        ArtifactSource.file(TestModels.copy(TestModels.MIXED_INPUTS, tmp.resolve("m")))).build(), ALICE);
-    try (Predictor<Map<String, ?>, Map<String, Tensor>> p = mlops.predictor("models:/mixed", Codecs.namedInputs())) {
+    mlops
+        .registry()
+        .register(
+            Registration.builder(
+                    "mixed",
+                    ArtifactSource.file(TestModels.copy(TestModels.MIXED_INPUTS, tmp.resolve("m"))))
+                .build(),
+            ALICE);
+    try (Predictor<Map<String, ?>, Map<String, Tensor>> p =
+        mlops.predictor("models:/mixed", Codecs.namedInputs())) {
       for (long category = 0; category < TestModels.mixedInputsCategories(); category++) {
         float amount = 10.5f + category;
         Map<String, Tensor> out = p.predict(Map.of("amount", amount, "category", category)).value();
-        assertThat(out.get("score").floats()).containsExactly(TestModels.mixedInputsScore(amount, category));
+        assertThat(out.get("score").floats())
+            .containsExactly(TestModels.mixedInputsScore(amount, category));
       }
       assertThatThrownBy(() -> p.predict(Map.of("amount", 1.0f, "category", 1.5)))
           .isInstanceOf(InvalidInputException.class)
@@ -146,15 +166,24 @@ class PredictorTest {
 
   @Test
   void rawTensorsWithWrongElementTypeOrUnknownNameAreRejected() {
-    try (Predictor<Map<String, Tensor>, Map<String, Tensor>> p = mlops.predictor("models:/cancer/1", Codecs.tensors())) {
-      assertThatThrownBy(() -> p.predict(Map.of("features", Tensor.ofDoubles(new double[30], 1, 30))))
+    try (Predictor<Map<String, Tensor>, Map<String, Tensor>> p =
+        mlops.predictor("models:/cancer/1", Codecs.tensors())) {
+      assertThatThrownBy(
+              () -> p.predict(Map.of("features", Tensor.ofDoubles(new double[30], 1, 30))))
           .isInstanceOf(InvalidInputException.class)
           .hasMessage("input 'features': expected float32[?,30] but found float64[1,30]");
-      assertThatThrownBy(() -> p.predict(Map.of("features", Tensor.ofFloats(new float[30], 1, 30),
-              "extra", Tensor.ofFloats(new float[1], 1))))
+      assertThatThrownBy(
+              () ->
+                  p.predict(
+                      Map.of(
+                          "features",
+                          Tensor.ofFloats(new float[30], 1, 30),
+                          "extra",
+                          Tensor.ofFloats(new float[1], 1))))
           .isInstanceOf(InvalidInputException.class)
           .hasMessageContaining("'extra'");
-      assertThatThrownBy(() -> p.predict(Map.of())).isInstanceOf(InvalidInputException.class)
+      assertThatThrownBy(() -> p.predict(Map.of()))
+          .isInstanceOf(InvalidInputException.class)
           .hasMessageContaining("no value");
     }
   }
@@ -162,18 +191,24 @@ class PredictorTest {
   @Test
   void predictorFollowingAnAliasSwitchesWhenTheAliasMoves() throws Exception {
     mlops.registry().setAlias("cancer", "production", 1, ALICE);
-    try (Predictor<float[], float[]> p = mlops.predictor("models:/cancer@production", Codecs.floatRow())) {
+    try (Predictor<float[], float[]> p =
+        mlops.predictor("models:/cancer@production", Codecs.floatRow())) {
       assertThat(p.predict(new float[30]).version()).isEqualTo(1);
       mlops.registry().setAlias("cancer", "production", 2, AuditInfo.by("bob", "v2 scores better"));
       // The switch happens before its event is published, so once the event is in, v2 serves.
       awaitEvents(LifecycleEvent.VersionSwapped.class, 1);
       assertThat(p.servingVersion()).map(ModelVersion::version).contains(2L);
       assertThat(p.predict(new float[30]).version()).isEqualTo(2);
-      assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(LifecycleEvent.VersionSwapped.class,
-          s -> {
-            assertThat(s.fromVersion()).isEqualTo(1);
-            assertThat(s.toVersion()).isEqualTo(2);
-          }));
+      assertThat(events)
+          .anySatisfy(
+              e ->
+                  assertThat(e)
+                      .isInstanceOfSatisfying(
+                          LifecycleEvent.VersionSwapped.class,
+                          s -> {
+                            assertThat(s.fromVersion()).isEqualTo(1);
+                            assertThat(s.toVersion()).isEqualTo(2);
+                          }));
     }
     // Both versions stay cached for rollback until the runtime closes.
     assertThat(mlops.sessionStats().opened()).isEqualTo(2);
@@ -190,29 +225,42 @@ class PredictorTest {
     ModelVersion v3 = register(TestModels.BREAST_CANCER_V2, "to be tampered with");
     mlops.registry().setAlias("cancer", "production", 2, ALICE);
     Path file = mlops.registry().verifiedArtifact(v3).modelFile();
-    try (Predictor<float[], float[]> p = mlops.predictor("models:/cancer@production", Codecs.floatRow())) {
+    try (Predictor<float[], float[]> p =
+        mlops.predictor("models:/cancer@production", Codecs.floatRow())) {
       Files.write(file, new byte[] {1, 2, 3}, StandardOpenOption.APPEND);
       assertThatThrownBy(() -> mlops.registry().setAlias("cancer", "production", 3, ALICE))
           .isInstanceOf(dev.mlops.api.ModelLoadException.class)
           .hasMessageContaining("refusing to point an alias at models:/cancer/3")
           .hasMessageContaining("use forceAlias");
       assertThat(mlops.registry().aliases("cancer")).containsEntry("production", 2L);
-      mlops.registry().forceAlias("cancer", "production", 3, AuditInfo.by("mallory", "skip the check"));
-      assertThat(mlops.registry().auditLog()).last()
-          .satisfies(a -> assertThat(a.details()).containsEntry("forced", "true").containsEntry("to", "3"));
-      // Two loads of v3 failed in this runtime: setAlias's check (through the session cache) and the
+      mlops
+          .registry()
+          .forceAlias("cancer", "production", 3, AuditInfo.by("mallory", "skip the check"));
+      assertThat(mlops.registry().auditLog())
+          .last()
+          .satisfies(
+              a ->
+                  assertThat(a.details()).containsEntry("forced", "true").containsEntry("to", "3"));
+      // Two loads of v3 failed in this runtime: setAlias's check (through the session cache) and
+      // the
       // predictor's swap after the forced move.
       awaitEvents(LifecycleEvent.ModelLoadFailed.class, 2);
-      assertThat(events).filteredOn(e -> e instanceof LifecycleEvent.ModelLoadFailed).hasSize(2)
-          .allSatisfy(e -> assertThat(((LifecycleEvent.ModelLoadFailed) e).cause())
-              .isInstanceOf(dev.mlops.api.IntegrityException.class)
-              .hasMessageContaining("expected sha256 " + v3.files().get(0).sha256()));
+      assertThat(events)
+          .filteredOn(e -> e instanceof LifecycleEvent.ModelLoadFailed)
+          .hasSize(2)
+          .allSatisfy(
+              e ->
+                  assertThat(((LifecycleEvent.ModelLoadFailed) e).cause())
+                      .isInstanceOf(dev.mlops.api.IntegrityException.class)
+                      .hasMessageContaining("expected sha256 " + v3.files().get(0).sha256()));
       assertThat(p.predict(new float[30]).version()).isEqualTo(2);
     }
     // The failed load is in the audit log, for "which loads or verifications failed?".
     assertThat(mlops.registry().auditLog())
-        .filteredOn(a -> a.action() == dev.mlops.api.AuditAction.VERIFICATION_FAILED
-            || a.action() == dev.mlops.api.AuditAction.LOAD_FAILED)
+        .filteredOn(
+            a ->
+                a.action() == dev.mlops.api.AuditAction.VERIFICATION_FAILED
+                    || a.action() == dev.mlops.api.AuditAction.LOAD_FAILED)
         .anySatisfy(a -> assertThat(a.details()).containsEntry("version", "3"));
   }
 
@@ -229,20 +277,30 @@ class PredictorTest {
   @Test
   void observersSeeTheValidatedInputsAndTheOutputsOfEverySuccessfulCall() {
     List<String> seen = new CopyOnWriteArrayList<>();
-    try (Mlops observed = Mlops.builder().registry(mlops.registry())
-        .observers((version, inputs, outputs) -> seen.add(version.version() + ":" + inputs.get("features").describe()
-            + "->" + outputs.keySet()),
-            (version, inputs, outputs) -> {
-              throw new IllegalStateException("a broken observer must not fail predictions");
-            })
-        .build();
+    try (Mlops observed =
+            Mlops.builder()
+                .registry(mlops.registry())
+                .observers(
+                    (version, inputs, outputs) ->
+                        seen.add(
+                            version.version()
+                                + ":"
+                                + inputs.get("features").describe()
+                                + "->"
+                                + outputs.keySet()),
+                    (version, inputs, outputs) -> {
+                      throw new IllegalStateException(
+                          "a broken observer must not fail predictions");
+                    })
+                .build();
         Predictor<float[], float[]> p = observed.predictor("models:/cancer/2", Codecs.floatRow())) {
       p.predict(new float[30]);
       assertThatThrownBy(() -> p.predict(new float[3])).isInstanceOf(InvalidInputException.class);
       p.predict(new float[30]);
     }
     // floatRow reads only the first float32 output, so only that one is computed and copied.
-    assertThat(seen).containsExactly("2:float32[1,30]->[probabilities]", "2:float32[1,30]->[probabilities]");
+    assertThat(seen)
+        .containsExactly("2:float32[1,30]->[probabilities]", "2:float32[1,30]->[probabilities]");
   }
 
   @Test
@@ -269,19 +327,22 @@ class PredictorTest {
       assertThat(all).hasSize(20);
       for (int i = 0; i < 20; i++) {
         assertThat(all.get(i).value()).containsExactly(p.predict(rows.get(i)).value());
-        assertThat(p.predictAsync(rows.get(i)).get(10, TimeUnit.SECONDS).value()).containsExactly(all.get(i).value());
+        assertThat(p.predictAsync(rows.get(i)).get(10, TimeUnit.SECONDS).value())
+            .containsExactly(all.get(i).value());
       }
     }
   }
 
   /** Waits, woken by each event, until {@code n} events of {@code type} have been published. */
-  private void awaitEvents(Class<? extends LifecycleEvent> type, int n) throws InterruptedException {
+  private void awaitEvents(Class<? extends LifecycleEvent> type, int n)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     synchronized (events) {
       while (events.stream().filter(type::isInstance).count() < n) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new AssertionError("fewer than " + n + " " + type.getSimpleName() + " events within 20 s: " + events);
+          throw new AssertionError(
+              "fewer than " + n + " " + type.getSimpleName() + " events within 20 s: " + events);
         }
         TimeUnit.NANOSECONDS.timedWait(events, left);
       }

@@ -29,11 +29,19 @@ class RegistryByUriTest {
     Path dir = tmp.resolve("models");
     URI uri = URI.create("file:" + dir);
     try (Mlops mlops = Mlops.builder().registry(uri).build()) {
-      mlops.registry().register(Registration.builder("tiny",
-          ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp))).build(), CI);
-      assertThat(mlops.predictor("models:/tiny/1", Codecs.floatRow()).predict(new float[4]).version()).isEqualTo(1);
+      mlops
+          .registry()
+          .register(
+              Registration.builder(
+                      "tiny", ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp)))
+                  .build(),
+              CI);
+      assertThat(
+              mlops.predictor("models:/tiny/1", Codecs.floatRow()).predict(new float[4]).version())
+          .isEqualTo(1);
       assertThat(mlops.registry()).isInstanceOf(GovernedRegistry.class);
-      assertThat(LocalModelRegistry.root((GovernedRegistry) mlops.registry())).contains(dir.toAbsolutePath());
+      assertThat(LocalModelRegistry.root((GovernedRegistry) mlops.registry()))
+          .contains(dir.toAbsolutePath());
     }
     // The same directory, by path and by URI, is one registry.
     try (Mlops again = Mlops.builder().localRegistry(dir).build()) {
@@ -51,13 +59,15 @@ class RegistryByUriTest {
   void aSchemeNoProviderOpensFailsNamingTheSchemesThatExist() {
     assertThatThrownBy(() -> Mlops.builder().registry(URI.create("s3://bucket/models")).build())
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("no registry provider for 's3://bucket/models': expected a URI with one of the schemes")
+        .hasMessageStartingWith(
+            "no registry provider for 's3://bucket/models': expected a URI with one of the schemes")
         .hasMessageContaining("file:");
   }
 
   @Test
   void aFileUriOnAnotherHostIsRefused() {
-    assertThatThrownBy(() -> Mlops.builder().registry(URI.create("file://fileserver/models")).build())
+    assertThatThrownBy(
+            () -> Mlops.builder().registry(URI.create("file://fileserver/models")).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("names the host 'fileserver'; a registry directory must be local");
   }

@@ -36,8 +36,15 @@ class RegistryGuardsTest {
   }
 
   private void register(String model) {
-    mlops.registry().register(Registration.builder(model,
-        ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp.resolve("src-" + System.nanoTime())))).build(), CI);
+    mlops
+        .registry()
+        .register(
+            Registration.builder(
+                    model,
+                    ArtifactSource.file(
+                        TestModels.copy(TestModels.TINY, tmp.resolve("src-" + System.nanoTime()))))
+                .build(),
+            CI);
   }
 
   @Test
@@ -45,8 +52,9 @@ class RegistryGuardsTest {
     register("Fraud");
     assertThatThrownBy(() -> register("fraud"))
         .isInstanceOf(ConflictException.class)
-        .hasMessage("model name 'fraud' differs from the existing model 'Fraud' only in case; such names collide on"
-            + " case-insensitive file systems; register it as 'Fraud' or choose another name");
+        .hasMessage(
+            "model name 'fraud' differs from the existing model 'Fraud' only in case; such names collide on"
+                + " case-insensitive file systems; register it as 'Fraud' or choose another name");
     register("Fraud");
     assertThat(mlops.registry().models()).containsExactly("Fraud");
     assertThat(mlops.registry().versions("Fraud")).hasSize(2);
@@ -59,15 +67,18 @@ class RegistryGuardsTest {
     Predictor<float[], float[]> pinned = mlops.predictor("models:/tiny/1", Codecs.floatRow());
     assertThatThrownBy(() -> mlops.registry().delete("tiny", 1, CI))
         .isInstanceOf(ConflictException.class)
-        .hasMessageStartingWith("cannot delete models:/tiny/1: 1 open predictor(s) pinned to it serve it")
+        .hasMessageStartingWith(
+            "cannot delete models:/tiny/1: 1 open predictor(s) pinned to it serve it")
         .hasMessageContaining("use forceDelete");
     assertThat(mlops.registry().versions("tiny")).hasSize(2);
 
     mlops.registry().delete("tiny", 2, CI); // nobody serves it
     mlops.registry().forceDelete("tiny", 1, AuditInfo.by("ops", "retire v1 now"));
     assertThat(mlops.registry().versions("tiny")).isEmpty();
-    assertThat(mlops.registry().auditLog()).filteredOn(a -> a.action() == AuditAction.DELETE_VERSION)
-        .extracting(a -> a.details().getOrDefault("forced", "false")).containsExactly("false", "true");
+    assertThat(mlops.registry().auditLog())
+        .filteredOn(a -> a.action() == AuditAction.DELETE_VERSION)
+        .extracting(a -> a.details().getOrDefault("forced", "false"))
+        .containsExactly("false", "true");
     // The pinned predictor keeps serving the copy it loaded until it is closed.
     assertThat(pinned.predict(new float[4]).version()).isEqualTo(1);
     pinned.close();

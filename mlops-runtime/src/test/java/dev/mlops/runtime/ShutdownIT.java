@@ -51,15 +51,18 @@ class ShutdownIT {
   @TempDir Path tmp;
 
   @Test
-  void closeWhileSixteenThreadsCallLetsEachCallSucceedOrFailClosedAndClosesEverySession() throws Exception {
+  void closeWhileSixteenThreadsCallLetsEachCallSucceedOrFailClosedAndClosesEverySession()
+      throws Exception {
     int callers = 16;
     Events events = new Events();
-    Mlops mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).drainTimeout(DRAIN).build();
+    Mlops mlops =
+        Mlops.builder().localRegistry(tmp.resolve("registry")).drainTimeout(DRAIN).build();
     mlops.addListener(events);
     register(mlops, "cancer", TestModels.BREAST_CANCER_V1, tmp);
     register(mlops, "cancer", TestModels.BREAST_CANCER_V2, tmp);
     mlops.registry().setAlias("cancer", "production", 1, OPS);
-    Predictor<float[], float[]> following = mlops.predictor("models:/cancer@production", Codecs.floatRow());
+    Predictor<float[], float[]> following =
+        mlops.predictor("models:/cancer@production", Codecs.floatRow());
     Predictor<float[], float[]> pinned = mlops.predictor("models:/cancer/2", Codecs.floatRow());
 
     LongAdder ok = new LongAdder();
@@ -71,55 +74,61 @@ class ShutdownIT {
       // A mix: alias-following and pinned predictors, blocking and async calls.
       Predictor<float[], float[]> p = t % 2 == 0 ? following : pinned;
       boolean async = t % 4 == 3;
-      Thread th = new Thread(() -> {
-        for (;;) {
-          try {
-            if (async) {
-              p.predictAsync(new float[30]).join();
-            } else {
-              p.predict(new float[30]);
-            }
-            ok.increment();
-          } catch (ClosedException e) {
-            refused.increment();
-            return;
-          } catch (CompletionException e) {
-            if (e.getCause() instanceof ClosedException) {
-              refused.increment();
-            } else {
-              other.increment();
-              errors.add(e);
-            }
-            return;
-          } catch (RuntimeException | Error e) {
-            other.increment();
-            errors.add(e);
-            return;
-          }
-        }
-      }, "caller-" + t);
+      Thread th =
+          new Thread(
+              () -> {
+                for (; ; ) {
+                  try {
+                    if (async) {
+                      p.predictAsync(new float[30]).join();
+                    } else {
+                      p.predict(new float[30]);
+                    }
+                    ok.increment();
+                  } catch (ClosedException e) {
+                    refused.increment();
+                    return;
+                  } catch (CompletionException e) {
+                    if (e.getCause() instanceof ClosedException) {
+                      refused.increment();
+                    } else {
+                      other.increment();
+                      errors.add(e);
+                    }
+                    return;
+                  } catch (RuntimeException | Error e) {
+                    other.increment();
+                    errors.add(e);
+                    return;
+                  }
+                }
+              },
+              "caller-" + t);
       th.start();
       threads.add(th);
     }
     // Alias moves keep swaps going while the runtime closes.
     AtomicReference<Throwable> flipperFailure = new AtomicReference<>();
-    Thread flipper = new Thread(() -> {
-      for (int i = 0; ; i++) {
-        try {
-          mlops.registry().setAlias("cancer", "production", 2 - (i % 2), OPS);
-          Thread.sleep(20);
-        } catch (ClosedException e) {
-          return;
-        } catch (InterruptedException e) {
-          return;
-        } catch (RuntimeException e) {
-          if (!isKnownRegistryCloseRace(e)) {
-            flipperFailure.set(e);
-          }
-          return;
-        }
-      }
-    }, "flipper");
+    Thread flipper =
+        new Thread(
+            () -> {
+              for (int i = 0; ; i++) {
+                try {
+                  mlops.registry().setAlias("cancer", "production", 2 - (i % 2), OPS);
+                  Thread.sleep(20);
+                } catch (ClosedException e) {
+                  return;
+                } catch (InterruptedException e) {
+                  return;
+                } catch (RuntimeException e) {
+                  if (!isKnownRegistryCloseRace(e)) {
+                    flipperFailure.set(e);
+                  }
+                  return;
+                }
+              }
+            },
+            "flipper");
     flipper.start();
     await(() -> ok.sum() >= 5_000, Duration.ofSeconds(30), "5,000 calls before closing");
 
@@ -129,11 +138,18 @@ class ShutdownIT {
     joinAll(threads, JOIN);
     joinAll(List.of(flipper), JOIN);
 
-    LOG.info("close under load: {} calls ok, {} refused, {} other; close took {} ms; sessions {}",
-        ok.sum(), refused.sum(), other.sum(), TimeUnit.NANOSECONDS.toMillis(closeNanos), mlops.sessionStats());
+    LOG.info(
+        "close under load: {} calls ok, {} refused, {} other; close took {} ms; sessions {}",
+        ok.sum(),
+        refused.sum(),
+        other.sum(),
+        TimeUnit.NANOSECONDS.toMillis(closeNanos),
+        mlops.sessionStats());
     assertThat(errors).as("failures other than ClosedException").isEmpty();
     assertThat(other.sum()).isZero();
-    assertThat(refused.sum()).as("threads that were refused with ClosedException").isEqualTo(callers);
+    assertThat(refused.sum())
+        .as("threads that were refused with ClosedException")
+        .isEqualTo(callers);
     assertThat(flipperFailure.get()).isNull();
     assertThat(closeNanos).as("close duration in ns").isLessThan(DRAIN.toNanos());
     Mlops.SessionStats stats = mlops.sessionStats();
@@ -151,36 +167,45 @@ class ShutdownIT {
   void aSlowCallInFlightFinishesAfterCloseBeganAndItsSessionClosesAfterIt() throws Exception {
     Events events = new Events();
     GatedCodec codec = new GatedCodec();
-    Mlops mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).drainTimeout(DRAIN).build();
+    Mlops mlops =
+        Mlops.builder().localRegistry(tmp.resolve("registry")).drainTimeout(DRAIN).build();
     mlops.addListener(events);
     List<Integer> decodedWhenClosed = new CopyOnWriteArrayList<>();
-    mlops.addListener(e -> {
-      if (e instanceof LifecycleEvent.ModelUnloaded) {
-        decodedWhenClosed.add(codec.decoded.get());
-      }
-    });
+    mlops.addListener(
+        e -> {
+          if (e instanceof LifecycleEvent.ModelUnloaded) {
+            decodedWhenClosed.add(codec.decoded.get());
+          }
+        });
     register(mlops, "cancer", TestModels.BREAST_CANCER_V1, tmp);
     Predictor<float[], float[]> p = mlops.predictor("models:/cancer", codec);
 
     AtomicLong slowVersion = new AtomicLong();
     AtomicReference<Throwable> slowFailure = new AtomicReference<>();
-    Thread slow = new Thread(() -> {
-      codec.slowOnThisThread();
-      try {
-        slowVersion.set(p.predict(new float[30]).version());
-      } catch (RuntimeException | Error e) {
-        slowFailure.set(e);
-      }
-    }, "slow");
+    Thread slow =
+        new Thread(
+            () -> {
+              codec.slowOnThisThread();
+              try {
+                slowVersion.set(p.predict(new float[30]).version());
+              } catch (RuntimeException | Error e) {
+                slowFailure.set(e);
+              }
+            },
+            "slow");
     slow.start();
-    await(() -> codec.waiting.get() == 1, Duration.ofSeconds(20), "the slow call to block in decode");
+    await(
+        () -> codec.waiting.get() == 1, Duration.ofSeconds(20), "the slow call to block in decode");
 
     AtomicLong closeNanos = new AtomicLong(-1);
-    Thread closer = new Thread(() -> {
-      long start = System.nanoTime();
-      mlops.close();
-      closeNanos.set(System.nanoTime() - start);
-    }, "closer");
+    Thread closer =
+        new Thread(
+            () -> {
+              long start = System.nanoTime();
+              mlops.close();
+              closeNanos.set(System.nanoTime() - start);
+            },
+            "closer");
     closer.start();
     // Close has begun once the predictor refuses new calls.
     await(() -> refuses(p), Duration.ofSeconds(20), "the predictor to refuse calls");
@@ -194,14 +219,16 @@ class ShutdownIT {
     assertThat(slowFailure.get()).isNull();
     assertThat(slowVersion.get()).isEqualTo(1);
     assertThat(closeNanos.get()).isBetween(TimeUnit.MILLISECONDS.toNanos(200), DRAIN.toNanos());
-    assertThat(decodedWhenClosed).as("slow calls decoded when the session closed").containsExactly(1);
+    assertThat(decodedWhenClosed)
+        .as("slow calls decoded when the session closed")
+        .containsExactly(1);
     assertThat(mlops.sessionStats().opened()).isEqualTo(1);
     assertThat(mlops.sessionStats().closed()).isEqualTo(1);
   }
 
   /**
-   * The registry, not the runtime under test here: an alias move racing the registry's close
-   * can fail with "cannot lock the registry: ClosedChannelException" instead of ClosedException
+   * The registry, not the runtime under test here: an alias move racing the registry's close can
+   * fail with "cannot lock the registry: ClosedChannelException" instead of ClosedException
    * (reported with this test). Anything else the flipper hits fails the test.
    */
   private static boolean isKnownRegistryCloseRace(RuntimeException e) {
@@ -218,26 +245,35 @@ class ShutdownIT {
   }
 
   @Test
-  void closeGivesUpAfterTheDrainTimeoutAndTheStuckCallsSessionClosesWhenItReturns() throws Exception {
+  void closeGivesUpAfterTheDrainTimeoutAndTheStuckCallsSessionClosesWhenItReturns()
+      throws Exception {
     Duration drain = Duration.ofMillis(500);
     Events events = new Events();
     GatedCodec codec = new GatedCodec();
-    Mlops mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).drainTimeout(drain).build();
+    Mlops mlops =
+        Mlops.builder().localRegistry(tmp.resolve("registry")).drainTimeout(drain).build();
     mlops.addListener(events);
     register(mlops, "cancer", TestModels.BREAST_CANCER_V1, tmp);
     Predictor<float[], float[]> p = mlops.predictor("models:/cancer", codec);
     AtomicLong slowVersion = new AtomicLong();
-    Thread slow = new Thread(() -> {
-      codec.slowOnThisThread();
-      slowVersion.set(p.predict(new float[30]).version());
-    }, "stuck");
+    Thread slow =
+        new Thread(
+            () -> {
+              codec.slowOnThisThread();
+              slowVersion.set(p.predict(new float[30]).version());
+            },
+            "stuck");
     slow.start();
-    await(() -> codec.waiting.get() == 1, Duration.ofSeconds(20), "the stuck call to block in decode");
+    await(
+        () -> codec.waiting.get() == 1,
+        Duration.ofSeconds(20),
+        "the stuck call to block in decode");
 
     long start = System.nanoTime();
     mlops.close();
     long closeNanos = System.nanoTime() - start;
-    assertThat(closeNanos).isBetween(drain.toNanos(), drain.toNanos() + TimeUnit.SECONDS.toNanos(5));
+    assertThat(closeNanos)
+        .isBetween(drain.toNanos(), drain.toNanos() + TimeUnit.SECONDS.toNanos(5));
     assertThat(mlops.sessionStats().closed()).as("closed while the call still runs").isZero();
     assertThat(mlops.sessionStats().loaded()).isEqualTo(1);
 
@@ -250,27 +286,29 @@ class ShutdownIT {
   }
 
   /**
-   * predictAsync checks that the predictor is open and then submits to the executor; close can
-   * shut the runtime's executor down in between. The executor below closes the runtime and then
-   * rejects, which is that interleaving made certain. The caller must get a future failed with
+   * predictAsync checks that the predictor is open and then submits to the executor; close can shut
+   * the runtime's executor down in between. The executor below closes the runtime and then rejects,
+   * which is that interleaving made certain. The caller must get a future failed with
    * ClosedException, as from any call after close, not a RejectedExecutionException thrown.
    */
   @Test
   void predictAsyncRacingCloseFailsItsFutureWithClosedException() throws Exception {
     AtomicReference<Mlops> runtime = new AtomicReference<>();
     AtomicBoolean closeOnNextTask = new AtomicBoolean();
-    ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>()) {
-      @Override
-      public void execute(Runnable task) {
-        if (closeOnNextTask.getAndSet(false)) {
-          runtime.get().close();
-          throw new RejectedExecutionException("executor shut down by close");
-        }
-        super.execute(task);
-      }
-    };
+    ThreadPoolExecutor executor =
+        new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>()) {
+          @Override
+          public void execute(Runnable task) {
+            if (closeOnNextTask.getAndSet(false)) {
+              runtime.get().close();
+              throw new RejectedExecutionException("executor shut down by close");
+            }
+            super.execute(task);
+          }
+        };
     try {
-      Mlops mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).executor(executor).build();
+      Mlops mlops =
+          Mlops.builder().localRegistry(tmp.resolve("registry")).executor(executor).build();
       runtime.set(mlops);
       register(mlops, "cancer", TestModels.BREAST_CANCER_V1, tmp);
       Predictor<float[], float[]> p = mlops.predictor("models:/cancer", Codecs.floatRow());
@@ -278,7 +316,8 @@ class ShutdownIT {
 
       closeOnNextTask.set(true);
       CompletableFuture<Prediction<float[]>> f = p.predictAsync(new float[30]);
-      assertThat(f).failsWithin(Duration.ofSeconds(20))
+      assertThat(f)
+          .failsWithin(Duration.ofSeconds(20))
           .withThrowableOfType(ExecutionException.class)
           .withCauseInstanceOf(ClosedException.class);
       assertThat(mlops.sessionStats().closed()).isEqualTo(mlops.sessionStats().opened());
@@ -290,17 +329,22 @@ class ShutdownIT {
   /** The contract says failures complete the future; a caller's executor that refuses is one. */
   @Test
   void predictAsyncOnAnExecutorThatRefusesFailsTheFutureWithOverloadedException() throws Exception {
-    ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>());
-    try (Mlops mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).executor(executor).build()) {
+    ThreadPoolExecutor executor =
+        new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>());
+    try (Mlops mlops =
+        Mlops.builder().localRegistry(tmp.resolve("registry")).executor(executor).build()) {
       register(mlops, "cancer", TestModels.BREAST_CANCER_V1, tmp);
       Predictor<float[], float[]> p = mlops.predictor("models:/cancer", Codecs.floatRow());
       executor.shutdown();
       CompletableFuture<Prediction<float[]>> f = p.predictAsync(new float[30]);
-      assertThat(f).failsWithin(Duration.ofSeconds(20))
+      assertThat(f)
+          .failsWithin(Duration.ofSeconds(20))
           .withThrowableOfType(ExecutionException.class)
           .withCauseInstanceOf(OverloadedException.class)
           .withMessageContaining("rejected");
-      assertThat(p.predict(new float[30]).version()).as("the predictor still serves blocking calls").isEqualTo(1);
+      assertThat(p.predict(new float[30]).version())
+          .as("the predictor still serves blocking calls")
+          .isEqualTo(1);
     } finally {
       executor.shutdownNow();
     }
@@ -310,11 +354,16 @@ class ShutdownIT {
   void closeOnShutdownDrainsTheRuntimeWhenTheApplicationCallsSystemExit() throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Path out = tmp.resolve("child.out");
-    Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        ShutdownHookChild.class.getName(), tmp.resolve("child").toString())
-        .redirectErrorStream(true)
-        .redirectOutput(out.toFile())
-        .start();
+    Process child =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                ShutdownHookChild.class.getName(),
+                tmp.resolve("child").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(out.toFile())
+            .start();
     boolean exited = child.waitFor(90, TimeUnit.SECONDS);
     if (!exited) {
       child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -324,7 +373,8 @@ class ShutdownIT {
     assertThat(exited).as("child exited within 90 s; output:%n%s", transcript).isTrue();
     assertThat(child.exitValue()).as("exit code; output:%n%s", transcript).isZero();
     assertThat(lines).as(transcript).anyMatch(l -> l.startsWith("EXITING after "));
-    String sessions = lines.stream().filter(l -> l.startsWith("SESSIONS ")).findFirst().orElse("none");
+    String sessions =
+        lines.stream().filter(l -> l.startsWith("SESSIONS ")).findFirst().orElse("none");
     String calls = lines.stream().filter(l -> l.startsWith("CALLS ")).findFirst().orElse("none");
     LOG.info("child JVM: {} / {}", sessions, calls);
     assertThat(sessions).as(transcript).isEqualTo("SESSIONS opened=1 closed=1 loaded=0");

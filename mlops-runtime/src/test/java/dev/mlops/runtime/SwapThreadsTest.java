@@ -30,9 +30,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A swap never waits for a thread of the runtime's executor: neither batching workers nor
- * {@code predictAsync} calls on a small fixed pool keep a predictor on the old version. Swaps run
- * on the swap executor, one pending refresh per predictor.
+ * A swap never waits for a thread of the runtime's executor: neither batching workers nor {@code
+ * predictAsync} calls on a small fixed pool keep a predictor on the old version. Swaps run on the
+ * swap executor, one pending refresh per predictor.
  */
 class SwapThreadsTest {
 
@@ -57,20 +57,29 @@ class SwapThreadsTest {
     executor = Executors.newFixedThreadPool(threads);
     mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).executor(executor).build();
     for (String file : List.of(TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_V2)) {
-      mlops.registry().register(Registration.builder("cancer",
-          ArtifactSource.file(TestModels.copy(file, tmp.resolve(file)))).build(), OPS);
+      mlops
+          .registry()
+          .register(
+              Registration.builder(
+                      "cancer", ArtifactSource.file(TestModels.copy(file, tmp.resolve(file))))
+                  .build(),
+              OPS);
     }
     mlops.registry().setAlias("cancer", "production", 1, OPS);
   }
 
-  /** Completes when a predictor of {@code models:/cancer@production} has switched to {@code version}. */
+  /**
+   * Completes when a predictor of {@code models:/cancer@production} has switched to {@code
+   * version}.
+   */
   private CompletableFuture<Void> swappedTo(long version) {
     CompletableFuture<Void> f = new CompletableFuture<>();
-    mlops.addListener(e -> {
-      if (e instanceof LifecycleEvent.VersionSwapped s && s.toVersion() == version) {
-        f.complete(null);
-      }
-    });
+    mlops.addListener(
+        e -> {
+          if (e instanceof LifecycleEvent.VersionSwapped s && s.toVersion() == version) {
+            f.complete(null);
+          }
+        });
     return f;
   }
 
@@ -81,15 +90,19 @@ class SwapThreadsTest {
   @Test
   void batchingWorkersOnAFixedPoolOfTwoDoNotKeepThePredictorOnTheOldVersion() throws Exception {
     open(2);
-    try (Predictor<float[], float[]> p = mlops.newPredictor(ModelRef.parse("models:/cancer@production"),
-        Codecs.floatRow()).batching(BatchingOptions.builder().workers(2).build()).build()) {
+    try (Predictor<float[], float[]> p =
+        mlops
+            .newPredictor(ModelRef.parse("models:/cancer@production"), Codecs.floatRow())
+            .batching(BatchingOptions.builder().workers(2).build())
+            .build()) {
       assertThat(p.predict(new float[30]).version()).isEqualTo(1);
       CompletableFuture<Void> swapped = swappedTo(2);
       mlops.registry().setAlias("cancer", "production", 2, OPS);
       try {
         swapped.get(10, TimeUnit.SECONDS);
       } catch (TimeoutException e) {
-        throw new AssertionError("still serving v" + serving(p) + " 10 s after production moved to v2");
+        throw new AssertionError(
+            "still serving v" + serving(p) + " 10 s after production moved to v2");
       }
       assertThat(p.predict(new float[30]).version()).isEqualTo(2);
       assertThat(p.predictAsync(new float[30]).get(10, TimeUnit.SECONDS).version()).isEqualTo(2);
@@ -125,17 +138,22 @@ class SwapThreadsTest {
     BlockingCodec codec = new BlockingCodec();
     try (Predictor<float[], float[]> p = mlops.predictor("models:/cancer@production", codec)) {
       CompletableFuture<Prediction<float[]>> stuck = p.predictAsync(new float[30]);
-      assertThat(codec.entered.await(10, TimeUnit.SECONDS)).as("the async call holds the executor's thread").isTrue();
+      assertThat(codec.entered.await(10, TimeUnit.SECONDS))
+          .as("the async call holds the executor's thread")
+          .isTrue();
       CompletableFuture<Void> swapped = swappedTo(2);
       mlops.registry().setAlias("cancer", "production", 2, OPS);
       try {
         swapped.get(10, TimeUnit.SECONDS);
       } catch (TimeoutException e) {
-        throw new AssertionError("still serving v" + serving(p) + " 10 s after production moved to v2");
+        throw new AssertionError(
+            "still serving v" + serving(p) + " 10 s after production moved to v2");
       } finally {
         codec.release.countDown();
       }
-      assertThat(stuck.get(10, TimeUnit.SECONDS).version()).as("the call that was running").isEqualTo(1);
+      assertThat(stuck.get(10, TimeUnit.SECONDS).version())
+          .as("the call that was running")
+          .isEqualTo(1);
     }
   }
 
@@ -160,13 +178,22 @@ class SwapThreadsTest {
     HeldTasks swaps = new HeldTasks();
     mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).swapExecutor(swaps).build();
     for (String file : List.of(TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_V2)) {
-      mlops.registry().register(Registration.builder("cancer",
-          ArtifactSource.file(TestModels.copy(file, tmp.resolve(file)))).build(), OPS);
+      mlops
+          .registry()
+          .register(
+              Registration.builder(
+                      "cancer", ArtifactSource.file(TestModels.copy(file, tmp.resolve(file))))
+                  .build(),
+              OPS);
     }
     mlops.registry().setAlias("cancer", "production", 1, OPS);
-    try (Predictor<float[], float[]> a = mlops.predictor("models:/cancer@production", Codecs.floatRow());
-        Predictor<float[], float[]> b = mlops.newPredictor(ModelRef.parse("models:/cancer@production"), Codecs.floatRow())
-            .swapMode(SwapMode.RESOURCE_PRESERVING).build()) {
+    try (Predictor<float[], float[]> a =
+            mlops.predictor("models:/cancer@production", Codecs.floatRow());
+        Predictor<float[], float[]> b =
+            mlops
+                .newPredictor(ModelRef.parse("models:/cancer@production"), Codecs.floatRow())
+                .swapMode(SwapMode.RESOURCE_PRESERVING)
+                .build()) {
       assertThat(swaps.tasks).isEmpty();
       for (long v : new long[] {2, 1, 2, 1, 2}) {
         mlops.registry().setAlias("cancer", "production", v, OPS);
@@ -186,18 +213,27 @@ class SwapThreadsTest {
 
   @Test
   void aDirectSwapExecutorSwitchesThePredictorBeforeTheMoveReturns() throws Exception {
-    mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).swapExecutor(Runnable::run).build();
+    mlops =
+        Mlops.builder().localRegistry(tmp.resolve("registry")).swapExecutor(Runnable::run).build();
     for (String file : List.of(TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_V2)) {
-      mlops.registry().register(Registration.builder("cancer",
-          ArtifactSource.file(TestModels.copy(file, tmp.resolve(file)))).build(), OPS);
+      mlops
+          .registry()
+          .register(
+              Registration.builder(
+                      "cancer", ArtifactSource.file(TestModels.copy(file, tmp.resolve(file))))
+                  .build(),
+              OPS);
     }
     mlops.registry().setAlias("cancer", "production", 1, OPS);
-    try (Predictor<float[], float[]> p = mlops.predictor("models:/cancer@production", Codecs.floatRow())) {
+    try (Predictor<float[], float[]> p =
+        mlops.predictor("models:/cancer@production", Codecs.floatRow())) {
       mlops.registry().setAlias("cancer", "production", 2, OPS);
       assertThat(serving(p)).isEqualTo(2);
       assertThat(p.predict(new float[30]).version()).isEqualTo(2);
     }
-    assertThatThrownBy(() -> Mlops.builder().swapExecutor(Runnable::run).swapExecutor(Runnable::run))
-        .isInstanceOf(IllegalStateException.class).hasMessage("swapExecutor: already set");
+    assertThatThrownBy(
+            () -> Mlops.builder().swapExecutor(Runnable::run).swapExecutor(Runnable::run))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("swapExecutor: already set");
   }
 }

@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The compatibility suite that every {@link ArtifactStore} implementation extends and must pass:
- * the guarantees of the {@link ArtifactStore} contract, each checked with exact file sets and bytes.
+ * the guarantees of the {@link ArtifactStore} contract, each checked with exact file sets and
+ * bytes.
  *
  * <pre>{@code
  * class MyArtifactStoreCompatibilityTest extends ArtifactStoreCompatibilityKit<MyArtifactStore> {
@@ -57,16 +58,16 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>{@value #THREADS} threads putting one digest at once all return normally and leave one
  *       intact artifact;
  *   <li>an artifact is never visible half-written: a reader polling {@code contains} and {@code
- *       materialize} while a put of {@value #LARGE_FILES} files of {@value #LARGE_FILE_MIB} MiB runs
- *       sees either nothing or every file at its full size;
+ *       materialize} while a put of {@value #LARGE_FILES} files of {@value #LARGE_FILE_MIB} MiB
+ *       runs sees either nothing or every file at its full size;
  *   <li>materializing an unknown digest throws {@link IntegrityException};
  *   <li>a delete removes the artifact, and deleting it again or deleting an unknown digest does
  *       nothing; the digest can be put again;
  *   <li>another instance on the same backing sees puts and deletes;
  *   <li>a put whose directory lacks a listed file fails and stores nothing, and a later complete
  *       put of that digest succeeds;
- *   <li>a put from a directory that holds more than the listed files stores only the listed ones
- *       (a materialized directory may hold nothing else);
+ *   <li>a put from a directory that holds more than the listed files stores only the listed ones (a
+ *       materialized directory may hold nothing else);
  *   <li>artifacts are there after closing and reopening.
  * </ul>
  *
@@ -149,15 +150,21 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
     }
   }
 
-  /** After a put, contains is true and materialize holds exactly the files (nested, empty) byte for byte. */
+  /**
+   * After a put, contains is true and materialize holds exactly the files (nested, empty) byte for
+   * byte.
+   */
   @Test
   public void putThenMaterializeGivesExactlyTheFilesWithTheirBytes() {
     S store = newStore();
-    Artifact a = Artifact.of(Map.of(
-        "model.onnx", StoreSamples.noise(1, 1, 100_000),
-        "data/weights.bin", StoreSamples.noise(1, 2, 300_000),
-        "data/nested/deep/tokens.txt", "a\nb\n".getBytes(java.nio.charset.StandardCharsets.UTF_8),
-        "empty.bin", new byte[0]));
+    Artifact a =
+        Artifact.of(
+            Map.of(
+                "model.onnx", StoreSamples.noise(1, 1, 100_000),
+                "data/weights.bin", StoreSamples.noise(1, 2, 300_000),
+                "data/nested/deep/tokens.txt",
+                    "a\nb\n".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "empty.bin", new byte[0]));
     Artifact b = Artifact.of(Map.of("model.onnx", StoreSamples.noise(2, 1, 5_000)));
     assertThat(store.contains(a.digest)).as("contains before the put").isFalse();
 
@@ -175,8 +182,13 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
   @Test
   public void putOfAStoredDigestChangesNothing() {
     S store = newStore();
-    Artifact a = Artifact.of(Map.of("model.onnx", StoreSamples.noise(1, 1, 50_000),
-        "data/weights.bin", StoreSamples.noise(1, 2, 50_000)));
+    Artifact a =
+        Artifact.of(
+            Map.of(
+                "model.onnx",
+                StoreSamples.noise(1, 1, 50_000),
+                "data/weights.bin",
+                StoreSamples.noise(1, 2, 50_000)));
     store.put(a.digest, source(a), a.files);
 
     store.put(a.digest, source(a), a.files);
@@ -197,8 +209,15 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
   @Test
   public void concurrentPutsOfOneDigestEndWithOneIntactArtifact() throws Exception {
     S store = newStore();
-    Artifact a = Artifact.of(Map.of("model.onnx", StoreSamples.noise(1, 1, 1 << 20),
-        "data/weights.bin", StoreSamples.noise(1, 2, 1 << 20), "data/vocab.txt", StoreSamples.noise(1, 3, 1000)));
+    Artifact a =
+        Artifact.of(
+            Map.of(
+                "model.onnx",
+                StoreSamples.noise(1, 1, 1 << 20),
+                "data/weights.bin",
+                StoreSamples.noise(1, 2, 1 << 20),
+                "data/vocab.txt",
+                StoreSamples.noise(1, 3, 1000)));
     List<Path> sources = new ArrayList<>();
     for (int t = 0; t < THREADS; t++) {
       sources.add(source(a));
@@ -209,15 +228,18 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
     List<Thread> threads = new ArrayList<>();
     for (int t = 0; t < THREADS; t++) {
       Path source = sources.get(t);
-      Thread th = new Thread(() -> {
-        try {
-          start.await();
-          store.put(a.digest, source, a.files);
-          returned.incrementAndGet();
-        } catch (Throwable e) {
-          failures.add(e);
-        }
-      }, "kit-put-" + t);
+      Thread th =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  store.put(a.digest, source, a.files);
+                  returned.incrementAndGet();
+                } catch (Throwable e) {
+                  failures.add(e);
+                }
+              },
+              "kit-put-" + t);
       th.setDaemon(true);
       th.start();
       threads.add(th);
@@ -234,8 +256,8 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
   }
 
   /**
-   * A reader polling contains and materialize during a large put sees nothing or all of it, never
-   * a partial file set or a short file.
+   * A reader polling contains and materialize during a large put sees nothing or all of it, never a
+   * partial file set or a short file.
    *
    * @throws Exception if interrupted
    */
@@ -257,30 +279,35 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
     AtomicInteger visiblePolls = new AtomicInteger();
     List<String> violations = new CopyOnWriteArrayList<>();
     CountDownLatch polling = new CountDownLatch(1);
-    Thread reader = new Thread(() -> {
-      while (true) {
-        boolean last = putDone.get();
-        try {
-          if (store.contains(a.digest)) {
-            visiblePolls.incrementAndGet();
-            Map<String, Long> seen = sizes(store.materialize(a.digest, a.files));
-            if (!seen.equals(complete)) {
-              violations.add("visible with files " + seen);
-            }
-          }
-        } catch (RuntimeException e) {
-          violations.add("contains or materialize failed during the put: " + e);
-        }
-        polls.incrementAndGet();
-        polling.countDown();
-        if (last) {
-          return;
-        }
-      }
-    }, "kit-poller");
+    Thread reader =
+        new Thread(
+            () -> {
+              while (true) {
+                boolean last = putDone.get();
+                try {
+                  if (store.contains(a.digest)) {
+                    visiblePolls.incrementAndGet();
+                    Map<String, Long> seen = sizes(store.materialize(a.digest, a.files));
+                    if (!seen.equals(complete)) {
+                      violations.add("visible with files " + seen);
+                    }
+                  }
+                } catch (RuntimeException e) {
+                  violations.add("contains or materialize failed during the put: " + e);
+                }
+                polls.incrementAndGet();
+                polling.countDown();
+                if (last) {
+                  return;
+                }
+              }
+            },
+            "kit-poller");
     reader.setDaemon(true);
     reader.start();
-    assertThat(polling.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).as("the poller started").isTrue();
+    assertThat(polling.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
+        .as("the poller started")
+        .isTrue();
 
     AtomicReference<Throwable> failure = new AtomicReference<>();
     try {
@@ -294,7 +321,8 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
     assertThat(reader.isAlive()).as("poller still running after %s", TIMEOUT).isFalse();
     assertThat(failure.get()).as("exception from the put").isNull();
     assertThat(violations).as("what a reader saw during the put (%d polls)", polls.get()).isEmpty();
-    assertThat(visiblePolls.get()).as("polls that saw the artifact (the last one runs after the put)")
+    assertThat(visiblePolls.get())
+        .as("polls that saw the artifact (the last one runs after the put)")
         .isGreaterThanOrEqualTo(1);
     assertMaterialized(store, a);
   }
@@ -305,15 +333,24 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
     S store = newStore();
     Artifact a = Artifact.of(Map.of("model.onnx", StoreSamples.noise(1, 1, 1000)));
     assertThat(store.contains(a.digest)).isFalse();
-    assertThatThrownBy(() -> store.materialize(a.digest, a.files)).isInstanceOf(IntegrityException.class);
+    assertThatThrownBy(() -> store.materialize(a.digest, a.files))
+        .isInstanceOf(IntegrityException.class);
   }
 
-  /** Delete removes an artifact and no other; deleting twice or deleting an unknown digest does nothing. */
+  /**
+   * Delete removes an artifact and no other; deleting twice or deleting an unknown digest does
+   * nothing.
+   */
   @Test
   public void deleteRemovesTheArtifactAndRepeatsAsANoOp() {
     S store = newStore();
-    Artifact a = Artifact.of(Map.of("model.onnx", StoreSamples.noise(1, 1, 10_000),
-        "data/w.bin", StoreSamples.noise(1, 2, 10_000)));
+    Artifact a =
+        Artifact.of(
+            Map.of(
+                "model.onnx",
+                StoreSamples.noise(1, 1, 10_000),
+                "data/w.bin",
+                StoreSamples.noise(1, 2, 10_000)));
     Artifact b = Artifact.of(Map.of("model.onnx", StoreSamples.noise(2, 1, 10_000)));
     Artifact never = Artifact.of(Map.of("model.onnx", StoreSamples.noise(3, 1, 10)));
     store.put(a.digest, source(a), a.files);
@@ -321,7 +358,8 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
 
     store.delete(a.digest);
     assertThat(store.contains(a.digest)).as("contains after the delete").isFalse();
-    assertThatThrownBy(() -> store.materialize(a.digest, a.files)).isInstanceOf(IntegrityException.class);
+    assertThatThrownBy(() -> store.materialize(a.digest, a.files))
+        .isInstanceOf(IntegrityException.class);
     store.delete(a.digest);
     store.delete(never.digest);
     assertThat(store.contains(a.digest)).isFalse();
@@ -337,8 +375,13 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
   public void anotherInstanceOnTheSameBackingSeesPutsAndDeletes() {
     S first = newStore();
     S second = newAnother(first);
-    Artifact a = Artifact.of(Map.of("model.onnx", StoreSamples.noise(1, 1, 10_000),
-        "data/w.bin", StoreSamples.noise(1, 2, 10_000)));
+    Artifact a =
+        Artifact.of(
+            Map.of(
+                "model.onnx",
+                StoreSamples.noise(1, 1, 10_000),
+                "data/w.bin",
+                StoreSamples.noise(1, 2, 10_000)));
     Artifact b = Artifact.of(Map.of("model.onnx", StoreSamples.noise(2, 1, 10_000)));
 
     first.put(a.digest, source(a), a.files);
@@ -348,15 +391,24 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
     assertMaterialized(first, b);
     second.delete(a.digest);
     assertThat(first.contains(a.digest)).isFalse();
-    assertThatThrownBy(() -> first.materialize(a.digest, a.files)).isInstanceOf(IntegrityException.class);
+    assertThatThrownBy(() -> first.materialize(a.digest, a.files))
+        .isInstanceOf(IntegrityException.class);
   }
 
-  /** A put from a directory that lacks a listed file fails and stores nothing; a complete put then works. */
+  /**
+   * A put from a directory that lacks a listed file fails and stores nothing; a complete put then
+   * works.
+   */
   @Test
   public void aPutWhoseSourceLacksAListedFileFailsAndStoresNothing() {
     S store = newStore();
-    Artifact a = Artifact.of(Map.of("model.onnx", StoreSamples.noise(1, 1, 10_000),
-        "data/w.bin", StoreSamples.noise(1, 2, 10_000)));
+    Artifact a =
+        Artifact.of(
+            Map.of(
+                "model.onnx",
+                StoreSamples.noise(1, 1, 10_000),
+                "data/w.bin",
+                StoreSamples.noise(1, 2, 10_000)));
     Path incomplete = source(a);
     try {
       Files.delete(incomplete.resolve("data/w.bin"));
@@ -365,9 +417,11 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
     }
 
     assertThatThrownBy(() -> store.put(a.digest, incomplete, a.files))
-        .as("put without data/w.bin").isInstanceOf(RuntimeException.class);
+        .as("put without data/w.bin")
+        .isInstanceOf(RuntimeException.class);
     assertThat(store.contains(a.digest)).as("contains after the failed put").isFalse();
-    assertThatThrownBy(() -> store.materialize(a.digest, a.files)).isInstanceOf(IntegrityException.class);
+    assertThatThrownBy(() -> store.materialize(a.digest, a.files))
+        .isInstanceOf(IntegrityException.class);
 
     store.put(a.digest, source(a), a.files);
     assertMaterialized(store, a);
@@ -377,8 +431,13 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
   @Test
   public void aPutStoresOnlyTheListedFiles() {
     S store = newStore();
-    Artifact a = Artifact.of(Map.of("model.onnx", StoreSamples.noise(1, 1, 10_000),
-        "data/w.bin", StoreSamples.noise(1, 2, 10_000)));
+    Artifact a =
+        Artifact.of(
+            Map.of(
+                "model.onnx",
+                StoreSamples.noise(1, 1, 10_000),
+                "data/w.bin",
+                StoreSamples.noise(1, 2, 10_000)));
     Path source = source(a);
     write(source.resolve("stray.txt"), new byte[] {1, 2, 3});
     write(source.resolve("data/stray/more.bin"), new byte[] {4});
@@ -391,8 +450,13 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
   @Test
   public void artifactsSurviveClosingAndReopening() {
     S store = newStore();
-    Artifact a = Artifact.of(Map.of("model.onnx", StoreSamples.noise(1, 1, 10_000),
-        "data/nested/w.bin", StoreSamples.noise(1, 2, 10_000)));
+    Artifact a =
+        Artifact.of(
+            Map.of(
+                "model.onnx",
+                StoreSamples.noise(1, 1, 10_000),
+                "data/nested/w.bin",
+                StoreSamples.noise(1, 2, 10_000)));
     Artifact b = Artifact.of(Map.of("model.onnx", StoreSamples.noise(2, 1, 10_000)));
     store.put(a.digest, source(a), a.files);
     store.put(b.digest, source(b), b.files);
@@ -417,7 +481,9 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
     private Artifact(Map<String, byte[]> content) {
       this.content = new TreeMap<>(content);
       List<ArtifactFile> list = new ArrayList<>();
-      this.content.forEach((path, bytes) -> list.add(new ArtifactFile(path, bytes.length, StoreSamples.sha256(bytes))));
+      this.content.forEach(
+          (path, bytes) ->
+              list.add(new ArtifactFile(path, bytes.length, StoreSamples.sha256(bytes))));
       this.files = List.copyOf(list);
       this.digest = GovernedRegistry.manifestDigest(files);
     }
@@ -436,7 +502,8 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
   private S newAnother(S store) {
     S another = Objects.requireNonNull(openAnother(store), "openAnother() returned null");
     if (another == store) {
-      throw new IllegalStateException("openAnother(store) returned store itself; it must open another instance");
+      throw new IllegalStateException(
+          "openAnother(store) returned store itself; it must open another instance");
     }
     opened.add(another);
     return another;
@@ -466,13 +533,16 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
     }
   }
 
-  /** Every regular file under {@code dir} by its relative path with '/' separators, with its size. */
+  /**
+   * Every regular file under {@code dir} by its relative path with '/' separators, with its size.
+   */
   private static Map<String, Long> sizes(Path dir) {
     Map<String, Long> out = new TreeMap<>();
     try (Stream<Path> walk = Files.walk(dir)) {
       for (Path p : (Iterable<Path>) walk::iterator) {
         if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-          out.put(dir.relativize(p).toString().replace(java.io.File.separatorChar, '/'), Files.size(p));
+          out.put(
+              dir.relativize(p).toString().replace(java.io.File.separatorChar, '/'), Files.size(p));
         }
       }
     } catch (IOException e) {
@@ -486,11 +556,15 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
     assertThat(dir).as("materialize(%s)", a.digest).isNotNull();
     Map<String, Long> expected = new TreeMap<>();
     a.files.forEach(f -> expected.put(f.path(), f.size()));
-    assertThat(sizes(dir)).as("files and sizes in the materialized directory %s", dir).isEqualTo(expected);
+    assertThat(sizes(dir))
+        .as("files and sizes in the materialized directory %s", dir)
+        .isEqualTo(expected);
     for (Map.Entry<String, byte[]> f : a.content.entrySet()) {
       try {
-        assertThat(StoreSamples.difference(Files.readAllBytes(dir.resolve(f.getKey())), f.getValue()))
-            .as("how the bytes of %s differ from those put", f.getKey()).isNull();
+        assertThat(
+                StoreSamples.difference(Files.readAllBytes(dir.resolve(f.getKey())), f.getValue()))
+            .as("how the bytes of %s differ from those put", f.getKey())
+            .isNull();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

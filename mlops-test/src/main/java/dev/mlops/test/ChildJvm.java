@@ -38,7 +38,8 @@ final class ChildJvm implements AutoCloseable {
         new Thread(
             () -> {
               try (BufferedReader r =
-                  new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
                   lines.add(line);
@@ -55,10 +56,11 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /**
-   * Starts {@code mainClass} with {@code args}; {@code scratch} takes its stderr ({@code
-   * name.err}) and its temporary files.
+   * Starts {@code mainClass} with {@code args}; {@code scratch} takes its stderr ({@code name.err})
+   * and its temporary files.
    */
-  static ChildJvm start(Path scratch, String name, Class<?> mainClass, List<String> args) throws IOException {
+  static ChildJvm start(Path scratch, String name, Class<?> mainClass, List<String> args)
+      throws IOException {
     Path tmp = Files.createDirectories(scratch.resolve(name + "-tmp"));
     Path err = scratch.resolve(name + ".err");
     List<String> cmd = new ArrayList<>();
@@ -71,7 +73,8 @@ final class ChildJvm implements AutoCloseable {
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(mainClass.getName());
     cmd.addAll(args);
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.to(err.toFile())).start();
+    Process p =
+        new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.to(err.toFile())).start();
     return new ChildJvm(p, err);
   }
 
@@ -79,11 +82,14 @@ final class ChildJvm implements AutoCloseable {
     return process;
   }
 
-  /** The next stdout line, or {@code null} at the end of the output; fails after {@code timeout}. */
+  /**
+   * The next stdout line, or {@code null} at the end of the output; fails after {@code timeout}.
+   */
   String nextLine(Duration timeout) throws InterruptedException {
     String line = lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     if (line == null) {
-      throw new AssertionError("no output from child " + process.pid() + " within " + timeout + diagnostics());
+      throw new AssertionError(
+          "no output from child " + process.pid() + " within " + timeout + diagnostics());
     }
     if (line.equals(EOF)) {
       lines.add(EOF);
@@ -93,14 +99,17 @@ final class ChildJvm implements AutoCloseable {
     return line;
   }
 
-  /** Reads lines until one starts with {@code prefix}; fails at the end of the output or on timeout. */
+  /**
+   * Reads lines until one starts with {@code prefix}; fails at the end of the output or on timeout.
+   */
   String awaitLine(String prefix, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       long left = deadline - System.nanoTime();
       String line = nextLine(Duration.ofNanos(Math.max(left, 1)));
       if (line == null) {
-        throw new AssertionError("child " + process.pid() + " ended before printing " + prefix + diagnostics());
+        throw new AssertionError(
+            "child " + process.pid() + " ended before printing " + prefix + diagnostics());
       }
       if (line.startsWith(prefix)) {
         return line;
@@ -127,7 +136,8 @@ final class ChildJvm implements AutoCloseable {
   int awaitExit(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      throw new AssertionError("child " + process.pid() + " did not finish within " + timeout + diagnostics());
+      throw new AssertionError(
+          "child " + process.pid() + " did not finish within " + timeout + diagnostics());
     }
     return process.exitValue();
   }

@@ -26,16 +26,16 @@ import java.util.stream.Stream;
 
 /**
  * An {@link ArtifactStore} that keeps every artifact's bytes in memory: the reference
- * implementation of the artifact contract, which passes {@link ArtifactStoreCompatibilityKit},
- * and a test double for applications.
+ * implementation of the artifact contract, which passes {@link ArtifactStoreCompatibilityKit}, and
+ * a test double for applications.
  *
  * <p>What it guarantees: a put reads every listed file (and only those) into memory before the
  * artifact becomes visible in one step, so a reader sees an artifact entirely or not at all, and a
  * put that cannot read a listed file stores nothing; a put of a stored digest changes nothing; the
  * caller's directory is left as it was. {@link #materialize} writes a private copy under the work
- * directory, staged and renamed into place, so the returned directory holds exactly the
- * artifact's files. Instances made with {@link #openAnother()} share the artifacts and the work
- * directory. Nothing survives the last reference to the backing.
+ * directory, staged and renamed into place, so the returned directory holds exactly the artifact's
+ * files. Instances made with {@link #openAnother()} share the artifacts and the work directory.
+ * Nothing survives the last reference to the backing.
  *
  * <p>Thread-safe. Closing an instance makes its methods throw {@link ClosedException}; the backing,
  * its other instances and the work directory are unaffected. {@code close()} is idempotent.
@@ -60,13 +60,18 @@ public final class InMemoryArtifactStore implements ArtifactStore {
   public static InMemoryArtifactStore create(Path workDirectory) {
     Objects.requireNonNull(workDirectory, "workDirectory");
     try {
-      return new InMemoryArtifactStore(new Backing(Files.createDirectories(workDirectory).toRealPath()));
+      return new InMemoryArtifactStore(
+          new Backing(Files.createDirectories(workDirectory).toRealPath()));
     } catch (IOException e) {
-      throw new RegistryException("cannot create the work directory " + workDirectory + ": " + e, e);
+      throw new RegistryException(
+          "cannot create the work directory " + workDirectory + ": " + e, e);
     }
   }
 
-  /** Another instance on this store's backing (its artifacts and work directory); works after this one was closed. */
+  /**
+   * Another instance on this store's backing (its artifacts and work directory); works after this
+   * one was closed.
+   */
   public InMemoryArtifactStore openAnother() {
     return new InMemoryArtifactStore(backing);
   }
@@ -83,7 +88,8 @@ public final class InMemoryArtifactStore implements ArtifactStore {
   private static String check(String digest) {
     Objects.requireNonNull(digest, "digest");
     if (!DIGEST.matcher(digest).matches()) {
-      throw new IllegalArgumentException("not a SHA-256 digest (64 lower-case hex digits): " + digest);
+      throw new IllegalArgumentException(
+          "not a SHA-256 digest (64 lower-case hex digits): " + digest);
     }
     return digest;
   }
@@ -103,11 +109,16 @@ public final class InMemoryArtifactStore implements ArtifactStore {
       try {
         if (!Files.isRegularFile(source, LinkOption.NOFOLLOW_LINKS)) {
           throw new RegistryException(
-              "cannot store the artifact " + digest + ": " + source + " is missing or not a regular file");
+              "cannot store the artifact "
+                  + digest
+                  + ": "
+                  + source
+                  + " is missing or not a regular file");
         }
         content.put(f.path(), Files.readAllBytes(source));
       } catch (IOException e) {
-        throw new RegistryException("cannot store the artifact " + digest + ": cannot read " + source + ": " + e, e);
+        throw new RegistryException(
+            "cannot store the artifact " + digest + ": cannot read " + source + ": " + e, e);
       }
     }
     backing.artifacts.putIfAbsent(digest, Collections.unmodifiableMap(content));
@@ -143,7 +154,8 @@ public final class InMemoryArtifactStore implements ArtifactStore {
       } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
         // another thread materialized it first: its copy is the same
       } catch (AtomicMoveNotSupportedException e) {
-        throw new RegistryException("the work directory " + backing.work + " cannot rename atomically: " + e, e);
+        throw new RegistryException(
+            "the work directory " + backing.work + " cannot rename atomically: " + e, e);
       } catch (IOException e) {
         if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
           throw e;
@@ -151,7 +163,8 @@ public final class InMemoryArtifactStore implements ArtifactStore {
       }
       return target;
     } catch (IOException e) {
-      throw new RegistryException("cannot materialize the artifact " + digest + " under " + backing.work + ": " + e, e);
+      throw new RegistryException(
+          "cannot materialize the artifact " + digest + " under " + backing.work + ": " + e, e);
     } finally {
       deleteRecursively(stage);
     }
@@ -170,7 +183,8 @@ public final class InMemoryArtifactStore implements ArtifactStore {
     } catch (NoSuchFileException e) {
       return;
     } catch (IOException e) {
-      throw new RegistryException("cannot delete the copy of artifact " + digest + " in " + backing.work + ": " + e, e);
+      throw new RegistryException(
+          "cannot delete the copy of artifact " + digest + " in " + backing.work + ": " + e, e);
     }
     deleteRecursively(trash);
   }
@@ -190,7 +204,8 @@ public final class InMemoryArtifactStore implements ArtifactStore {
 
   private void checkOpen() {
     if (closed) {
-      throw new ClosedException("this InMemoryArtifactStore is closed; open another on its backing with openAnother()");
+      throw new ClosedException(
+          "this InMemoryArtifactStore is closed; open another on its backing with openAnother()");
     }
   }
 

@@ -29,29 +29,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link ModelStore} in memory: the reference implementation of the store contract, which
- * passes {@link ModelStoreCompatibilityKit}, and a test double for applications that want a
- * {@code GovernedRegistry} without a directory or a database.
+ * A {@link ModelStore} in memory: the reference implementation of the store contract, which passes
+ * {@link ModelStoreCompatibilityKit}, and a test double for applications that want a {@code
+ * GovernedRegistry} without a directory or a database.
  *
  * <pre>{@code
  * ModelRegistry registry = GovernedRegistry.builder(InMemoryModelStore.create(), artifacts).build();
  * }</pre>
  *
- * <p>What it guarantees: every change and its audit entry are committed together under one lock,
- * so readers see a change entirely or not at all; numbers are 1, 2, 3 ... per model and never
- * reused, also after a deletion; aliases move only by compare-and-set and every move bumps the
- * revision; an alias points only at a ready version; the change feed delivers each committed
- * change once, in commit order, after it is visible to readers, on a committing thread (entries of
- * {@link #appendAudit}, which change nothing, are not delivered). Several instances can share one
- * backing ({@link #openAnother()}), as processes share a database: they share numbering, state,
- * audit log and change feed. Nothing survives the last reference to the backing; there is no
- * process sharing.
+ * <p>What it guarantees: every change and its audit entry are committed together under one lock, so
+ * readers see a change entirely or not at all; numbers are 1, 2, 3 ... per model and never reused,
+ * also after a deletion; aliases move only by compare-and-set and every move bumps the revision; an
+ * alias points only at a ready version; the change feed delivers each committed change once, in
+ * commit order, after it is visible to readers, on a committing thread (entries of {@link
+ * #appendAudit}, which change nothing, are not delivered). Several instances can share one backing
+ * ({@link #openAnother()}), as processes share a database: they share numbering, state, audit log
+ * and change feed. Nothing survives the last reference to the backing; there is no process sharing.
  *
  * <p>Thread-safe: one lock per backing orders every change and read, and {@code insertVersion}'s
  * {@code make} runs under it, so a slow {@code make} holds up the backing's other callers. Closing
- * an instance stops its listeners and makes its methods throw {@link
- * ClosedException}; the backing and its other instances are unaffected. {@code close()} is
- * idempotent.
+ * an instance stops its listeners and makes its methods throw {@link ClosedException}; the backing
+ * and its other instances are unaffected. {@code close()} is idempotent.
  */
 public final class InMemoryModelStore implements ModelStore {
 
@@ -93,7 +91,10 @@ public final class InMemoryModelStore implements ModelStore {
       return highestIssued + 1;
     }
 
-    /** Whether an insert whose make fails keeps the number it was given, as a database sequence would. */
+    /**
+     * Whether an insert whose make fails keeps the number it was given, as a database sequence
+     * would.
+     */
     default boolean failedInsertsUseUpTheirNumber() {
       return false;
     }
@@ -119,6 +120,7 @@ public final class InMemoryModelStore implements ModelStore {
     final TreeMap<Long, Stored> versions = new TreeMap<>();
     final TreeSet<Long> archived = new TreeSet<>();
     final TreeMap<String, AliasTarget> aliases = new TreeMap<>();
+
     /** The last revision of each deleted alias: a re-created alias continues from it. */
     final TreeMap<String, Long> deletedRevisions = new TreeMap<>();
   }
@@ -135,26 +137,30 @@ public final class InMemoryModelStore implements ModelStore {
   @Override
   public List<ModelVersion> versions(String model) {
     ModelRef.checkName(model);
-    return read(() -> {
-      ModelState s = backing.models.get(model);
-      if (s == null) {
-        return List.of();
-      }
-      List<ModelVersion> out = new ArrayList<>();
-      for (Long n : s.versions.keySet()) {
-        out.add(withStatus(s, n));
-      }
-      return Collections.unmodifiableList(out);
-    });
+    return read(
+        () -> {
+          ModelState s = backing.models.get(model);
+          if (s == null) {
+            return List.of();
+          }
+          List<ModelVersion> out = new ArrayList<>();
+          for (Long n : s.versions.keySet()) {
+            out.add(withStatus(s, n));
+          }
+          return Collections.unmodifiableList(out);
+        });
   }
 
   @Override
   public Optional<ModelVersion> version(String model, long number) {
     ModelRef.checkName(model);
-    return read(() -> {
-      ModelState s = backing.models.get(model);
-      return s == null || !s.versions.containsKey(number) ? Optional.empty() : Optional.of(withStatus(s, number));
-    });
+    return read(
+        () -> {
+          ModelState s = backing.models.get(model);
+          return s == null || !s.versions.containsKey(number)
+              ? Optional.empty()
+              : Optional.of(withStatus(s, number));
+        });
   }
 
   private static ModelVersion withStatus(ModelState s, long n) {
@@ -166,35 +172,38 @@ public final class InMemoryModelStore implements ModelStore {
   @Override
   public Map<String, AliasTarget> aliases(String model) {
     ModelRef.checkName(model);
-    return read(() -> {
-      ModelState s = backing.models.get(model);
-      return s == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(s.aliases));
-    });
+    return read(
+        () -> {
+          ModelState s = backing.models.get(model);
+          return s == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(s.aliases));
+        });
   }
 
   @Override
   public Optional<byte[]> file(String model, long version, String name) {
     Objects.requireNonNull(name, "name");
-    return read(() -> {
-      ModelState s = backing.models.get(model);
-      Stored stored = s == null ? null : s.versions.get(version);
-      byte[] bytes = stored == null ? null : stored.files().get(name);
-      return bytes == null ? Optional.empty() : Optional.of(bytes.clone());
-    });
+    return read(
+        () -> {
+          ModelState s = backing.models.get(model);
+          Stored stored = s == null ? null : s.versions.get(version);
+          byte[] bytes = stored == null ? null : stored.files().get(name);
+          return bytes == null ? Optional.empty() : Optional.of(bytes.clone());
+        });
   }
 
   @Override
   public List<AuditEntry> audit(AuditQuery query) {
     Objects.requireNonNull(query, "query");
-    return read(() -> {
-      List<AuditEntry> out = new ArrayList<>();
-      for (AuditEntry e : backing.audit) {
-        if (query.matches(e)) {
-          out.add(e);
-        }
-      }
-      return Collections.unmodifiableList(out);
-    });
+    return read(
+        () -> {
+          List<AuditEntry> out = new ArrayList<>();
+          for (AuditEntry e : backing.audit) {
+            if (query.matches(e)) {
+              out.add(e);
+            }
+          }
+          return Collections.unmodifiableList(out);
+        });
   }
 
   // ---------------------------------------------------------------- changes
@@ -203,35 +212,43 @@ public final class InMemoryModelStore implements ModelStore {
   public ModelVersion insertVersion(String model, LongFunction<NewVersion> make) {
     ModelRef.checkName(model);
     Objects.requireNonNull(make, "make");
-    return change(() -> {
-      ModelState existing = backing.models.get(model);
-      long highest = existing == null ? 0 : existing.highestIssued;
-      NavigableSet<Long> numbers = existing == null ? new TreeSet<>() : existing.versions.navigableKeySet();
-      long number = rules.nextNumber(highest, Collections.unmodifiableNavigableSet(numbers));
-      // Nothing is touched before make returns: a make that throws leaves no trace.
-      NewVersion nv;
-      try {
-        nv = Objects.requireNonNull(make.apply(number), "make returned null");
-        ModelVersion v = nv.version();
-        if (!v.name().equals(model) || v.version() != number) {
-          throw new IllegalArgumentException(
-              "insertVersion(" + model + ") expected a record of models:/" + model + "/" + number + " but was given "
-                  + v.ref());
-        }
-      } catch (RuntimeException e) {
-        if (rules.failedInsertsUseUpTheirNumber() && existing != null) {
-          existing.highestIssued = number;
-        }
-        throw e;
-      }
-      ModelVersion v = nv.version();
-      Map<String, byte[]> files = new TreeMap<>();
-      nv.files().forEach((name, bytes) -> files.put(name, bytes.clone()));
-      ModelState s = backing.models.computeIfAbsent(model, m -> new ModelState());
-      s.versions.put(number, new Stored(v, Collections.unmodifiableMap(files)));
-      s.highestIssued = Math.max(s.highestIssued, number);
-      return new Committed<>(v, nv.audit());
-    });
+    return change(
+        () -> {
+          ModelState existing = backing.models.get(model);
+          long highest = existing == null ? 0 : existing.highestIssued;
+          NavigableSet<Long> numbers =
+              existing == null ? new TreeSet<>() : existing.versions.navigableKeySet();
+          long number = rules.nextNumber(highest, Collections.unmodifiableNavigableSet(numbers));
+          // Nothing is touched before make returns: a make that throws leaves no trace.
+          NewVersion nv;
+          try {
+            nv = Objects.requireNonNull(make.apply(number), "make returned null");
+            ModelVersion v = nv.version();
+            if (!v.name().equals(model) || v.version() != number) {
+              throw new IllegalArgumentException(
+                  "insertVersion("
+                      + model
+                      + ") expected a record of models:/"
+                      + model
+                      + "/"
+                      + number
+                      + " but was given "
+                      + v.ref());
+            }
+          } catch (RuntimeException e) {
+            if (rules.failedInsertsUseUpTheirNumber() && existing != null) {
+              existing.highestIssued = number;
+            }
+            throw e;
+          }
+          ModelVersion v = nv.version();
+          Map<String, byte[]> files = new TreeMap<>();
+          nv.files().forEach((name, bytes) -> files.put(name, bytes.clone()));
+          ModelState s = backing.models.computeIfAbsent(model, m -> new ModelState());
+          s.versions.put(number, new Stored(v, Collections.unmodifiableMap(files)));
+          s.highestIssued = Math.max(s.highestIssued, number);
+          return new Committed<>(v, nv.audit());
+        });
   }
 
   @Override
@@ -241,68 +258,82 @@ public final class InMemoryModelStore implements ModelStore {
     Objects.requireNonNull(alias, "alias");
     Objects.requireNonNull(entry, "entry");
     if (expected < 0 || target < 0) {
-      throw new IllegalArgumentException("expected and target must be >= 0: " + expected + ", " + target);
+      throw new IllegalArgumentException(
+          "expected and target must be >= 0: " + expected + ", " + target);
     }
-    return change(() -> {
-      ModelState s = backing.models.get(model);
-      AliasTarget current = s == null ? null : s.aliases.get(alias);
-      long actual = current == null ? 0 : current.version();
-      if (actual != expected || (current == null && target == 0)) {
-        return new Committed<>(Optional.<AliasTarget>empty(), null);
-      }
-      if (target != 0) {
-        requireReady(model, s, target);
-      }
-      long revision = (current == null ? s.deletedRevisions.getOrDefault(alias, 0L) : current.revision()) + 1;
-      AliasTarget next = new AliasTarget(target, revision);
-      if (target == 0) {
-        s.aliases.remove(alias);
-        s.deletedRevisions.put(alias, revision);
-      } else {
-        s.aliases.put(alias, next);
-        s.deletedRevisions.remove(alias);
-      }
-      return new Committed<>(Optional.of(next), entry);
-    });
+    return change(
+        () -> {
+          ModelState s = backing.models.get(model);
+          AliasTarget current = s == null ? null : s.aliases.get(alias);
+          long actual = current == null ? 0 : current.version();
+          if (actual != expected || (current == null && target == 0)) {
+            return new Committed<>(Optional.<AliasTarget>empty(), null);
+          }
+          if (target != 0) {
+            requireReady(model, s, target);
+          }
+          long revision =
+              (current == null ? s.deletedRevisions.getOrDefault(alias, 0L) : current.revision())
+                  + 1;
+          AliasTarget next = new AliasTarget(target, revision);
+          if (target == 0) {
+            s.aliases.remove(alias);
+            s.deletedRevisions.put(alias, revision);
+          } else {
+            s.aliases.put(alias, next);
+            s.deletedRevisions.remove(alias);
+          }
+          return new Committed<>(Optional.of(next), entry);
+        });
   }
 
   private void requireReady(String model, ModelState s, long version) {
     if (s == null || !s.versions.containsKey(version)) {
       if (rules.refusesMissingTargets()) {
         throw new ConflictException(
-            "models:/" + model + "/" + version + " does not exist; an alias can only point at a ready version");
+            "models:/"
+                + model
+                + "/"
+                + version
+                + " does not exist; an alias can only point at a ready version");
       }
       return;
     }
     if (s.archived.contains(version)) {
       throw new ConflictException(
-          "models:/" + model + "/" + version + " is ARCHIVED; only a READY version can take an alias");
+          "models:/"
+              + model
+              + "/"
+              + version
+              + " is ARCHIVED; only a READY version can take an alias");
     }
   }
 
   @Override
   public boolean archive(String model, long version, AuditEntry entry) {
     Objects.requireNonNull(entry, "entry");
-    return change(() -> {
-      ModelState s = requireExisting(model, version);
-      refuseIfAliased(s, model, version, "archive");
-      if (!s.archived.add(version)) {
-        return new Committed<>(false, null);
-      }
-      return new Committed<>(true, entry);
-    });
+    return change(
+        () -> {
+          ModelState s = requireExisting(model, version);
+          refuseIfAliased(s, model, version, "archive");
+          if (!s.archived.add(version)) {
+            return new Committed<>(false, null);
+          }
+          return new Committed<>(true, entry);
+        });
   }
 
   @Override
   public void delete(String model, long version, AuditEntry entry) {
     Objects.requireNonNull(entry, "entry");
-    change(() -> {
-      ModelState s = requireExisting(model, version);
-      refuseIfAliased(s, model, version, "delete");
-      s.versions.remove(version);
-      s.archived.remove(version);
-      return new Committed<>(null, entry);
-    });
+    change(
+        () -> {
+          ModelState s = requireExisting(model, version);
+          refuseIfAliased(s, model, version, "delete");
+          s.versions.remove(version);
+          s.archived.remove(version);
+          return new Committed<>(null, entry);
+        });
   }
 
   private ModelState requireExisting(String model, long version) {
@@ -315,14 +346,23 @@ public final class InMemoryModelStore implements ModelStore {
 
   private static void refuseIfAliased(ModelState s, String model, long version, String what) {
     List<String> pointing = new ArrayList<>();
-    s.aliases.forEach((a, t) -> {
-      if (t.version() == version) {
-        pointing.add(a);
-      }
-    });
+    s.aliases.forEach(
+        (a, t) -> {
+          if (t.version() == version) {
+            pointing.add(a);
+          }
+        });
     if (!pointing.isEmpty()) {
-      throw new ConflictException("cannot " + what + " models:/" + model + "/" + version + ": aliases " + pointing
-          + " point at it; move or delete them first");
+      throw new ConflictException(
+          "cannot "
+              + what
+              + " models:/"
+              + model
+              + "/"
+              + version
+              + ": aliases "
+              + pointing
+              + " point at it; move or delete them first");
     }
   }
 
@@ -335,12 +375,14 @@ public final class InMemoryModelStore implements ModelStore {
   @Override
   public AutoCloseable subscribe(StoreListener listener) {
     Objects.requireNonNull(listener, "listener");
-    Subscription sub = read(() -> {
-      Subscription s = new Subscription(listener, backing.committed);
-      backing.feed.subscriptions.add(s);
-      subscriptions.add(s);
-      return s;
-    });
+    Subscription sub =
+        read(
+            () -> {
+              Subscription s = new Subscription(listener, backing.committed);
+              backing.feed.subscriptions.add(s);
+              subscriptions.add(s);
+              return s;
+            });
     return () -> {
       backing.feed.subscriptions.remove(sub);
       subscriptions.remove(sub);
@@ -390,7 +432,9 @@ public final class InMemoryModelStore implements ModelStore {
   /** A listener and the last change committed before it subscribed. */
   private record Subscription(StoreListener listener, long after) {}
 
-  /** Committed changes, delivered in commit order by whichever committing thread gets there first. */
+  /**
+   * Committed changes, delivered in commit order by whichever committing thread gets there first.
+   */
   private static final class Feed {
     final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
@@ -408,7 +452,12 @@ public final class InMemoryModelStore implements ModelStore {
                 try {
                   s.listener().changed(p.entry());
                 } catch (RuntimeException e) {
-                  LOG.warn("store listener {} failed on {}: {}", s.listener(), p.entry(), e.toString(), e);
+                  LOG.warn(
+                      "store listener {} failed on {}: {}",
+                      s.listener(),
+                      p.entry(),
+                      e.toString(),
+                      e);
                 }
               }
             }
@@ -422,7 +471,8 @@ public final class InMemoryModelStore implements ModelStore {
 
   private void checkOpen() {
     if (closed) {
-      throw new ClosedException("this InMemoryModelStore is closed; open another on its backing with openAnother()");
+      throw new ClosedException(
+          "this InMemoryModelStore is closed; open another on its backing with openAnother()");
     }
   }
 

@@ -71,10 +71,10 @@ import org.junit.jupiter.api.io.TempDir;
  * <ul>
  *   <li>every kind of {@link LifecycleEvent} and every {@link Outcome} is accepted without an
  *       exception, including the edge values the runtime produces (version {@code 0} for "none",
- *       batch size {@code 0} for calls that never reached the engine, latency {@code 0}, a
- *       negative latency from a stepped clock, an hour-long latency);
- *   <li>empty and unusual request keys (empty, Unicode, quotes, line breaks, 10,000 characters)
- *       are accepted;
+ *       batch size {@code 0} for calls that never reached the engine, latency {@code 0}, a negative
+ *       latency from a stepped clock, an hour-long latency);
+ *   <li>empty and unusual request keys (empty, Unicode, quotes, line breaks, 10,000 characters) are
+ *       accepted;
  *   <li>8 threads sending 5,000 predictions each (with lifecycle events mixed in) at once all
  *       finish without an exception and, if {@link #predictionCount} can tell, lose no count;
  *   <li>calls made from an interrupted thread return normally, and leave the thread's interrupt
@@ -157,8 +157,8 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
   }
 
   /**
-   * One instance of every kind of {@link LifecycleEvent}, some kinds several times with edge
-   * values (version {@code 0}, an empty reason, an exception without a message).
+   * One instance of every kind of {@link LifecycleEvent}, some kinds several times with edge values
+   * (version {@code 0}, an empty reason, an exception without a message).
    *
    * @return a new list, in a fixed order
    */
@@ -175,9 +175,18 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
         new ModelLoadFailed(T0, MODEL, 3, new RuntimeException()),
         new VersionSwapped(T0, MODEL, "models:/kit-model@production", 0, 2),
         new VersionSwapped(T0, MODEL, "models:/kit-model@production", 1, 2),
-        new LifecycleEvent.WarmUpFailed(T0, MODEL, 2, "synthetic zeros: x:float32[1,1]",
+        new LifecycleEvent.WarmUpFailed(
+            T0,
+            MODEL,
+            2,
+            "synthetic zeros: x:float32[1,1]",
             new IllegalArgumentException("Pad reflect requires axis length >= 2")),
-        new LifecycleEvent.SwapRefused(T0, MODEL, "models:/kit-model@production", 2, 3,
+        new LifecycleEvent.SwapRefused(
+            T0,
+            MODEL,
+            "models:/kit-model@production",
+            2,
+            3,
             List.of("input 'x' (float32[?,4]) is gone")),
         new LifecycleEvent.SwapRefused(T0, MODEL, "models:/kit-model", 2, 4, List.of()),
         new ModelUnloaded(T0, MODEL, 2));
@@ -199,9 +208,15 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
     events.add(new PredictionEvent(MODEL, 1, -1_000L, 0L, 1, Outcome.SUCCESS, ""));
     events.add(
         new PredictionEvent(
-            MODEL, 1, TimeUnit.HOURS.toNanos(1), TimeUnit.SECONDS.toNanos(30), 4096,
-            Outcome.TIMEOUT, ""));
-    events.add(new PredictionEvent("kit-other", Long.MAX_VALUE, 1_000L, 0L, 1, Outcome.SUCCESS, ""));
+            MODEL,
+            1,
+            TimeUnit.HOURS.toNanos(1),
+            TimeUnit.SECONDS.toNanos(30),
+            4096,
+            Outcome.TIMEOUT,
+            ""));
+    events.add(
+        new PredictionEvent("kit-other", Long.MAX_VALUE, 1_000L, 0L, 1, Outcome.SUCCESS, ""));
     return events;
   }
 
@@ -210,7 +225,9 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
   public void acceptsEveryLifecycleEventKind() {
     S sink = newSink();
     for (LifecycleEvent event : lifecycleEventSamples()) {
-      assertThatCode(() -> sink.onLifecycle(event)).as("onLifecycle(%s)", event).doesNotThrowAnyException();
+      assertThatCode(() -> sink.onLifecycle(event))
+          .as("onLifecycle(%s)", event)
+          .doesNotThrowAnyException();
     }
   }
 
@@ -220,7 +237,9 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
     S sink = newSink();
     List<PredictionEvent> events = predictionEventSamples();
     for (PredictionEvent event : events) {
-      assertThatCode(() -> sink.onPrediction(event)).as("onPrediction(%s)", event).doesNotThrowAnyException();
+      assertThatCode(() -> sink.onPrediction(event))
+          .as("onPrediction(%s)", event)
+          .doesNotThrowAnyException();
     }
     assertCount(sink, events.size());
   }
@@ -284,7 +303,9 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
     start.countDown();
     for (Thread worker : workers) {
       worker.join(GENEROUS_BOUND.toMillis());
-      assertThat(worker.isAlive()).as("%s still running after %s", worker.getName(), GENEROUS_BOUND).isFalse();
+      assertThat(worker.isAlive())
+          .as("%s still running after %s", worker.getName(), GENEROUS_BOUND)
+          .isFalse();
     }
     assertThat(failures).as("exceptions thrown by the sink").isEmpty();
     assertCount(sink, (long) threads * perThread);
@@ -325,7 +346,9 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
     assertThat(caller.isAlive()).as("the sink blocked an interrupted caller").isFalse();
     assertThat(failure.get()).as("exception thrown to an interrupted caller").isNull();
     assertThat(finished).isTrue();
-    assertThat(interruptedAfter).as("interrupt status after the calls (a sink must not swallow it)").isTrue();
+    assertThat(interruptedAfter)
+        .as("interrupt status after the calls (a sink must not swallow it)")
+        .isTrue();
     assertCount(sink, predictions.size());
   }
 
@@ -341,7 +364,8 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
     PredictionEvent[] events = new PredictionEvent[16];
     for (int i = 0; i < events.length; i++) {
       events[i] =
-          new PredictionEvent(MODEL, 1 + i % 2, 1_000L * (i + 1), 0L, 1, OUTCOMES[i % OUTCOMES.length], "");
+          new PredictionEvent(
+              MODEL, 1 + i % 2, 1_000L * (i + 1), 0L, 1, OUTCOMES[i % OUTCOMES.length], "");
     }
     AtomicReference<Throwable> failure = new AtomicReference<>();
     AtomicLong done = new AtomicLong();
@@ -382,7 +406,8 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
     for (int i = 0; i < n; i++) {
       String key = "retained-" + i;
       PredictionEvent event =
-          new PredictionEvent(MODEL, 1 + i % 3, 1_000L + i, 0L, 1, OUTCOMES[i % OUTCOMES.length], key);
+          new PredictionEvent(
+              MODEL, 1 + i % 3, 1_000L + i, 0L, 1, OUTCOMES[i % OUTCOMES.length], key);
       predictions.add(new WeakReference<>(event));
       keys.add(new WeakReference<>(key));
       sink.onPrediction(event);
@@ -392,10 +417,20 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
       lifecycle.add(new WeakReference<>(event));
       sink.onLifecycle(event);
     }
-    collectUntil(() -> reachable(predictions) <= bound && reachable(keys) <= bound && reachable(lifecycle) <= bound);
-    assertThat(reachable(predictions)).as("prediction events still reachable of %d sent", n).isLessThanOrEqualTo(bound);
-    assertThat(reachable(keys)).as("request keys still reachable of %d sent", n).isLessThanOrEqualTo(bound);
-    assertThat(reachable(lifecycle)).as("lifecycle events still reachable of %d sent", n).isLessThanOrEqualTo(bound);
+    collectUntil(
+        () ->
+            reachable(predictions) <= bound
+                && reachable(keys) <= bound
+                && reachable(lifecycle) <= bound);
+    assertThat(reachable(predictions))
+        .as("prediction events still reachable of %d sent", n)
+        .isLessThanOrEqualTo(bound);
+    assertThat(reachable(keys))
+        .as("request keys still reachable of %d sent", n)
+        .isLessThanOrEqualTo(bound);
+    assertThat(reachable(lifecycle))
+        .as("lifecycle events still reachable of %d sent", n)
+        .isLessThanOrEqualTo(bound);
     assertThat(sink).isNotNull(); // keeps the sink itself reachable until here
   }
 
@@ -412,8 +447,11 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
     AuditInfo audit = AuditInfo.by("kit", "compatibility kit");
     int valid = 20;
     int invalid = 3;
-    try (Mlops mlops = Mlops.builder().localRegistry(dir.resolve("registry")).metricSink(guard).build()) {
-      mlops.registry().register(Registration.builder("kit-tiny", ArtifactSource.file(model)).build(), audit);
+    try (Mlops mlops =
+        Mlops.builder().localRegistry(dir.resolve("registry")).metricSink(guard).build()) {
+      mlops
+          .registry()
+          .register(Registration.builder("kit-tiny", ArtifactSource.file(model)).build(), audit);
       mlops.registry().setAlias("kit-tiny", "production", 1, audit);
       try (Predictor<float[], float[]> predictor =
           mlops.predictor("models:/kit-tiny@production", Codecs.floatRow())) {
@@ -429,10 +467,13 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
       }
     }
     assertThat(guard.failures).as("exceptions thrown by the sink inside the runtime").isEmpty();
-    assertThat(guard.predictions).as("prediction events the runtime delivered").hasValue(valid + invalid);
+    assertThat(guard.predictions)
+        .as("prediction events the runtime delivered")
+        .hasValue(valid + invalid);
     assertThat(guard.lifecycleKinds)
         .as("lifecycle event kinds the runtime delivered")
-        .contains(VersionRegistered.class, AliasMoved.class, ModelLoaded.class, ModelUnloaded.class);
+        .contains(
+            VersionRegistered.class, AliasMoved.class, ModelLoaded.class, ModelUnloaded.class);
     assertCount(sink, valid + invalid);
   }
 

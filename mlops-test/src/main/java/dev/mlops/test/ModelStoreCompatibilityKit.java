@@ -92,9 +92,9 @@ import org.slf4j.LoggerFactory;
  *       {@code expected} have exactly one winner, with exactly one audit entry and one delivery.
  *   <li><b>References.</b> An alias move to a missing, deleted or archived version, and archiving
  *       or deleting a version an alias points at, throw {@link ConflictException} and change
- *       nothing; archiving returns true, then false, and records once; archived versions are
- *       listed as {@link VersionStatus#ARCHIVED}, deleted ones are neither listed nor readable;
- *       archiving or deleting a missing version throws {@link ModelNotFoundException}.
+ *       nothing; archiving returns true, then false, and records once; archived versions are listed
+ *       as {@link VersionStatus#ARCHIVED}, deleted ones are neither listed nor readable; archiving
+ *       or deleting a missing version throws {@link ModelNotFoundException}.
  *   <li><b>Audit.</b> Entries come back in commit order, each exactly as given (texts with quotes,
  *       line breaks and non-ASCII characters, times with nanoseconds); {@link
  *       ModelStore#appendAudit} entries appear and change no state; {@link AuditQuery} filters by
@@ -112,8 +112,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Deliveries are awaited (up to {@link #feedTimeout()}), so a store may deliver on its own
- * thread. The kit does not check whether {@link ModelStore#appendAudit} entries reach the
- * feed (the contract leaves it open) nor {@link StoreListener#resync()}.
+ * thread. The kit does not check whether {@link ModelStore#appendAudit} entries reach the feed (the
+ * contract leaves it open) nor {@link StoreListener#resync()}.
  *
  * <p>Every test method is public, so an implementation that cannot meet one check can override it
  * (without {@code @Test}, which disables it) and say why. Stores the kit opens are closed after
@@ -158,9 +158,9 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
   protected abstract S createStore();
 
   /**
-   * Opens another instance on the same backing as {@code store}, as another part of the
-   * application or a restarted process would. {@code store} may have been closed: the kit reopens
-   * a backing this way to check durability. The kit closes what it returns after the test.
+   * Opens another instance on the same backing as {@code store}, as another part of the application
+   * or a restarted process would. {@code store} may have been closed: the kit reopens a backing
+   * this way to check durability. The kit closes what it returns after the test.
    *
    * @param store a store made by {@link #createStore()} or by this method
    * @return a new instance, never null and never {@code store} itself
@@ -168,10 +168,9 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
   protected abstract S openAnother(S store);
 
   /**
-   * How a child JVM opens a store on the same backing as {@code store}, for the checks with
-   * several processes and with a process killed mid-insert. Default: empty, which skips those
-   * checks with a reason in the test report; a store that several processes can share should
-   * return one.
+   * How a child JVM opens a store on the same backing as {@code store}, for the checks with several
+   * processes and with a process killed mid-insert. Default: empty, which skips those checks with a
+   * reason in the test report; a store that several processes can share should return one.
    *
    * @param store a store made by {@link #createStore()}
    * @return the factory and location a child process uses, or empty
@@ -209,7 +208,8 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
    */
   protected final Path scratchDirectory() {
     try {
-      return Files.createDirectories(kitDirectory.resolve("scratch-" + scratchCount.incrementAndGet()));
+      return Files.createDirectories(
+          kitDirectory.resolve("scratch-" + scratchCount.incrementAndGet()));
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -240,17 +240,21 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     public ChildProcessStore {
       Objects.requireNonNull(factory, "factory");
       Objects.requireNonNull(location, "location");
-      if (!Modifier.isPublic(factory.getModifiers()) || Modifier.isAbstract(factory.getModifiers())
+      if (!Modifier.isPublic(factory.getModifiers())
+          || Modifier.isAbstract(factory.getModifiers())
           || (factory.getEnclosingClass() != null && !Modifier.isStatic(factory.getModifiers()))) {
         throw new IllegalArgumentException(
-            "the store factory " + factory.getName() + " must be a public, concrete, top-level or static nested"
+            "the store factory "
+                + factory.getName()
+                + " must be a public, concrete, top-level or static nested"
                 + " class, for a child JVM to instantiate it");
       }
       try {
         factory.getConstructor();
       } catch (NoSuchMethodException e) {
         throw new IllegalArgumentException(
-            "the store factory " + factory.getName() + " needs a public no-argument constructor", e);
+            "the store factory " + factory.getName() + " needs a public no-argument constructor",
+            e);
       }
     }
   }
@@ -280,24 +284,33 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
 
   // ================================================================ numbering
 
-  /** Versions are numbered 1, 2, 3 per model, make is asked for exactly those, records come back as made. */
+  /**
+   * Versions are numbered 1, 2, 3 per model, make is asked for exactly those, records come back as
+   * made.
+   */
   @Test
   public void numbersEachModelsVersionsOneTwoThree() {
     S store = newStore();
     List<Long> asked = new ArrayList<>();
     List<ModelVersion> inserted = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      inserted.add(store.insertVersion(MODEL, n -> {
-        asked.add(n);
-        return sample(MODEL, n, "kit");
-      }));
+      inserted.add(
+          store.insertVersion(
+              MODEL,
+              n -> {
+                asked.add(n);
+                return sample(MODEL, n, "kit");
+              }));
     }
     ModelVersion other = store.insertVersion(OTHER, n -> sample(OTHER, n, "kit"));
 
     assertThat(asked).as("numbers make was asked for").containsExactly(1L, 2L, 3L);
-    assertThat(inserted).as("records insertVersion returned").containsExactly(
-        StoreSamples.version(MODEL, 1, "kit"), StoreSamples.version(MODEL, 2, "kit"),
-        StoreSamples.version(MODEL, 3, "kit"));
+    assertThat(inserted)
+        .as("records insertVersion returned")
+        .containsExactly(
+            StoreSamples.version(MODEL, 1, "kit"),
+            StoreSamples.version(MODEL, 2, "kit"),
+            StoreSamples.version(MODEL, 3, "kit"));
     assertThat(other).isEqualTo(StoreSamples.version(OTHER, 1, "kit"));
     assertThat(store.versions(MODEL)).as("versions(%s)", MODEL).containsExactlyElementsOf(inserted);
     assertThat(store.versions(OTHER)).containsExactly(other);
@@ -305,9 +318,10 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     assertThat(store.version(MODEL, 4)).isEmpty();
     assertThat(store.versions("kit-never")).isEmpty();
     assertThat(store.models()).containsExactly(MODEL, OTHER);
-    assertThat(store.audit(AuditQuery.all())).containsExactly(
-        StoreSamples.registered(MODEL, 1, "kit"), StoreSamples.registered(MODEL, 2, "kit"),
-        StoreSamples.registered(MODEL, 3, "kit"), StoreSamples.registered(OTHER, 1, "kit"));
+    assertThat(store.audit(AuditQuery.all()))
+        .containsExactly(
+            StoreSamples.registered(MODEL, 1, "kit"), StoreSamples.registered(MODEL, 2, "kit"),
+            StoreSamples.registered(MODEL, 3, "kit"), StoreSamples.registered(OTHER, 1, "kit"));
   }
 
   /** A make that throws stores nothing, records nothing, delivers nothing and uses up no number. */
@@ -319,20 +333,28 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     IllegalStateException boom = new IllegalStateException("make failed on purpose");
     AtomicInteger calls = new AtomicInteger();
 
-    assertThatThrownBy(() -> store.insertVersion(MODEL, n -> {
-      calls.incrementAndGet();
-      throw boom;
-    })).as("insertVersion with a make that throws").satisfies(t -> assertCausedBy(t, boom));
+    assertThatThrownBy(
+            () ->
+                store.insertVersion(
+                    MODEL,
+                    n -> {
+                      calls.incrementAndGet();
+                      throw boom;
+                    }))
+        .as("insertVersion with a make that throws")
+        .satisfies(t -> assertCausedBy(t, boom));
 
     assertThat(calls).as("calls of the failing make").hasValue(1);
     assertThat(store.versions(MODEL)).containsExactly(first);
     assertThat(store.version(MODEL, 2)).isEmpty();
-    assertThat(store.audit(AuditQuery.all())).containsExactly(StoreSamples.registered(MODEL, 1, "kit"));
+    assertThat(store.audit(AuditQuery.all()))
+        .containsExactly(StoreSamples.registered(MODEL, 1, "kit"));
     ModelVersion second = insert(store, MODEL);
     assertThat(second.version()).as("number after the failed insert").isEqualTo(2);
     assertThat(store.versions(MODEL)).containsExactly(first, second);
-    assertThat(feed.await(2)).containsExactly(
-        StoreSamples.registered(MODEL, 1, "kit"), StoreSamples.registered(MODEL, 2, "kit"));
+    assertThat(feed.await(2))
+        .containsExactly(
+            StoreSamples.registered(MODEL, 1, "kit"), StoreSamples.registered(MODEL, 2, "kit"));
   }
 
   /** A model whose only insert failed (make threw, or returned a wrong record) is not listed. */
@@ -341,9 +363,14 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     S store = newStore();
     IllegalStateException boom = new IllegalStateException("make failed on purpose");
 
-    assertThatThrownBy(() -> store.insertVersion(MODEL, n -> {
-      throw boom;
-    })).satisfies(t -> assertCausedBy(t, boom));
+    assertThatThrownBy(
+            () ->
+                store.insertVersion(
+                    MODEL,
+                    n -> {
+                      throw boom;
+                    }))
+        .satisfies(t -> assertCausedBy(t, boom));
     assertThatThrownBy(() -> store.insertVersion(OTHER, n -> sample(OTHER, n + 1, "kit")))
         .isInstanceOf(IllegalArgumentException.class);
 
@@ -360,13 +387,19 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     for (int i = 0; i < 3; i++) {
       insert(store, MODEL);
     }
-    store.delete(MODEL, 3, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(3, false)));
-    store.delete(MODEL, 2, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(2, false)));
+    store.delete(
+        MODEL, 3, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(3, false)));
+    store.delete(
+        MODEL, 2, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(2, false)));
     assertThat(insert(store, MODEL).version()).as("number after deleting 3 and 2").isEqualTo(4);
-    store.delete(MODEL, 4, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(4, false)));
-    store.delete(MODEL, 1, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(1, false)));
+    store.delete(
+        MODEL, 4, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(4, false)));
+    store.delete(
+        MODEL, 1, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(1, false)));
     assertThat(store.versions(MODEL)).as("versions after deleting every one").isEmpty();
-    assertThat(insert(store, MODEL).version()).as("number after deleting every version").isEqualTo(5);
+    assertThat(insert(store, MODEL).version())
+        .as("number after deleting every version")
+        .isEqualTo(5);
 
     S another = newAnother(store);
     assertThat(insert(another, MODEL).version()).as("number from another instance").isEqualTo(6);
@@ -378,9 +411,11 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
   public void aRecordOfAnotherNameOrNumberIsRefusedAndStoresNothing() {
     S store = newStore();
     assertThatThrownBy(() -> store.insertVersion(MODEL, n -> sample(MODEL, n + 1, "kit")))
-        .as("a record numbered one more than asked").isInstanceOf(IllegalArgumentException.class);
+        .as("a record numbered one more than asked")
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> store.insertVersion(MODEL, n -> sample(OTHER, n, "kit")))
-        .as("a record of another model").isInstanceOf(IllegalArgumentException.class);
+        .as("a record of another model")
+        .isInstanceOf(IllegalArgumentException.class);
 
     assertThat(store.versions(MODEL)).isEmpty();
     assertThat(store.versions(OTHER)).isEmpty();
@@ -391,8 +426,8 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
   }
 
   /**
-   * {@value #THREADS} threads inserting 3 versions each at once get 1..48, each once, in
-   * increasing order per thread; the audit names them in number order.
+   * {@value #THREADS} threads inserting 3 versions each at once get 1..48, each once, in increasing
+   * order per thread; the audit names them in number order.
    *
    * @throws Exception if interrupted
    */
@@ -421,20 +456,27 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     assertThat(second.audit(AuditQuery.all())).isEqualTo(first.audit(AuditQuery.all()));
   }
 
-  private void assertConcurrentInsertsNumberedOnce(List<ModelStore> perThread, int each) throws Exception {
+  private void assertConcurrentInsertsNumberedOnce(List<ModelStore> perThread, int each)
+      throws Exception {
     int threads = perThread.size();
     Map<Integer, List<Long>> byThread = new ConcurrentHashMap<>();
-    runAtOnce(threads, t -> {
-      List<Long> mine = new ArrayList<>();
-      for (int i = 0; i < each; i++) {
-        mine.add(perThread.get(t).insertVersion(MODEL, n -> sample(MODEL, n, actor(t))).version());
-      }
-      byThread.put(t, mine);
-    });
+    runAtOnce(
+        threads,
+        t -> {
+          List<Long> mine = new ArrayList<>();
+          for (int i = 0; i < each; i++) {
+            mine.add(
+                perThread.get(t).insertVersion(MODEL, n -> sample(MODEL, n, actor(t))).version());
+          }
+          byThread.put(t, mine);
+        });
     int total = threads * each;
     Map<Long, String> actorByNumber = new TreeMap<>();
     for (Map.Entry<Integer, List<Long>> e : byThread.entrySet()) {
-      assertThat(e.getValue()).as("numbers thread %d got, in its order", e.getKey()).isSorted().hasSize(each);
+      assertThat(e.getValue())
+          .as("numbers thread %d got, in its order", e.getKey())
+          .isSorted()
+          .hasSize(each);
       for (long n : e.getValue()) {
         assertThat(actorByNumber.put(n, actor(e.getKey()))).as("number %d given twice", n).isNull();
       }
@@ -443,12 +485,15 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     ModelStore store = perThread.get(0);
     List<ModelVersion> expected = new ArrayList<>();
     List<AuditEntry> expectedAudit = new ArrayList<>();
-    actorByNumber.forEach((n, actor) -> {
-      expected.add(StoreSamples.version(MODEL, n, actor));
-      expectedAudit.add(StoreSamples.registered(MODEL, n, actor));
-    });
+    actorByNumber.forEach(
+        (n, actor) -> {
+          expected.add(StoreSamples.version(MODEL, n, actor));
+          expectedAudit.add(StoreSamples.registered(MODEL, n, actor));
+        });
     assertThat(store.versions(MODEL)).containsExactlyElementsOf(expected);
-    assertThat(store.audit(AuditQuery.all())).as("audit, in commit order").containsExactlyElementsOf(expectedAudit);
+    assertThat(store.audit(AuditQuery.all()))
+        .as("audit, in commit order")
+        .containsExactlyElementsOf(expectedAudit);
   }
 
   /**
@@ -461,8 +506,12 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     S store = newStore();
     ChildProcessStore child = requireChildProcessStore(store);
     Map<Long, String> actorByNumber = new TreeMap<>();
-    try (ChildJvm a = startWorker(child, "insert-a", "insert", MODEL, Integer.toString(PER_PROCESS), "process-a");
-        ChildJvm b = startWorker(child, "insert-b", "insert", MODEL, Integer.toString(PER_PROCESS), "process-b")) {
+    try (ChildJvm a =
+            startWorker(
+                child, "insert-a", "insert", MODEL, Integer.toString(PER_PROCESS), "process-a");
+        ChildJvm b =
+            startWorker(
+                child, "insert-b", "insert", MODEL, Integer.toString(PER_PROCESS), "process-b")) {
       a.awaitLine("READY", CHILD_TIMEOUT);
       b.awaitLine("READY", CHILD_TIMEOUT);
       a.send("GO");
@@ -478,18 +527,24 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
           assertThat(actorByNumber.put(n, actor)).as("number %d given twice", n).isNull();
         }
         c.awaitLine("DONE", CHILD_TIMEOUT);
-        assertThat(c.awaitExit(CHILD_TIMEOUT)).as("exit code of %s%s", actor, c.diagnostics()).isZero();
+        assertThat(c.awaitExit(CHILD_TIMEOUT))
+            .as("exit code of %s%s", actor, c.diagnostics())
+            .isZero();
       }
     }
     assertThat(actorByNumber.keySet()).containsExactlyElementsOf(oneTo(2 * PER_PROCESS));
     List<ModelVersion> expected = new ArrayList<>();
     List<AuditEntry> expectedAudit = new ArrayList<>();
-    actorByNumber.forEach((n, actor) -> {
-      expected.add(
-          StoreSamples.version(MODEL, n, actor, StoreSamples.sideFiles(n, StoreKitWorker.SMALL_SIDE_FILES)));
-      expectedAudit.add(StoreSamples.registered(MODEL, n, actor));
-    });
-    assertThat(store.versions(MODEL)).as("versions seen by this process").containsExactlyElementsOf(expected);
+    actorByNumber.forEach(
+        (n, actor) -> {
+          expected.add(
+              StoreSamples.version(
+                  MODEL, n, actor, StoreSamples.sideFiles(n, StoreKitWorker.SMALL_SIDE_FILES)));
+          expectedAudit.add(StoreSamples.registered(MODEL, n, actor));
+        });
+    assertThat(store.versions(MODEL))
+        .as("versions seen by this process")
+        .containsExactlyElementsOf(expected);
     assertThat(store.audit(AuditQuery.all())).containsExactlyElementsOf(expectedAudit);
   }
 
@@ -514,7 +569,13 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
       long delay;
       long perInsert;
       try (ChildJvm c =
-          startWorker(child, "crash-" + round, "loop", MODEL, "crasher", Integer.toString(CRASH_SIDE_FILE_BYTES))) {
+          startWorker(
+              child,
+              "crash-" + round,
+              "loop",
+              MODEL,
+              "crasher",
+              Integer.toString(CRASH_SIDE_FILE_BYTES))) {
         c.awaitLine("READY", CHILD_TIMEOUT);
         long[] at = new long[3];
         for (int i = 0; i < 3; i++) {
@@ -532,54 +593,76 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
         }
       }
       long last = printed.get(printed.size() - 1);
-      assertThat(printed).as("numbers the child printed in round %d", round)
+      assertThat(printed)
+          .as("numbers the child printed in round %d", round)
           .containsExactlyElementsOf(range(next, last));
       printedByAll.addAll(printed);
 
       S reopened = newAnother(store);
       List<ModelVersion> versions = reopened.versions(MODEL);
       // The child may have committed one more version than it could print.
-      assertThat((long) versions.size()).as("versions after round %d (last printed %d)", round, last)
+      assertThat((long) versions.size())
+          .as("versions after round %d (last printed %d)", round, last)
           .isBetween(last, last + 1);
       assertCompleteCrashVersions(reopened, versions);
-      assertThat(store.versions(MODEL)).as("versions seen by the instance open during the crash")
+      assertThat(store.versions(MODEL))
+          .as("versions seen by the instance open during the crash")
           .isEqualTo(versions);
-      List<Long> audited = reopened.audit(AuditQuery.builder().actions(AuditAction.REGISTER).build()).stream()
-          .map(e -> Long.parseLong(e.details().get(AuditDetails.VERSION))).collect(Collectors.toList());
+      List<Long> audited =
+          reopened.audit(AuditQuery.builder().actions(AuditAction.REGISTER).build()).stream()
+              .map(e -> Long.parseLong(e.details().get(AuditDetails.VERSION)))
+              .collect(Collectors.toList());
       // Every acknowledged insert has its entry. The kit tolerates one loss that the contract's
       // atomicity forbids but the directory store documents: the entry of the one version the
       // child committed and was killed before it could acknowledge.
       if (audited.size() == versions.size() - 1 && versions.size() == last + 1) {
-        assertThat(audited).as("registrations in the audit (the unacknowledged last one missing)")
+        assertThat(audited)
+            .as("registrations in the audit (the unacknowledged last one missing)")
             .containsExactlyElementsOf(oneTo(last));
       } else {
-        assertThat(audited).as("registrations in the audit").containsExactlyElementsOf(oneTo(versions.size()));
+        assertThat(audited)
+            .as("registrations in the audit")
+            .containsExactlyElementsOf(oneTo(versions.size()));
       }
 
-      LOG.info("crash round {}: killed {} us into an insert of about {} us; last printed {}, versions {}, registrations"
-          + " audited {}", round, TimeUnit.NANOSECONDS.toMicros(delay), TimeUnit.NANOSECONDS.toMicros(perInsert), last,
-          versions.size(), audited.size());
+      LOG.info(
+          "crash round {}: killed {} us into an insert of about {} us; last printed {}, versions {}, registrations"
+              + " audited {}",
+          round,
+          TimeUnit.NANOSECONDS.toMicros(delay),
+          TimeUnit.NANOSECONDS.toMicros(perInsert),
+          last,
+          versions.size(),
+          audited.size());
       ModelVersion after = insert(reopened, MODEL, "after-crash-" + round);
-      assertThat(after.version()).as("number after the crash of round %d", round).isEqualTo(versions.size() + 1);
+      assertThat(after.version())
+          .as("number after the crash of round %d", round)
+          .isEqualTo(versions.size() + 1);
       printedByAll.add(after.version());
       next = after.version() + 1;
     }
   }
 
   private void assertCompleteCrashVersions(ModelStore store, List<ModelVersion> versions) {
-    assertThat(versions).extracting(ModelVersion::version).containsExactlyElementsOf(oneTo(versions.size()));
+    assertThat(versions)
+        .extracting(ModelVersion::version)
+        .containsExactlyElementsOf(oneTo(versions.size()));
     for (ModelVersion v : versions) {
       String actor = v.createdBy();
       assertThat(actor).as("registrant of %s", v.ref()).matches("crasher|after-crash-\\d+");
-      Map<String, byte[]> files = actor.equals("crasher")
-          ? StoreSamples.sideFiles(v.version(), CRASH_SIDE_FILE_BYTES)
-          : StoreSamples.sideFiles(v.version(), SIDE_FILE_BYTES);
-      assertThat(v).as("record of %s", v.ref()).isEqualTo(StoreSamples.version(MODEL, v.version(), actor, files));
+      Map<String, byte[]> files =
+          actor.equals("crasher")
+              ? StoreSamples.sideFiles(v.version(), CRASH_SIDE_FILE_BYTES)
+              : StoreSamples.sideFiles(v.version(), SIDE_FILE_BYTES);
+      assertThat(v)
+          .as("record of %s", v.ref())
+          .isEqualTo(StoreSamples.version(MODEL, v.version(), actor, files));
       for (Map.Entry<String, byte[]> f : files.entrySet()) {
         Optional<byte[]> stored = store.file(MODEL, v.version(), f.getKey());
         assertThat(stored).as("side file %s of %s", f.getKey(), v.ref()).isPresent();
         assertThat(StoreSamples.difference(stored.get(), f.getValue()))
-            .as("how side file %s of %s differs from what was inserted", f.getKey(), v.ref()).isNull();
+            .as("how side file %s of %s differs from what was inserted", f.getKey(), v.ref())
+            .isNull();
       }
     }
   }
@@ -603,15 +686,19 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     assertThat(move(store, STAGING, 0, 2, moves)).contains(new AliasTarget(2, 1));
     assertThat(move(store, PROD, 3, 1, moves)).contains(new AliasTarget(1, 4));
 
-    assertThat(store.aliases(MODEL)).containsExactly(
-        Map.entry(PROD, new AliasTarget(1, 4)), Map.entry(STAGING, new AliasTarget(2, 1)));
+    assertThat(store.aliases(MODEL))
+        .containsExactly(
+            Map.entry(PROD, new AliasTarget(1, 4)), Map.entry(STAGING, new AliasTarget(2, 1)));
     assertThat(store.aliases(OTHER)).isEmpty();
     assertThat(store.audit(AuditQuery.builder().actions(AuditAction.SET_ALIAS).build()))
         .containsExactlyElementsOf(moves);
     assertThat(feed.await(moves.size())).containsExactlyElementsOf(moves);
   }
 
-  /** A compare-and-set from a version the alias is not at changes nothing, records nothing, delivers nothing. */
+  /**
+   * A compare-and-set from a version the alias is not at changes nothing, records nothing, delivers
+   * nothing.
+   */
   @Test
   public void aCompareAndSetFromAWrongExpectedChangesNothing() {
     S store = newStore();
@@ -629,10 +716,13 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     assertThat(move(store, "canary", 1, 2, null)).as("move an alias that does not exist").isEmpty();
 
     assertThat(store.aliases(MODEL)).containsExactly(Map.entry(PROD, new AliasTarget(1, 1)));
-    assertThat(store.audit(AuditQuery.all())).as("audit after the failed compare-and-sets")
+    assertThat(store.audit(AuditQuery.all()))
+        .as("audit after the failed compare-and-sets")
         .containsExactlyElementsOf(audit);
     AuditEntry marker = marker(store);
-    assertThat(feed.await(1)).as("deliveries: only the change made after the failures").containsExactly(marker);
+    assertThat(feed.await(1))
+        .as("deliveries: only the change made after the failures")
+        .containsExactly(marker);
   }
 
   /** Deleting an alias (target 0) removes it and reports version 0 at the next revision. */
@@ -647,11 +737,14 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     move(store, STAGING, 0, 1, changes);
     Recorder feed = subscribe(store);
 
-    AuditEntry deletion = entry(AuditAction.DELETE_ALIAS, MODEL, AuditDetails.aliasDeleted(PROD, 2));
-    assertThat(store.compareAndSetAlias(MODEL, PROD, 2, 0, deletion)).contains(new AliasTarget(0, 3));
+    AuditEntry deletion =
+        entry(AuditAction.DELETE_ALIAS, MODEL, AuditDetails.aliasDeleted(PROD, 2));
+    assertThat(store.compareAndSetAlias(MODEL, PROD, 2, 0, deletion))
+        .contains(new AliasTarget(0, 3));
     assertThat(store.aliases(MODEL)).containsExactly(Map.entry(STAGING, new AliasTarget(1, 1)));
     assertThat(move(store, PROD, 2, 0, null)).as("deleting it again").isEmpty();
-    assertThat(store.audit(AuditQuery.builder().actions(AuditAction.DELETE_ALIAS).build())).containsExactly(deletion);
+    assertThat(store.audit(AuditQuery.builder().actions(AuditAction.DELETE_ALIAS).build()))
+        .containsExactly(deletion);
     // Version 2 has no alias now, so it can go.
     AuditEntry gone = entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(2, false));
     store.delete(MODEL, 2, gone);
@@ -699,18 +792,26 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
       Map<Integer, AuditEntry> entries = new ConcurrentHashMap<>();
       AtomicInteger lost = new AtomicInteger();
       int r = round;
-      runAtOnce(THREADS, t -> {
-        long to = (from + t % 4) % 5 + 1; // never from itself
-        AuditEntry e = new AuditEntry(at(1000 + r), actor(t), AuditAction.SET_ALIAS, MODEL,
-            AuditDetails.aliasMoved(PROD, from, to, false, List.of()), "round " + r + " thread " + t);
-        entries.put(t, e);
-        Optional<AliasTarget> result = store.compareAndSetAlias(MODEL, PROD, from, to, e);
-        if (result.isPresent()) {
-          won.put(t, result.get());
-        } else {
-          lost.incrementAndGet();
-        }
-      });
+      runAtOnce(
+          THREADS,
+          t -> {
+            long to = (from + t % 4) % 5 + 1; // never from itself
+            AuditEntry e =
+                new AuditEntry(
+                    at(1000 + r),
+                    actor(t),
+                    AuditAction.SET_ALIAS,
+                    MODEL,
+                    AuditDetails.aliasMoved(PROD, from, to, false, List.of()),
+                    "round " + r + " thread " + t);
+            entries.put(t, e);
+            Optional<AliasTarget> result = store.compareAndSetAlias(MODEL, PROD, from, to, e);
+            if (result.isPresent()) {
+              won.put(t, result.get());
+            } else {
+              lost.incrementAndGet();
+            }
+          });
       assertThat(won).as("winners of round %d", round).hasSize(1);
       assertThat(lost).as("losers of round %d", round).hasValue(THREADS - 1);
       int winner = won.keySet().iterator().next();
@@ -719,32 +820,48 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
       assertThat(store.aliases(MODEL)).containsExactly(Map.entry(PROD, won.get(winner)));
       winners.add(entries.get(winner));
     }
-    List<AuditEntry> moves = store.audit(AuditQuery.builder().actions(AuditAction.SET_ALIAS).build());
+    List<AuditEntry> moves =
+        store.audit(AuditQuery.builder().actions(AuditAction.SET_ALIAS).build());
     assertThat(moves).hasSize(1 + rounds);
-    assertThat(moves.subList(1, moves.size())).as("audited moves after the first").containsExactlyElementsOf(winners);
+    assertThat(moves.subList(1, moves.size()))
+        .as("audited moves after the first")
+        .containsExactlyElementsOf(winners);
     assertThat(feed.await(rounds)).containsExactlyElementsOf(winners);
   }
 
   // ================================================================ references
 
-  /** An alias move to a version that never existed, was deleted, or belongs to no model is refused. */
+  /**
+   * An alias move to a version that never existed, was deleted, or belongs to no model is refused.
+   */
   @Test
   public void anAliasMoveToAMissingVersionIsRefusedAndChangesNothing() {
     S store = newStore();
     insert(store, MODEL);
     insert(store, MODEL);
-    store.delete(MODEL, 2, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(2, false)));
+    store.delete(
+        MODEL, 2, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(2, false)));
     Recorder feed = subscribe(store);
 
-    assertConflict(() -> move(store, PROD, 0, 7, null), "creating an alias at a version that never existed");
+    assertConflict(
+        () -> move(store, PROD, 0, 7, null), "creating an alias at a version that never existed");
     assertThat(store.aliases(MODEL)).as("aliases after the refused creation").isEmpty();
     List<AuditEntry> changes = new ArrayList<>();
     move(store, PROD, 0, 1, changes);
     List<AuditEntry> audit = store.audit(AuditQuery.all());
     assertConflict(() -> move(store, PROD, 1, 7, null), "moving to a version that never existed");
     assertConflict(() -> move(store, PROD, 1, 2, null), "moving to a deleted version");
-    assertConflict(() -> store.compareAndSetAlias("kit-none", PROD, 0, 1,
-        entry(AuditAction.SET_ALIAS, "kit-none", AuditDetails.aliasMoved(PROD, 0, 1, false, List.of()))),
+    assertConflict(
+        () ->
+            store.compareAndSetAlias(
+                "kit-none",
+                PROD,
+                0,
+                1,
+                entry(
+                    AuditAction.SET_ALIAS,
+                    "kit-none",
+                    AuditDetails.aliasMoved(PROD, 0, 1, false, List.of()))),
         "an alias of a model that has no versions");
 
     assertThat(store.aliases(MODEL)).containsExactly(Map.entry(PROD, new AliasTarget(1, 1)));
@@ -776,7 +893,9 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     assertThat(feed.await(2)).containsExactlyElementsOf(changes);
   }
 
-  /** A version an alias points at can be neither archived nor deleted; once the alias moves, it can. */
+  /**
+   * A version an alias points at can be neither archived nor deleted; once the alias moves, it can.
+   */
   @Test
   public void archivingOrDeletingAnAliasedVersionIsRefusedAndChangesNothing() {
     S store = newStore();
@@ -787,20 +906,30 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     List<AuditEntry> audit = store.audit(AuditQuery.all());
     Recorder feed = subscribe(store);
 
-    assertConflict(() -> store.archive(MODEL, 1, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(1, false))),
+    assertConflict(
+        () ->
+            store.archive(
+                MODEL, 1, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(1, false))),
         "archiving a version two aliases point at");
-    assertConflict(() -> store.delete(MODEL, 1,
-        entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(1, false))), "deleting it");
+    assertConflict(
+        () ->
+            store.delete(
+                MODEL, 1, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(1, false))),
+        "deleting it");
 
     assertThat(store.versions(MODEL)).containsExactly(v1, v2);
     assertThat(store.version(MODEL, 1)).contains(v1);
-    assertThat(store.aliases(MODEL)).containsExactly(
-        Map.entry(PROD, new AliasTarget(1, 1)), Map.entry(STAGING, new AliasTarget(1, 1)));
+    assertThat(store.aliases(MODEL))
+        .containsExactly(
+            Map.entry(PROD, new AliasTarget(1, 1)), Map.entry(STAGING, new AliasTarget(1, 1)));
     assertThat(store.audit(AuditQuery.all())).containsExactlyElementsOf(audit);
 
     List<AuditEntry> changes = new ArrayList<>();
     move(store, PROD, 1, 2, changes);
-    assertConflict(() -> store.archive(MODEL, 1, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(1, false))),
+    assertConflict(
+        () ->
+            store.archive(
+                MODEL, 1, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(1, false))),
         "archiving a version one alias still points at");
     move(store, STAGING, 1, 2, changes);
     AuditEntry archived = entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(1, false));
@@ -809,7 +938,10 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     assertThat(feed.await(3)).containsExactlyElementsOf(changes);
   }
 
-  /** Archiving returns true, then false; records and delivers once; archived versions are listed as ARCHIVED. */
+  /**
+   * Archiving returns true, then false; records and delivers once; archived versions are listed as
+   * ARCHIVED.
+   */
   @Test
   public void archivingTwiceReturnsTrueThenFalseAndRecordsOnce() {
     S store = newStore();
@@ -826,12 +958,16 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     assertThat(store.versions(MODEL)).containsExactly(archived, v2);
     assertThat(store.version(MODEL, 1)).contains(archived);
     assertThat(store.version(MODEL, 2)).contains(v2);
-    assertThat(store.audit(AuditQuery.builder().actions(AuditAction.ARCHIVE).build())).containsExactly(first);
+    assertThat(store.audit(AuditQuery.builder().actions(AuditAction.ARCHIVE).build()))
+        .containsExactly(first);
     AuditEntry marker = marker(store);
     assertThat(feed.await(2)).containsExactly(first, marker);
   }
 
-  /** Deleted versions (ready or archived) are not listed, not readable, and cannot be archived or deleted again. */
+  /**
+   * Deleted versions (ready or archived) are not listed, not readable, and cannot be archived or
+   * deleted again.
+   */
   @Test
   public void deletedVersionsAreNotListedAndCannotBeRead() {
     S store = newStore();
@@ -848,52 +984,102 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     assertThat(store.version(MODEL, 2)).isEmpty();
     assertThat(store.version(MODEL, 3)).isEmpty();
     assertThat(store.models()).containsExactly(MODEL);
-    assertThat(store.audit(AuditQuery.builder().actions(AuditAction.DELETE_VERSION).build())).containsExactly(d2, d3);
-    assertThatThrownBy(() -> store.archive(MODEL, 2, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(2, false))))
-        .as("archiving a deleted version").isInstanceOf(ModelNotFoundException.class);
-    assertThatThrownBy(() -> store.delete(MODEL, 3,
-        entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(3, false))))
-        .as("deleting a deleted version").isInstanceOf(ModelNotFoundException.class);
+    assertThat(store.audit(AuditQuery.builder().actions(AuditAction.DELETE_VERSION).build()))
+        .containsExactly(d2, d3);
+    assertThatThrownBy(
+            () ->
+                store.archive(
+                    MODEL, 2, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(2, false))))
+        .as("archiving a deleted version")
+        .isInstanceOf(ModelNotFoundException.class);
+    assertThatThrownBy(
+            () ->
+                store.delete(
+                    MODEL,
+                    3,
+                    entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(3, false))))
+        .as("deleting a deleted version")
+        .isInstanceOf(ModelNotFoundException.class);
     assertThat(store.audit(AuditQuery.all())).hasSize(6);
   }
 
-  /** Archiving or deleting a version that never existed throws ModelNotFoundException and records nothing. */
+  /**
+   * Archiving or deleting a version that never existed throws ModelNotFoundException and records
+   * nothing.
+   */
   @Test
   public void archivingOrDeletingAMissingVersionThrowsModelNotFound() {
     S store = newStore();
-    assertThatThrownBy(() -> store.archive(MODEL, 1, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(1, false))))
-        .as("archive in a model without versions").isInstanceOf(ModelNotFoundException.class);
-    assertThatThrownBy(() -> store.delete(MODEL, 1,
-        entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(1, false))))
-        .as("delete in a model without versions").isInstanceOf(ModelNotFoundException.class);
+    assertThatThrownBy(
+            () ->
+                store.archive(
+                    MODEL, 1, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(1, false))))
+        .as("archive in a model without versions")
+        .isInstanceOf(ModelNotFoundException.class);
+    assertThatThrownBy(
+            () ->
+                store.delete(
+                    MODEL,
+                    1,
+                    entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(1, false))))
+        .as("delete in a model without versions")
+        .isInstanceOf(ModelNotFoundException.class);
     insert(store, MODEL);
-    assertThatThrownBy(() -> store.archive(MODEL, 2, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(2, false))))
-        .as("archive of the next number").isInstanceOf(ModelNotFoundException.class);
-    assertThatThrownBy(() -> store.delete(MODEL, 9,
-        entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(9, false))))
-        .as("delete of a number never given").isInstanceOf(ModelNotFoundException.class);
+    assertThatThrownBy(
+            () ->
+                store.archive(
+                    MODEL, 2, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(2, false))))
+        .as("archive of the next number")
+        .isInstanceOf(ModelNotFoundException.class);
+    assertThatThrownBy(
+            () ->
+                store.delete(
+                    MODEL,
+                    9,
+                    entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(9, false))))
+        .as("delete of a number never given")
+        .isInstanceOf(ModelNotFoundException.class);
 
-    assertThat(store.audit(AuditQuery.all())).containsExactly(StoreSamples.registered(MODEL, 1, "kit"));
+    assertThat(store.audit(AuditQuery.all()))
+        .containsExactly(StoreSamples.registered(MODEL, 1, "kit"));
     assertThat(store.versions(MODEL)).containsExactly(StoreSamples.version(MODEL, 1, "kit"));
   }
 
   // ================================================================ audit
 
-  /** The audit returns every change's entry exactly as given (awkward text, nanoseconds), in commit order. */
+  /**
+   * The audit returns every change's entry exactly as given (awkward text, nanoseconds), in commit
+   * order.
+   */
   @Test
   public void auditReturnsEachChangeWithExactlyItsEntryInCommitOrder() {
     S store = newStore();
     List<AuditEntry> expected = new ArrayList<>();
     String awkward = StoreSamples.AWKWARD;
     for (int i = 1; i <= 3; i++) {
-      AuditEntry e = new AuditEntry(at(i).plusNanos(i), "ci@example.com " + awkward, AuditAction.REGISTER, MODEL,
-          withExtra(AuditDetails.registered(i, StoreSamples.sha256("m" + i), Map.of(AuditDetails.SIGNATURE, "missing")),
-              "note", awkward), "reason " + i + " " + awkward);
+      AuditEntry e =
+          new AuditEntry(
+              at(i).plusNanos(i),
+              "ci@example.com " + awkward,
+              AuditAction.REGISTER,
+              MODEL,
+              withExtra(
+                  AuditDetails.registered(
+                      i, StoreSamples.sha256("m" + i), Map.of(AuditDetails.SIGNATURE, "missing")),
+                  "note",
+                  awkward),
+              "reason " + i + " " + awkward);
       NewVersion nv = sample(MODEL, i, "kit");
-      assertThat(store.insertVersion(MODEL, n -> new NewVersion(nv.version(), nv.files(), e)).version()).isEqualTo(i);
+      assertThat(
+              store
+                  .insertVersion(MODEL, n -> new NewVersion(nv.version(), nv.files(), e))
+                  .version())
+          .isEqualTo(i);
       expected.add(e);
     }
-    expected.add(append(store, entry(AuditAction.LOAD_FAILED, MODEL, AuditDetails.failure(2, awkward, null))));
+    expected.add(
+        append(
+            store, entry(AuditAction.LOAD_FAILED, MODEL, AuditDetails.failure(2, awkward, null))));
     move(store, PROD, 0, 1, expected);
     insert(store, OTHER);
     expected.add(StoreSamples.registered(OTHER, 1, "kit"));
@@ -901,16 +1087,21 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     AuditEntry archive = entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(3, false));
     store.archive(MODEL, 3, archive);
     expected.add(archive);
-    expected.add(append(store, entry(AuditAction.VERIFICATION_FAILED, OTHER, AuditDetails.failure(1, "", "key-1"))));
+    expected.add(
+        append(
+            store,
+            entry(AuditAction.VERIFICATION_FAILED, OTHER, AuditDetails.failure(1, "", "key-1"))));
     AuditEntry delete = entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(3, true));
     store.delete(MODEL, 3, delete);
     expected.add(delete);
-    AuditEntry aliasDeleted = entry(AuditAction.DELETE_ALIAS, MODEL, AuditDetails.aliasDeleted(PROD, 2));
+    AuditEntry aliasDeleted =
+        entry(AuditAction.DELETE_ALIAS, MODEL, AuditDetails.aliasDeleted(PROD, 2));
     store.compareAndSetAlias(MODEL, PROD, 2, 0, aliasDeleted);
     expected.add(aliasDeleted);
 
     assertThat(store.audit(AuditQuery.all())).containsExactlyElementsOf(expected);
-    assertThat(newAnother(store).audit(AuditQuery.all())).as("audit read by another instance")
+    assertThat(newAnother(store).audit(AuditQuery.all()))
+        .as("audit read by another instance")
         .containsExactlyElementsOf(expected);
   }
 
@@ -918,9 +1109,15 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
   @Test
   public void appendedAuditEntriesAppearAndChangeNoState() {
     S store = newStore();
-    AuditEntry loadFailed = append(store, entry(AuditAction.LOAD_FAILED, MODEL, AuditDetails.failure(1, "boom", null)));
+    AuditEntry loadFailed =
+        append(store, entry(AuditAction.LOAD_FAILED, MODEL, AuditDetails.failure(1, "boom", null)));
     AuditEntry signatureFailed =
-        append(store, entry(AuditAction.SIGNATURE_FAILED, MODEL, AuditDetails.failure(1, "untrusted", "key-9")));
+        append(
+            store,
+            entry(
+                AuditAction.SIGNATURE_FAILED,
+                MODEL,
+                AuditDetails.failure(1, "untrusted", "key-9")));
 
     assertThat(store.audit(AuditQuery.all())).containsExactly(loadFailed, signatureFailed);
     assertThat(store.models()).as("models after appends only").isEmpty();
@@ -928,15 +1125,27 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     assertThat(store.aliases(MODEL)).isEmpty();
 
     insert(store, MODEL);
-    AuditEntry refused = append(store, entry(AuditAction.SWAP_REFUSED, MODEL,
-        AuditDetails.swapRefused(1, 1, dev.mlops.api.ModelRef.alias(MODEL, PROD), List.of("input 'x' is gone"))));
+    AuditEntry refused =
+        append(
+            store,
+            entry(
+                AuditAction.SWAP_REFUSED,
+                MODEL,
+                AuditDetails.swapRefused(
+                    1,
+                    1,
+                    dev.mlops.api.ModelRef.alias(MODEL, PROD),
+                    List.of("input 'x' is gone"))));
     assertThat(store.audit(AuditQuery.all()))
-        .containsExactly(loadFailed, signatureFailed, StoreSamples.registered(MODEL, 1, "kit"), refused);
+        .containsExactly(
+            loadFailed, signatureFailed, StoreSamples.registered(MODEL, 1, "kit"), refused);
     assertThat(store.versions(MODEL)).containsExactly(StoreSamples.version(MODEL, 1, "kit"));
     assertThat(insert(store, MODEL).version()).as("number after appends").isEqualTo(2);
   }
 
-  /** Audit queries filter by model, action, version, alias, actor and time, each alone and combined. */
+  /**
+   * Audit queries filter by model, action, version, alias, actor and time, each alone and combined.
+   */
   @Test
   public void auditQueriesFilterByModelActionVersionAliasActorAndTime() {
     S store = newStore();
@@ -946,17 +1155,34 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     h.add(insertAs(store, OTHER, "alice", 2)); // 2: register other/1
     h.add(cas(store, MODEL, PROD, 0, 1, "alice", 3)); // 3
     h.add(cas(store, MODEL, PROD, 1, 2, "bob", 4)); // 4
-    AuditEntry archive = new AuditEntry(at(5), "carol", AuditAction.ARCHIVE, MODEL, AuditDetails.version(1, false), "");
+    AuditEntry archive =
+        new AuditEntry(
+            at(5), "carol", AuditAction.ARCHIVE, MODEL, AuditDetails.version(1, false), "");
     store.archive(MODEL, 1, archive);
     h.add(archive); // 5
-    h.add(append(store, new AuditEntry(at(6), "mlops", AuditAction.LOAD_FAILED, MODEL,
-        AuditDetails.failure(2, "cannot load", null), ""))); // 6
+    h.add(
+        append(
+            store,
+            new AuditEntry(
+                at(6),
+                "mlops",
+                AuditAction.LOAD_FAILED,
+                MODEL,
+                AuditDetails.failure(2, "cannot load", null),
+                ""))); // 6
     AuditEntry aliasDeleted =
-        new AuditEntry(at(7), "alice", AuditAction.DELETE_ALIAS, MODEL, AuditDetails.aliasDeleted(PROD, 2), "");
+        new AuditEntry(
+            at(7),
+            "alice",
+            AuditAction.DELETE_ALIAS,
+            MODEL,
+            AuditDetails.aliasDeleted(PROD, 2),
+            "");
     store.compareAndSetAlias(MODEL, PROD, 2, 0, aliasDeleted);
     h.add(aliasDeleted); // 7
     AuditEntry deleted =
-        new AuditEntry(at(8), "bob", AuditAction.DELETE_VERSION, OTHER, AuditDetails.version(1, false), "");
+        new AuditEntry(
+            at(8), "bob", AuditAction.DELETE_VERSION, OTHER, AuditDetails.version(1, false), "");
     store.delete(OTHER, 1, deleted);
     h.add(deleted); // 8
 
@@ -964,7 +1190,13 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     assertQuery(store, AuditQuery.builder().model(MODEL), h, 0, 1, 3, 4, 5, 6, 7);
     assertQuery(store, AuditQuery.builder().model(OTHER), h, 2, 8);
     assertQuery(store, AuditQuery.builder().actions(AuditAction.REGISTER), h, 0, 1, 2);
-    assertQuery(store, AuditQuery.builder().actions(AuditAction.SET_ALIAS, AuditAction.DELETE_ALIAS), h, 3, 4, 7);
+    assertQuery(
+        store,
+        AuditQuery.builder().actions(AuditAction.SET_ALIAS, AuditAction.DELETE_ALIAS),
+        h,
+        3,
+        4,
+        7);
     assertQuery(store, AuditQuery.builder().version(2), h, 1, 4, 6, 7);
     assertQuery(store, AuditQuery.builder().version(1), h, 0, 2, 3, 4, 5, 8);
     assertQuery(store, AuditQuery.builder().alias(PROD), h, 3, 4, 7);
@@ -988,12 +1220,16 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
 
   // ================================================================ side files
 
-  /** Side files (every byte value, 64 KiB, an empty one) come back byte for byte; absent ones are empty. */
+  /**
+   * Side files (every byte value, 64 KiB, an empty one) come back byte for byte; absent ones are
+   * empty.
+   */
   @Test
   public void sideFilesRoundTripByteForByte() {
     S store = newStore();
     Map<String, byte[]> files = StoreSamples.sideFiles(1, SIDE_FILE_BYTES);
-    ModelVersion v1 = store.insertVersion(MODEL, n -> StoreSamples.newVersion(MODEL, n, "kit", files));
+    ModelVersion v1 =
+        store.insertVersion(MODEL, n -> StoreSamples.newVersion(MODEL, n, "kit", files));
     ModelVersion v2 = insert(store, MODEL);
     assertThat(v1).isEqualTo(StoreSamples.version(MODEL, 1, "kit", files));
     assertThat(v1.hasInputExample()).isTrue();
@@ -1001,9 +1237,15 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
 
     assertSideFiles(store, 1, files);
     assertThat(store.file(MODEL, 1, NewVersion.ATTACHMENTS + "missing.bin")).isEmpty();
-    assertThat(store.file(MODEL, v2.version(), NewVersion.INPUT_EXAMPLE)).as("a version without side files").isEmpty();
-    assertThat(store.file(MODEL, 9, NewVersion.INPUT_EXAMPLE)).as("a version that does not exist").isEmpty();
-    assertThat(store.file(OTHER, 1, NewVersion.INPUT_EXAMPLE)).as("a model that does not exist").isEmpty();
+    assertThat(store.file(MODEL, v2.version(), NewVersion.INPUT_EXAMPLE))
+        .as("a version without side files")
+        .isEmpty();
+    assertThat(store.file(MODEL, 9, NewVersion.INPUT_EXAMPLE))
+        .as("a version that does not exist")
+        .isEmpty();
+    assertThat(store.file(OTHER, 1, NewVersion.INPUT_EXAMPLE))
+        .as("a model that does not exist")
+        .isEmpty();
     assertSideFiles(newAnother(store), 1, files);
   }
 
@@ -1016,10 +1258,13 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     store.insertVersion(MODEL, n -> StoreSamples.newVersion(MODEL, n, "kit", files1));
     store.insertVersion(MODEL, n -> StoreSamples.newVersion(MODEL, n, "kit", files2));
 
-    store.delete(MODEL, 1, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(1, false)));
+    store.delete(
+        MODEL, 1, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(1, false)));
 
     for (String name : files1.keySet()) {
-      assertThat(store.file(MODEL, 1, name)).as("side file %s of the deleted version", name).isEmpty();
+      assertThat(store.file(MODEL, 1, name))
+          .as("side file %s of the deleted version", name)
+          .isEmpty();
     }
     assertSideFiles(store, 2, files2);
     assertThat(insert(store, MODEL).version()).isEqualTo(3);
@@ -1031,13 +1276,16 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
       Optional<byte[]> stored = store.file(MODEL, version, f.getKey());
       assertThat(stored).as("side file %s of version %d", f.getKey(), version).isPresent();
       assertThat(StoreSamples.difference(stored.get(), f.getValue()))
-          .as("how side file %s of version %d differs from what was inserted", f.getKey(), version).isNull();
+          .as("how side file %s of version %d differs from what was inserted", f.getKey(), version)
+          .isNull();
     }
   }
 
   // ================================================================ change feed
 
-  /** Each committed change, of every kind, is delivered once and in commit order to every listener. */
+  /**
+   * Each committed change, of every kind, is delivered once and in commit order to every listener.
+   */
   @Test
   public void theFeedDeliversEachCommittedChangeOnceInCommitOrder() {
     S store = newStore();
@@ -1053,7 +1301,8 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     AuditEntry archive = entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(1, false));
     store.archive(MODEL, 1, archive);
     changes.add(archive);
-    AuditEntry aliasDeleted = entry(AuditAction.DELETE_ALIAS, MODEL, AuditDetails.aliasDeleted(PROD, 2));
+    AuditEntry aliasDeleted =
+        entry(AuditAction.DELETE_ALIAS, MODEL, AuditDetails.aliasDeleted(PROD, 2));
     store.compareAndSetAlias(MODEL, PROD, 2, 0, aliasDeleted);
     changes.add(aliasDeleted);
     AuditEntry deleted = entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(3, false));
@@ -1063,28 +1312,41 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     changes.add(StoreSamples.registered(OTHER, 1, "kit"));
 
     assertThat(first.await(changes.size())).as("first listener").containsExactlyElementsOf(changes);
-    assertThat(second.await(changes.size())).as("second listener").containsExactlyElementsOf(changes);
+    assertThat(second.await(changes.size()))
+        .as("second listener")
+        .containsExactlyElementsOf(changes);
   }
 
-  /** When a change is delivered, reads already show it: a registration's version, an alias's target. */
+  /**
+   * When a change is delivered, reads already show it: a registration's version, an alias's target.
+   */
   @Test
   public void aDeliveredChangeIsAlreadyVisibleToReads() {
     S store = newStore();
     List<String> seen = new CopyOnWriteArrayList<>();
-    Recorder feed = new Recorder() {
-      @Override
-      public void changed(AuditEntry change) {
-        String version = change.details().getOrDefault(AuditDetails.VERSION, change.details().get(AuditDetails.TO));
-        long n = Long.parseLong(version);
-        if (change.action() == AuditAction.REGISTER) {
-          seen.add("version " + n + " " + (store.version(change.model(), n).isPresent() ? "readable" : "missing"));
-        } else {
-          AliasTarget t = store.aliases(change.model()).get(change.details().get(AuditDetails.ALIAS));
-          seen.add("alias at " + (t == null ? 0 : t.version()));
-        }
-        super.changed(change);
-      }
-    };
+    Recorder feed =
+        new Recorder() {
+          @Override
+          public void changed(AuditEntry change) {
+            String version =
+                change
+                    .details()
+                    .getOrDefault(AuditDetails.VERSION, change.details().get(AuditDetails.TO));
+            long n = Long.parseLong(version);
+            if (change.action() == AuditAction.REGISTER) {
+              seen.add(
+                  "version "
+                      + n
+                      + " "
+                      + (store.version(change.model(), n).isPresent() ? "readable" : "missing"));
+            } else {
+              AliasTarget t =
+                  store.aliases(change.model()).get(change.details().get(AuditDetails.ALIAS));
+              seen.add("alias at " + (t == null ? 0 : t.version()));
+            }
+            super.changed(change);
+          }
+        };
     feed.handle = store.subscribe(feed);
     insert(store, MODEL);
     insert(store, MODEL);
@@ -1095,8 +1357,8 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
   }
 
   /**
-   * {@value #THREADS} threads inserting and racing compare-and-sets at once: the feed delivers every
-   * committed change once, in the order of the audit log.
+   * {@value #THREADS} threads inserting and racing compare-and-sets at once: the feed delivers
+   * every committed change once, in the order of the audit log.
    *
    * @throws Exception if interrupted
    */
@@ -1109,30 +1371,43 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     int before = store.audit(AuditQuery.all()).size();
     Recorder feed = subscribe(store);
     AtomicInteger committed = new AtomicInteger();
-    runAtOnce(THREADS, t -> {
-      for (int i = 0; i < 3; i++) {
-        if (t % 2 == 0) {
-          store.insertVersion(MODEL, n -> sample(MODEL, n, actor(t)));
-          committed.incrementAndGet();
-        } else {
-          AliasTarget current = store.aliases(MODEL).get(PROD);
-          long to = current.version() == 1 ? 2 : 1;
-          AuditEntry e = new AuditEntry(at(t * 10 + i), actor(t), AuditAction.SET_ALIAS, MODEL,
-              AuditDetails.aliasMoved(PROD, current.version(), to, false, List.of()), "thread " + t + " try " + i);
-          if (store.compareAndSetAlias(MODEL, PROD, current.version(), to, e).isPresent()) {
-            committed.incrementAndGet();
+    runAtOnce(
+        THREADS,
+        t -> {
+          for (int i = 0; i < 3; i++) {
+            if (t % 2 == 0) {
+              store.insertVersion(MODEL, n -> sample(MODEL, n, actor(t)));
+              committed.incrementAndGet();
+            } else {
+              AliasTarget current = store.aliases(MODEL).get(PROD);
+              long to = current.version() == 1 ? 2 : 1;
+              AuditEntry e =
+                  new AuditEntry(
+                      at(t * 10 + i),
+                      actor(t),
+                      AuditAction.SET_ALIAS,
+                      MODEL,
+                      AuditDetails.aliasMoved(PROD, current.version(), to, false, List.of()),
+                      "thread " + t + " try " + i);
+              if (store.compareAndSetAlias(MODEL, PROD, current.version(), to, e).isPresent()) {
+                committed.incrementAndGet();
+              }
+            }
           }
-        }
-      }
-    });
+        });
     List<AuditEntry> audit = store.audit(AuditQuery.all());
     assertThat(audit).hasSize(before + committed.get());
     List<AuditEntry> since = audit.subList(before, audit.size());
-    assertThat(feed.await(since.size())).as("deliveries, against the audit log").containsExactlyElementsOf(since);
-    assertThat(since.stream().filter(e -> e.action() == AuditAction.REGISTER)
-        .map(e -> Long.parseLong(e.details().get(AuditDetails.VERSION))))
-        .as("registrations in delivery order").containsExactlyElementsOf(LongStream.rangeClosed(3, 2 + THREADS / 2 * 3)
-            .boxed().collect(Collectors.toList()));
+    assertThat(feed.await(since.size()))
+        .as("deliveries, against the audit log")
+        .containsExactlyElementsOf(since);
+    assertThat(
+            since.stream()
+                .filter(e -> e.action() == AuditAction.REGISTER)
+                .map(e -> Long.parseLong(e.details().get(AuditDetails.VERSION))))
+        .as("registrations in delivery order")
+        .containsExactlyElementsOf(
+            LongStream.rangeClosed(3, 2 + THREADS / 2 * 3).boxed().collect(Collectors.toList()));
   }
 
   /** Failed, refused and no-op changes deliver nothing. */
@@ -1146,24 +1421,47 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     List<AuditEntry> audit = store.audit(AuditQuery.all());
     Recorder feed = subscribe(store);
 
-    expectFailure(() -> store.insertVersion(MODEL, n -> {
-      throw new IllegalStateException("make failed on purpose");
-    }));
+    expectFailure(
+        () ->
+            store.insertVersion(
+                MODEL,
+                n -> {
+                  throw new IllegalStateException("make failed on purpose");
+                }));
     expectFailure(() -> store.insertVersion(MODEL, n -> sample(MODEL, n + 5, "kit")));
     assertThat(move(store, PROD, 2, 1, null)).isEmpty();
     expectFailure(() -> move(store, PROD, 1, 9, null));
     expectFailure(() -> move(store, PROD, 1, 2, null));
-    expectFailure(() -> store.archive(MODEL, 1, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(1, false))));
-    expectFailure(() -> store.delete(MODEL, 1,
-        entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(1, false))));
-    assertThat(store.archive(MODEL, 2, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(2, true)))).isFalse();
-    expectFailure(() -> store.archive(MODEL, 7, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(7, false))));
-    expectFailure(() -> store.delete(MODEL, 7,
-        entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(7, false))));
+    expectFailure(
+        () ->
+            store.archive(
+                MODEL, 1, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(1, false))));
+    expectFailure(
+        () ->
+            store.delete(
+                MODEL,
+                1,
+                entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(1, false))));
+    assertThat(
+            store.archive(
+                MODEL, 2, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(2, true))))
+        .isFalse();
+    expectFailure(
+        () ->
+            store.archive(
+                MODEL, 7, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(7, false))));
+    expectFailure(
+        () ->
+            store.delete(
+                MODEL,
+                7,
+                entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(7, false))));
 
     assertThat(store.audit(AuditQuery.all())).containsExactlyElementsOf(audit);
     AuditEntry marker = marker(store);
-    assertThat(feed.await(1)).as("deliveries: only the change after the failures").containsExactly(marker);
+    assertThat(feed.await(1))
+        .as("deliveries: only the change after the failures")
+        .containsExactly(marker);
   }
 
   /**
@@ -1190,10 +1488,14 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     closed.handle.close();
   }
 
-  /** Instances on one backing in this JVM see each other's changes, in commit order (when the store says so). */
+  /**
+   * Instances on one backing in this JVM see each other's changes, in commit order (when the store
+   * says so).
+   */
   @Test
   public void instancesOnOneBackingInThisJvmSeeEachOthersChanges() {
-    Assumptions.assumeTrue(instancesInOneJvmShareTheFeed(),
+    Assumptions.assumeTrue(
+        instancesInOneJvmShareTheFeed(),
         "the store does not declare that instances in one JVM share the change feed"
             + " (instancesInOneJvmShareTheFeed() is false)");
     S a = newStore();
@@ -1208,14 +1510,22 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     move(a, PROD, 0, 2, changes);
     move(b, PROD, 2, 1, changes);
 
-    assertThat(onA.await(4)).as("deliveries on the first instance").containsExactlyElementsOf(changes);
-    assertThat(onB.await(4)).as("deliveries on the second instance").containsExactlyElementsOf(changes);
+    assertThat(onA.await(4))
+        .as("deliveries on the first instance")
+        .containsExactlyElementsOf(changes);
+    assertThat(onB.await(4))
+        .as("deliveries on the second instance")
+        .containsExactlyElementsOf(changes);
   }
 
-  /** A closed instance delivers nothing more, while another on its backing goes on (when the store shares its feed). */
+  /**
+   * A closed instance delivers nothing more, while another on its backing goes on (when the store
+   * shares its feed).
+   */
   @Test
   public void aClosedStoreDeliversNothingToItsListeners() {
-    Assumptions.assumeTrue(instancesInOneJvmShareTheFeed(),
+    Assumptions.assumeTrue(
+        instancesInOneJvmShareTheFeed(),
         "without a feed shared by instances in one JVM, a closed instance has no changes to deliver"
             + " (instancesInOneJvmShareTheFeed() is false)");
     S a = newStore();
@@ -1230,12 +1540,17 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     insert(b, MODEL);
     move(b, PROD, 0, 1, new ArrayList<>());
     assertThat(onB.await(3)).hasSize(3);
-    assertThat(onA.changes).as("deliveries to a listener of the closed instance").containsExactly(first);
+    assertThat(onA.changes)
+        .as("deliveries to a listener of the closed instance")
+        .containsExactly(first);
   }
 
   // ================================================================ durability
 
-  /** Models, versions, statuses, side files, aliases with revisions and the audit survive closing and reopening. */
+  /**
+   * Models, versions, statuses, side files, aliases with revisions and the audit survive closing
+   * and reopening.
+   */
   @Test
   public void everythingIsThereAfterClosingAndReopening() {
     S store = newStore();
@@ -1246,8 +1561,10 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     }
     insert(store, OTHER);
     store.archive(MODEL, 2, entry(AuditAction.ARCHIVE, MODEL, AuditDetails.version(2, false)));
-    store.delete(MODEL, 3, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(3, false)));
-    store.delete(MODEL, 5, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(5, false)));
+    store.delete(
+        MODEL, 3, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(3, false)));
+    store.delete(
+        MODEL, 5, entry(AuditAction.DELETE_VERSION, MODEL, AuditDetails.version(5, false)));
     move(store, PROD, 0, 1, new ArrayList<>());
     move(store, PROD, 1, 4, new ArrayList<>());
     move(store, STAGING, 0, 1, new ArrayList<>());
@@ -1260,14 +1577,16 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     Map<String, AliasTarget> aliases = store.aliases(MODEL);
     List<AuditEntry> audit = store.audit(AuditQuery.all());
     assertThat(versions).extracting(ModelVersion::version).containsExactly(1L, 2L, 4L);
-    assertThat(aliases).containsExactly(
-        Map.entry(PROD, new AliasTarget(4, 2)), Map.entry(STAGING, new AliasTarget(4, 3)));
+    assertThat(aliases)
+        .containsExactly(
+            Map.entry(PROD, new AliasTarget(4, 2)), Map.entry(STAGING, new AliasTarget(4, 3)));
     store.close();
 
     S reopened = newAnother(store);
     assertThat(reopened.models()).isEqualTo(models).containsExactly(MODEL, OTHER);
     assertThat(reopened.versions(MODEL)).isEqualTo(versions);
-    assertThat(reopened.version(MODEL, 2).map(ModelVersion::status)).contains(VersionStatus.ARCHIVED);
+    assertThat(reopened.version(MODEL, 2).map(ModelVersion::status))
+        .contains(VersionStatus.ARCHIVED);
     assertThat(reopened.version(MODEL, 3)).isEmpty();
     assertThat(reopened.versions(OTHER)).isEqualTo(others);
     assertThat(reopened.aliases(MODEL)).isEqualTo(aliases);
@@ -1275,7 +1594,8 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     assertSideFiles(reopened, 1, files);
 
     assertThat(insert(reopened, MODEL).version()).as("number after reopening").isEqualTo(6);
-    assertThat(move(reopened, PROD, 4, 6, new ArrayList<>())).as("the next move of an alias at revision 2")
+    assertThat(move(reopened, PROD, 4, 6, new ArrayList<>()))
+        .as("the next move of an alias at revision 2")
         .contains(new AliasTarget(6, 3));
   }
 
@@ -1286,7 +1606,8 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     insert(store, MODEL);
     store.close();
     store.close();
-    assertThat(newAnother(store).versions(MODEL)).containsExactly(StoreSamples.version(MODEL, 1, "kit"));
+    assertThat(newAnother(store).versions(MODEL))
+        .containsExactly(StoreSamples.version(MODEL, 1, "kit"));
   }
 
   // ================================================================ helpers
@@ -1300,7 +1621,8 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
   private S newAnother(S store) {
     S another = Objects.requireNonNull(openAnother(store), "openAnother() returned null");
     if (another == store) {
-      throw new IllegalStateException("openAnother(store) returned store itself; it must open another instance");
+      throw new IllegalStateException(
+          "openAnother(store) returned store itself; it must open another instance");
     }
     opened.add(another);
     return another;
@@ -1308,13 +1630,15 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
 
   private ChildProcessStore requireChildProcessStore(S store) {
     Optional<ChildProcessStore> child = childProcessStore(store);
-    Assumptions.assumeTrue(child.isPresent(),
+    Assumptions.assumeTrue(
+        child.isPresent(),
         "the implementation gives no way for a child JVM to open the store (childProcessStore() is empty),"
             + " so sharing between processes is not checked");
     return child.get();
   }
 
-  private ChildJvm startWorker(ChildProcessStore child, String name, String... args) throws java.io.IOException {
+  private ChildJvm startWorker(ChildProcessStore child, String name, String... args)
+      throws java.io.IOException {
     List<String> all = new ArrayList<>();
     all.add(child.factory().getName());
     all.add(child.location());
@@ -1332,24 +1656,37 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
 
   private static ModelVersion insert(ModelStore store, String model, String actor) {
     return store.insertVersion(
-        model, n -> StoreSamples.newVersion(model, n, actor, StoreSamples.sideFiles(n, SIDE_FILE_BYTES)));
+        model,
+        n -> StoreSamples.newVersion(model, n, actor, StoreSamples.sideFiles(n, SIDE_FILE_BYTES)));
   }
 
-  /** Inserts the next version with an entry at {@code at(time)} by {@code actor}; returns the entry. */
+  /**
+   * Inserts the next version with an entry at {@code at(time)} by {@code actor}; returns the entry.
+   */
   private static AuditEntry insertAs(ModelStore store, String model, String actor, int time) {
     AuditEntry[] entry = new AuditEntry[1];
-    store.insertVersion(model, n -> {
-      NewVersion nv = sample(model, n, actor);
-      entry[0] = new AuditEntry(at(time), actor, AuditAction.REGISTER, model, nv.audit().details(), "");
-      return new NewVersion(nv.version(), nv.files(), entry[0]);
-    });
+    store.insertVersion(
+        model,
+        n -> {
+          NewVersion nv = sample(model, n, actor);
+          entry[0] =
+              new AuditEntry(
+                  at(time), actor, AuditAction.REGISTER, model, nv.audit().details(), "");
+          return new NewVersion(nv.version(), nv.files(), entry[0]);
+        });
     return entry[0];
   }
 
   private static AuditEntry cas(
       ModelStore store, String model, String alias, long from, long to, String actor, int time) {
-    AuditEntry e = new AuditEntry(at(time), actor, AuditAction.SET_ALIAS, model,
-        AuditDetails.aliasMoved(alias, from, to, false, List.of()), "");
+    AuditEntry e =
+        new AuditEntry(
+            at(time),
+            actor,
+            AuditAction.SET_ALIAS,
+            model,
+            AuditDetails.aliasMoved(alias, from, to, false, List.of()),
+            "");
     assertThat(store.compareAndSetAlias(model, alias, from, to, e)).isPresent();
     return e;
   }
@@ -1358,10 +1695,15 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
    * A compare-and-set on {@link #MODEL} with a fresh entry; when {@code record} is given and the
    * move succeeds, the entry is added to it.
    */
-  private Optional<AliasTarget> move(ModelStore store, String alias, long from, long to, List<AuditEntry> record) {
-    AuditEntry e = to == 0
-        ? entry(AuditAction.DELETE_ALIAS, MODEL, AuditDetails.aliasDeleted(alias, from))
-        : entry(AuditAction.SET_ALIAS, MODEL, AuditDetails.aliasMoved(alias, from, to, false, List.of()));
+  private Optional<AliasTarget> move(
+      ModelStore store, String alias, long from, long to, List<AuditEntry> record) {
+    AuditEntry e =
+        to == 0
+            ? entry(AuditAction.DELETE_ALIAS, MODEL, AuditDetails.aliasDeleted(alias, from))
+            : entry(
+                AuditAction.SET_ALIAS,
+                MODEL,
+                AuditDetails.aliasMoved(alias, from, to, false, List.of()));
     Optional<AliasTarget> result = store.compareAndSetAlias(MODEL, alias, from, to, e);
     if (record != null && result.isPresent()) {
       record.add(e);
@@ -1386,7 +1728,8 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     return new AuditEntry(at(100 + i), "kit", action, model, details, "change " + i);
   }
 
-  private static Map<String, String> withExtra(Map<String, String> details, String key, String value) {
+  private static Map<String, String> withExtra(
+      Map<String, String> details, String key, String value) {
     Map<String, String> d = new TreeMap<>(details);
     d.put(key, value);
     return d;
@@ -1441,21 +1784,27 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     void run(int thread) throws Exception;
   }
 
-  /** Starts {@code threads} threads together, waits for all, and fails with the first exception any threw. */
+  /**
+   * Starts {@code threads} threads together, waits for all, and fails with the first exception any
+   * threw.
+   */
   private static void runAtOnce(int threads, ThreadBody body) throws InterruptedException {
     CountDownLatch start = new CountDownLatch(1);
     List<Throwable> failures = new CopyOnWriteArrayList<>();
     List<Thread> started = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       int thread = t;
-      Thread th = new Thread(() -> {
-        try {
-          start.await();
-          body.run(thread);
-        } catch (Throwable e) {
-          failures.add(e);
-        }
-      }, "kit-store-" + t);
+      Thread th =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  body.run(thread);
+                } catch (Throwable e) {
+                  failures.add(e);
+                }
+              },
+              "kit-store-" + t);
       th.setDaemon(true);
       th.start();
       started.add(th);
@@ -1463,11 +1812,15 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
     start.countDown();
     for (Thread th : started) {
       th.join(THREAD_TIMEOUT.toMillis());
-      assertThat(th.isAlive()).as("%s still running after %s", th.getName(), THREAD_TIMEOUT).isFalse();
+      assertThat(th.isAlive())
+          .as("%s still running after %s", th.getName(), THREAD_TIMEOUT)
+          .isFalse();
     }
     if (!failures.isEmpty()) {
-      AssertionError error = new AssertionError(failures.size() + " of " + threads + " threads failed; first: "
-          + failures.get(0), failures.get(0));
+      AssertionError error =
+          new AssertionError(
+              failures.size() + " of " + threads + " threads failed; first: " + failures.get(0),
+              failures.get(0));
       failures.stream().skip(1).forEach(error::addSuppressed);
       throw error;
     }
@@ -1483,7 +1836,10 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
       changes.add(change);
     }
 
-    /** Waits until at least {@code n} changes arrived (or the timeout passed) and returns all so far. */
+    /**
+     * Waits until at least {@code n} changes arrived (or the timeout passed) and returns all so
+     * far.
+     */
     List<AuditEntry> await(int n) {
       long deadline = System.nanoTime() + feedTimeout().toNanos();
       while (changes.size() < n && System.nanoTime() < deadline) {

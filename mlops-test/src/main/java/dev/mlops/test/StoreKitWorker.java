@@ -54,9 +54,11 @@ final class StoreKitWorker {
     say("DONE");
   }
 
-  private static void insert(ModelStore store, String model, int count, String actor) throws IOException {
+  private static void insert(ModelStore store, String model, int count, String actor)
+      throws IOException {
     say("READY");
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line = in.readLine();
     if (!"GO".equals(line)) {
       throw new IllegalStateException("expected GO on stdin but read " + line);
@@ -64,7 +66,10 @@ final class StoreKitWorker {
     for (int i = 0; i < count; i++) {
       ModelVersion v =
           store.insertVersion(
-              model, n -> StoreSamples.newVersion(model, n, actor, StoreSamples.sideFiles(n, SMALL_SIDE_FILES)));
+              model,
+              n ->
+                  StoreSamples.newVersion(
+                      model, n, actor, StoreSamples.sideFiles(n, SMALL_SIDE_FILES)));
       say("INSERTED " + v.version());
     }
   }
@@ -73,7 +78,9 @@ final class StoreKitWorker {
     say("READY");
     while (true) {
       ModelVersion v =
-          store.insertVersion(model, n -> StoreSamples.newVersion(model, n, actor, StoreSamples.sideFiles(n, bytes)));
+          store.insertVersion(
+              model,
+              n -> StoreSamples.newVersion(model, n, actor, StoreSamples.sideFiles(n, bytes)));
       say("INSERTED " + v.version());
     }
   }
@@ -86,7 +93,9 @@ final class StoreKitWorker {
   }
 
   private static void startWatchdog() {
-    ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
+    ProcessHandle.current()
+        .parent()
+        .ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
     Thread t =
         new Thread(
             () -> {
@@ -95,7 +104,8 @@ final class StoreKitWorker {
               } catch (InterruptedException e) {
                 return;
               }
-              System.err.println("StoreKitWorker: still running after " + MAX_LIFETIME_S + " s; halting");
+              System.err.println(
+                  "StoreKitWorker: still running after " + MAX_LIFETIME_S + " s; halting");
               Runtime.getRuntime().halt(4);
             },
             "kit-worker-watchdog");

@@ -39,7 +39,10 @@ final class StoreSamples {
 
   private StoreSamples() {}
 
-  /** The record of version {@code n} of {@code model} registered by {@code actor}, without side files. */
+  /**
+   * The record of version {@code n} of {@code model} registered by {@code actor}, without side
+   * files.
+   */
   static ModelVersion version(String model, long n, String actor) {
     return version(model, n, actor, Map.of());
   }
@@ -55,7 +58,9 @@ final class StoreSamples {
       if (f.getKey().startsWith(NewVersion.ATTACHMENTS)) {
         attachments.add(
             new ArtifactFile(
-                f.getKey().substring(NewVersion.ATTACHMENTS.length()), f.getValue().length, sha256(f.getValue())));
+                f.getKey().substring(NewVersion.ATTACHMENTS.length()),
+                f.getValue().length,
+                sha256(f.getValue())));
       }
     }
     Map<String, String> tags = new TreeMap<>();
@@ -76,7 +81,11 @@ final class StoreSamples {
                     TensorSpec.of("label", ElementType.INT64, TensorSpec.DYNAMIC),
                     TensorSpec.of("probabilities", ElementType.FLOAT, TensorSpec.DYNAMIC, 2))))
         .tags(tags)
-        .lineage(new Lineage("run-" + n, "s3://bucket/data v" + n, Map.of("auc", 0.9 + n / 1000.0, "loss", 1e-7)))
+        .lineage(
+            new Lineage(
+                "run-" + n,
+                "s3://bucket/data v" + n,
+                Map.of("auc", 0.9 + n / 1000.0, "loss", 1e-7)))
         .hasInputExample(sideFiles.containsKey(NewVersion.INPUT_EXAMPLE))
         .attachments(attachments)
         .build();
@@ -96,7 +105,8 @@ final class StoreSamples {
 
   /** What {@code insertVersion}'s {@code make} returns for number {@code n}. */
   static NewVersion newVersion(String model, long n, String actor, Map<String, byte[]> sideFiles) {
-    return new NewVersion(version(model, n, actor, sideFiles), sideFiles, registered(model, n, actor));
+    return new NewVersion(
+        version(model, n, actor, sideFiles), sideFiles, registered(model, n, actor));
   }
 
   /**
@@ -109,15 +119,20 @@ final class StoreSamples {
     files.put(NewVersion.INPUT_EXAMPLE, noise(n, 1, bytes));
     files.put(
         NewVersion.MANIFEST_SIGNATURE,
-        ("{\"keyId\":\"kit-key\",\"version\":" + n + ",\"note\":\"é\"}").getBytes(StandardCharsets.UTF_8));
+        ("{\"keyId\":\"kit-key\",\"version\":" + n + ",\"note\":\"é\"}")
+            .getBytes(StandardCharsets.UTF_8));
     files.put(NewVersion.ATTACHMENTS + "baseline.bin", noise(n, 2, bytes));
     files.put(
-        NewVersion.ATTACHMENTS + "card.md", ("# Model card " + n + "\n" + AWKWARD).getBytes(StandardCharsets.UTF_8));
+        NewVersion.ATTACHMENTS + "card.md",
+        ("# Model card " + n + "\n" + AWKWARD).getBytes(StandardCharsets.UTF_8));
     files.put(NewVersion.ATTACHMENTS + "empty.txt", new byte[0]);
     return files;
   }
 
-  /** {@code length} pseudo-random bytes determined by (n, stream); starts with every byte value once. */
+  /**
+   * {@code length} pseudo-random bytes determined by (n, stream); starts with every byte value
+   * once.
+   */
   static byte[] noise(long n, int stream, int length) {
     byte[] out = new byte[length];
     int i = 0;
@@ -134,15 +149,22 @@ final class StoreSamples {
     return out;
   }
 
-  /** How {@code actual} differs from {@code expected} (lengths, first differing byte), or null if it does not. */
+  /**
+   * How {@code actual} differs from {@code expected} (lengths, first differing byte), or null if it
+   * does not.
+   */
   static String difference(byte[] actual, byte[] expected) {
     if (java.util.Arrays.equals(actual, expected)) {
       return null;
     }
     int common = Math.min(actual.length, expected.length);
     int i = java.util.Arrays.mismatch(actual, expected);
-    return actual.length + " bytes instead of " + expected.length
-        + (i >= 0 && i < common ? ", first difference at byte " + i : ", equal up to the shorter length");
+    return actual.length
+        + " bytes instead of "
+        + expected.length
+        + (i >= 0 && i < common
+            ? ", first difference at byte " + i
+            : ", equal up to the shorter length");
   }
 
   static String sha256(String text) {

@@ -10,14 +10,14 @@
  *       a real ONNX model.
  *   <li>{@link dev.mlops.test.ModelStoreCompatibilityKit} checks {@link
  *       dev.mlops.api.spi.ModelStore}s: gap-free numbering across threads, instances and child
- *       processes (one of them killed mid-insert), compare-and-set with revisions, reference
- *       rules, the audit log and its queries, side files, the change feed and durability.
+ *       processes (one of them killed mid-insert), compare-and-set with revisions, reference rules,
+ *       the audit log and its queries, side files, the change feed and durability.
  *   <li>{@link dev.mlops.test.ArtifactStoreCompatibilityKit} checks {@link
  *       dev.mlops.api.spi.ArtifactStore}s: exact file sets and bytes, idempotent and concurrent
  *       puts, no half-written artifact visible, deletes, sharing and durability.
  *   <li>{@link dev.mlops.test.InMemoryModelStore} and {@link dev.mlops.test.InMemoryArtifactStore}
- *       are correct in-memory stores: the references the kits are proven against, and test
- *       doubles for a {@code GovernedRegistry}.
+ *       are correct in-memory stores: the references the kits are proven against, and test doubles
+ *       for a {@code GovernedRegistry}.
  * </ul>
  *
  * <p>Add this module with {@code test} scope.

@@ -74,13 +74,17 @@ class ArtifactStoreCompatibilityKitSelfTest {
     assertThat(failed).contains("anArtifactIsNeverVisibleHalfWritten");
     // Concurrent puts fail too whenever two of them wrote into the same directory at once.
     assertThat(failed)
-        .isSubsetOf("anArtifactIsNeverVisibleHalfWritten", "concurrentPutsOfOneDigestEndWithOneIntactArtifact");
+        .isSubsetOf(
+            "anArtifactIsNeverVisibleHalfWritten",
+            "concurrentPutsOfOneDigestEndWithOneIntactArtifact");
   }
 
   @Test
   void aPutThatReplacesAStoredDigestFailsTheIdempotenceChecks() {
     assertThat(failedChecks(ReplacingKit.class))
-        .contains("putOfAStoredDigestChangesNothing", "concurrentPutsOfOneDigestEndWithOneIntactArtifact");
+        .contains(
+            "putOfAStoredDigestChangesNothing",
+            "concurrentPutsOfOneDigestEndWithOneIntactArtifact");
   }
 
   private static Events run(Class<?> kit) {
@@ -113,7 +117,8 @@ class ArtifactStoreCompatibilityKitSelfTest {
   }
 
   /** Kits over {@link SimpleDirectoryArtifactStore}s made one way. */
-  abstract static class SimpleKit extends ArtifactStoreCompatibilityKit<SimpleDirectoryArtifactStore> {
+  abstract static class SimpleKit
+      extends ArtifactStoreCompatibilityKit<SimpleDirectoryArtifactStore> {
     abstract boolean staged();
 
     abstract boolean idempotent();

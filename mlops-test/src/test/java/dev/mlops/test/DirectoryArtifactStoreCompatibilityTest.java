@@ -10,7 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * registry does. Two checks fail on a known defect of the store and are disabled here, with the
  * defect in their reasons, until the store is fixed.
  */
-class DirectoryArtifactStoreCompatibilityTest extends ArtifactStoreCompatibilityKit<DirectoryArtifactStore> {
+class DirectoryArtifactStoreCompatibilityTest
+    extends ArtifactStoreCompatibilityKit<DirectoryArtifactStore> {
 
   private final Map<DirectoryArtifactStore, Path> roots = new ConcurrentHashMap<>();
 

@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * The embedded directory store against the kit, child processes included. Its feed is shared by
- * the instances of one JVM on one directory, as its documentation says. Two checks fail on known
+ * The embedded directory store against the kit, child processes included. Its feed is shared by the
+ * instances of one JVM on one directory, as its documentation says. Two checks fail on known
  * defects of the store and are disabled here, each with the defect in its reason, until the store
  * is fixed.
  */
@@ -43,6 +43,4 @@ class DirectoryModelStoreCompatibilityTest extends ModelStoreCompatibilityKit<Di
   protected boolean instancesInOneJvmShareTheFeed() {
     return true;
   }
-
-
 }

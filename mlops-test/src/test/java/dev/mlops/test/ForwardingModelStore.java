@@ -12,7 +12,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongFunction;
 
-/** Passes every call to another store; the kit's self-test overrides one call to break one guarantee. */
+/**
+ * Passes every call to another store; the kit's self-test overrides one call to break one
+ * guarantee.
+ */
 class ForwardingModelStore implements ModelStore {
 
   final InMemoryModelStore delegate;

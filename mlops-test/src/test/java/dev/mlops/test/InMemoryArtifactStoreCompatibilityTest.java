@@ -1,7 +1,8 @@
 package dev.mlops.test;
 
 /** The reference in-memory artifact store passes the whole kit. */
-class InMemoryArtifactStoreCompatibilityTest extends ArtifactStoreCompatibilityKit<InMemoryArtifactStore> {
+class InMemoryArtifactStoreCompatibilityTest
+    extends ArtifactStoreCompatibilityKit<InMemoryArtifactStore> {
 
   @Override
   protected InMemoryArtifactStore createStore() {

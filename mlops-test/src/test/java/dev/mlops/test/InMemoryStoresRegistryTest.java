@@ -23,7 +23,10 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The in-memory stores serve a real registry: registration, verification, aliases, audit, events, deletion. */
+/**
+ * The in-memory stores serve a real registry: registration, verification, aliases, audit, events,
+ * deletion.
+ */
 class InMemoryStoresRegistryTest {
 
   private static final AuditInfo ALICE = AuditInfo.by("alice", "in-memory test");
@@ -38,18 +41,29 @@ class InMemoryStoresRegistryTest {
     List<String> events = new CopyOnWriteArrayList<>();
     byte[] card = "model card".getBytes(StandardCharsets.UTF_8);
     Map<String, Tensor> example = Map.of("features", Tensor.ofFloats(new float[30], 1, 30));
-    try (GovernedRegistry registry = GovernedRegistry.builder(InMemoryModelStore.create(), artifacts)
-        .staging(tmp.resolve("staging")).build()) {
+    try (GovernedRegistry registry =
+        GovernedRegistry.builder(InMemoryModelStore.create(), artifacts)
+            .staging(tmp.resolve("staging"))
+            .build()) {
       registry.addListener(e -> events.add(e.getClass().getSimpleName()));
 
-      ModelVersion v1 = registry.register(Registration.builder("cancer", ArtifactSource.file(v1File))
-          .attachment("card.txt", card).inputExample(example).build(), ALICE);
-      ModelVersion v2 = registry.register(Registration.builder("cancer", ArtifactSource.file(v2File)).build(), ALICE);
+      ModelVersion v1 =
+          registry.register(
+              Registration.builder("cancer", ArtifactSource.file(v1File))
+                  .attachment("card.txt", card)
+                  .inputExample(example)
+                  .build(),
+              ALICE);
+      ModelVersion v2 =
+          registry.register(
+              Registration.builder("cancer", ArtifactSource.file(v2File)).build(), ALICE);
       assertThat(List.of(v1.version(), v2.version())).containsExactly(1L, 2L);
-      assertThat(registry.verifiedArtifact(v1).modelFile()).hasFileName(TestModels.BREAST_CANCER_V1);
+      assertThat(registry.verifiedArtifact(v1).modelFile())
+          .hasFileName(TestModels.BREAST_CANCER_V1);
       assertThat(Files.readAllBytes(registry.verifiedArtifact(v2).modelFile()))
           .isEqualTo(TestModels.bytes(TestModels.BREAST_CANCER_V2));
-      assertThat(registry.attachment(v1, "card.txt")).hasValueSatisfying(b -> assertThat(b).isEqualTo(card));
+      assertThat(registry.attachment(v1, "card.txt"))
+          .hasValueSatisfying(b -> assertThat(b).isEqualTo(card));
       assertThat(registry.inputExample(v1)).contains(example);
 
       assertThat(registry.setAlias("cancer", "production", 1, ALICE)).isEmpty();
@@ -60,13 +74,19 @@ class InMemoryStoresRegistryTest {
       assertThat(registry.versions("cancer")).containsExactly(v2);
 
       assertThat(registry.auditLog().stream().map(AuditEntry::action).collect(Collectors.toList()))
-          .containsExactly(AuditAction.REGISTER, AuditAction.REGISTER, AuditAction.SET_ALIAS, AuditAction.SET_ALIAS,
+          .containsExactly(
+              AuditAction.REGISTER,
+              AuditAction.REGISTER,
+              AuditAction.SET_ALIAS,
+              AuditAction.SET_ALIAS,
               AuditAction.DELETE_VERSION);
-      assertThat(events).containsExactly(
-          LifecycleEvent.VersionRegistered.class.getSimpleName(),
-          LifecycleEvent.VersionRegistered.class.getSimpleName(),
-          LifecycleEvent.AliasMoved.class.getSimpleName(), LifecycleEvent.AliasMoved.class.getSimpleName(),
-          LifecycleEvent.VersionDeleted.class.getSimpleName());
+      assertThat(events)
+          .containsExactly(
+              LifecycleEvent.VersionRegistered.class.getSimpleName(),
+              LifecycleEvent.VersionRegistered.class.getSimpleName(),
+              LifecycleEvent.AliasMoved.class.getSimpleName(),
+              LifecycleEvent.AliasMoved.class.getSimpleName(),
+              LifecycleEvent.VersionDeleted.class.getSimpleName());
     }
   }
 }

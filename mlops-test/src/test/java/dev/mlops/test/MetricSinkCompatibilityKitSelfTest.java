@@ -69,12 +69,14 @@ class MetricSinkCompatibilityKitSelfTest {
 
   @Test
   void aSinkThatMishandlesEmptyRequestKeysFailsTheRequestKeyCheck() {
-    assertThat(failedChecks(run(EmptyKeyAsNullKit.class))).contains("acceptsEmptyAndUnusualRequestKeys");
+    assertThat(failedChecks(run(EmptyKeyAsNullKit.class)))
+        .contains("acceptsEmptyAndUnusualRequestKeys");
   }
 
   @Test
   void aSinkThatCountsOnlySuccessesFailsTheOutcomeCheck() {
-    assertThat(failedChecks(run(CountsOnlySuccessKit.class))).contains("acceptsEveryOutcomeAndEdgeValue");
+    assertThat(failedChecks(run(CountsOnlySuccessKit.class)))
+        .contains("acceptsEveryOutcomeAndEdgeValue");
   }
 
   @Test
@@ -91,7 +93,8 @@ class MetricSinkCompatibilityKitSelfTest {
 
   @Test
   void aSinkThatKeepsEveryEventFailsTheRetentionCheckOnly() {
-    assertThat(failedChecks(run(HoardingKit.class))).containsExactly("doesNotRetainPerCallObjectsWithoutBound");
+    assertThat(failedChecks(run(HoardingKit.class)))
+        .containsExactly("doesNotRetainPerCallObjectsWithoutBound");
   }
 
   private static Events run(Class<?> kit) {

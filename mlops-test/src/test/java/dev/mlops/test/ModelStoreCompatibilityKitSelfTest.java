@@ -25,9 +25,9 @@ import org.junit.platform.testkit.engine.Event;
 import org.junit.platform.testkit.engine.Events;
 
 /**
- * The store kit must fail stores that break the contract, each on the checks that cover the
- * fault, and pass a correct one. Runs kit subclasses (nested here, so that Surefire does not run
- * them on their own) through the JUnit Platform test kit.
+ * The store kit must fail stores that break the contract, each on the checks that cover the fault,
+ * and pass a correct one. Runs kit subclasses (nested here, so that Surefire does not run them on
+ * their own) through the JUnit Platform test kit.
  */
 class ModelStoreCompatibilityKitSelfTest {
 
@@ -92,23 +92,32 @@ class ModelStoreCompatibilityKitSelfTest {
     assertThat(names(tests.failed())).isEmpty();
     assertThat(names(tests.succeeded()))
         .containsExactlyInAnyOrderElementsOf(
-            ALL_CHECKS.stream().filter(c -> !PROCESS_CHECKS.contains(c)).collect(Collectors.toList()));
+            ALL_CHECKS.stream()
+                .filter(c -> !PROCESS_CHECKS.contains(c))
+                .collect(Collectors.toList()));
     assertThat(names(tests.aborted())).containsExactlyInAnyOrderElementsOf(PROCESS_CHECKS);
-    assertThat(tests.aborted().stream()
-            .map(e -> e.getRequiredPayload(org.junit.platform.engine.TestExecutionResult.class).getThrowable()
-                .map(Throwable::getMessage).orElse("")))
+    assertThat(
+            tests.aborted().stream()
+                .map(
+                    e ->
+                        e.getRequiredPayload(org.junit.platform.engine.TestExecutionResult.class)
+                            .getThrowable()
+                            .map(Throwable::getMessage)
+                            .orElse("")))
         .allSatisfy(reason -> assertThat(reason).contains("childProcessStore()"));
   }
 
   @Test
   void numberingWithAGapAfterAFailedInsertFailsTheFailedInsertCheckOnly() {
-    assertThat(failedChecks(GapsKit.class)).containsExactly("aFailedInsertStoresNothingAndUsesUpNoNumber");
+    assertThat(failedChecks(GapsKit.class))
+        .containsExactly("aFailedInsertStoresNothingAndUsesUpNoNumber");
   }
 
   @Test
   void reusedDeletedNumbersFailTheReuseAndReopeningChecks() {
     assertThat(failedChecks(ReusesDeletedNumbersKit.class))
-        .containsExactlyInAnyOrder("aDeletedNumberIsNeverReused", "everythingIsThereAfterClosingAndReopening");
+        .containsExactlyInAnyOrder(
+            "aDeletedNumberIsNeverReused", "everythingIsThereAfterClosingAndReopening");
   }
 
   @Test
@@ -135,7 +144,8 @@ class ModelStoreCompatibilityKitSelfTest {
   void anAliasToAMissingVersionAcceptedFailsTheMissingTargetChecks() {
     assertThat(failedChecks(AcceptsMissingTargetsKit.class))
         .containsExactlyInAnyOrder(
-            "anAliasMoveToAMissingVersionIsRefusedAndChangesNothing", "refusedAndFailedChangesDeliverNothing");
+            "anAliasMoveToAMissingVersionIsRefusedAndChangesNothing",
+            "refusedAndFailedChangesDeliverNothing");
   }
 
   @Test
@@ -149,7 +159,10 @@ class ModelStoreCompatibilityKitSelfTest {
             "refusedAndFailedChangesDeliverNothing");
     // The concurrent feed check fails too whenever two of its compare-and-sets happened to collide.
     assertThat(failed).hasSizeBetween(4, 5);
-    assertThat(failed.size() == 4 || failed.contains("theFeedDeliversConcurrentChangesOnceInCommitOrder")).isTrue();
+    assertThat(
+            failed.size() == 4
+                || failed.contains("theFeedDeliversConcurrentChangesOnceInCommitOrder"))
+        .isTrue();
   }
 
   @Test
@@ -189,7 +202,9 @@ class ModelStoreCompatibilityKitSelfTest {
     assertThat(names(tests.failed())).containsExactlyInAnyOrderElementsOf(PROCESS_CHECKS);
     assertThat(names(tests.succeeded()))
         .containsExactlyInAnyOrderElementsOf(
-            ALL_CHECKS.stream().filter(c -> !PROCESS_CHECKS.contains(c)).collect(Collectors.toList()));
+            ALL_CHECKS.stream()
+                .filter(c -> !PROCESS_CHECKS.contains(c))
+                .collect(Collectors.toList()));
   }
 
   // ---------------------------------------------------------------- running the kits
@@ -283,7 +298,8 @@ class ModelStoreCompatibilityKitSelfTest {
     }
   }
 
-  // ---------------------------------------------------------------- broken wrappers of the reference
+  // ---------------------------------------------------------------- broken wrappers of the
+  // reference
 
   /** The reference behind a wrapper that breaks one call. */
   abstract static class WrapperKit extends ModelStoreCompatibilityKit<ModelStore> {
@@ -318,7 +334,8 @@ class ModelStoreCompatibilityKitSelfTest {
         public Optional<AliasTarget> compareAndSetAlias(
             String model, String alias, long expected, long target, AuditEntry entry) {
           AliasTarget current = delegate.aliases(model).get(alias);
-          return delegate.compareAndSetAlias(model, alias, current == null ? 0 : current.version(), target, entry);
+          return delegate.compareAndSetAlias(
+              model, alias, current == null ? 0 : current.version(), target, entry);
         }
       };
     }
@@ -331,7 +348,8 @@ class ModelStoreCompatibilityKitSelfTest {
         @Override
         public Optional<AliasTarget> compareAndSetAlias(
             String model, String alias, long expected, long target, AuditEntry entry) {
-          return delegate.compareAndSetAlias(model, alias, expected, target, entry)
+          return delegate
+              .compareAndSetAlias(model, alias, expected, target, entry)
               .map(t -> new AliasTarget(t.version(), 1));
         }
 
@@ -354,7 +372,8 @@ class ModelStoreCompatibilityKitSelfTest {
         @Override
         public Optional<AliasTarget> compareAndSetAlias(
             String model, String alias, long expected, long target, AuditEntry entry) {
-          Optional<AliasTarget> result = delegate.compareAndSetAlias(model, alias, expected, target, entry);
+          Optional<AliasTarget> result =
+              delegate.compareAndSetAlias(model, alias, expected, target, entry);
           if (result.isEmpty()) {
             listeners.forEach(l -> l.changed(entry)); // announces a change that did not commit
           }
@@ -380,20 +399,21 @@ class ModelStoreCompatibilityKitSelfTest {
       return new ForwardingModelStore(store) {
         @Override
         public AutoCloseable subscribe(StoreListener listener) {
-          return delegate.subscribe(new StoreListener() {
-            private AuditEntry held;
+          return delegate.subscribe(
+              new StoreListener() {
+                private AuditEntry held;
 
-            @Override
-            public synchronized void changed(AuditEntry change) {
-              if (held == null) {
-                held = change; // delivers each pair of changes the wrong way round
-              } else {
-                listener.changed(change);
-                listener.changed(held);
-                held = null;
-              }
-            }
-          });
+                @Override
+                public synchronized void changed(AuditEntry change) {
+                  if (held == null) {
+                    held = change; // delivers each pair of changes the wrong way round
+                  } else {
+                    listener.changed(change);
+                    listener.changed(held);
+                    held = null;
+                  }
+                }
+              });
         }
       };
     }
@@ -404,13 +424,16 @@ class ModelStoreCompatibilityKitSelfTest {
     ModelStore wrap(InMemoryModelStore store) {
       return new ForwardingModelStore(store) {
         @Override
-        public dev.mlops.api.ModelVersion insertVersion(String model, LongFunction<NewVersion> make) {
-          return delegate.insertVersion(model, n -> {
-            NewVersion nv = make.apply(n);
-            Map<String, byte[]> kept = new TreeMap<>(nv.files());
-            kept.keySet().removeIf(name -> name.startsWith(NewVersion.ATTACHMENTS));
-            return new NewVersion(nv.version(), kept, nv.audit());
-          });
+        public dev.mlops.api.ModelVersion insertVersion(
+            String model, LongFunction<NewVersion> make) {
+          return delegate.insertVersion(
+              model,
+              n -> {
+                NewVersion nv = make.apply(n);
+                Map<String, byte[]> kept = new TreeMap<>(nv.files());
+                kept.keySet().removeIf(name -> name.startsWith(NewVersion.ATTACHMENTS));
+                return new NewVersion(nv.version(), kept, nv.audit());
+              });
         }
       };
     }
@@ -419,7 +442,8 @@ class ModelStoreCompatibilityKitSelfTest {
   // ---------------------------------------------------------------- a store processes do not share
 
   /** Gives each child process a store of its own, as a store that is only in memory would. */
-  public static final class FreshInMemoryStoreFactory implements ModelStoreCompatibilityKit.StoreFactory {
+  public static final class FreshInMemoryStoreFactory
+      implements ModelStoreCompatibilityKit.StoreFactory {
     /** For the child JVM. */
     public FreshInMemoryStoreFactory() {}
 

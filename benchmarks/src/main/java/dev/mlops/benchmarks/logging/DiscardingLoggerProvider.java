@@ -16,13 +16,13 @@ import org.slf4j.spi.MDCAdapter;
 import org.slf4j.spi.SLF4JServiceProvider;
 
 /**
- * The benchmarks' SLF4J backend, found by {@link java.util.ServiceLoader}. It plays a no-op
- * binding such as {@code slf4j-nop}, with one difference that the sink benchmark needs: a level
- * per logger. Loggers whose name ends in {@value #DEBUG_SUFFIX} are enabled from {@code DEBUG} up,
- * all others from {@code INFO} up. Everything enabled below {@code WARN} is discarded after the
- * level check, so a sink that logs at {@code DEBUG} pays for its sampling and formatting and for
- * the call, not for an appender. {@code WARN} and {@code ERROR} go to standard error, so that a
- * failure during a benchmark is not silent. Thread-safe.
+ * The benchmarks' SLF4J backend, found by {@link java.util.ServiceLoader}. It plays a no-op binding
+ * such as {@code slf4j-nop}, with one difference that the sink benchmark needs: a level per logger.
+ * Loggers whose name ends in {@value #DEBUG_SUFFIX} are enabled from {@code DEBUG} up, all others
+ * from {@code INFO} up. Everything enabled below {@code WARN} is discarded after the level check,
+ * so a sink that logs at {@code DEBUG} pays for its sampling and formatting and for the call, not
+ * for an appender. {@code WARN} and {@code ERROR} go to standard error, so that a failure during a
+ * benchmark is not silent. Thread-safe.
  */
 public final class DiscardingLoggerProvider implements SLF4JServiceProvider {
 
@@ -115,7 +115,8 @@ public final class DiscardingLoggerProvider implements SLF4JServiceProvider {
         return;
       }
       PrintStream err = System.err;
-      err.println(level + " " + name + " - " + MessageFormatter.basicArrayFormat(pattern, arguments));
+      err.println(
+          level + " " + name + " - " + MessageFormatter.basicArrayFormat(pattern, arguments));
       if (throwable != null) {
         throwable.printStackTrace(err);
       }

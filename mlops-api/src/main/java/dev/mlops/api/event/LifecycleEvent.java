@@ -6,8 +6,8 @@ import java.time.Instant;
 /**
  * Something that happened to a model: a registry change (registered, alias moved or deleted,
  * archived, deleted) or a runtime change (loaded, load failed, warm-up failed, swapped, swap
- * refused, unloaded). Delivered to
- * {@link LifecycleListener}s and to metric sinks. Version numbers of {@code 0} mean "none".
+ * refused, unloaded). Delivered to {@link LifecycleListener}s and to metric sinks. Version numbers
+ * of {@code 0} mean "none".
  */
 public sealed interface LifecycleEvent {
 
@@ -37,18 +37,35 @@ public sealed interface LifecycleEvent {
    * @param reason why
    */
   record AliasMoved(
-      Instant time, String model, String alias, long fromVersion, long toVersion, String actor, String reason)
+      Instant time,
+      String model,
+      String alias,
+      long fromVersion,
+      long toVersion,
+      String actor,
+      String reason)
       implements LifecycleEvent {}
 
-  /** An alias was deleted. @param time when @param model model @param alias alias @param fromVersion its last target @param actor who */
+  /**
+   * An alias was deleted. @param time when @param model model @param alias alias @param fromVersion
+   * its last target @param actor who
+   */
   record AliasDeleted(Instant time, String model, String alias, long fromVersion, String actor)
       implements LifecycleEvent {}
 
-  /** A version was archived. @param time when @param model model @param version version @param actor who */
-  record VersionArchived(Instant time, String model, long version, String actor) implements LifecycleEvent {}
+  /**
+   * A version was archived. @param time when @param model model @param version version @param actor
+   * who
+   */
+  record VersionArchived(Instant time, String model, long version, String actor)
+      implements LifecycleEvent {}
 
-  /** A version was deleted. @param time when @param model model @param version version @param actor who */
-  record VersionDeleted(Instant time, String model, long version, String actor) implements LifecycleEvent {}
+  /**
+   * A version was deleted. @param time when @param model model @param version version @param actor
+   * who
+   */
+  record VersionDeleted(Instant time, String model, long version, String actor)
+      implements LifecycleEvent {}
 
   /**
    * A version was loaded into an inference session and is ready to serve.
@@ -58,7 +75,8 @@ public sealed interface LifecycleEvent {
    * @param version version
    * @param loadNanos time spent verifying, loading and warming up
    */
-  record ModelLoaded(Instant time, String model, long version, long loadNanos) implements LifecycleEvent {}
+  record ModelLoaded(Instant time, String model, long version, long loadNanos)
+      implements LifecycleEvent {}
 
   /**
    * A version could not be loaded; whatever served before keeps serving.
@@ -68,7 +86,8 @@ public sealed interface LifecycleEvent {
    * @param version version
    * @param cause why
    */
-  record ModelLoadFailed(Instant time, String model, long version, Throwable cause) implements LifecycleEvent {}
+  record ModelLoadFailed(Instant time, String model, long version, Throwable cause)
+      implements LifecycleEvent {}
 
   /**
    * A version was loaded but its warm-up run on synthetic inputs failed. Without an input example
@@ -87,9 +106,9 @@ public sealed interface LifecycleEvent {
       implements LifecycleEvent {}
 
   /**
-   * A predictor that follows a reference did not switch to the version it now resolves to,
-   * because that version's signature is incompatible with the one it serves; it keeps serving
-   * {@code fromVersion} until the reference resolves to a compatible version again.
+   * A predictor that follows a reference did not switch to the version it now resolves to, because
+   * that version's signature is incompatible with the one it serves; it keeps serving {@code
+   * fromVersion} until the reference resolves to a compatible version again.
    *
    * @param time when
    * @param model model
@@ -99,7 +118,12 @@ public sealed interface LifecycleEvent {
    * @param differences what differs, one line each
    */
   record SwapRefused(
-      Instant time, String model, String target, long fromVersion, long toVersion, java.util.List<String> differences)
+      Instant time,
+      String model,
+      String target,
+      long fromVersion,
+      long toVersion,
+      java.util.List<String> differences)
       implements LifecycleEvent {
     /** Copies the differences. */
     public SwapRefused {
@@ -119,6 +143,9 @@ public sealed interface LifecycleEvent {
   record VersionSwapped(Instant time, String model, String target, long fromVersion, long toVersion)
       implements LifecycleEvent {}
 
-  /** A loaded version's session was closed. @param time when @param model model @param version version */
+  /**
+   * A loaded version's session was closed. @param time when @param model model @param version
+   * version
+   */
   record ModelUnloaded(Instant time, String model, long version) implements LifecycleEvent {}
 }

@@ -7,8 +7,8 @@ import java.util.List;
 /**
  * Where a registry keeps the files of model artifacts, by the SHA-256 digest of their manifest
  * (each file's path and digest, sorted by path): a local directory, a database, an object store.
- * Content addressing makes a put idempotent and lets identical artifacts share their bytes. A
- * store only stores: the registry verifies every file against its recorded digest after {@link
+ * Content addressing makes a put idempotent and lets identical artifacts share their bytes. A store
+ * only stores: the registry verifies every file against its recorded digest after {@link
  * #materialize} and before an engine reads a byte.
  *
  * <p>Implementations are thread-safe; several processes may share one. A compatibility kit in
@@ -31,8 +31,8 @@ public interface ArtifactStore extends AutoCloseable {
 
   /**
    * A local directory holding the artifact's files at their relative paths, for an engine to load
-   * after the registry has verified them: the store's own directory for a local store, a local
-   * copy for a remote one. The directory may hold nothing else.
+   * after the registry has verified them: the store's own directory for a local store, a local copy
+   * for a remote one. The directory may hold nothing else.
    *
    * @throws dev.mlops.api.IntegrityException if the artifact is not stored
    */

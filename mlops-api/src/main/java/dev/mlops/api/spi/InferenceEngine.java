@@ -4,8 +4,8 @@ import dev.mlops.api.ArtifactLocation;
 import dev.mlops.api.ModelLoadException;
 
 /**
- * An inference engine: turns a verified model artifact into a {@link ModelSession}.
- * Implementations are thread-safe; the runtime owns the engine and closes it last.
+ * An inference engine: turns a verified model artifact into a {@link ModelSession}. Implementations
+ * are thread-safe; the runtime owns the engine and closes it last.
  */
 public interface InferenceEngine extends AutoCloseable {
 
@@ -20,8 +20,8 @@ public interface InferenceEngine extends AutoCloseable {
   ModelSession open(ArtifactLocation artifact);
 
   /**
-   * Opens a session on a verified artifact with these options. The default ignores the options
-   * and calls {@link #open(ArtifactLocation)}; an engine that has such settings overrides it.
+   * Opens a session on a verified artifact with these options. The default ignores the options and
+   * calls {@link #open(ArtifactLocation)}; an engine that has such settings overrides it.
    *
    * @throws ModelLoadException if the model cannot be parsed or initialised
    */

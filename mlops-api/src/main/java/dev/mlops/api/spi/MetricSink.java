@@ -11,15 +11,16 @@ import dev.mlops.api.event.LifecycleEvent;
 public interface MetricSink {
 
   /** A sink that drops everything; the default. */
-  MetricSink NOOP = new MetricSink() {
-    @Override
-    public void onPrediction(PredictionEvent event) {}
+  MetricSink NOOP =
+      new MetricSink() {
+        @Override
+        public void onPrediction(PredictionEvent event) {}
 
-    @Override
-    public String toString() {
-      return "MetricSink.NOOP";
-    }
-  };
+        @Override
+        public String toString() {
+          return "MetricSink.NOOP";
+        }
+      };
 
   /** Called once per prediction call. */
   void onPrediction(PredictionEvent event);

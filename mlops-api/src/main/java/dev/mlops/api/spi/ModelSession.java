@@ -32,21 +32,23 @@ public interface ModelSession extends AutoCloseable {
    * @param outputs names of the outputs to compute and return
    * @param timeout terminate the run after this long; {@code null} for no limit
    * @return the requested outputs, keyed by name, in signature order
-   * @throws dev.mlops.api.PredictionTimeoutException if the run was terminated at the deadline;
-   *     the session stays usable
+   * @throws dev.mlops.api.PredictionTimeoutException if the run was terminated at the deadline; the
+   *     session stays usable
    * @throws PredictionException if the engine fails
    */
-  default Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs, Duration timeout) {
+  default Map<String, Tensor> run(
+      Map<String, Tensor> inputs, Set<String> outputs, Duration timeout) {
     Map<String, Tensor> all = run(inputs);
     if (all.keySet().equals(outputs)) {
       return all;
     }
     Map<String, Tensor> some = new LinkedHashMap<>();
-    all.forEach((k, v) -> {
-      if (outputs.contains(k)) {
-        some.put(k, v);
-      }
-    });
+    all.forEach(
+        (k, v) -> {
+          if (outputs.contains(k)) {
+            some.put(k, v);
+          }
+        });
     return some;
   }
 

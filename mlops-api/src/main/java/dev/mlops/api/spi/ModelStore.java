@@ -18,10 +18,10 @@ import java.util.function.LongFunction;
  *
  * <ul>
  *   <li><b>Atomicity.</b> A reader never sees half a change, and a crash at any point leaves the
- *       old state or the new one. A store with transactions commits each change and its audit
- *       entry together; a store without them writes the entry right after the change, under the
- *       same lock, and documents what a crash in between leaves (the directory store: the change
- *       without its entry).
+ *       old state or the new one. A store with transactions commits each change and its audit entry
+ *       together; a store without them writes the entry right after the change, under the same
+ *       lock, and documents what a crash in between leaves (the directory store: the change without
+ *       its entry).
  *   <li><b>Numbering.</b> {@link #insertVersion} gives each model's versions unique, gap-free,
  *       increasing numbers (1, 2, 3 ...) across every thread and process that shares the store; a
  *       deleted number is never reused.
@@ -49,10 +49,10 @@ public interface ModelStore extends AutoCloseable {
   Optional<ModelVersion> version(String model, long number);
 
   /**
-   * Inserts a new version with the model's next number, atomically with its audit entry. The
-   * store picks the number, then calls {@code make} with it (under whatever lock or transaction
-   * orders insertions) and stores what it returns; the version becomes visible to readers only
-   * when all of it is stored.
+   * Inserts a new version with the model's next number, atomically with its audit entry. The store
+   * picks the number, then calls {@code make} with it (under whatever lock or transaction orders
+   * insertions) and stores what it returns; the version becomes visible to readers only when all of
+   * it is stored.
    *
    * @param model the model, created on its first version
    * @param make the version to store for a number: its record, side files and audit entry; the
@@ -69,15 +69,16 @@ public interface ModelStore extends AutoCloseable {
    * Points an alias at {@code target} if it points at {@code expected} now ({@code 0}: only if it
    * does not exist), or deletes it when {@code target} is 0, atomically with {@code entry}.
    *
-   * @return the alias's new state (for a deletion: version 0 and the revision it reached), or
-   *     empty if the alias did not point at {@code expected}: nothing changed
+   * @return the alias's new state (for a deletion: version 0 and the revision it reached), or empty
+   *     if the alias did not point at {@code expected}: nothing changed
    * @throws ConflictException if {@code target} is not a ready version of the model
    */
-  Optional<AliasTarget> compareAndSetAlias(String model, String alias, long expected, long target, AuditEntry entry);
+  Optional<AliasTarget> compareAndSetAlias(
+      String model, String alias, long expected, long target, AuditEntry entry);
 
   /**
-   * Marks a version archived, atomically with {@code entry}; archiving an archived version
-   * changes nothing and records nothing.
+   * Marks a version archived, atomically with {@code entry}; archiving an archived version changes
+   * nothing and records nothing.
    *
    * @return whether the version was ready before
    * @throws ConflictException if an alias points at it
@@ -110,8 +111,8 @@ public interface ModelStore extends AutoCloseable {
   /**
    * Delivers every committed change from now on, each as the audit entry it committed with, and
    * asks for a resync when changes may have been missed (after the store's connection to shared
-   * state was lost and re-established). A store shared by several processes delivers their
-   * changes too, if it can see them; a store that cannot says so in its documentation.
+   * state was lost and re-established). A store shared by several processes delivers their changes
+   * too, if it can see them; a store that cannot says so in its documentation.
    *
    * @return a handle whose {@code close()} stops the delivery
    */

@@ -14,7 +14,13 @@ import java.util.Objects;
  * @param requestKey the caller's request key, empty if none
  */
 public record PredictionEvent(
-    String model, long version, long latencyNanos, long queueNanos, int batchSize, Outcome outcome, String requestKey) {
+    String model,
+    long version,
+    long latencyNanos,
+    long queueNanos,
+    int batchSize,
+    Outcome outcome,
+    String requestKey) {
   /** Validates. */
   public PredictionEvent {
     Objects.requireNonNull(model, "model");

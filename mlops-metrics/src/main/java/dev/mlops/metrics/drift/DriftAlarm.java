@@ -4,9 +4,9 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * A drift or data-quality measure crossed its threshold: raised when it moves to the alarming
- * side, cleared when it moves back. A {@link DriftMonitor} sends one alarm per crossing, never one
- * per evaluation while the measure stays on the same side.
+ * A drift or data-quality measure crossed its threshold: raised when it moves to the alarming side,
+ * cleared when it moves back. A {@link DriftMonitor} sends one alarm per crossing, never one per
+ * evaluation while the measure stays on the same side.
  *
  * @param time when the evaluation that saw the crossing ran
  * @param model model name

@@ -36,12 +36,12 @@ import java.util.Optional;
  * <ul>
  *   <li>the count of finite reference values and of NaN ones; infinite values are ignored;
  *   <li>the minimum and maximum finite value (the "range" of out-of-range rates);
- *   <li>bin edges for the population stability index: the reference's empirical quantiles at
- *       {@code j / bins} for {@code j = 1 .. bins-1}, each the nearest-rank value {@code
- *       sorted[ceil(j * n / bins) - 1]}, keeping only edges strictly above the previous one and
- *       strictly below the maximum (so ties merge bins, and no bin is empty by construction). Bin
- *       {@code i} holds the values {@code v} with {@code edge[i-1] < v <= edge[i]}, the first bin
- *       everything up to {@code edge[0]}, the last everything above the last edge;
+ *   <li>bin edges for the population stability index: the reference's empirical quantiles at {@code
+ *       j / bins} for {@code j = 1 .. bins-1}, each the nearest-rank value {@code sorted[ceil(j * n
+ *       / bins) - 1]}, keeping only edges strictly above the previous one and strictly below the
+ *       maximum (so ties merge bins, and no bin is empty by construction). Bin {@code i} holds the
+ *       values {@code v} with {@code edge[i-1] < v <= edge[i]}, the first bin everything up to
+ *       {@code edge[0]}, the last everything above the last edge;
  *   <li>the proportion of finite reference values in each bin;
  *   <li>a sorted sample for the Kolmogorov–Smirnov statistic: every finite value when there are at
  *       most {@link Builder#sampleLimit sampleLimit} ({@value #DEFAULT_SAMPLE_LIMIT} by default) of
@@ -50,8 +50,8 @@ import java.util.Optional;
  *       reference's everywhere, so the statistic is within that of the exact one.
  * </ul>
  *
- * <p><b>Size.</b> About {@code 4 * sample + 12 * bins + 40} bytes per feature plus its name:
- * at most 4.2 KB per feature with the defaults.
+ * <p><b>Size.</b> About {@code 4 * sample + 12 * bins + 40} bytes per feature plus its name: at
+ * most 4.2 KB per feature with the defaults.
  *
  * <p><b>Format</b> of {@link #toBytes()}, big-endian, as written by {@link DataOutputStream}:
  *
@@ -207,7 +207,9 @@ public final class DriftBaseline {
       int version = in.readInt();
       if (version != FORMAT_VERSION) {
         throw new IllegalArgumentException(
-            "drift baseline format version " + version + " is not supported; this library reads version "
+            "drift baseline format version "
+                + version
+                + " is not supported; this library reads version "
                 + FORMAT_VERSION);
       }
       int count = checkedLength(in.readInt(), "feature count", bytes.length);
@@ -218,7 +220,8 @@ public final class DriftBaseline {
         long nan = in.readLong();
         float min = in.readFloat();
         float max = in.readFloat();
-        float[] edges = new float[checkedLength(in.readInt(), "edge count of " + name, bytes.length)];
+        float[] edges =
+            new float[checkedLength(in.readInt(), "edge count of " + name, bytes.length)];
         for (int j = 0; j < edges.length; j++) {
           edges[j] = in.readFloat();
         }
@@ -226,7 +229,8 @@ public final class DriftBaseline {
         for (int j = 0; j < proportions.length; j++) {
           proportions[j] = in.readDouble();
         }
-        float[] sample = new float[checkedLength(in.readInt(), "sample size of " + name, bytes.length)];
+        float[] sample =
+            new float[checkedLength(in.readInt(), "sample size of " + name, bytes.length)];
         for (int j = 0; j < sample.length; j++) {
           sample[j] = in.readFloat();
         }
@@ -234,11 +238,16 @@ public final class DriftBaseline {
       }
       if (in.available() > 0) {
         throw new IllegalArgumentException(
-            "drift baseline has " + in.available() + " unexpected bytes after its " + count + " features");
+            "drift baseline has "
+                + in.available()
+                + " unexpected bytes after its "
+                + count
+                + " features");
       }
       return new DriftBaseline(features);
     } catch (EOFException e) {
-      throw new IllegalArgumentException("drift baseline is truncated (" + bytes.length + " bytes)", e);
+      throw new IllegalArgumentException(
+          "drift baseline is truncated (" + bytes.length + " bytes)", e);
     } catch (IOException e) {
       throw new IllegalArgumentException("drift baseline cannot be read: " + e.getMessage(), e);
     }
@@ -298,25 +307,39 @@ public final class DriftBaseline {
         float[] sample) {
       this.name = checkName(name);
       if (count < 0 || nanCount < 0) {
-        throw new IllegalArgumentException(name + ": counts must be >= 0 but were " + count + " and " + nanCount);
+        throw new IllegalArgumentException(
+            name + ": counts must be >= 0 but were " + count + " and " + nanCount);
       }
       if (proportions.length != edges.length + 1) {
         throw new IllegalArgumentException(
-            name + ": " + edges.length + " edges need " + (edges.length + 1) + " proportions, not " + proportions.length);
+            name
+                + ": "
+                + edges.length
+                + " edges need "
+                + (edges.length + 1)
+                + " proportions, not "
+                + proportions.length);
       }
       for (int i = 1; i < edges.length; i++) {
         if (!(edges[i] > edges[i - 1])) {
-          throw new IllegalArgumentException(name + ": bin edges must be strictly ascending: " + Arrays.toString(edges));
+          throw new IllegalArgumentException(
+              name + ": bin edges must be strictly ascending: " + Arrays.toString(edges));
         }
       }
       for (int i = 1; i < sample.length; i++) {
         if (!(sample[i] >= sample[i - 1])) {
-          throw new IllegalArgumentException(name + ": the sample must be sorted ascending and hold no NaN");
+          throw new IllegalArgumentException(
+              name + ": the sample must be sorted ascending and hold no NaN");
         }
       }
       if (count > 0 && (sample.length == 0 || sample.length > count)) {
         throw new IllegalArgumentException(
-            name + ": a sample of " + sample.length + " values cannot stand for " + count + " values");
+            name
+                + ": a sample of "
+                + sample.length
+                + " values cannot stand for "
+                + count
+                + " values");
       }
       this.count = count;
       this.nanCount = nanCount;
@@ -453,15 +476,33 @@ public final class DriftBaseline {
 
     @Override
     public int hashCode() {
-      return Objects.hash(name, count, nanCount, min, max, Arrays.hashCode(edges), Arrays.hashCode(proportions),
+      return Objects.hash(
+          name,
+          count,
+          nanCount,
+          min,
+          max,
+          Arrays.hashCode(edges),
+          Arrays.hashCode(proportions),
           Arrays.hashCode(sample));
     }
 
     /** Name, counts, range and bins. */
     @Override
     public String toString() {
-      return "Feature[" + name + " n=" + count + " nan=" + nanCount + " range=[" + min + ", " + max + "] edges="
-          + Arrays.toString(edges) + "]";
+      return "Feature["
+          + name
+          + " n="
+          + count
+          + " nan="
+          + nanCount
+          + " range=["
+          + min
+          + ", "
+          + max
+          + "] edges="
+          + Arrays.toString(edges)
+          + "]";
     }
 
     static Feature compute(String name, float[] values, int bins, int sampleLimit) {
@@ -478,7 +519,8 @@ public final class DriftBaseline {
       finite = Arrays.copyOf(finite, n);
       Arrays.sort(finite);
       if (n == 0) {
-        return new Feature(name, 0, nan, Float.NaN, Float.NaN, new float[0], new double[] {0.0}, new float[0]);
+        return new Feature(
+            name, 0, nan, Float.NaN, Float.NaN, new float[0], new double[] {0.0}, new float[0]);
       }
       float max = finite[n - 1];
       float[] edges = new float[bins - 1];
@@ -519,8 +561,11 @@ public final class DriftBaseline {
       Objects.requireNonNull(name, "feature name");
       if (name.isBlank() || name.length() > MAX_NAME_LENGTH) {
         throw new IllegalArgumentException(
-            "feature names must be 1 to " + MAX_NAME_LENGTH + " characters and not blank, but got '"
-                + (name.length() > 40 ? name.substring(0, 40) + "..." : name) + "'");
+            "feature names must be 1 to "
+                + MAX_NAME_LENGTH
+                + " characters and not blank, but got '"
+                + (name.length() > 40 ? name.substring(0, 40) + "..." : name)
+                + "'");
       }
       return name;
     }
@@ -541,8 +586,8 @@ public final class DriftBaseline {
     private Builder() {}
 
     /**
-     * Number of bins for the population stability index (fewer when quantiles tie). Default
-     * {@value #DEFAULT_BINS}.
+     * Number of bins for the population stability index (fewer when quantiles tie). Default {@value
+     * #DEFAULT_BINS}.
      *
      * @param bins from 2 to 1000
      * @return this builder
@@ -570,7 +615,8 @@ public final class DriftBaseline {
      */
     public Builder sampleLimit(int sampleLimit) {
       if (sampleLimit < 16 || sampleLimit > 1_000_000) {
-        throw new IllegalArgumentException("sampleLimit must be between 16 and 1000000 but was " + sampleLimit);
+        throw new IllegalArgumentException(
+            "sampleLimit must be between 16 and 1000000 but was " + sampleLimit);
       }
       checkOption(sampleLimitSet, "sampleLimit");
       this.sampleLimit = sampleLimit;
@@ -594,8 +640,13 @@ public final class DriftBaseline {
       for (int r = 0; r < rows.length; r++) {
         if (rows[r] == null || rows[r].length != width) {
           throw new IllegalArgumentException(
-              "reference row " + r + " has " + (rows[r] == null ? "no values" : rows[r].length + " values")
-                  + " but there are " + width + " feature names");
+              "reference row "
+                  + r
+                  + " has "
+                  + (rows[r] == null ? "no values" : rows[r].length + " values")
+                  + " but there are "
+                  + width
+                  + " feature names");
         }
       }
       float[] column = new float[rows.length];
@@ -635,7 +686,8 @@ public final class DriftBaseline {
      */
     public DriftBaseline build() {
       if (features.isEmpty()) {
-        throw new IllegalStateException("a drift baseline needs at least one feature; add columns first");
+        throw new IllegalStateException(
+            "a drift baseline needs at least one feature; add columns first");
       }
       return new DriftBaseline(features);
     }

@@ -42,10 +42,10 @@ final class DriftMath {
   }
 
   /**
-   * Asymptotic p-value of a two-sample KS statistic {@code d} for sample sizes {@code n} and
-   * {@code m}: Kolmogorov's {@code Q(lambda) = 2 sum (-1)^(j-1) exp(-2 j^2 lambda^2)} at {@code
-   * lambda = (en + 0.12 + 0.11 / en) d}, {@code en = sqrt(n m / (n + m))} (Stephens' correction, as
-   * in Numerical Recipes' {@code probks}).
+   * Asymptotic p-value of a two-sample KS statistic {@code d} for sample sizes {@code n} and {@code
+   * m}: Kolmogorov's {@code Q(lambda) = 2 sum (-1)^(j-1) exp(-2 j^2 lambda^2)} at {@code lambda =
+   * (en + 0.12 + 0.11 / en) d}, {@code en = sqrt(n m / (n + m))} (Stephens' correction, as in
+   * Numerical Recipes' {@code probks}).
    */
   static double ksPValue(double d, long n, long m) {
     if (n <= 0 || m <= 0 || Double.isNaN(d)) {

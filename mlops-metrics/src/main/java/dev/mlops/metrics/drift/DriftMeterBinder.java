@@ -34,23 +34,28 @@ import java.util.function.ToDoubleFunction;
  *       <td>alarms raised</td></tr>
  * </table>
  *
- * <p>Gauges read the latest evaluation (NaN before the first) and cost nothing between
- * evaluations. They appear when a version starts being monitored and are removed from the
- * registry when the monitor drops the version. Bind once; binding again to the same registry does
- * nothing. Thread-safe.
+ * <p>Gauges read the latest evaluation (NaN before the first) and cost nothing between evaluations.
+ * They appear when a version starts being monitored and are removed from the registry when the
+ * monitor drops the version. Bind once; binding again to the same registry does nothing.
+ * Thread-safe.
  */
 public final class DriftMeterBinder implements MeterBinder {
 
   /** Gauge of the population stability index. */
   public static final String PSI = "mlops.drift.psi";
+
   /** Gauge of the Kolmogorov–Smirnov statistic. */
   public static final String KS = "mlops.drift.ks";
+
   /** Gauge of the NaN rate. */
   public static final String NAN_RATE = "mlops.drift.nan.rate";
+
   /** Gauge of the out-of-range rate. */
   public static final String OUT_OF_RANGE_RATE = "mlops.drift.out.of.range.rate";
+
   /** Gauges of window quantiles. */
   public static final String QUANTILE = "mlops.drift.quantile";
+
   /** Counter of raised alarms. */
   public static final String ALARMS = "mlops.drift.alarms";
 
@@ -88,32 +93,35 @@ public final class DriftMeterBinder implements MeterBinder {
           return;
         }
         throw new IllegalStateException(
-            "this DriftMeterBinder is already bound to " + this.registry + "; bind it once, to a CompositeMeterRegistry");
+            "this DriftMeterBinder is already bound to "
+                + this.registry
+                + "; bind it once, to a CompositeMeterRegistry");
       }
       this.registry = registry;
-      monitor.addHooks(new DriftMonitor.Hooks() {
-        @Override
-        public void added(MonitoredVersion m) {
-          register(m);
-        }
+      monitor.addHooks(
+          new DriftMonitor.Hooks() {
+            @Override
+            public void added(MonitoredVersion m) {
+              register(m);
+            }
 
-        @Override
-        public void removed(MonitoredVersion m) {
-          unregister(m);
-        }
+            @Override
+            public void removed(MonitoredVersion m) {
+              unregister(m);
+            }
 
-        @Override
-        public void alarmed(DriftAlarm alarm) {
-          if (alarm.state() == DriftAlarm.State.RAISED) {
-            Counter.builder(ALARMS)
-                .description("Drift alarms raised")
-                .tags(tags(alarm.model(), alarm.version(), alarm.feature()))
-                .tag("metric", alarm.metric().tag())
-                .register(registry)
-                .increment();
-          }
-        }
-      });
+            @Override
+            public void alarmed(DriftAlarm alarm) {
+              if (alarm.state() == DriftAlarm.State.RAISED) {
+                Counter.builder(ALARMS)
+                    .description("Drift alarms raised")
+                    .tags(tags(alarm.model(), alarm.version(), alarm.feature()))
+                    .tag("metric", alarm.metric().tag())
+                    .register(registry)
+                    .increment();
+              }
+            }
+          });
       for (MonitoredVersion m : monitor.sortedVersions()) {
         register(m);
       }
@@ -128,15 +136,62 @@ public final class DriftMeterBinder implements MeterBinder {
       }
       for (int c = 0; c < m.columns; c++) {
         Tags tags = tags(m.model, m.version, m.columnNames.get(c));
-        list.add(gauge(PSI, "Population stability index of the feature against its baseline", m, c, tags, DriftStats::psi));
-        list.add(gauge(KS, "Kolmogorov-Smirnov statistic of the feature against its baseline", m, c, tags,
-            DriftStats::ksStatistic));
-        list.add(gauge(NAN_RATE, "Fraction of NaN values in the feature's window", m, c, tags, DriftStats::nanRate));
-        list.add(gauge(OUT_OF_RANGE_RATE, "Fraction of the feature's window outside the baseline range", m, c, tags,
-            DriftStats::outOfRangeRate));
-        list.add(gauge(QUANTILE, "Quantile of the feature's window", m, c, tags.and("quantile", "0.05"), DriftStats::p05));
-        list.add(gauge(QUANTILE, "Quantile of the feature's window", m, c, tags.and("quantile", "0.5"), DriftStats::p50));
-        list.add(gauge(QUANTILE, "Quantile of the feature's window", m, c, tags.and("quantile", "0.95"), DriftStats::p95));
+        list.add(
+            gauge(
+                PSI,
+                "Population stability index of the feature against its baseline",
+                m,
+                c,
+                tags,
+                DriftStats::psi));
+        list.add(
+            gauge(
+                KS,
+                "Kolmogorov-Smirnov statistic of the feature against its baseline",
+                m,
+                c,
+                tags,
+                DriftStats::ksStatistic));
+        list.add(
+            gauge(
+                NAN_RATE,
+                "Fraction of NaN values in the feature's window",
+                m,
+                c,
+                tags,
+                DriftStats::nanRate));
+        list.add(
+            gauge(
+                OUT_OF_RANGE_RATE,
+                "Fraction of the feature's window outside the baseline range",
+                m,
+                c,
+                tags,
+                DriftStats::outOfRangeRate));
+        list.add(
+            gauge(
+                QUANTILE,
+                "Quantile of the feature's window",
+                m,
+                c,
+                tags.and("quantile", "0.05"),
+                DriftStats::p05));
+        list.add(
+            gauge(
+                QUANTILE,
+                "Quantile of the feature's window",
+                m,
+                c,
+                tags.and("quantile", "0.5"),
+                DriftStats::p50));
+        list.add(
+            gauge(
+                QUANTILE,
+                "Quantile of the feature's window",
+                m,
+                c,
+                tags.and("quantile", "0.95"),
+                DriftStats::p95));
       }
       meters.put(m, list);
     }
@@ -151,12 +206,20 @@ public final class DriftMeterBinder implements MeterBinder {
     }
   }
 
-  private Meter gauge(String name, String description, MonitoredVersion m, int column, Tags tags,
+  private Meter gauge(
+      String name,
+      String description,
+      MonitoredVersion m,
+      int column,
+      Tags tags,
       ToDoubleFunction<DriftStats> value) {
-    return Gauge.builder(name, m, v -> {
-          DriftStats s = v.lastByColumn[column];
-          return s == null ? Double.NaN : value.applyAsDouble(s);
-        })
+    return Gauge.builder(
+            name,
+            m,
+            v -> {
+              DriftStats s = v.lastByColumn[column];
+              return s == null ? Double.NaN : value.applyAsDouble(s);
+            })
         .description(description)
         .tags(tags)
         .strongReference(true)

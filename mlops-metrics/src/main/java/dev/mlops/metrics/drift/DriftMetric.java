@@ -25,15 +25,15 @@ public enum DriftMetric {
   /**
    * Asymptotic p-value of {@link #KS_STATISTIC} for samples of the reference's and the window's
    * sizes (Kolmogorov's distribution with Stephens' small-sample correction). Small values mean the
-   * samples differ; on large windows even harmless differences get tiny p-values, which is why
-   * the statistic, not the p-value, has a default threshold. Alarms below the threshold.
+   * samples differ; on large windows even harmless differences get tiny p-values, which is why the
+   * statistic, not the p-value, has a default threshold. Alarms below the threshold.
    */
   KS_P_VALUE,
   /** Fraction of the window's rows where the value is NaN (missing). Alarms above the threshold. */
   NAN_RATE,
   /**
-   * Fraction of the window's rows where the value lies outside the reference's finite range
-   * [min, max] (infinities included). Alarms above the threshold.
+   * Fraction of the window's rows where the value lies outside the reference's finite range [min,
+   * max] (infinities included). Alarms above the threshold.
    */
   OUT_OF_RANGE_RATE;
 

@@ -26,9 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Watches the inputs and predictions of every successful call for drift and data-quality
- * problems, per model version, against the version's {@link DriftBaseline}. Register it with the
- * runtime as a {@link PredictionObserver}:
+ * Watches the inputs and predictions of every successful call for drift and data-quality problems,
+ * per model version, against the version's {@link DriftBaseline}. Register it with the runtime as a
+ * {@link PredictionObserver}:
  *
  * <pre>{@code
  * ModelRegistry registry = LocalModelRegistry.open(dir);
@@ -45,36 +45,34 @@ import org.slf4j.LoggerFactory;
  * {@code [rows, 2]} probability output, the probability of the positive class), under the name
  * {@value DriftBaseline#PREDICTION}. Feature names come from {@link Builder#featureNames}, else
  * from the baseline (its features other than the prediction, in order), else {@code f0, f1, ...}.
- * Baseline features are matched by name. A version whose input cannot be read this way is
- * skipped, with one warning naming the reason.
+ * Baseline features are matched by name. A version whose input cannot be read this way is skipped,
+ * with one warning naming the reason.
  *
  * <p><b>How.</b> Each version keeps a sliding window of its last {@link Builder#window} rows in a
  * ring buffer. Every {@link Builder#evaluateEvery} rows, once the window is full, the window is
  * evaluated: per feature the {@link DriftMetric}s (PSI over the baseline's bins with empty bins
  * counted as {@value #PSI_EPSILON}, the exact two-sample Kolmogorov–Smirnov statistic {@code max
  * |F_ref - F_window|} over the union of both samples, its p-value, the NaN rate and the
- * out-of-range rate) and the window's histogram over the baseline's bins and its 5th, 50th and
- * 95th percentiles. {@link #evaluate()} evaluates at once, whatever the window holds. Each
- * measure with a threshold raises a {@link DriftAlarm} when it crosses to the alarming side and
- * clears it when it crosses back: one alarm per crossing, not one per evaluation. Default
- * thresholds: PSI 0.2, KS statistic 0.1, NaN rate 0.01, out-of-range rate 0.05, no p-value
- * threshold.
+ * out-of-range rate) and the window's histogram over the baseline's bins and its 5th, 50th and 95th
+ * percentiles. {@link #evaluate()} evaluates at once, whatever the window holds. Each measure with
+ * a threshold raises a {@link DriftAlarm} when it crosses to the alarming side and clears it when
+ * it crosses back: one alarm per crossing, not one per evaluation. Default thresholds: PSI 0.2, KS
+ * statistic 0.1, NaN rate 0.01, out-of-range rate 0.05, no p-value threshold.
  *
- * <p><b>Cost.</b> Observing a call copies its rows into the ring buffer under a per-version lock:
- * a map lookup (skipped while the same version repeats), then one array copy per row. An
- * evaluation sorts each column of the window ({@code O(window log window)} per feature) and runs
- * on the prediction thread that completed the interval, unless {@link Builder#executor} gives it
- * another; with the defaults that is one evaluation per 1,000 rows.
+ * <p><b>Cost.</b> Observing a call copies its rows into the ring buffer under a per-version lock: a
+ * map lookup (skipped while the same version repeats), then one array copy per row. An evaluation
+ * sorts each column of the window ({@code O(window log window)} per feature) and runs on the
+ * prediction thread that completed the interval, unless {@link Builder#executor} gives it another;
+ * with the defaults that is one evaluation per 1,000 rows.
  *
  * <p><b>Memory per monitored feature</b> (the prediction counts as one), per monitored version:
- * {@code 4 * window} bytes for its column of the ring buffer plus about 400 bytes of statistics
- * and alarm state (with 10 bins), i.e. about 4.4 KB with the default window of 1,000 rows; an
+ * {@code 4 * window} bytes for its column of the ring buffer plus about 400 bytes of statistics and
+ * alarm state (with 10 bins), i.e. about 4.4 KB with the default window of 1,000 rows; an
  * evaluation briefly allocates another {@code 4 * window} bytes per feature, plus {@code 4 *
  * window} once. The baseline adds at most about 4.2 KB per feature with its defaults (see {@link
  * DriftBaseline}), and a bound {@link DriftMeterBinder} seven gauges. At most {@link
  * Builder#maxVersions} versions ({@value #DEFAULT_MAX_VERSIONS} by default) are monitored at once;
- * observing another drops the state of the one that started monitoring first. Nothing else
- * grows.
+ * observing another drops the state of the one that started monitoring first. Nothing else grows.
  *
  * <p><b>Thread-safety.</b> Thread-safe. {@link #observe} never throws: what goes wrong is logged
  * (rate-limited) and the call is skipped. Alarms go to the listener after the evaluation, on the
@@ -111,7 +109,8 @@ public final class DriftMonitor implements PredictionObserver {
   private final Executor executor;
   private final Clock clock;
 
-  private final ConcurrentHashMap<VersionKey, MonitoredVersion> versions = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<VersionKey, MonitoredVersion> versions =
+      new ConcurrentHashMap<>();
   private final AtomicLong sequence = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
   private final List<Hooks> hooks = new CopyOnWriteArrayList<>();
@@ -151,7 +150,8 @@ public final class DriftMonitor implements PredictionObserver {
    * evaluates it. Thread-safe; never throws.
    */
   @Override
-  public void observe(ModelVersion version, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+  public void observe(
+      ModelVersion version, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
     try {
       MonitoredVersion m = monitored(version, inputs, outputs);
       if (m.disabled()) {
@@ -180,8 +180,8 @@ public final class DriftMonitor implements PredictionObserver {
   }
 
   /**
-   * The statistics of the latest evaluation of every monitored version; a version not evaluated
-   * yet contributes nothing.
+   * The statistics of the latest evaluation of every monitored version; a version not evaluated yet
+   * contributes nothing.
    *
    * @return a new list, by model, version and column order
    */
@@ -252,7 +252,8 @@ public final class DriftMonitor implements PredictionObserver {
     hooks.add(h);
   }
 
-  private MonitoredVersion monitored(ModelVersion version, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+  private MonitoredVersion monitored(
+      ModelVersion version, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
     MonitoredVersion m = last;
     if (m != null && m.modelVersion == version) {
       return m;
@@ -266,7 +267,11 @@ public final class DriftMonitor implements PredictionObserver {
         if (m.disabled()) {
           LOG.warn("drift monitoring skips {}: {}", version.ref(), m.disabledReason);
         } else {
-          LOG.debug("drift monitoring of {} started: input {}, columns {}", version.ref(), m.input, m.columnNames);
+          LOG.debug(
+              "drift monitoring of {} started: input {}, columns {}",
+              version.ref(),
+              m.input,
+              m.columnNames);
           for (Hooks h : hooks) {
             h.added(m);
           }
@@ -292,7 +297,11 @@ public final class DriftMonitor implements PredictionObserver {
         return;
       }
       if (versions.remove(new VersionKey(oldest.model, oldest.version), oldest)) {
-        LOG.debug("drift monitoring of {} v{} dropped: more than {} versions", oldest.model, oldest.version, maxVersions);
+        LOG.debug(
+            "drift monitoring of {} v{} dropped: more than {} versions",
+            oldest.model,
+            oldest.version,
+            maxVersions);
         if (!oldest.disabled()) {
           for (Hooks h : hooks) {
             h.removed(oldest);
@@ -302,24 +311,38 @@ public final class DriftMonitor implements PredictionObserver {
     }
   }
 
-  private MonitoredVersion create(ModelVersion version, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+  private MonitoredVersion create(
+      ModelVersion version, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
     long seq = sequence.incrementAndGet();
     String inputName = input != null ? input : floatInput(version, inputs);
     if (inputName == null) {
-      return new MonitoredVersion(version, seq,
-          "it has no single float32 or float64 input (inputs " + version.signature().inputs()
+      return new MonitoredVersion(
+          version,
+          seq,
+          "it has no single float32 or float64 input (inputs "
+              + version.signature().inputs()
               + "); name the input with DriftMonitor.Builder.input(...)");
     }
     Tensor in = inputs.get(inputName);
     if (in == null) {
-      return new MonitoredVersion(version, seq, "the call has no input '" + inputName + "'; inputs are " + inputs.keySet());
+      return new MonitoredVersion(
+          version, seq, "the call has no input '" + inputName + "'; inputs are " + inputs.keySet());
     }
     if (in.type() != ElementType.FLOAT && in.type() != ElementType.DOUBLE) {
-      return new MonitoredVersion(version, seq, "input '" + inputName + "' is " + in.describe() + ", not float32 or float64");
+      return new MonitoredVersion(
+          version,
+          seq,
+          "input '" + inputName + "' is " + in.describe() + ", not float32 or float64");
     }
     if (in.rank() != 1 && in.rank() != 2) {
-      return new MonitoredVersion(version, seq,
-          "input '" + inputName + "' is " + in.describe() + "; expected [rows, features] or [features]");
+      return new MonitoredVersion(
+          version,
+          seq,
+          "input '"
+              + inputName
+              + "' is "
+              + in.describe()
+              + "; expected [rows, features] or [features]");
     }
     int width = (int) in.dim(in.rank() - 1);
     Optional<DriftBaseline> baseline = loadBaseline(version);
@@ -336,16 +359,28 @@ public final class DriftMonitor implements PredictionObserver {
       }
     }
     if (names.size() != width) {
-      return new MonitoredVersion(version, seq,
-          "input '" + inputName + "' has " + width + " columns but there are " + names.size() + " feature names"
+      return new MonitoredVersion(
+          version,
+          seq,
+          "input '"
+              + inputName
+              + "' has "
+              + width
+              + " columns but there are "
+              + names.size()
+              + " feature names"
               + (featureNames == null ? " in the baseline" : ""));
     }
     String outputName = monitorPrediction ? predictionOutput(version, outputs) : null;
     List<String> columns = new ArrayList<>(names);
     if (outputName != null) {
       if (columns.contains(DriftBaseline.PREDICTION)) {
-        return new MonitoredVersion(version, seq,
-            "a feature is named '" + DriftBaseline.PREDICTION + "', the name of the monitored prediction");
+        return new MonitoredVersion(
+            version,
+            seq,
+            "a feature is named '"
+                + DriftBaseline.PREDICTION
+                + "', the name of the monitored prediction");
       }
       columns.add(DriftBaseline.PREDICTION);
     }
@@ -354,7 +389,8 @@ public final class DriftMonitor implements PredictionObserver {
       String name = columns.get(c);
       features[c] = baseline.flatMap(b -> b.feature(name)).filter(f -> f.count() > 0).orElse(null);
     }
-    return new MonitoredVersion(version, seq, inputName, width, outputName, columns, features, window);
+    return new MonitoredVersion(
+        version, seq, inputName, width, outputName, columns, features, window);
   }
 
   private static String floatInput(ModelVersion version, Map<String, Tensor> inputs) {
@@ -396,26 +432,43 @@ public final class DriftMonitor implements PredictionObserver {
       return Optional.empty();
     }
     try {
-      Optional<DriftBaseline> b = Objects.requireNonNull(baselines.apply(version), "the baseline function returned null");
+      Optional<DriftBaseline> b =
+          Objects.requireNonNull(baselines.apply(version), "the baseline function returned null");
       if (b.isEmpty()) {
-        LOG.info("{} has no drift baseline ({}); only NaN rates and quantiles are measured", version.ref(),
+        LOG.info(
+            "{} has no drift baseline ({}); only NaN rates and quantiles are measured",
+            version.ref(),
             baselineDescription);
       }
       return b;
     } catch (RuntimeException e) {
-      LOG.warn("cannot load the drift baseline of {} ({}); only NaN rates and quantiles are measured: {}",
-          version.ref(), baselineDescription, e.toString());
+      LOG.warn(
+          "cannot load the drift baseline of {} ({}); only NaN rates and quantiles are measured: {}",
+          version.ref(),
+          baselineDescription,
+          e.toString());
       return Optional.empty();
     }
   }
 
   /** Appends the call's rows; returns whether an evaluation is due. */
-  private boolean record(MonitoredVersion m, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+  private boolean record(
+      MonitoredVersion m, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
     Tensor in = inputs.get(m.input);
-    if (in == null || in.rank() < 1 || in.rank() > 2 || in.dim(in.rank() - 1) != m.features
+    if (in == null
+        || in.rank() < 1
+        || in.rank() > 2
+        || in.dim(in.rank() - 1) != m.features
         || !isFloating(in.type())) {
-      skip(m, "input '" + m.input + "' is " + (in == null ? "missing" : in.describe()) + ", expected "
-          + m.features + " float columns");
+      skip(
+          m,
+          "input '"
+              + m.input
+              + "' is "
+              + (in == null ? "missing" : in.describe())
+              + ", expected "
+              + m.features
+              + " float columns");
       return false;
     }
     int rows = in.rank() == 2 ? (int) in.dim(0) : 1;
@@ -486,7 +539,10 @@ public final class DriftMonitor implements PredictionObserver {
     try {
       executor.execute(() -> evaluateQuietly(m));
     } catch (RejectedExecutionException e) {
-      LOG.debug("drift evaluation of {} v{} rejected by the executor; the next interval retries", m.model, m.version);
+      LOG.debug(
+          "drift evaluation of {} v{} rejected by the executor; the next interval retries",
+          m.model,
+          m.version);
     }
   }
 
@@ -536,8 +592,16 @@ public final class DriftMonitor implements PredictionObserver {
           boolean breach = metric.breaches(value, threshold);
           if (breach != m.alarmed[c][metric.ordinal()]) {
             m.alarmed[c][metric.ordinal()] = breach;
-            DriftAlarm alarm = new DriftAlarm(now, m.model, m.version, m.columnNames.get(c), metric, value, threshold,
-                breach ? DriftAlarm.State.RAISED : DriftAlarm.State.CLEARED);
+            DriftAlarm alarm =
+                new DriftAlarm(
+                    now,
+                    m.model,
+                    m.version,
+                    m.columnNames.get(c),
+                    metric,
+                    value,
+                    threshold,
+                    breach ? DriftAlarm.State.RAISED : DriftAlarm.State.CLEARED);
             m.active[c][metric.ordinal()] = breach ? alarm : null;
             alarms.add(alarm);
           }
@@ -554,7 +618,8 @@ public final class DriftMonitor implements PredictionObserver {
     return result;
   }
 
-  private DriftStats columnStats(MonitoredVersion m, int c, float[] values, int rows, long observed, Instant now) {
+  private DriftStats columnStats(
+      MonitoredVersion m, int c, float[] values, int rows, long observed, Instant now) {
     DriftBaseline.Feature base = m.baseline[c];
     // Move NaNs to the end, counting them, and count out-of-range values on the way.
     int n = 0;
@@ -600,18 +665,43 @@ public final class DriftMonitor implements PredictionObserver {
         p = DriftMath.ksPValue(ks, base.count(), n);
       }
     }
-    return new DriftStats(m.model, m.version, m.columnNames.get(c), now, observed, rows, nanRate, oor, psi, ks, p,
-        DriftMath.quantile(values, n, 5, 100), DriftMath.quantile(values, n, 50, 100),
-        DriftMath.quantile(values, n, 95, 100), histogram);
+    return new DriftStats(
+        m.model,
+        m.version,
+        m.columnNames.get(c),
+        now,
+        observed,
+        rows,
+        nanRate,
+        oor,
+        psi,
+        ks,
+        p,
+        DriftMath.quantile(values, n, 5, 100),
+        DriftMath.quantile(values, n, 50, 100),
+        DriftMath.quantile(values, n, 95, 100),
+        histogram);
   }
 
   private void deliver(DriftAlarm alarm) {
     if (alarm.state() == DriftAlarm.State.RAISED) {
-      LOG.info("drift alarm raised: {} v{} {} {}={} (threshold {})", alarm.model(), alarm.version(), alarm.feature(),
-          alarm.metric().tag(), alarm.value(), alarm.threshold());
+      LOG.info(
+          "drift alarm raised: {} v{} {} {}={} (threshold {})",
+          alarm.model(),
+          alarm.version(),
+          alarm.feature(),
+          alarm.metric().tag(),
+          alarm.value(),
+          alarm.threshold());
     } else {
-      LOG.info("drift alarm cleared: {} v{} {} {}={} (threshold {})", alarm.model(), alarm.version(), alarm.feature(),
-          alarm.metric().tag(), alarm.value(), alarm.threshold());
+      LOG.info(
+          "drift alarm cleared: {} v{} {} {}={} (threshold {})",
+          alarm.model(),
+          alarm.version(),
+          alarm.feature(),
+          alarm.metric().tag(),
+          alarm.value(),
+          alarm.threshold());
     }
     for (Hooks h : hooks) {
       try {
@@ -650,8 +740,8 @@ public final class DriftMonitor implements PredictionObserver {
   }
 
   /**
-   * Builds a {@link DriftMonitor}. Each option may be set once; invalid or conflicting options
-   * fail at once with a message naming the option. Not thread-safe.
+   * Builds a {@link DriftMonitor}. Each option may be set once; invalid or conflicting options fail
+   * at once with a message naming the option. Not thread-safe.
    */
   public static final class Builder {
     private String input;
@@ -710,11 +800,15 @@ public final class DriftMonitor implements PredictionObserver {
         throw new IllegalStateException("featureNames was already set");
       }
       List<String> copy = List.copyOf(names);
-      if (copy.isEmpty() || copy.stream().distinct().count() != copy.size()
-          || copy.stream().anyMatch(String::isBlank) || copy.contains(DriftBaseline.PREDICTION)) {
+      if (copy.isEmpty()
+          || copy.stream().distinct().count() != copy.size()
+          || copy.stream().anyMatch(String::isBlank)
+          || copy.contains(DriftBaseline.PREDICTION)) {
         throw new IllegalArgumentException(
-            "featureNames must be distinct, non-blank, at least one, and not '" + DriftBaseline.PREDICTION
-                + "', but were " + copy);
+            "featureNames must be distinct, non-blank, at least one, and not '"
+                + DriftBaseline.PREDICTION
+                + "', but were "
+                + copy);
       }
       this.featureNames = copy;
       return this;
@@ -798,10 +892,13 @@ public final class DriftMonitor implements PredictionObserver {
           "attachment '" + attachmentName + "'");
     }
 
-    private Builder baselines(Function<ModelVersion, Optional<DriftBaseline>> f, String description) {
+    private Builder baselines(
+        Function<ModelVersion, Optional<DriftBaseline>> f, String description) {
       if (baselines != null) {
         throw new IllegalStateException(
-            "the baseline source was already set (" + baselineDescription + "); choose one of baseline, baselines,"
+            "the baseline source was already set ("
+                + baselineDescription
+                + "); choose one of baseline, baselines,"
                 + " baselineAttachment");
       }
       this.baselines = f;
@@ -819,7 +916,8 @@ public final class DriftMonitor implements PredictionObserver {
      */
     public Builder window(int rows) {
       if (rows < 1 || rows > 10_000_000) {
-        throw new IllegalArgumentException("window must be between 1 and 10000000 rows but was " + rows);
+        throw new IllegalArgumentException(
+            "window must be between 1 and 10000000 rows but was " + rows);
       }
       if (window != 0) {
         throw new IllegalStateException("window was already set to " + window);
@@ -891,7 +989,8 @@ public final class DriftMonitor implements PredictionObserver {
           valid = threshold >= 0.0 && threshold <= 1.0;
       }
       if (!valid) {
-        throw new IllegalArgumentException("threshold for " + metric + " is out of range: " + threshold);
+        throw new IllegalArgumentException(
+            "threshold for " + metric + " is out of range: " + threshold);
       }
       checkThreshold(metric);
       thresholds.put(metric, threshold);
@@ -974,14 +1073,16 @@ public final class DriftMonitor implements PredictionObserver {
     private void checkPrediction(String option) {
       if (predictionSet) {
         throw new IllegalStateException(
-            option + ": the prediction was already configured; use either prediction(...) or ignorePrediction(), once");
+            option
+                + ": the prediction was already configured; use either prediction(...) or ignorePrediction(), once");
       }
       predictionSet = true;
     }
 
     private void checkThreshold(DriftMetric metric) {
       if (thresholdsSet.put(metric, Boolean.TRUE) != null) {
-        throw new IllegalStateException("the threshold of " + metric + " was already set or removed");
+        throw new IllegalStateException(
+            "the threshold of " + metric + " was already set or removed");
       }
     }
   }

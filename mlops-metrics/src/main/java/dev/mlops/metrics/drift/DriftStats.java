@@ -5,11 +5,11 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One feature's drift and data-quality measures over a {@link DriftMonitor}'s sliding window, as
- * of one evaluation. Measures that need a baseline are NaN when the version has none for the
- * feature; measures of values are NaN when the window holds no non-NaN value. Quantiles are
- * nearest-rank ({@code sorted[ceil(q * n) - 1]}) over the window's non-NaN values; being exact on
- * the window, they are the monitor's quantile sketch.
+ * One feature's drift and data-quality measures over a {@link DriftMonitor}'s sliding window, as of
+ * one evaluation. Measures that need a baseline are NaN when the version has none for the feature;
+ * measures of values are NaN when the window holds no non-NaN value. Quantiles are nearest-rank
+ * ({@code sorted[ceil(q * n) - 1]}) over the window's non-NaN values; being exact on the window,
+ * they are the monitor's quantile sketch.
  *
  * @param model model name
  * @param version model version

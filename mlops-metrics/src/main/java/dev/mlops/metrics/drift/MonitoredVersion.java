@@ -7,8 +7,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The monitoring state of one model version: a row-major ring buffer of the last {@code window}
- * rows (one float per column: the features, then the prediction if monitored), the baseline of
- * each column, and the alarm state. Rows are written under this object's monitor; evaluations are
+ * rows (one float per column: the features, then the prediction if monitored), the baseline of each
+ * column, and the alarm state. Rows are written under this object's monitor; evaluations are
  * serialised by {@link #evaluation}.
  */
 final class MonitoredVersion {
@@ -17,15 +17,21 @@ final class MonitoredVersion {
   final String model;
   final long version;
   final long sequence;
+
   /** Why this version is not monitored, or null if it is. */
   final String disabledReason;
+
   final String input;
   final int features;
+
   /** The monitored output, or null if the prediction is not monitored. */
   final String output;
+
   final List<String> columnNames;
+
   /** One per column; null where the baseline has no (usable) entry. */
   final DriftBaseline.Feature[] baseline;
+
   final int columns;
   final int window;
 

@@ -37,7 +37,8 @@ class DriftBaselineTest {
     }
     DriftBaseline.Feature f = single(values);
     assertThat(f.binEdges()).containsExactly(10f, 20f, 30f, 40f, 50f, 60f, 70f, 80f, 90f);
-    assertThat(f.binProportions()).containsExactly(0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1);
+    assertThat(f.binProportions())
+        .containsExactly(0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1);
     assertThat(f.min()).isEqualTo(1f);
     assertThat(f.max()).isEqualTo(100f);
     assertThat(f.count()).isEqualTo(100);
@@ -51,8 +52,13 @@ class DriftBaselineTest {
   @Test
   void edgesRoundTheRankUpWhenBinsDoNotDivideTheCount() {
     // n = 7, 4 bins: ranks ceil(7/4) = 2, ceil(14/4) = 4, ceil(21/4) = 6, i.e. values 20, 40, 60.
-    DriftBaseline.Feature f = DriftBaseline.builder().bins(4).feature("x",
-        new float[] {70f, 10f, 60f, 20f, 50f, 30f, 40f}).build().feature("x").orElseThrow();
+    DriftBaseline.Feature f =
+        DriftBaseline.builder()
+            .bins(4)
+            .feature("x", new float[] {70f, 10f, 60f, 20f, 50f, 30f, 40f})
+            .build()
+            .feature("x")
+            .orElseThrow();
     assertThat(f.binEdges()).containsExactly(20f, 40f, 60f);
     assertThat(f.binProportions()).containsExactly(2 / 7.0, 2 / 7.0, 2 / 7.0, 1 / 7.0);
   }
@@ -74,8 +80,11 @@ class DriftBaselineTest {
 
   @Test
   void nanAndInfiniteReferenceValuesAreLeftOutAndCounted() {
-    DriftBaseline.Feature f = single(new float[] {Float.NaN, 1f, Float.POSITIVE_INFINITY, 2f, Float.NaN, 3f,
-        Float.NEGATIVE_INFINITY});
+    DriftBaseline.Feature f =
+        single(
+            new float[] {
+              Float.NaN, 1f, Float.POSITIVE_INFINITY, 2f, Float.NaN, 3f, Float.NEGATIVE_INFINITY
+            });
     assertThat(f.count()).isEqualTo(3);
     assertThat(f.nanCount()).isEqualTo(2);
     assertThat(f.min()).isEqualTo(1f);
@@ -120,12 +129,14 @@ class DriftBaselineTest {
 
   @Test
   void roundTripsThroughItsDocumentedByteFormat() {
-    DriftBaseline baseline = DriftBaseline.builder()
-        .bins(4)
-        .sampleLimit(16)
-        .features(List.of("a", "b-é"), new float[][] {{1f, 5f}, {2f, Float.NaN}, {3f, 7f}, {4f, 8f}})
-        .feature(DriftBaseline.PREDICTION, range(1, 40))
-        .build();
+    DriftBaseline baseline =
+        DriftBaseline.builder()
+            .bins(4)
+            .sampleLimit(16)
+            .features(
+                List.of("a", "b-é"), new float[][] {{1f, 5f}, {2f, Float.NaN}, {3f, 7f}, {4f, 8f}})
+            .feature(DriftBaseline.PREDICTION, range(1, 40))
+            .build();
     byte[] bytes = baseline.toBytes();
     ByteBuffer buffer = ByteBuffer.wrap(bytes);
     byte[] magic = new byte[4];
@@ -146,7 +157,8 @@ class DriftBaselineTest {
   @Test
   void corruptBytesAreRejectedSayingWhatIsWrong() {
     byte[] good = DriftBaseline.compute(List.of("a"), new float[][] {{1f}, {2f}, {3f}}).toBytes();
-    assertThatThrownBy(() -> DriftBaseline.fromBytes("not a baseline".getBytes(StandardCharsets.US_ASCII)))
+    assertThatThrownBy(
+            () -> DriftBaseline.fromBytes("not a baseline".getBytes(StandardCharsets.US_ASCII)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("magic");
     byte[] future = good.clone();
@@ -164,7 +176,8 @@ class DriftBaselineTest {
 
   @Test
   void invalidInputIsRejectedNamingTheProblem() {
-    assertThatThrownBy(() -> DriftBaseline.compute(List.of("a", "b"), new float[][] {{1f, 2f}, {3f}}))
+    assertThatThrownBy(
+            () -> DriftBaseline.compute(List.of("a", "b"), new float[][] {{1f, 2f}, {3f}}))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("row 1 has 1 values but there are 2 feature names");
     assertThatThrownBy(() -> DriftBaseline.compute(List.of("a", "a"), new float[][] {{1f, 2f}}))

@@ -27,7 +27,9 @@ class DriftMathTest {
       double expected = IndependentDrift.ks(a, b);
       Arrays.sort(a);
       Arrays.sort(b);
-      assertThat(DriftMath.ksStatistic(a, n, b, m)).as("trial %d", trial).isCloseTo(expected, within(1e-15));
+      assertThat(DriftMath.ksStatistic(a, n, b, m))
+          .as("trial %d", trial)
+          .isCloseTo(expected, within(1e-15));
       assertThat(DriftMath.ksStatistic(b, m, a, n)).isCloseTo(expected, within(1e-15));
     }
   }
@@ -53,7 +55,8 @@ class DriftMathTest {
     double[] ref = {0.25, 0.25, 0.25, 0.25};
     assertThat(DriftMath.psi(ref, ref.clone(), 1e-4)).isZero();
     double[] window = {0.5, 0.5, 0.0, 0.0};
-    double expected = 2 * (0.5 - 0.25) * Math.log(0.5 / 0.25) + 2 * (1e-4 - 0.25) * Math.log(1e-4 / 0.25);
+    double expected =
+        2 * (0.5 - 0.25) * Math.log(0.5 / 0.25) + 2 * (1e-4 - 0.25) * Math.log(1e-4 / 0.25);
     assertThat(DriftMath.psi(ref, window, 1e-4)).isCloseTo(expected, within(1e-12));
   }
 }

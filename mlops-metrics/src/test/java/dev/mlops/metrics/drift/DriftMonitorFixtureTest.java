@@ -1,6 +1,5 @@
 package dev.mlops.metrics.drift;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -12,6 +11,7 @@ import dev.mlops.api.Predictor;
 import dev.mlops.api.Registration;
 import dev.mlops.runtime.Mlops;
 import dev.mlops.runtime.local.LocalModelRegistry;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.testmodels.TestModels;
 import dev.mlops.testmodels.TestSet;
 import java.nio.file.Path;
@@ -61,7 +61,8 @@ class DriftMonitorFixtureTest {
       shifted[r] = heldOut[r].clone();
     }
     for (int f : SHIFTED) {
-      float delta = (float) (3 * IndependentDrift.populationStd(IndependentDrift.column(reference, f)));
+      float delta =
+          (float) (3 * IndependentDrift.populationStd(IndependentDrift.column(reference, f)));
       for (float[] row : shifted) {
         row[f] += delta;
       }
@@ -73,63 +74,81 @@ class DriftMonitorFixtureTest {
       registry.register(Registration.builder("cancer", ArtifactSource.file(model)).build(), ALICE);
       float[] referencePredictions;
       try (Mlops plain = Mlops.builder().registry(registry).build();
-          Predictor<float[], float[]> p = plain.predictor("models:/cancer/1", Codecs.floatRow("probabilities"))) {
+          Predictor<float[], float[]> p =
+              plain.predictor("models:/cancer/1", Codecs.floatRow("probabilities"))) {
         referencePredictions = positiveClass(p, reference);
       }
       DriftBaseline baseline =
-          DriftBaseline.builder().features(names, reference).feature(DriftBaseline.PREDICTION, referencePredictions).build();
-      ModelVersion v2 = registry.register(
-          Registration.builder("cancer", ArtifactSource.file(model))
-              .attachment(DriftBaseline.ATTACHMENT_NAME, baseline.toBytes())
-              .build(),
-          ALICE);
+          DriftBaseline.builder()
+              .features(names, reference)
+              .feature(DriftBaseline.PREDICTION, referencePredictions)
+              .build();
+      ModelVersion v2 =
+          registry.register(
+              Registration.builder("cancer", ArtifactSource.file(model))
+                  .attachment(DriftBaseline.ATTACHMENT_NAME, baseline.toBytes())
+                  .build(),
+              ALICE);
 
       List<DriftAlarm> alarms = new CopyOnWriteArrayList<>();
-      DriftMonitor monitor = DriftMonitor.builder()
-          .baselineAttachment(registry, DriftBaseline.ATTACHMENT_NAME)
-          .window(heldOut.length)
-          .threshold(DriftMetric.PSI, PSI_THRESHOLD)
-          .threshold(DriftMetric.KS_STATISTIC, KS_THRESHOLD)
-          .threshold(DriftMetric.OUT_OF_RANGE_RATE, OUT_OF_RANGE_THRESHOLD)
-          .listener(alarms::add)
-          .build();
+      DriftMonitor monitor =
+          DriftMonitor.builder()
+              .baselineAttachment(registry, DriftBaseline.ATTACHMENT_NAME)
+              .window(heldOut.length)
+              .threshold(DriftMetric.PSI, PSI_THRESHOLD)
+              .threshold(DriftMetric.KS_STATISTIC, KS_THRESHOLD)
+              .threshold(DriftMetric.OUT_OF_RANGE_RATE, OUT_OF_RANGE_THRESHOLD)
+              .listener(alarms::add)
+              .build();
       try (Mlops mlops = Mlops.builder().registry(registry).observers(monitor).build();
-          Predictor<float[], float[]> predictor = mlops.predictor("models:/cancer/2", Codecs.floatRow("probabilities"))) {
+          Predictor<float[], float[]> predictor =
+              mlops.predictor("models:/cancer/2", Codecs.floatRow("probabilities"))) {
 
         // 1. Traffic like the reference: evaluated once the 72-row window is full, no alarm.
         float[] heldOutPredictions = positiveClass(predictor, heldOut);
         assertThat(alarms).isEmpty();
         List<DriftStats> stats = monitor.stats();
-        assertThat(stats).extracting(DriftStats::feature).containsExactlyElementsOf(withPrediction(names));
-        assertThat(stats).allSatisfy(s -> {
-          assertThat(s.model()).isEqualTo("cancer");
-          assertThat(s.version()).isEqualTo(v2.version());
-          assertThat(s.windowRows()).isEqualTo(heldOut.length);
-          assertThat(s.observed()).isEqualTo(heldOut.length);
-        });
-        assertMatchesIndependentComputation(stats, reference, referencePredictions, heldOut, heldOutPredictions);
+        assertThat(stats)
+            .extracting(DriftStats::feature)
+            .containsExactlyElementsOf(withPrediction(names));
+        assertThat(stats)
+            .allSatisfy(
+                s -> {
+                  assertThat(s.model()).isEqualTo("cancer");
+                  assertThat(s.version()).isEqualTo(v2.version());
+                  assertThat(s.windowRows()).isEqualTo(heldOut.length);
+                  assertThat(s.observed()).isEqualTo(heldOut.length);
+                });
+        assertMatchesIndependentComputation(
+            stats, reference, referencePredictions, heldOut, heldOutPredictions);
 
         // 2. The same rows with features 0 and 7 shifted by 3 standard deviations.
         float[] shiftedPredictions = positiveClass(predictor, shifted);
         stats = monitor.stats();
-        assertMatchesIndependentComputation(stats, reference, referencePredictions, shifted, shiftedPredictions);
-        assertThat(alarms).allSatisfy(a -> {
-          assertThat(a.state()).isEqualTo(DriftAlarm.State.RAISED);
-          assertThat(a.model()).isEqualTo("cancer");
-          assertThat(a.version()).isEqualTo(2);
-        });
-        Set<String> alarmedInputs = alarms.stream()
-            .map(DriftAlarm::feature)
-            .filter(f -> !f.equals(DriftBaseline.PREDICTION))
-            .collect(Collectors.toSet());
+        assertMatchesIndependentComputation(
+            stats, reference, referencePredictions, shifted, shiftedPredictions);
+        assertThat(alarms)
+            .allSatisfy(
+                a -> {
+                  assertThat(a.state()).isEqualTo(DriftAlarm.State.RAISED);
+                  assertThat(a.model()).isEqualTo("cancer");
+                  assertThat(a.version()).isEqualTo(2);
+                });
+        Set<String> alarmedInputs =
+            alarms.stream()
+                .map(DriftAlarm::feature)
+                .filter(f -> !f.equals(DriftBaseline.PREDICTION))
+                .collect(Collectors.toSet());
         assertThat(alarmedInputs).containsExactlyInAnyOrder("f0", "f7");
         for (String f : List.of("f0", "f7")) {
           assertThat(alarms.stream().filter(a -> a.feature().equals(f)).map(DriftAlarm::metric))
               .as(f)
-              .containsExactlyInAnyOrder(DriftMetric.PSI, DriftMetric.KS_STATISTIC, DriftMetric.OUT_OF_RANGE_RATE);
+              .containsExactlyInAnyOrder(
+                  DriftMetric.PSI, DriftMetric.KS_STATISTIC, DriftMetric.OUT_OF_RANGE_RATE);
         }
         for (DriftAlarm a : alarms) {
-          DriftStats s = stats.stream().filter(x -> x.feature().equals(a.feature())).findFirst().orElseThrow();
+          DriftStats s =
+              stats.stream().filter(x -> x.feature().equals(a.feature())).findFirst().orElseThrow();
           assertThat(a.value()).isEqualTo(s.value(a.metric()));
         }
         // The prediction alarms exactly where its own measures cross the thresholds.
@@ -144,7 +163,10 @@ class DriftMonitorFixtureTest {
         if (prediction.outOfRangeRate() > OUT_OF_RANGE_THRESHOLD) {
           expectedPredictionAlarms.add(DriftMetric.OUT_OF_RANGE_RATE);
         }
-        assertThat(alarms.stream().filter(a -> a.feature().equals(DriftBaseline.PREDICTION)).map(DriftAlarm::metric))
+        assertThat(
+                alarms.stream()
+                    .filter(a -> a.feature().equals(DriftBaseline.PREDICTION))
+                    .map(DriftAlarm::metric))
             .containsExactlyInAnyOrderElementsOf(expectedPredictionAlarms);
         assertThat(monitor.activeAlarms()).containsExactlyInAnyOrderElementsOf(alarms);
 
@@ -157,10 +179,13 @@ class DriftMonitorFixtureTest {
         positiveClass(predictor, heldOut);
         assertThat(alarms).hasSize(2 * raised);
         List<DriftAlarm> cleared = alarms.subList(raised, alarms.size());
-        assertThat(cleared).allSatisfy(a -> assertThat(a.state()).isEqualTo(DriftAlarm.State.CLEARED));
+        assertThat(cleared)
+            .allSatisfy(a -> assertThat(a.state()).isEqualTo(DriftAlarm.State.CLEARED));
         assertThat(cleared.stream().map(a -> a.feature() + "/" + a.metric()))
-            .containsExactlyInAnyOrderElementsOf(alarms.subList(0, raised).stream()
-                .map(a -> a.feature() + "/" + a.metric()).collect(Collectors.toList()));
+            .containsExactlyInAnyOrderElementsOf(
+                alarms.subList(0, raised).stream()
+                    .map(a -> a.feature() + "/" + a.metric())
+                    .collect(Collectors.toList()));
         assertThat(monitor.activeAlarms()).isEmpty();
         assertThat(monitor.stats().get(0).observed()).isEqualTo(4L * heldOut.length);
       }
@@ -168,7 +193,10 @@ class DriftMonitorFixtureTest {
   }
 
   private static void assertMatchesIndependentComputation(
-      List<DriftStats> stats, float[][] reference, float[] referencePredictions, float[][] window,
+      List<DriftStats> stats,
+      float[][] reference,
+      float[] referencePredictions,
+      float[][] window,
       float[] windowPredictions) {
     for (int c = 0; c < stats.size(); c++) {
       boolean isPrediction = c == reference[0].length;
@@ -176,7 +204,9 @@ class DriftMonitorFixtureTest {
       float[] win = isPrediction ? windowPredictions : IndependentDrift.column(window, c);
       DriftStats s = stats.get(c);
       double ks = IndependentDrift.ks(ref, win);
-      assertThat(s.psi()).as("psi of %s", s.feature()).isCloseTo(IndependentDrift.psi(ref, win, 10), within(TOLERANCE));
+      assertThat(s.psi())
+          .as("psi of %s", s.feature())
+          .isCloseTo(IndependentDrift.psi(ref, win, 10), within(TOLERANCE));
       assertThat(s.ksStatistic()).as("ks of %s", s.feature()).isCloseTo(ks, within(TOLERANCE));
       assertThat(s.ksPValue())
           .as("ks p-value of %s", s.feature())
@@ -185,9 +215,15 @@ class DriftMonitorFixtureTest {
           .as("out-of-range rate of %s", s.feature())
           .isEqualTo(IndependentDrift.outOfRangeRate(ref, win));
       assertThat(s.nanRate()).isZero();
-      assertThat(s.p05()).as("p05 of %s", s.feature()).isEqualTo(IndependentDrift.quantile(win, 0.05));
-      assertThat(s.p50()).as("p50 of %s", s.feature()).isEqualTo(IndependentDrift.quantile(win, 0.50));
-      assertThat(s.p95()).as("p95 of %s", s.feature()).isEqualTo(IndependentDrift.quantile(win, 0.95));
+      assertThat(s.p05())
+          .as("p05 of %s", s.feature())
+          .isEqualTo(IndependentDrift.quantile(win, 0.05));
+      assertThat(s.p50())
+          .as("p50 of %s", s.feature())
+          .isEqualTo(IndependentDrift.quantile(win, 0.50));
+      assertThat(s.p95())
+          .as("p95 of %s", s.feature())
+          .isEqualTo(IndependentDrift.quantile(win, 0.95));
       double[] histogram = IndependentDrift.proportions(win, IndependentDrift.edges(ref, 10));
       assertThat(s.binProportions()).hasSize(histogram.length);
       for (int i = 0; i < histogram.length; i++) {

@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Checks named input tensors against a model signature before any native memory is allocated:
- * every input present, no unknown name, element type, rank, every fixed dimension equal and, unless
+ * Checks named input tensors against a model signature before any native memory is allocated: every
+ * input present, no unknown name, element type, rank, every fixed dimension equal and, unless
  * allowed, no dimension of size zero. Stateless and thread-safe.
  */
 public final class InputValidator {
@@ -28,19 +28,21 @@ public final class InputValidator {
   /**
    * Checks {@code inputs} against {@code signature}.
    *
-   * @param allowEmpty whether a dimension of size zero may pass. ONNX Runtime does not handle
-   *     empty tensors everywhere: in 1.29.0 an LSTM on an empty batch aborts the whole process
-   *     ({@code terminate called without an active exception}), so they are refused unless a
-   *     predictor opts in.
+   * @param allowEmpty whether a dimension of size zero may pass. ONNX Runtime does not handle empty
+   *     tensors everywhere: in 1.29.0 an LSTM on an empty batch aborts the whole process ({@code
+   *     terminate called without an active exception}), so they are refused unless a predictor opts
+   *     in.
    * @throws InvalidInputException naming the first offending input, what was expected and found
    */
-  public static void check(ModelSignature signature, Map<String, Tensor> inputs, boolean allowEmpty) {
+  public static void check(
+      ModelSignature signature, Map<String, Tensor> inputs, boolean allowEmpty) {
     List<TensorSpec> specs = signature.inputs();
     for (int i = 0, n = specs.size(); i < n; i++) {
       TensorSpec spec = specs.get(i);
       Tensor t = inputs.get(spec.name());
       if (t == null) {
-        throw new InvalidInputException(spec.name(), spec.describe(), "no value (given: " + inputs.keySet() + ")");
+        throw new InvalidInputException(
+            spec.name(), spec.describe(), "no value (given: " + inputs.keySet() + ")");
       }
       if (t.type() != spec.type() || t.rank() != spec.rank()) {
         throw new InvalidInputException(spec.name(), spec.describe(), t.describe());
@@ -52,8 +54,11 @@ public final class InputValidator {
           throw new InvalidInputException(spec.name(), spec.describe(), t.describe());
         }
         if (have == 0 && !allowEmpty) {
-          throw new InvalidInputException(spec.name(), spec.describe() + " with no dimension of size 0 (ONNX Runtime can"
-              + " abort the process on empty tensors; a predictor built with allowEmptyTensors() passes them)",
+          throw new InvalidInputException(
+              spec.name(),
+              spec.describe()
+                  + " with no dimension of size 0 (ONNX Runtime can"
+                  + " abort the process on empty tensors; a predictor built with allowEmptyTensors() passes them)",
               t.describe());
         }
       }
@@ -61,7 +66,8 @@ public final class InputValidator {
     if (inputs.size() != specs.size()) {
       for (String name : inputs.keySet()) {
         if (signature.input(name).isEmpty()) {
-          throw new InvalidInputException(name, "one of the inputs " + specs, "an unknown input name");
+          throw new InvalidInputException(
+              name, "one of the inputs " + specs, "an unknown input name");
         }
       }
     }

@@ -8,8 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Builds warm-up inputs from a signature: zeros (empty strings, false) with every dynamic
- * dimension set to 1. Stateless.
+ * Builds warm-up inputs from a signature: zeros (empty strings, false) with every dynamic dimension
+ * set to 1. Stateless.
  */
 public final class SyntheticInputs {
 
@@ -33,12 +33,14 @@ public final class SyntheticInputs {
   }
 
   /**
-   * How the inputs of {@link #of} look, for messages: {@code synthetic zeros ("" for strings,
-   * false for booleans) with every dynamic dimension set to 1: x:float32[1,4], sr:int64[]}.
+   * How the inputs of {@link #of} look, for messages: {@code synthetic zeros ("" for strings, false
+   * for booleans) with every dynamic dimension set to 1: x:float32[1,4], sr:int64[]}.
    */
   public static String describe(ModelSignature signature) {
-    StringBuilder sb = new StringBuilder("synthetic zeros (\"\" for strings, false for booleans) with every dynamic"
-        + " dimension set to 1: ");
+    StringBuilder sb =
+        new StringBuilder(
+            "synthetic zeros (\"\" for strings, false for booleans) with every dynamic"
+                + " dimension set to 1: ");
     String sep = "";
     for (Map.Entry<String, Tensor> e : of(signature).entrySet()) {
       sb.append(sep).append(e.getKey()).append(':').append(e.getValue().describe());
@@ -65,11 +67,12 @@ public final class SyntheticInputs {
         return Tensor.ofLongs(new long[n], shape);
       case BOOL:
         return Tensor.ofBooleans(new boolean[n], shape);
-      case STRING: {
-        String[] s = new String[n];
-        Arrays.fill(s, "");
-        return Tensor.ofStrings(s, shape);
-      }
+      case STRING:
+        {
+          String[] s = new String[n];
+          Arrays.fill(s, "");
+          return Tensor.ofStrings(s, shape);
+        }
       case FLOAT16:
         return Tensor.ofFloat16Bits(new short[n], shape);
       case BFLOAT16:

@@ -9,8 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Binary form of named tensors, in which the registry stores a version's input example and hands
- * it to a validating child JVM. An internal format of the runtime, not meant for applications.
+ * Binary form of named tensors, in which the registry stores a version's input example and hands it
+ * to a validating child JVM. An internal format of the runtime, not meant for applications.
  * Stateless.
  */
 public final class TensorIo {
@@ -113,68 +113,79 @@ public final class TensorIo {
     return out;
   }
 
-  private static Tensor readData(DataInputStream in, ElementType type, int n, long[] shape) throws IOException {
+  private static Tensor readData(DataInputStream in, ElementType type, int n, long[] shape)
+      throws IOException {
     switch (type) {
-      case FLOAT: {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-          a[i] = in.readFloat();
+      case FLOAT:
+        {
+          float[] a = new float[n];
+          for (int i = 0; i < n; i++) {
+            a[i] = in.readFloat();
+          }
+          return Tensor.ofFloats(a, shape);
         }
-        return Tensor.ofFloats(a, shape);
-      }
-      case DOUBLE: {
-        double[] a = new double[n];
-        for (int i = 0; i < n; i++) {
-          a[i] = in.readDouble();
+      case DOUBLE:
+        {
+          double[] a = new double[n];
+          for (int i = 0; i < n; i++) {
+            a[i] = in.readDouble();
+          }
+          return Tensor.ofDoubles(a, shape);
         }
-        return Tensor.ofDoubles(a, shape);
-      }
       case INT8:
-      case UINT8: {
-        byte[] a = new byte[n];
-        in.readFully(a);
-        return type == ElementType.INT8 ? Tensor.ofInt8(a, shape) : Tensor.ofUint8(a, shape);
-      }
+      case UINT8:
+        {
+          byte[] a = new byte[n];
+          in.readFully(a);
+          return type == ElementType.INT8 ? Tensor.ofInt8(a, shape) : Tensor.ofUint8(a, shape);
+        }
       case INT16:
       case FLOAT16:
-      case BFLOAT16: {
-        short[] a = new short[n];
-        for (int i = 0; i < n; i++) {
-          a[i] = in.readShort();
+      case BFLOAT16:
+        {
+          short[] a = new short[n];
+          for (int i = 0; i < n; i++) {
+            a[i] = in.readShort();
+          }
+          if (type == ElementType.INT16) {
+            return Tensor.ofInt16(a, shape);
+          }
+          return type == ElementType.FLOAT16
+              ? Tensor.ofFloat16Bits(a, shape)
+              : Tensor.ofBFloat16Bits(a, shape);
         }
-        if (type == ElementType.INT16) {
-          return Tensor.ofInt16(a, shape);
+      case INT32:
+        {
+          int[] a = new int[n];
+          for (int i = 0; i < n; i++) {
+            a[i] = in.readInt();
+          }
+          return Tensor.ofInts(a, shape);
         }
-        return type == ElementType.FLOAT16 ? Tensor.ofFloat16Bits(a, shape) : Tensor.ofBFloat16Bits(a, shape);
-      }
-      case INT32: {
-        int[] a = new int[n];
-        for (int i = 0; i < n; i++) {
-          a[i] = in.readInt();
+      case INT64:
+        {
+          long[] a = new long[n];
+          for (int i = 0; i < n; i++) {
+            a[i] = in.readLong();
+          }
+          return Tensor.ofLongs(a, shape);
         }
-        return Tensor.ofInts(a, shape);
-      }
-      case INT64: {
-        long[] a = new long[n];
-        for (int i = 0; i < n; i++) {
-          a[i] = in.readLong();
+      case BOOL:
+        {
+          boolean[] a = new boolean[n];
+          for (int i = 0; i < n; i++) {
+            a[i] = in.readBoolean();
+          }
+          return Tensor.ofBooleans(a, shape);
         }
-        return Tensor.ofLongs(a, shape);
-      }
-      case BOOL: {
-        boolean[] a = new boolean[n];
-        for (int i = 0; i < n; i++) {
-          a[i] = in.readBoolean();
+      case STRING:
+        {
+          String[] a = new String[n];
+          for (int i = 0; i < n; i++) {
+            a[i] = in.readUTF();
+          }
+          return Tensor.ofStrings(a, shape);
         }
-        return Tensor.ofBooleans(a, shape);
-      }
-      case STRING: {
-        String[] a = new String[n];
-        for (int i = 0; i < n; i++) {
-          a[i] = in.readUTF();
-        }
-        return Tensor.ofStrings(a, shape);
-      }
       default:
         throw new IOException("unhandled element type " + type);
     }

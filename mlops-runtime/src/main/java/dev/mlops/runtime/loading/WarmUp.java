@@ -1,8 +1,8 @@
 package dev.mlops.runtime.loading;
 
-import dev.mlops.api.WarmUpPolicy;
 import dev.mlops.api.ModelLoadException;
 import dev.mlops.api.Tensor;
+import dev.mlops.api.WarmUpPolicy;
 import dev.mlops.api.spi.ModelSession;
 import java.util.Map;
 import java.util.Objects;
@@ -30,7 +30,10 @@ public final class WarmUp {
    *     none
    */
   public static Optional<ModelLoadException> run(
-      ModelSession session, Optional<Map<String, Tensor>> inputExample, WarmUpPolicy policy, String what) {
+      ModelSession session,
+      Optional<Map<String, Tensor>> inputExample,
+      WarmUpPolicy policy,
+      String what) {
     Objects.requireNonNull(policy, "policy");
     if (policy == WarmUpPolicy.NONE) {
       return Optional.empty();
@@ -45,15 +48,20 @@ public final class WarmUp {
     return trySynthetic(session, what);
   }
 
-  /** The refusal of a version without an input example under {@link WarmUpPolicy#REQUIRE_INPUT_EXAMPLE}. */
+  /**
+   * The refusal of a version without an input example under {@link
+   * WarmUpPolicy#REQUIRE_INPUT_EXAMPLE}.
+   */
   public static ModelLoadException missingExample(String what) {
-    return new ModelLoadException(what + " has no input example, but the warm-up policy REQUIRE_INPUT_EXAMPLE needs"
-        + " one; register the version with Registration.Builder.inputExample(...) or use WarmUpPolicy.BEST_EFFORT");
+    return new ModelLoadException(
+        what
+            + " has no input example, but the warm-up policy REQUIRE_INPUT_EXAMPLE needs"
+            + " one; register the version with Registration.Builder.inputExample(...) or use WarmUpPolicy.BEST_EFFORT");
   }
 
   /**
-   * Runs the input example; its failure means the version cannot serve the inputs it was
-   * registered with.
+   * Runs the input example; its failure means the version cannot serve the inputs it was registered
+   * with.
    *
    * @throws ModelLoadException naming the model and what failed
    */
@@ -62,7 +70,8 @@ public final class WarmUp {
       InputValidator.check(session.signature(), example);
       session.run(example);
     } catch (RuntimeException e) {
-      throw new ModelLoadException("warm-up of " + what + " with its input example failed: " + e.getMessage(), e);
+      throw new ModelLoadException(
+          "warm-up of " + what + " with its input example failed: " + e.getMessage(), e);
     }
   }
 
@@ -78,10 +87,18 @@ public final class WarmUp {
       session.run(inputs);
       return Optional.empty();
     } catch (RuntimeException e) {
-      return Optional.of(new ModelLoadException("warm-up of " + what + " on "
-          + SyntheticInputs.describe(session.signature()) + " failed: " + e.getMessage() + "; it serves anyway"
-          + " (such inputs are not valid for every model). To warm it up with real inputs, register the version"
-          + " with Registration.Builder.inputExample(...)", e));
+      return Optional.of(
+          new ModelLoadException(
+              "warm-up of "
+                  + what
+                  + " on "
+                  + SyntheticInputs.describe(session.signature())
+                  + " failed: "
+                  + e.getMessage()
+                  + "; it serves anyway"
+                  + " (such inputs are not valid for every model). To warm it up with real inputs, register the version"
+                  + " with Registration.Builder.inputExample(...)",
+              e));
     }
   }
 }

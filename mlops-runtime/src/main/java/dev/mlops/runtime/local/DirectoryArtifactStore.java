@@ -39,14 +39,19 @@ public final class DirectoryArtifactStore implements ArtifactStore {
       this.artifactsDir = Files.createDirectories(root.resolve("artifacts")).toRealPath();
       this.stagingDir = Files.createDirectories(staging).toRealPath();
     } catch (IOException e) {
-      throw new RegistryException("cannot open the artifact directory under " + root + ": " + e.getMessage(), e);
+      throw new RegistryException(
+          "cannot open the artifact directory under " + root + ": " + e.getMessage(), e);
     }
     removeAbandonedEntries();
   }
 
-  /** Removes the {@code <pid>-artifact-...} staging entries of processes that died mid-put or mid-delete. */
+  /**
+   * Removes the {@code <pid>-artifact-...} staging entries of processes that died mid-put or
+   * mid-delete.
+   */
   private void removeAbandonedEntries() {
-    try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(stagingDir, "*-artifact-*")) {
+    try (java.nio.file.DirectoryStream<Path> ds =
+        Files.newDirectoryStream(stagingDir, "*-artifact-*")) {
       for (Path p : ds) {
         String name = p.getFileName().toString();
         String pid = name.substring(0, name.indexOf('-'));
@@ -79,7 +84,8 @@ public final class DirectoryArtifactStore implements ArtifactStore {
     if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
-    Path stage = stagingDir.resolve(ProcessHandle.current().pid() + "-artifact-" + UUID.randomUUID());
+    Path stage =
+        stagingDir.resolve(ProcessHandle.current().pid() + "-artifact-" + UUID.randomUUID());
     try {
       if (!holdsExactly(directory, files) || !moved(directory, stage)) {
         copy(directory, stage, files);
@@ -114,7 +120,10 @@ public final class DirectoryArtifactStore implements ArtifactStore {
     }
   }
 
-  /** Whether the directory holds the listed files, each a regular file of its recorded size, and nothing else. */
+  /**
+   * Whether the directory holds the listed files, each a regular file of its recorded size, and
+   * nothing else.
+   */
   private static boolean holdsExactly(Path dir, List<ArtifactFile> files) throws IOException {
     java.util.Map<String, Long> sizes = new java.util.HashMap<>();
     for (ArtifactFile f : files) {
@@ -125,19 +134,22 @@ public final class DirectoryArtifactStore implements ArtifactStore {
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       return false;
     }
-    Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
-      @Override
-      public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
-        String rel = dir.relativize(file).toString().replace(java.io.File.separatorChar, '/');
-        Long size = sizes.get(rel);
-        if (size == null || !attrs.isRegularFile() || attrs.size() != size) {
-          exact[0] = false;
-          return java.nio.file.FileVisitResult.TERMINATE;
-        }
-        seen[0]++;
-        return java.nio.file.FileVisitResult.CONTINUE;
-      }
-    });
+    Files.walkFileTree(
+        dir,
+        new java.nio.file.SimpleFileVisitor<>() {
+          @Override
+          public java.nio.file.FileVisitResult visitFile(
+              Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+            String rel = dir.relativize(file).toString().replace(java.io.File.separatorChar, '/');
+            Long size = sizes.get(rel);
+            if (size == null || !attrs.isRegularFile() || attrs.size() != size) {
+              exact[0] = false;
+              return java.nio.file.FileVisitResult.TERMINATE;
+            }
+            seen[0]++;
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+        });
     return exact[0] && seen[0] == files.size();
   }
 
@@ -145,12 +157,18 @@ public final class DirectoryArtifactStore implements ArtifactStore {
     for (ArtifactFile f : files) {
       Path target = to.resolve(f.path());
       String sha;
-      try (InputStream in = Files.newInputStream(from.resolve(f.path()), LinkOption.NOFOLLOW_LINKS)) {
+      try (InputStream in =
+          Files.newInputStream(from.resolve(f.path()), LinkOption.NOFOLLOW_LINKS)) {
         sha = Storage.copyAndDigest(in, target);
       }
       if (!sha.equals(f.sha256())) {
-        throw new IntegrityException("file " + f.path() + " changed while it was stored: expected sha256 " + f.sha256()
-            + " but found " + sha);
+        throw new IntegrityException(
+            "file "
+                + f.path()
+                + " changed while it was stored: expected sha256 "
+                + f.sha256()
+                + " but found "
+                + sha);
       }
     }
   }
@@ -164,7 +182,8 @@ public final class DirectoryArtifactStore implements ArtifactStore {
   public Path materialize(String digest, List<ArtifactFile> files) {
     Path d = dir(digest);
     if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
-      throw new IntegrityException("the files of artifact " + digest + " are missing from " + artifactsDir);
+      throw new IntegrityException(
+          "the files of artifact " + digest + " are missing from " + artifactsDir);
     }
     return d;
   }
@@ -175,7 +194,8 @@ public final class DirectoryArtifactStore implements ArtifactStore {
     if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
-    Path trash = stagingDir.resolve(ProcessHandle.current().pid() + "-artifact-trash-" + UUID.randomUUID());
+    Path trash =
+        stagingDir.resolve(ProcessHandle.current().pid() + "-artifact-trash-" + UUID.randomUUID());
     try {
       Files.move(d, trash, StandardCopyOption.ATOMIC_MOVE);
       Storage.deleteRecursively(trash);

@@ -10,12 +10,12 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The writers' lock of one registry directory, shared by every registry instance of this
- * process on that directory.
+ * The writers' lock of one registry directory, shared by every registry instance of this process on
+ * that directory.
  *
- * <p>A POSIX file lock belongs to the process, and closing any channel on the file drops all of
- * the process's locks on it; so the process keeps one channel per directory, closed when its
- * last user closes, and its threads queue on a JVM lock before taking the file lock.
+ * <p>A POSIX file lock belongs to the process, and closing any channel on the file drops all of the
+ * process's locks on it; so the process keeps one channel per directory, closed when its last user
+ * closes, and its threads queue on a JVM lock before taking the file lock.
  */
 final class DirectoryLock {
 
@@ -36,7 +36,9 @@ final class DirectoryLock {
     synchronized (OPEN) {
       DirectoryLock lock = OPEN.get(root);
       if (lock == null) {
-        FileChannel ch = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel ch =
+            FileChannel.open(
+                root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         lock = new DirectoryLock(root, ch);
         OPEN.put(root, lock);
       }

@@ -58,8 +58,8 @@ import org.slf4j.LoggerFactory;
  * atomic step under the lock, so a crash at any point leaves either no version or a complete one;
  * mutable state is replaced with write-fsync-rename. Writers take a JVM lock and a file lock, so
  * threads and processes sharing one directory serialise their changes, and numbers are assigned
- * under that lock. A change's audit line is appended right after the change, under the same lock
- * (a crash between the two loses the line, never the change's consistency). Reads take no lock.
+ * under that lock. A change's audit line is appended right after the change, under the same lock (a
+ * crash between the two loses the line, never the change's consistency). Reads take no lock.
  *
  * <p>The change feed delivers the changes made through this process's instances on the directory,
  * in commit order, on the committing threads; changes by other processes are seen on the next read
@@ -69,7 +69,9 @@ public final class DirectoryModelStore implements ModelStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(DirectoryModelStore.class);
 
-  /** Listeners of every instance of this process, by root: changes through one are changes to all. */
+  /**
+   * Listeners of every instance of this process, by root: changes through one are changes to all.
+   */
   private static final Map<Path, Feed> FEEDS = new ConcurrentHashMap<>();
 
   private final Path root;
@@ -79,8 +81,10 @@ public final class DirectoryModelStore implements ModelStore {
   private final DirectoryLock lock;
   private final Feed feed;
   private final ConcurrentHashMap<String, ModelVersion> versionCache = new ConcurrentHashMap<>();
+
   /** This instance's listeners, to take out of the shared feed when it closes. */
   private final List<StoreListener> mine = new CopyOnWriteArrayList<>();
+
   private volatile boolean closed;
 
   /**
@@ -97,13 +101,15 @@ public final class DirectoryModelStore implements ModelStore {
       this.auditLog = this.root.resolve("audit.log");
       this.lock = DirectoryLock.acquire(this.root);
     } catch (IOException e) {
-      throw new RegistryException("cannot open registry directory " + root + ": " + e.getMessage(), e);
+      throw new RegistryException(
+          "cannot open registry directory " + root + ": " + e.getMessage(), e);
     }
     this.feed = FEEDS.computeIfAbsent(this.root, r -> new Feed());
-    locked(() -> {
-      removeAbandonedEntries();
-      return null;
-    });
+    locked(
+        () -> {
+          removeAbandonedEntries();
+          return null;
+        });
   }
 
   /**
@@ -205,14 +211,18 @@ public final class DirectoryModelStore implements ModelStore {
 
   private ModelVersion readVersion(String model, long n) {
     // Versions are immutable and numbers never reused, so the parsed metadata can be cached.
-    return versionCache.computeIfAbsent(model + "/" + n, k -> {
-      Path file = versionDir(model, n).resolve("version.json");
-      try {
-        return Metadata.versionFromJson(Files.readString(file));
-      } catch (IOException | RuntimeException e) {
-        throw new RegistryException("cannot read metadata of models:/" + model + "/" + n + " from " + file + ": " + e, e);
-      }
-    });
+    return versionCache.computeIfAbsent(
+        model + "/" + n,
+        k -> {
+          Path file = versionDir(model, n).resolve("version.json");
+          try {
+            return Metadata.versionFromJson(Files.readString(file));
+          } catch (IOException | RuntimeException e) {
+            throw new RegistryException(
+                "cannot read metadata of models:/" + model + "/" + n + " from " + file + ": " + e,
+                e);
+          }
+        });
   }
 
   @Override
@@ -225,7 +235,10 @@ public final class DirectoryModelStore implements ModelStore {
   @Override
   public Optional<byte[]> file(String model, long version, String name) {
     checkOpen();
-    if (name.isEmpty() || name.startsWith("/") || name.contains("..") || name.equals("version.json")) {
+    if (name.isEmpty()
+        || name.startsWith("/")
+        || name.contains("..")
+        || name.equals("version.json")) {
       throw new IllegalArgumentException("not a side file name: " + name);
     }
     if (readState(model).deleted.contains(version)) {
@@ -236,7 +249,8 @@ public final class DirectoryModelStore implements ModelStore {
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
-      throw new RegistryException("cannot read " + name + " of models:/" + model + "/" + version + ": " + e, e);
+      throw new RegistryException(
+          "cannot read " + name + " of models:/" + model + "/" + version + ": " + e, e);
     }
   }
 
@@ -259,7 +273,8 @@ public final class DirectoryModelStore implements ModelStore {
       } catch (RuntimeException e) {
         // Only the last line can be torn (a crash during an append); anything else is damage.
         if (i != lines.size() - 1) {
-          throw new RegistryException("audit log " + auditLog + " line " + (i + 1) + " is damaged: " + e.getMessage(), e);
+          throw new RegistryException(
+              "audit log " + auditLog + " line " + (i + 1) + " is damaged: " + e.getMessage(), e);
         }
         continue;
       }
@@ -278,31 +293,34 @@ public final class DirectoryModelStore implements ModelStore {
     ModelRef.checkName(model);
     Path stage = stagingDir.resolve(ProcessHandle.current().pid() + "-meta-" + UUID.randomUUID());
     try {
-      return change(() -> {
-        Path modelDir = modelsDir.resolve(model);
-        long number = nextVersion(model);
-        NewVersion nv = make.apply(number);
-        ModelVersion v = nv.version();
-        if (!v.name().equals(model) || v.version() != number) {
-          throw new IllegalArgumentException("insertVersion(" + model + ") was given " + v.ref() + " for number " + number);
-        }
-        io(() -> {
-          Files.createDirectories(stage);
-          for (Map.Entry<String, byte[]> f : nv.files().entrySet()) {
-            Path target = stage.resolve(f.getKey());
-            Files.createDirectories(target.getParent());
-            Files.write(target, f.getValue());
-            Storage.fsync(target);
-          }
-          Storage.writeAtomically(stage.resolve("version.json"), Metadata.versionToJson(v));
-          // The model's directory appears with its first complete version, never before.
-          Files.createDirectories(modelDir);
-          Files.move(stage, versionDir(model, number), StandardCopyOption.ATOMIC_MOVE);
-          Storage.fsyncDirectory(modelDir);
-          return null;
-        });
-        return new Committed<>(v, nv.audit());
-      });
+      return change(
+          () -> {
+            Path modelDir = modelsDir.resolve(model);
+            long number = nextVersion(model);
+            NewVersion nv = make.apply(number);
+            ModelVersion v = nv.version();
+            if (!v.name().equals(model) || v.version() != number) {
+              throw new IllegalArgumentException(
+                  "insertVersion(" + model + ") was given " + v.ref() + " for number " + number);
+            }
+            io(
+                () -> {
+                  Files.createDirectories(stage);
+                  for (Map.Entry<String, byte[]> f : nv.files().entrySet()) {
+                    Path target = stage.resolve(f.getKey());
+                    Files.createDirectories(target.getParent());
+                    Files.write(target, f.getValue());
+                    Storage.fsync(target);
+                  }
+                  Storage.writeAtomically(stage.resolve("version.json"), Metadata.versionToJson(v));
+                  // The model's directory appears with its first complete version, never before.
+                  Files.createDirectories(modelDir);
+                  Files.move(stage, versionDir(model, number), StandardCopyOption.ATOMIC_MOVE);
+                  Storage.fsyncDirectory(modelDir);
+                  return null;
+                });
+            return new Committed<>(v, nv.audit());
+          });
     } finally {
       try {
         Storage.deleteRecursively(stage);
@@ -328,76 +346,95 @@ public final class DirectoryModelStore implements ModelStore {
       String model, String alias, long expected, long target, AuditEntry entry) {
     checkOpen();
     ModelRef.checkName(model);
-    return change(() -> {
-      State s = readState(model);
-      AliasTarget current = s.aliases.get(alias);
-      long actual = current == null ? 0 : current.version();
-      if (actual != expected || (current == null && target == 0)) {
-        return new Committed<>(Optional.<AliasTarget>empty(), null);
-      }
-      long revision = (current == null ? s.deletedRevisions.getOrDefault(alias, 0L) : current.revision()) + 1;
-      AliasTarget next;
-      if (target == 0) {
-        s.aliases.remove(alias);
-        s.deletedRevisions.put(alias, revision);
-        next = new AliasTarget(0, revision);
-      } else {
-        requireReady(model, s, target);
-        next = new AliasTarget(target, revision);
-        s.aliases.put(alias, next);
-        s.deletedRevisions.remove(alias);
-      }
-      writeState(model, s);
-      return new Committed<>(Optional.of(next), entry);
-    });
+    return change(
+        () -> {
+          State s = readState(model);
+          AliasTarget current = s.aliases.get(alias);
+          long actual = current == null ? 0 : current.version();
+          if (actual != expected || (current == null && target == 0)) {
+            return new Committed<>(Optional.<AliasTarget>empty(), null);
+          }
+          long revision =
+              (current == null ? s.deletedRevisions.getOrDefault(alias, 0L) : current.revision())
+                  + 1;
+          AliasTarget next;
+          if (target == 0) {
+            s.aliases.remove(alias);
+            s.deletedRevisions.put(alias, revision);
+            next = new AliasTarget(0, revision);
+          } else {
+            requireReady(model, s, target);
+            next = new AliasTarget(target, revision);
+            s.aliases.put(alias, next);
+            s.deletedRevisions.remove(alias);
+          }
+          writeState(model, s);
+          return new Committed<>(Optional.of(next), entry);
+        });
   }
 
   private void requireReady(String model, State s, long version) {
     if (s.deleted.contains(version) || !Files.isDirectory(versionDir(model, version))) {
-      throw new ConflictException("models:/" + model + "/" + version + " does not exist; an alias can only point at a"
-          + " ready version");
+      throw new ConflictException(
+          "models:/"
+              + model
+              + "/"
+              + version
+              + " does not exist; an alias can only point at a"
+              + " ready version");
     }
     if (s.archived.contains(version)) {
-      throw new ConflictException("models:/" + model + "/" + version + " is ARCHIVED; only a READY version can take"
-          + " an alias");
+      throw new ConflictException(
+          "models:/"
+              + model
+              + "/"
+              + version
+              + " is ARCHIVED; only a READY version can take"
+              + " an alias");
     }
   }
 
   @Override
   public boolean archive(String model, long version, AuditEntry entry) {
     checkOpen();
-    return change(() -> {
-      State s = readState(model);
-      requireExisting(model, s, version);
-      refuseIfAliased(s, model, version, "archive");
-      if (!s.archived.add(version)) {
-        return new Committed<>(false, null);
-      }
-      writeState(model, s);
-      return new Committed<>(true, entry);
-    });
+    return change(
+        () -> {
+          State s = readState(model);
+          requireExisting(model, s, version);
+          refuseIfAliased(s, model, version, "archive");
+          if (!s.archived.add(version)) {
+            return new Committed<>(false, null);
+          }
+          writeState(model, s);
+          return new Committed<>(true, entry);
+        });
   }
 
   @Override
   public void delete(String model, long version, AuditEntry entry) {
     checkOpen();
-    change(() -> {
-      State s = readState(model);
-      requireExisting(model, s, version);
-      refuseIfAliased(s, model, version, "delete");
-      // Record the deletion first: a crash before the files are gone leaves an invisible
-      // directory that the next deletion attempt or a cleanup removes, never a half-deleted version.
-      s.deleted.add(version);
-      s.archived.remove(version);
-      writeState(model, s);
-      io(() -> {
-        Path trash = stagingDir.resolve(ProcessHandle.current().pid() + "-deleted-" + UUID.randomUUID());
-        Files.move(versionDir(model, version), trash, StandardCopyOption.ATOMIC_MOVE);
-        Storage.deleteRecursively(trash);
-        return null;
-      });
-      return new Committed<>(null, entry);
-    });
+    change(
+        () -> {
+          State s = readState(model);
+          requireExisting(model, s, version);
+          refuseIfAliased(s, model, version, "delete");
+          // Record the deletion first: a crash before the files are gone leaves an invisible
+          // directory that the next deletion attempt or a cleanup removes, never a half-deleted
+          // version.
+          s.deleted.add(version);
+          s.archived.remove(version);
+          writeState(model, s);
+          io(
+              () -> {
+                Path trash =
+                    stagingDir.resolve(
+                        ProcessHandle.current().pid() + "-deleted-" + UUID.randomUUID());
+                Files.move(versionDir(model, version), trash, StandardCopyOption.ATOMIC_MOVE);
+                Storage.deleteRecursively(trash);
+                return null;
+              });
+          return new Committed<>(null, entry);
+        });
   }
 
   private void requireExisting(String model, State s, long version) {
@@ -408,24 +445,34 @@ public final class DirectoryModelStore implements ModelStore {
 
   private static void refuseIfAliased(State s, String model, long version, String what) {
     List<String> pointing = new ArrayList<>();
-    s.aliases.forEach((a, t) -> {
-      if (t.version() == version) {
-        pointing.add(a);
-      }
-    });
+    s.aliases.forEach(
+        (a, t) -> {
+          if (t.version() == version) {
+            pointing.add(a);
+          }
+        });
     if (!pointing.isEmpty()) {
-      throw new ConflictException("cannot " + what + " models:/" + model + "/" + version + ": aliases " + pointing
-          + " point at it; move or delete them first");
+      throw new ConflictException(
+          "cannot "
+              + what
+              + " models:/"
+              + model
+              + "/"
+              + version
+              + ": aliases "
+              + pointing
+              + " point at it; move or delete them first");
     }
   }
 
   @Override
   public void appendAudit(AuditEntry entry) {
     checkOpen();
-    locked(() -> {
-      appendLine(entry);
-      return null;
-    });
+    locked(
+        () -> {
+          appendLine(entry);
+          return null;
+        });
   }
 
   @Override
@@ -445,8 +492,12 @@ public final class DirectoryModelStore implements ModelStore {
   /** Mutable per-model state, stored in {@code state.json}. */
   private static final class State {
     final TreeMap<String, AliasTarget> aliases = new TreeMap<>();
-    /** The last revision of each deleted alias, so that a re-created one does not repeat a revision. */
+
+    /**
+     * The last revision of each deleted alias, so that a re-created one does not repeat a revision.
+     */
     final TreeMap<String, Long> deletedRevisions = new TreeMap<>();
+
     final TreeSet<Long> archived = new TreeSet<>();
     final TreeSet<Long> deleted = new TreeSet<>();
   }
@@ -465,10 +516,13 @@ public final class DirectoryModelStore implements ModelStore {
     }
     try {
       Map<String, Object> m = Json.parseObject(text);
-      ((Map<String, Object>) m.get("aliases")).forEach((k, v) -> {
-        Map<String, Object> t = (Map<String, Object>) v;
-        s.aliases.put(k, new AliasTarget((Long) t.get("version"), (Long) t.get("revision")));
-      });
+      ((Map<String, Object>) m.get("aliases"))
+          .forEach(
+              (k, v) -> {
+                Map<String, Object> t = (Map<String, Object>) v;
+                s.aliases.put(
+                    k, new AliasTarget((Long) t.get("version"), (Long) t.get("revision")));
+              });
       for (Object o : (List<Object>) m.get("archived")) {
         s.archived.add((Long) o);
       }
@@ -480,19 +534,21 @@ public final class DirectoryModelStore implements ModelStore {
         ((Map<String, Object>) revisions).forEach((k, v) -> s.deletedRevisions.put(k, (Long) v));
       }
     } catch (RuntimeException e) {
-      throw new RegistryException("registry state file " + file + " is damaged: " + e.getMessage(), e);
+      throw new RegistryException(
+          "registry state file " + file + " is damaged: " + e.getMessage(), e);
     }
     return s;
   }
 
   private void writeState(String model, State s) {
     Map<String, Object> aliases = new TreeMap<>();
-    s.aliases.forEach((k, t) -> {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("version", t.version());
-      m.put("revision", t.revision());
-      aliases.put(k, m);
-    });
+    s.aliases.forEach(
+        (k, t) -> {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("version", t.version());
+          m.put("revision", t.revision());
+          aliases.put(k, m);
+        });
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("aliases", aliases);
     m.put("archived", new ArrayList<Object>(s.archived));
@@ -500,17 +556,19 @@ public final class DirectoryModelStore implements ModelStore {
     if (!s.deletedRevisions.isEmpty()) {
       m.put("deletedAliasRevisions", new TreeMap<String, Object>(s.deletedRevisions));
     }
-    io(() -> {
-      Storage.writeAtomically(modelsDir.resolve(model).resolve("state.json"), Json.write(m));
-      return null;
-    });
+    io(
+        () -> {
+          Storage.writeAtomically(modelsDir.resolve(model).resolve("state.json"), Json.write(m));
+          return null;
+        });
   }
 
   private void appendLine(AuditEntry e) {
-    io(() -> {
-      Storage.appendLine(auditLog, Metadata.auditToJson(e));
-      return null;
-    });
+    io(
+        () -> {
+          Storage.appendLine(auditLog, Metadata.auditToJson(e));
+          return null;
+        });
   }
 
   /** A change's result and the audit entry it commits with (null: nothing changed). */
@@ -521,14 +579,16 @@ public final class DirectoryModelStore implements ModelStore {
    * commit order; delivers the queue once the lock is released.
    */
   private <T> T change(Supplier<Committed<T>> action) {
-    Committed<T> c = locked(() -> {
-      Committed<T> done = action.get();
-      if (done.entry() != null) {
-        appendLine(done.entry());
-        feed.pending.add(done.entry());
-      }
-      return done;
-    });
+    Committed<T> c =
+        locked(
+            () -> {
+              Committed<T> done = action.get();
+              if (done.entry() != null) {
+                appendLine(done.entry());
+                feed.pending.add(done.entry());
+              }
+              return done;
+            });
     feed.deliver();
     return c.result();
   }
@@ -538,15 +598,20 @@ public final class DirectoryModelStore implements ModelStore {
       return lock.call(action::get);
     } catch (IOException e) {
       if (closed) {
-        throw new ClosedException("the registry at " + root + " was closed during the change; nothing was changed");
+        throw new ClosedException(
+            "the registry at " + root + " was closed during the change; nothing was changed");
       }
       throw new RegistryException("cannot lock the registry at " + root + ": " + e, e);
     } catch (UncheckedIOException e) {
-      throw new RegistryException("registry change at " + root + " failed: " + e.getCause(), e.getCause());
+      throw new RegistryException(
+          "registry change at " + root + " failed: " + e.getCause(), e.getCause());
     }
   }
 
-  /** Committed changes of one directory, delivered in commit order by whichever committer gets there first. */
+  /**
+   * Committed changes of one directory, delivered in commit order by whichever committer gets there
+   * first.
+   */
   private static final class Feed {
     final List<StoreListener> listeners = new CopyOnWriteArrayList<>();
     final ConcurrentLinkedQueue<AuditEntry> pending = new ConcurrentLinkedQueue<>();

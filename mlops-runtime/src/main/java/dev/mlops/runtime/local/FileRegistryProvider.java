@@ -31,14 +31,23 @@ public final class FileRegistryProvider implements RegistryProvider {
     if (uri.isOpaque()) {
       String part = uri.getSchemeSpecificPart();
       if (part == null || part.isEmpty()) {
-        throw new IllegalArgumentException("the file: URI " + uri + " names no directory; expected file:/absolute/dir"
-            + " or file:relative/dir");
+        throw new IllegalArgumentException(
+            "the file: URI "
+                + uri
+                + " names no directory; expected file:/absolute/dir"
+                + " or file:relative/dir");
       }
       dir = Path.of(part);
     } else {
-      if (uri.getAuthority() != null && !uri.getAuthority().isEmpty() && !uri.getAuthority().equals("localhost")) {
-        throw new IllegalArgumentException("the file: URI " + uri + " names the host '" + uri.getAuthority()
-            + "'; a registry directory must be local: file:/absolute/dir or file:relative/dir");
+      if (uri.getAuthority() != null
+          && !uri.getAuthority().isEmpty()
+          && !uri.getAuthority().equals("localhost")) {
+        throw new IllegalArgumentException(
+            "the file: URI "
+                + uri
+                + " names the host '"
+                + uri.getAuthority()
+                + "'; a registry directory must be local: file:/absolute/dir or file:relative/dir");
       }
       dir = Path.of(uri.getPath());
     }

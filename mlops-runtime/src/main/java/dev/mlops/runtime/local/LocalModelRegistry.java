@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * The embedded registry: a {@link GovernedRegistry} over a {@link DirectoryModelStore} and a
- * {@link DirectoryArtifactStore} that share one local directory.
+ * The embedded registry: a {@link GovernedRegistry} over a {@link DirectoryModelStore} and a {@link
+ * DirectoryArtifactStore} that share one local directory.
  *
  * <pre>
  * root/
@@ -27,15 +27,15 @@ public final class LocalModelRegistry {
 
   private LocalModelRegistry() {}
 
-  /**
-   * Starts a registry in {@code root} (created if missing when the registry is built).
-   */
+  /** Starts a registry in {@code root} (created if missing when the registry is built). */
   public static GovernedRegistry.Builder builder(Path root) {
     Objects.requireNonNull(root, "root");
     return GovernedRegistry.builder(
             () -> new DirectoryModelStore(root),
-            store -> new DirectoryArtifactStore(((DirectoryModelStore) store).root(),
-                ((DirectoryModelStore) store).stagingDirectory()),
+            store ->
+                new DirectoryArtifactStore(
+                    ((DirectoryModelStore) store).root(),
+                    ((DirectoryModelStore) store).stagingDirectory()),
             root.toAbsolutePath().normalize().toString())
         .staging(root.resolve("staging"));
   }

@@ -65,7 +65,9 @@ final class Metadata {
     if (list != null) {
       for (Object o : (List<Object>) list) {
         Map<String, Object> f = (Map<String, Object>) o;
-        files.add(new ArtifactFile((String) f.get("path"), (Long) f.get("size"), (String) f.get("sha256")));
+        files.add(
+            new ArtifactFile(
+                (String) f.get("path"), (Long) f.get("size"), (String) f.get("sha256")));
       }
     }
     return files;
@@ -100,7 +102,10 @@ final class Metadata {
         .modelFile((String) m.get("modelFile"))
         .files(files)
         .digest((String) m.get("digest"))
-        .signature(new ModelSignature(specsFrom((List<Object>) sig.get("inputs")), specsFrom((List<Object>) sig.get("outputs"))))
+        .signature(
+            new ModelSignature(
+                specsFrom((List<Object>) sig.get("inputs")),
+                specsFrom((List<Object>) sig.get("outputs"))))
         .tags(tags)
         .lineage(new Lineage((String) lin.get("runId"), (String) lin.get("dataset"), metrics))
         .hasInputExample((Boolean) m.get("hasInputExample"))
@@ -124,7 +129,9 @@ final class Metadata {
       for (Object d : (List<Object>) s.get("shape")) {
         shape.add((Long) d);
       }
-      out.add(new TensorSpec((String) s.get("name"), ElementType.valueOf((String) s.get("type")), shape));
+      out.add(
+          new TensorSpec(
+              (String) s.get("name"), ElementType.valueOf((String) s.get("type")), shape));
     }
     return out;
   }

@@ -2,11 +2,11 @@ package dev.mlops.runtime.local;
 
 import dev.mlops.api.ArtifactSource;
 import dev.mlops.api.AuditInfo;
+import dev.mlops.api.MlopsException;
 import dev.mlops.api.ModelLoadException;
 import dev.mlops.api.ModelRef;
 import dev.mlops.api.ModelRegistry;
 import dev.mlops.api.ModelVersion;
-import dev.mlops.api.MlopsException;
 import dev.mlops.api.Registration;
 import dev.mlops.runtime.registry.Storage;
 import java.io.IOException;
@@ -34,23 +34,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Watches a TF-Serving/Triton-style model repository, {@code <base>/<model>/<n>/model.onnx}
- * (with any external-data files beside it), and registers each new version directory.
+ * Watches a TF-Serving/Triton-style model repository, {@code <base>/<model>/<n>/model.onnx} (with
+ * any external-data files beside it), and registers each new version directory.
  *
- * <p>A version directory is taken only when it is complete: it has the model file, holds no
- * file that looks temporary (a name starting with {@code .} or ending in {@code .tmp}, {@code
- * .part}, {@code .partial} or {@code .crdownload}), and its listing (paths, sizes, modification
- * times) has not changed for the settle time. The files are then copied aside and the listing is
- * checked once more, so a file still being written is never registered. A directory whose model
- * cannot be loaded is logged once and skipped until its files change.
+ * <p>A version directory is taken only when it is complete: it has the model file, holds no file
+ * that looks temporary (a name starting with {@code .} or ending in {@code .tmp}, {@code .part},
+ * {@code .partial} or {@code .crdownload}), and its listing (paths, sizes, modification times) has
+ * not changed for the settle time. The files are then copied aside and the listing is checked once
+ * more, so a file still being written is never registered. A directory whose model cannot be loaded
+ * is logged once and skipped until its files change.
  *
- * <p>Registered versions carry the tags {@code repository.path} and {@code repository.version};
- * a directory already imported (found by those tags, also after a restart) is not imported
- * again. Registry numbers are the registry's own: repository version 7 may become registry
- * version 3.
+ * <p>Registered versions carry the tags {@code repository.path} and {@code repository.version}; a
+ * directory already imported (found by those tags, also after a restart) is not imported again.
+ * Registry numbers are the registry's own: repository version 7 may become registry version 3.
  *
- * <p>Thread-safe: scans are serialised. Call {@link #scanOnce()} directly, or {@link #start()}
- * to scan on the given scheduler.
+ * <p>Thread-safe: scans are serialised. Call {@link #scanOnce()} directly, or {@link #start()} to
+ * scan on the given scheduler.
  */
 public final class ModelRepositoryWatcher implements AutoCloseable {
 
@@ -58,6 +57,7 @@ public final class ModelRepositoryWatcher implements AutoCloseable {
 
   /** Tag naming the repository directory a version was imported from, e.g. {@code fraud/7}. */
   public static final String TAG_PATH = "repository.path";
+
   /** Tag holding the repository's version number. */
   public static final String TAG_VERSION = "repository.version";
 
@@ -101,8 +101,8 @@ public final class ModelRepositoryWatcher implements AutoCloseable {
   }
 
   /**
-   * Scans the repository once and registers every complete version directory not imported yet,
-   * in ascending version order per model.
+   * Scans the repository once and registers every complete version directory not imported yet, in
+   * ascending version order per model.
    *
    * @return the versions registered by this scan
    */
@@ -149,7 +149,8 @@ public final class ModelRepositoryWatcher implements AutoCloseable {
     return registered;
   }
 
-  private java.util.Optional<ModelVersion> importIfSettled(String model, long number, Path dir, String key) {
+  private java.util.Optional<ModelVersion> importIfSettled(
+      String model, long number, Path dir, String key) {
     String fingerprint = fingerprint(dir);
     if (fingerprint == null) {
       candidates.remove(key);
@@ -176,20 +177,23 @@ public final class ModelRepositoryWatcher implements AutoCloseable {
         candidates.put(key, new Candidate(fingerprint(dir), now));
         return java.util.Optional.empty();
       }
-      ModelVersion v = registry.register(
-          Registration.builder(model, ArtifactSource.directory(snapshot, modelFile))
-              .description("imported from " + dir)
-              .tag(TAG_PATH, key)
-              .tag(TAG_VERSION, Long.toString(number))
-              .build(),
-          audit);
+      ModelVersion v =
+          registry.register(
+              Registration.builder(model, ArtifactSource.directory(snapshot, modelFile))
+                  .description("imported from " + dir)
+                  .tag(TAG_PATH, key)
+                  .tag(TAG_VERSION, Long.toString(number))
+                  .build(),
+              audit);
       candidates.remove(key);
       failed.remove(key);
       LOG.info("imported {} from the model repository as {}", key, v.ref());
       return java.util.Optional.of(v);
     } catch (ModelLoadException e) {
       failed.put(key, fingerprint);
-      LOG.warn("model repository version {} cannot be loaded and is skipped until its files change: {}", key,
+      LOG.warn(
+          "model repository version {} cannot be loaded and is skipped until its files change: {}",
+          key,
           e.getMessage());
       return java.util.Optional.empty();
     } catch (IOException e) {
@@ -220,9 +224,14 @@ public final class ModelRepositoryWatcher implements AutoCloseable {
         if (looksTemporary(name)) {
           return null;
         }
-        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        sb.append(dir.relativize(p)).append('|').append(a.size()).append('|')
-            .append(a.lastModifiedTime().toMillis()).append('\n');
+        BasicFileAttributes a =
+            Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        sb.append(dir.relativize(p))
+            .append('|')
+            .append(a.size())
+            .append('|')
+            .append(a.lastModifiedTime().toMillis())
+            .append('\n');
       }
     } catch (IOException e) {
       return null;
@@ -231,7 +240,10 @@ public final class ModelRepositoryWatcher implements AutoCloseable {
   }
 
   private static boolean looksTemporary(String name) {
-    return name.startsWith(".") || name.endsWith(".tmp") || name.endsWith(".part") || name.endsWith(".partial")
+    return name.startsWith(".")
+        || name.endsWith(".tmp")
+        || name.endsWith(".part")
+        || name.endsWith(".partial")
         || name.endsWith(".crdownload");
   }
 
@@ -275,7 +287,8 @@ public final class ModelRepositoryWatcher implements AutoCloseable {
    */
   public synchronized ModelRepositoryWatcher start() {
     if (scheduler == null) {
-      throw new IllegalStateException("start() needs a scheduler: set one with Builder.scheduler(...)");
+      throw new IllegalStateException(
+          "start() needs a scheduler: set one with Builder.scheduler(...)");
     }
     if (task != null) {
       throw new IllegalStateException("already started");

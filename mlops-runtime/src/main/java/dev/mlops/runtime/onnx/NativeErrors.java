@@ -20,10 +20,12 @@ final class NativeErrors {
   /** The default domain's name in messages; models write it as the empty string. */
   static final String DEFAULT_DOMAIN = "ai.onnx";
 
-  private static final Pattern ERROR_CODE = Pattern.compile("^\\s*Error code - ORT_\\w+ - message:\\s*");
+  private static final Pattern ERROR_CODE =
+      Pattern.compile("^\\s*Error code - ORT_\\w+ - message:\\s*");
   private static final Pattern LOAD_MODEL_FROM = Pattern.compile("Load model from .*? failed:\\s*");
   // How a Status renders itself; a status rethrown as an exception carries it mid-message.
-  private static final Pattern ORT_ERROR_TAG = Pattern.compile("\\[ONNXRuntimeError\\] : \\d+ : \\w+ : ");
+  private static final Pattern ORT_ERROR_TAG =
+      Pattern.compile("\\[ONNXRuntimeError\\] : \\d+ : \\w+ : ");
   // A source location as ONNX Runtime's CodeLocation prints it: path/file.cc:123, always followed
   // by a space and the function, which is either a bare name or a full C++ signature.
   private static final Pattern SOURCE_LOCATION =
@@ -35,38 +37,52 @@ final class NativeErrors {
   private static final Pattern PARSE_FAILED = Pattern.compile("Protobuf parsing failed");
   private static final Pattern NO_GRAPH = Pattern.compile("ModelProto does not have a graph");
   private static final Pattern NO_SUCH_FILE = Pattern.compile("File doesn't exist");
-  private static final Pattern OPSET_TOO_NEW = Pattern.compile(
-      "Opset (\\d+) is under development.*?Current official support for domain (\\S*) is till opset (\\d+)",
-      Pattern.DOTALL);
+  private static final Pattern OPSET_TOO_NEW =
+      Pattern.compile(
+          "Opset (\\d+) is under development.*?Current official support for domain (\\S*) is till opset (\\d+)",
+          Pattern.DOTALL);
   private static final Pattern IR_TOO_NEW =
       Pattern.compile("Unsupported model IR version: (\\d+), max supported IR version: (\\d+)");
   private static final Pattern NOT_REGISTERED =
-      Pattern.compile("Fatal error: ([^\\s:]*):([^\\s(]+)\\((-?\\d+)\\) is not a registered function/op");
+      Pattern.compile(
+          "Fatal error: ([^\\s:]*):([^\\s(]+)\\((-?\\d+)\\) is not a registered function/op");
   // In Node, ("name", OpType, "domain", since_version) : inputs -> outputs , Error reason
-  private static final Pattern IN_NODE = Pattern.compile(
-      "In Node, \\(\"([^\"]*)\", ([^,\\s]+), \"([^\"]*)\", (-?\\d+)\\) : .*? , Error (.*)", Pattern.DOTALL);
+  private static final Pattern IN_NODE =
+      Pattern.compile(
+          "In Node, \\(\"([^\"]*)\", ([^,\\s]+), \"([^\"]*)\", (-?\\d+)\\) : .*? , Error (.*)",
+          Pattern.DOTALL);
   private static final Pattern NO_OP_REGISTERED =
       Pattern.compile("No Op registered for (\\S+) with domain_version of (\\d+)");
-  private static final Pattern NO_OPSET_IMPORT = Pattern.compile("No opset import for domain '([^']*)'");
+  private static final Pattern NO_OPSET_IMPORT =
+      Pattern.compile("No opset import for domain '([^']*)'");
   private static final Pattern NO_KERNEL =
-      Pattern.compile("Could not find an implementation for ([^\\s(]+)\\((\\d+)\\) node with name '([^']*)'");
-  private static final Pattern LOCALE = Pattern.compile("Failed to construct locale with name:([^:]*):");
+      Pattern.compile(
+          "Could not find an implementation for ([^\\s(]+)\\((\\d+)\\) node with name '([^']*)'");
+  private static final Pattern LOCALE =
+      Pattern.compile("Failed to construct locale with name:([^:]*):");
   private static final Pattern LOCALE_OPERATOR = Pattern.compile("onnxruntime::(\\w+)::Locale");
   private static final Pattern RUNNING_NODE =
-      Pattern.compile("Non-zero status code returned while running (\\S+) node\\. Name:'([^']*)' Status Message: ");
+      Pattern.compile(
+          "Non-zero status code returned while running (\\S+) node\\. Name:'([^']*)' Status Message: ");
 
   /**
-   * Why ONNX Runtime refused to load a model, to follow {@code "ONNX Runtime cannot load <name>: "}.
+   * Why ONNX Runtime refused to load a model, to follow {@code "ONNX Runtime cannot load <name>:
+   * "}.
    *
    * @param ortMessage the {@code OrtException}'s message
    * @param file the path ONNX Runtime was given, which its text may repeat
    * @param name the model file relative to its artifact directory, to use instead
-   * @param runtime {@code "ONNX Runtime 1.29.0"}, or {@code "this ONNX Runtime"} if the version is unknown
-   * @param importedOpset the opset the model imports for a domain ({@code ai.onnx} for the
-   *     default one), read only when ONNX Runtime's text leaves it out
+   * @param runtime {@code "ONNX Runtime 1.29.0"}, or {@code "this ONNX Runtime"} if the version is
+   *     unknown
+   * @param importedOpset the opset the model imports for a domain ({@code ai.onnx} for the default
+   *     one), read only when ONNX Runtime's text leaves it out
    */
   static String load(
-      String ortMessage, String file, String name, String runtime, Function<String, OptionalLong> importedOpset) {
+      String ortMessage,
+      String file,
+      String name,
+      String runtime,
+      Function<String, OptionalLong> importedOpset) {
     String text = ortMessage == null ? "" : ortMessage;
     try {
       return classify(text, file, name, runtime, importedOpset);
@@ -78,7 +94,11 @@ final class NativeErrors {
   }
 
   private static String classify(
-      String text, String file, String name, String runtime, Function<String, OptionalLong> importedOpset) {
+      String text,
+      String file,
+      String name,
+      String runtime,
+      Function<String, OptionalLong> importedOpset) {
     Matcher m;
     if (PARSE_FAILED.matcher(text).find()) {
       return "it is not a valid ONNX model: its bytes do not parse as an ONNX ModelProto (a truncated or corrupted "
@@ -93,14 +113,29 @@ final class NativeErrors {
     }
     if ((m = OPSET_TOO_NEW.matcher(text)).find()) {
       String max = m.group(3);
-      return "it uses opset " + m.group(1) + " of domain " + domain(m.group(2)) + ", but " + runtime
-          + " supports that domain up to opset " + max + "; re-export the model with opset " + max
+      return "it uses opset "
+          + m.group(1)
+          + " of domain "
+          + domain(m.group(2))
+          + ", but "
+          + runtime
+          + " supports that domain up to opset "
+          + max
+          + "; re-export the model with opset "
+          + max
           + " or lower, or use a newer ONNX Runtime";
     }
     if ((m = IR_TOO_NEW.matcher(text)).find()) {
       String max = m.group(2);
-      return "it has IR version " + m.group(1) + ", but " + runtime + " reads IR versions up to " + max
-          + "; re-export the model with IR version " + max + " or lower, or use a newer ONNX Runtime";
+      return "it has IR version "
+          + m.group(1)
+          + ", but "
+          + runtime
+          + " reads IR versions up to "
+          + max
+          + "; re-export the model with IR version "
+          + max
+          + " or lower, or use a newer ONNX Runtime";
     }
     if ((m = NOT_REGISTERED.matcher(text)).find()) {
       String domain = domain(m.group(1));
@@ -108,18 +143,31 @@ final class NativeErrors {
       long version = Long.parseLong(m.group(3));
       // ONNX Runtime prints -1 when it did not resolve the version; the model's import says it.
       OptionalLong opset = version >= 0 ? OptionalLong.of(version) : importedOpset.apply(domain);
-      String what = "operator " + op + " of domain " + domain
-          + (opset.isPresent() ? " (opset " + opset.getAsLong() + ")" : "");
+      String what =
+          "operator "
+              + op
+              + " of domain "
+              + domain
+              + (opset.isPresent() ? " (opset " + opset.getAsLong() + ")" : "");
       if (isTrainingDomain(domain)) {
-        return what + " is a training-only operator, which an inference runtime such as " + runtime
+        return what
+            + " is a training-only operator, which an inference runtime such as "
+            + runtime
             + " does not run; export the model for inference, without its training (optimizer or gradient) nodes";
       }
       if (isStandardDomain(domain)) {
-        return what + " is not available in " + runtime
+        return what
+            + " is not available in "
+            + runtime
             + "; re-export the model with operators it has, or use a newer ONNX Runtime";
       }
-      return what + " is not available in " + runtime + "; it needs the custom-operator library that defines "
-          + "domain " + domain + ", or re-export the model with standard ONNX operators";
+      return what
+          + " is not available in "
+          + runtime
+          + "; it needs the custom-operator library that defines "
+          + "domain "
+          + domain
+          + ", or re-export the model with standard ONNX operators";
     }
     if ((m = IN_NODE.matcher(text)).find()) {
       String node = m.group(1);
@@ -130,29 +178,61 @@ final class NativeErrors {
       Matcher e;
       if ((e = NO_OP_REGISTERED.matcher(error)).find()) {
         String opset = e.group(2);
-        return who + " uses operator " + e.group(1) + " of domain " + domain + " at opset " + opset + ", which "
-            + runtime + " does not define; check the operator's name and the opset the model imports for "
-            + domain + " (an operator added in a later opset needs that opset), or re-export the model with standard "
+        return who
+            + " uses operator "
+            + e.group(1)
+            + " of domain "
+            + domain
+            + " at opset "
+            + opset
+            + ", which "
+            + runtime
+            + " does not define; check the operator's name and the opset the model imports for "
+            + domain
+            + " (an operator added in a later opset needs that opset), or re-export the model with standard "
             + "operators";
       }
       if ((e = NO_OPSET_IMPORT.matcher(error)).find()) {
-        return who + " uses operator " + op + " of domain " + domain(e.group(1))
+        return who
+            + " uses operator "
+            + op
+            + " of domain "
+            + domain(e.group(1))
             + ", but the model imports no opset for that domain; re-export the model with an opset import for it";
       }
-      return who + " (operator " + op + " of domain " + domain + ") is invalid: " + strip(error, file, name);
+      return who
+          + " (operator "
+          + op
+          + " of domain "
+          + domain
+          + ") is invalid: "
+          + strip(error, file, name);
     }
     if ((m = NO_KERNEL.matcher(text)).find()) {
       String node = m.group(3);
-      return (node.isEmpty() ? "a node" : "node '" + node + "'") + " uses operator " + m.group(1) + " at opset "
-          + m.group(2) + ", which has no implementation in " + runtime + " for the element types it is given "
-          + "here; re-export the model with element types that " + runtime + " implements for " + m.group(1)
+      return (node.isEmpty() ? "a node" : "node '" + node + "'")
+          + " uses operator "
+          + m.group(1)
+          + " at opset "
+          + m.group(2)
+          + ", which has no implementation in "
+          + runtime
+          + " for the element types it is given "
+          + "here; re-export the model with element types that "
+          + runtime
+          + " implements for "
+          + m.group(1)
           + " (float32, for most operators)";
     }
     if ((m = LOCALE.matcher(text)).find()) {
       Matcher op = LOCALE_OPERATOR.matcher(text);
       String who = op.find() ? "operator " + op.group(1) : "an operator";
       String locale = m.group(1);
-      return who + " needs locale " + locale + ", which this host lacks; install locale " + locale
+      return who
+          + " needs locale "
+          + locale
+          + ", which this host lacks; install locale "
+          + locale
           + " on the host (its language pack, or locale-gen), or re-export the model with a locale the host has";
     }
     return strip(text, file, name);
@@ -283,7 +363,10 @@ final class NativeErrors {
   }
 
   private static boolean isStandardDomain(String domain) {
-    return domain.equals(DEFAULT_DOMAIN) || domain.equals("ai.onnx.ml") || domain.startsWith("ai.onnx.")
-        || domain.equals("com.microsoft") || domain.startsWith("com.microsoft.");
+    return domain.equals(DEFAULT_DOMAIN)
+        || domain.equals("ai.onnx.ml")
+        || domain.startsWith("ai.onnx.")
+        || domain.equals("com.microsoft")
+        || domain.startsWith("com.microsoft.");
   }
 }

@@ -27,9 +27,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The ONNX Runtime engine. Uses the process-wide {@link OrtEnvironment} (ONNX Runtime allows one
- * per process) and creates every session from a verified file path, after {@link
- * ExternalDataGuard} has checked that the model's external data stays among the artifact's files
- * (an {@link dev.mlops.api.UnsafeModelException} otherwise).
+ * per process) and creates every session from a verified file path, after {@link ExternalDataGuard}
+ * has checked that the model's external data stays among the artifact's files (an {@link
+ * dev.mlops.api.UnsafeModelException} otherwise).
  *
  * <p>Each session takes its settings from the {@link SessionOptions} given to {@link
  * #open(ArtifactLocation, SessionOptions)}; {@link #open(ArtifactLocation)} uses {@link
@@ -38,23 +38,25 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * model served to few callers more intra-op threads.
  *
  * <p>Native log lines go to stderr, where ONNX Runtime writes them. While a session loads, it
- * writes lines of {@link SessionOptions#nativeLogLevel()} and above. While it runs, it writes
- * only fatal lines unless that level is {@link SessionOptions.LogLevel#VERBOSE} or {@link
+ * writes lines of {@link SessionOptions#nativeLogLevel()} and above. While it runs, it writes only
+ * fatal lines unless that level is {@link SessionOptions.LogLevel#VERBOSE} or {@link
  * SessionOptions.LogLevel#INFO}: a failed run already reaches the caller as a {@link
- * dev.mlops.api.PredictionException}, so ONNX Runtime's own error line for it would only repeat
- * it on every failed call.
+ * dev.mlops.api.PredictionException}, so ONNX Runtime's own error line for it would only repeat it
+ * on every failed call.
  *
- * <p>Load and run failures are reported in words: the message names the model file relative to
- * its artifact directory, the operator, domain and opset at fault and what to do; ONNX Runtime's
- * own text, with its source locations, stays in the cause.
+ * <p>Load and run failures are reported in words: the message names the model file relative to its
+ * artifact directory, the operator, domain and opset at fault and what to do; ONNX Runtime's own
+ * text, with its source locations, stays in the cause.
  *
  * <p>Thread-safe.
  */
 public final class OnnxRuntimeEngine implements InferenceEngine {
 
   private final OrtEnvironment env;
+
   /** "ONNX Runtime 1.29.0", or "this ONNX Runtime" if the native library does not say. */
   private final String runtime;
+
   private final AtomicBoolean closed = new AtomicBoolean();
   private final ScheduledExecutorService givenDeadlines;
   private volatile ScheduledExecutorService ownDeadlines;
@@ -77,7 +79,10 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     return "this ONNX Runtime";
   }
 
-  /** Terminates runs at their deadline: the builder's scheduler, or one daemon thread made on first use. */
+  /**
+   * Terminates runs at their deadline: the builder's scheduler, or one daemon thread made on first
+   * use.
+   */
   ScheduledExecutorService deadlines() {
     if (givenDeadlines != null) {
       return givenDeadlines;
@@ -87,11 +92,14 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
       synchronized (this) {
         s = ownDeadlines;
         if (s == null) {
-          ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "mlops-onnx-deadlines");
-            t.setDaemon(true);
-            return t;
-          });
+          ScheduledThreadPoolExecutor pool =
+              new ScheduledThreadPoolExecutor(
+                  1,
+                  r -> {
+                    Thread t = new Thread(r, "mlops-onnx-deadlines");
+                    t.setDaemon(true);
+                    return t;
+                  });
           pool.setRemoveOnCancelPolicy(true);
           ownDeadlines = s = pool;
         }
@@ -137,7 +145,8 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
       throw new dev.mlops.api.ClosedException("the ONNX Runtime engine is closed");
     }
     // Callers add the model reference and the user's source file; the staging directory this
-    // file lies in is gone by the time anyone reads the message, so only the relative name is given.
+    // file lies in is gone by the time anyone reads the message, so only the relative name is
+    // given.
     String name = relativeName(artifact);
     String file = artifact.modelFile().toString();
     // Before ONNX Runtime reads a byte: refuse external data outside the artifact's own files.
@@ -159,7 +168,8 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
         throw unchecked;
       }
       ModelSignature signature =
-          new ModelSignature(specs("input", session.getInputInfo()), specs("output", session.getOutputInfo()));
+          new ModelSignature(
+              specs("input", session.getInputInfo()), specs("output", session.getOutputInfo()));
       OrtLoggingLevel runLevel = runLogLevel(options.nativeLogLevel());
       runOptions = new OrtSession.RunOptions();
       runOptions.setLogLevel(runLevel);
@@ -173,11 +183,17 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
       }
       if (e instanceof ModelLoadException m) {
         // Refused here, not by ONNX Runtime: an unchecked file or a tensor type Java cannot hold.
-        throw new ModelLoadException("cannot load " + name + ": " + m.getMessage().replace(file, name), m);
+        throw new ModelLoadException(
+            "cannot load " + name + ": " + m.getMessage().replace(file, name), m);
       }
       if (e instanceof OrtException o) {
-        String why = NativeErrors.load(
-            o.getMessage(), file, name, runtime, domain -> OpsetImports.version(artifact.modelFile(), domain));
+        String why =
+            NativeErrors.load(
+                o.getMessage(),
+                file,
+                name,
+                runtime,
+                domain -> OpsetImports.version(artifact.modelFile(), domain));
         throw new ModelLoadException("ONNX Runtime cannot load " + name + ": " + why, e);
       }
       throw new ModelLoadException("ONNX Runtime cannot load " + name + ": " + e, e);
@@ -197,16 +213,18 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     try {
       s.setIntraOpNumThreads(o.intraOpThreads());
       s.setInterOpNumThreads(o.interOpThreads());
-      s.setOptimizationLevel(switch (o.optimizationLevel()) {
-        case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
-        case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
-        case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
-        case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
-      });
-      s.setExecutionMode(switch (o.executionMode()) {
-        case SEQUENTIAL -> OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL;
-        case PARALLEL -> OrtSession.SessionOptions.ExecutionMode.PARALLEL;
-      });
+      s.setOptimizationLevel(
+          switch (o.optimizationLevel()) {
+            case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+            case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+            case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+            case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+          });
+      s.setExecutionMode(
+          switch (o.executionMode()) {
+            case SEQUENTIAL -> OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL;
+            case PARALLEL -> OrtSession.SessionOptions.ExecutionMode.PARALLEL;
+          });
       s.setSessionLogLevel(ortLevel(o.nativeLogLevel()));
       return s;
     } catch (OrtException | RuntimeException e) {
@@ -275,8 +293,8 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
   }
 
   /**
-   * Does not close the process-wide ONNX Runtime environment (other engines in the same process
-   * may share it); marks the engine closed so it opens no new sessions.
+   * Does not close the process-wide ONNX Runtime environment (other engines in the same process may
+   * share it); marks the engine closed so it opens no new sessions.
    */
   @Override
   public void close() {
@@ -309,8 +327,8 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
 
     /**
      * Scheduler that terminates runs at their deadline (default: one daemon thread, made on the
-     * first call with a deadline and stopped by {@link OnnxRuntimeEngine#close()}). The caller
-     * owns a scheduler given here.
+     * first call with a deadline and stopped by {@link OnnxRuntimeEngine#close()}). The caller owns
+     * a scheduler given here.
      */
     public Builder deadlineScheduler(ScheduledExecutorService scheduler) {
       this.deadlines = Objects.requireNonNull(scheduler, "scheduler");

@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One ONNX Runtime session. {@code run} is thread-safe; every native tensor it makes is closed.
  *
- * <p>Numeric inputs are staged in direct buffers that each thread reuses (one per input), so a
- * call allocates no native buffer of its own; ONNX Runtime reads them in place.
+ * <p>Numeric inputs are staged in direct buffers that each thread reuses (one per input), so a call
+ * allocates no native buffer of its own; ONNX Runtime reads them in place.
  *
  * <p>Runs without a deadline share one {@link OrtSession.RunOptions}, made with the session and
  * closed with it, that carries the run log level; a run with a deadline makes its own, since
@@ -82,7 +82,8 @@ final class OnnxSession implements ModelSession {
   }
 
   @Override
-  public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs, Duration timeout) {
+  public Map<String, Tensor> run(
+      Map<String, Tensor> inputs, Set<String> outputs, Duration timeout) {
     // The native tensors, by the signature's input order, so that the finally block closes exactly
     // those made; a model with one input (the common case) passes ONNX Runtime a singleton map.
     OnnxTensor[] natives = new OnnxTensor[inputNames.size()];
@@ -116,14 +117,20 @@ final class OnnxSession implements ModelSession {
         OrtSession.RunOptions opts = deadlineOptions;
         AtomicBoolean fired = new AtomicBoolean();
         terminated = fired;
-        terminator = engine.deadlines().schedule(() -> {
-          try {
-            fired.set(true);
-            opts.setTerminate(true);
-          } catch (OrtException e) {
-            // The run is ending anyway.
-          }
-        }, Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+        terminator =
+            engine
+                .deadlines()
+                .schedule(
+                    () -> {
+                      try {
+                        fired.set(true);
+                        opts.setTerminate(true);
+                      } catch (OrtException e) {
+                        // The run is ending anyway.
+                      }
+                    },
+                    Math.max(0, timeout.toNanos()),
+                    TimeUnit.NANOSECONDS);
       }
       try (OrtSession.Result result = session.run(onnxInputs, outputs, options)) {
         if (outputs.size() == 1) {
@@ -140,9 +147,11 @@ final class OnnxSession implements ModelSession {
       }
     } catch (OrtException e) {
       if (terminated != null && terminated.get()) {
-        throw new PredictionTimeoutException("the ONNX Runtime run was terminated at its deadline of " + timeout, e);
+        throw new PredictionTimeoutException(
+            "the ONNX Runtime run was terminated at its deadline of " + timeout, e);
       }
-      throw new PredictionException("ONNX Runtime failed to run the model: " + NativeErrors.run(e.getMessage()), e);
+      throw new PredictionException(
+          "ONNX Runtime failed to run the model: " + NativeErrors.run(e.getMessage()), e);
     } finally {
       if (terminator != null) {
         terminator.cancel(false);
@@ -159,8 +168,13 @@ final class OnnxSession implements ModelSession {
   }
 
   private static Tensor output(OrtSession.Result result, String name) throws OrtException {
-    OnnxValue v = result.get(name).orElseThrow(
-        () -> new PredictionException("ONNX Runtime returned no value for output '" + name + "'"));
+    OnnxValue v =
+        result
+            .get(name)
+            .orElseThrow(
+                () ->
+                    new PredictionException(
+                        "ONNX Runtime returned no value for output '" + name + "'"));
     return TensorConversions.fromOnnx(name, v);
   }
 

@@ -12,9 +12,9 @@ import java.util.OptionalLong;
 
 /**
  * Reads a model's opset imports ({@code ModelProto.opset_import}, field 8: {@code
- * OperatorSetIdProto} with domain in field 1 and version in field 2) without reading the rest:
- * the graph, however large, is skipped by its length. Used only to word a load error, so a file
- * it cannot read yields what was found before the fault.
+ * OperatorSetIdProto} with domain in field 1 and version in field 2) without reading the rest: the
+ * graph, however large, is skipped by its length. Used only to word a load error, so a file it
+ * cannot read yields what was found before the fault.
  */
 final class OpsetImports {
 
@@ -24,13 +24,19 @@ final class OpsetImports {
 
   private OpsetImports() {}
 
-  /** The version the model imports for {@code domain} ({@code ai.onnx} or empty for the default one). */
+  /**
+   * The version the model imports for {@code domain} ({@code ai.onnx} or empty for the default
+   * one).
+   */
   static OptionalLong version(Path file, String domain) {
     Long v = read(file).get(NativeErrors.domain(domain));
     return v == null ? OptionalLong.empty() : OptionalLong.of(v);
   }
 
-  /** Domain (the default one as {@code ai.onnx}) to version, in file order; the last import of a domain wins. */
+  /**
+   * Domain (the default one as {@code ai.onnx}) to version, in file order; the last import of a
+   * domain wins.
+   */
   static Map<String, Long> read(Path file) {
     Map<String, Long> out = new LinkedHashMap<>();
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {

@@ -19,24 +19,32 @@ import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 
-/** Moves {@link Tensor}s across the JNI boundary, for every element type ONNX Runtime Java supports. */
+/**
+ * Moves {@link Tensor}s across the JNI boundary, for every element type ONNX Runtime Java supports.
+ */
 final class TensorConversions {
 
   private TensorConversions() {}
 
   /**
-   * The element type of a model input or output. ONNX Runtime's Java API reports uint16, uint32
-   * and uint64 as their signed Java types, which would make such a model load with a wrong
-   * signature and fail on every call; they are refused at load instead.
+   * The element type of a model input or output. ONNX Runtime's Java API reports uint16, uint32 and
+   * uint64 as their signed Java types, which would make such a model load with a wrong signature
+   * and fail on every call; they are refused at load instead.
    */
   static ElementType elementType(TensorInfo info, String name) {
     switch (info.onnxType) {
       case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16:
       case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32:
       case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64:
-        throw new ModelLoadException("tensor '" + name + "' has element type "
-            + info.onnxType.name().substring("ONNX_TENSOR_ELEMENT_DATA_TYPE_".length()).toLowerCase(java.util.Locale.ROOT)
-            + ", which ONNX Runtime's Java API cannot exchange");
+        throw new ModelLoadException(
+            "tensor '"
+                + name
+                + "' has element type "
+                + info.onnxType
+                    .name()
+                    .substring("ONNX_TENSOR_ELEMENT_DATA_TYPE_".length())
+                    .toLowerCase(java.util.Locale.ROOT)
+                + ", which ONNX Runtime's Java API cannot exchange");
       default:
         return elementType(info.type, name);
     }
@@ -68,50 +76,62 @@ final class TensorConversions {
         return ElementType.BFLOAT16;
       default:
         throw new ModelLoadException(
-            "tensor '" + name + "' has element type " + type + ", which ONNX Runtime's Java API cannot exchange");
+            "tensor '"
+                + name
+                + "' has element type "
+                + type
+                + ", which ONNX Runtime's Java API cannot exchange");
     }
   }
 
-  /** Largest input, in bytes, staged in a reused per-thread direct buffer; larger ones are copied by ONNX Runtime. */
+  /**
+   * Largest input, in bytes, staged in a reused per-thread direct buffer; larger ones are copied by
+   * ONNX Runtime.
+   */
   static final int SCRATCH_LIMIT = 1 << 20;
 
   /**
-   * Creates a tensor over {@code scratch}, a direct buffer this thread reuses, so that ONNX
-   * Runtime neither allocates nor copies a buffer of its own. Returns null for types that cannot
-   * be staged this way (strings, booleans) or when the buffer is too small.
+   * Creates a tensor over {@code scratch}, a direct buffer this thread reuses, so that ONNX Runtime
+   * neither allocates nor copies a buffer of its own. Returns null for types that cannot be staged
+   * this way (strings, booleans) or when the buffer is too small.
    */
-  static OnnxTensor toOnnxDirect(OrtEnvironment env, Tensor t, ByteBuffer scratch) throws OrtException {
+  static OnnxTensor toOnnxDirect(OrtEnvironment env, Tensor t, ByteBuffer scratch)
+      throws OrtException {
     long[] shape = t.shape();
     scratch.clear();
     switch (t.type()) {
-      case FLOAT: {
-        float[] a = t.floats();
-        scratch.limit(a.length * Float.BYTES);
-        FloatBuffer b = scratch.asFloatBuffer();
-        b.put(a).flip();
-        return OnnxTensor.createTensor(env, b, shape);
-      }
-      case DOUBLE: {
-        double[] a = t.doubles();
-        scratch.limit(a.length * Double.BYTES);
-        DoubleBuffer b = scratch.asDoubleBuffer();
-        b.put(a).flip();
-        return OnnxTensor.createTensor(env, b, shape);
-      }
-      case INT32: {
-        int[] a = t.ints();
-        scratch.limit(a.length * Integer.BYTES);
-        IntBuffer b = scratch.asIntBuffer();
-        b.put(a).flip();
-        return OnnxTensor.createTensor(env, b, shape);
-      }
-      case INT64: {
-        long[] a = t.longs();
-        scratch.limit(a.length * Long.BYTES);
-        LongBuffer b = scratch.asLongBuffer();
-        b.put(a).flip();
-        return OnnxTensor.createTensor(env, b, shape);
-      }
+      case FLOAT:
+        {
+          float[] a = t.floats();
+          scratch.limit(a.length * Float.BYTES);
+          FloatBuffer b = scratch.asFloatBuffer();
+          b.put(a).flip();
+          return OnnxTensor.createTensor(env, b, shape);
+        }
+      case DOUBLE:
+        {
+          double[] a = t.doubles();
+          scratch.limit(a.length * Double.BYTES);
+          DoubleBuffer b = scratch.asDoubleBuffer();
+          b.put(a).flip();
+          return OnnxTensor.createTensor(env, b, shape);
+        }
+      case INT32:
+        {
+          int[] a = t.ints();
+          scratch.limit(a.length * Integer.BYTES);
+          IntBuffer b = scratch.asIntBuffer();
+          b.put(a).flip();
+          return OnnxTensor.createTensor(env, b, shape);
+        }
+      case INT64:
+        {
+          long[] a = t.longs();
+          scratch.limit(a.length * Long.BYTES);
+          LongBuffer b = scratch.asLongBuffer();
+          b.put(a).flip();
+          return OnnxTensor.createTensor(env, b, shape);
+        }
       default:
         return toOnnx(env, t);
     }
@@ -143,24 +163,28 @@ final class TensorConversions {
       case UINT8:
         return OnnxTensor.createTensor(env, ByteBuffer.wrap(t.bytes()), shape, OnnxJavaType.UINT8);
       case INT16:
-        return OnnxTensor.createTensor(env, ShortBuffer.wrap(t.shorts()), shape, OnnxJavaType.INT16);
+        return OnnxTensor.createTensor(
+            env, ShortBuffer.wrap(t.shorts()), shape, OnnxJavaType.INT16);
       case FLOAT16:
-        return OnnxTensor.createTensor(env, ShortBuffer.wrap(t.shorts()), shape, OnnxJavaType.FLOAT16);
+        return OnnxTensor.createTensor(
+            env, ShortBuffer.wrap(t.shorts()), shape, OnnxJavaType.FLOAT16);
       case BFLOAT16:
-        return OnnxTensor.createTensor(env, ShortBuffer.wrap(t.shorts()), shape, OnnxJavaType.BFLOAT16);
+        return OnnxTensor.createTensor(
+            env, ShortBuffer.wrap(t.shorts()), shape, OnnxJavaType.BFLOAT16);
       case INT32:
         return OnnxTensor.createTensor(env, IntBuffer.wrap(t.ints()), shape);
       case INT64:
         return OnnxTensor.createTensor(env, LongBuffer.wrap(t.longs()), shape);
-      case BOOL: {
-        boolean[] b = t.booleans();
-        ByteBuffer buf = ByteBuffer.allocateDirect(b.length).order(ByteOrder.nativeOrder());
-        for (boolean v : b) {
-          buf.put((byte) (v ? 1 : 0));
+      case BOOL:
+        {
+          boolean[] b = t.booleans();
+          ByteBuffer buf = ByteBuffer.allocateDirect(b.length).order(ByteOrder.nativeOrder());
+          for (boolean v : b) {
+            buf.put((byte) (v ? 1 : 0));
+          }
+          buf.rewind();
+          return OnnxTensor.createTensor(env, buf, shape, OnnxJavaType.BOOL);
         }
-        buf.rewind();
-        return OnnxTensor.createTensor(env, buf, shape, OnnxJavaType.BOOL);
-      }
       case STRING:
         return OnnxTensor.createTensor(env, t.strings(), shape);
       default:
@@ -170,73 +194,91 @@ final class TensorConversions {
 
   static Tensor fromOnnx(String name, OnnxValue value) throws OrtException {
     if (!(value instanceof OnnxTensor)) {
-      throw new PredictionException("output '" + name + "' is a " + value.getType() + ", not a tensor");
+      throw new PredictionException(
+          "output '" + name + "' is a " + value.getType() + ", not a tensor");
     }
     OnnxTensor t = (OnnxTensor) value;
     TensorInfo info = t.getInfo();
     long[] shape = info.getShape();
     switch (info.type) {
-      case FLOAT: {
-        FloatBuffer b = t.getFloatBuffer();
-        // getFloatBuffer already returns a fresh heap copy: take its array rather than copy again.
-        float[] a;
-        if (b.hasArray() && b.arrayOffset() == 0 && b.position() == 0 && b.array().length == b.remaining()) {
-          a = b.array();
-        } else {
-          a = new float[b.remaining()];
+      case FLOAT:
+        {
+          FloatBuffer b = t.getFloatBuffer();
+          // getFloatBuffer already returns a fresh heap copy: take its array rather than copy
+          // again.
+          float[] a;
+          if (b.hasArray()
+              && b.arrayOffset() == 0
+              && b.position() == 0
+              && b.array().length == b.remaining()) {
+            a = b.array();
+          } else {
+            a = new float[b.remaining()];
+            b.get(a);
+          }
+          return Tensor.ofFloats(a, shape);
+        }
+      case DOUBLE:
+        {
+          DoubleBuffer b = t.getDoubleBuffer();
+          double[] a = new double[b.remaining()];
           b.get(a);
+          return Tensor.ofDoubles(a, shape);
         }
-        return Tensor.ofFloats(a, shape);
-      }
-      case DOUBLE: {
-        DoubleBuffer b = t.getDoubleBuffer();
-        double[] a = new double[b.remaining()];
-        b.get(a);
-        return Tensor.ofDoubles(a, shape);
-      }
       case INT8:
-      case UINT8: {
-        byte[] a = bytes(t.getByteBuffer());
-        return info.type == OnnxJavaType.INT8 ? Tensor.ofInt8(a, shape) : Tensor.ofUint8(a, shape);
-      }
-      case BOOL: {
-        byte[] a = bytes(t.getByteBuffer());
-        boolean[] out = new boolean[a.length];
-        for (int i = 0; i < a.length; i++) {
-          out[i] = a[i] != 0;
+      case UINT8:
+        {
+          byte[] a = bytes(t.getByteBuffer());
+          return info.type == OnnxJavaType.INT8
+              ? Tensor.ofInt8(a, shape)
+              : Tensor.ofUint8(a, shape);
         }
-        return Tensor.ofBooleans(out, shape);
-      }
+      case BOOL:
+        {
+          byte[] a = bytes(t.getByteBuffer());
+          boolean[] out = new boolean[a.length];
+          for (int i = 0; i < a.length; i++) {
+            out[i] = a[i] != 0;
+          }
+          return Tensor.ofBooleans(out, shape);
+        }
       case INT16:
       case FLOAT16:
-      case BFLOAT16: {
-        ShortBuffer b = t.getShortBuffer();
-        short[] a = new short[b.remaining()];
-        b.get(a);
-        if (info.type == OnnxJavaType.INT16) {
-          return Tensor.ofInt16(a, shape);
+      case BFLOAT16:
+        {
+          ShortBuffer b = t.getShortBuffer();
+          short[] a = new short[b.remaining()];
+          b.get(a);
+          if (info.type == OnnxJavaType.INT16) {
+            return Tensor.ofInt16(a, shape);
+          }
+          return info.type == OnnxJavaType.FLOAT16
+              ? Tensor.ofFloat16Bits(a, shape)
+              : Tensor.ofBFloat16Bits(a, shape);
         }
-        return info.type == OnnxJavaType.FLOAT16 ? Tensor.ofFloat16Bits(a, shape) : Tensor.ofBFloat16Bits(a, shape);
-      }
-      case INT32: {
-        IntBuffer b = t.getIntBuffer();
-        int[] a = new int[b.remaining()];
-        b.get(a);
-        return Tensor.ofInts(a, shape);
-      }
-      case INT64: {
-        LongBuffer b = t.getLongBuffer();
-        long[] a = new long[b.remaining()];
-        b.get(a);
-        return Tensor.ofLongs(a, shape);
-      }
-      case STRING: {
-        String[] flat = new String[(int) info.getNumElements()];
-        flatten(t.getValue(), flat, new int[1]);
-        return Tensor.ofStrings(flat, shape);
-      }
+      case INT32:
+        {
+          IntBuffer b = t.getIntBuffer();
+          int[] a = new int[b.remaining()];
+          b.get(a);
+          return Tensor.ofInts(a, shape);
+        }
+      case INT64:
+        {
+          LongBuffer b = t.getLongBuffer();
+          long[] a = new long[b.remaining()];
+          b.get(a);
+          return Tensor.ofLongs(a, shape);
+        }
+      case STRING:
+        {
+          String[] flat = new String[(int) info.getNumElements()];
+          flatten(t.getValue(), flat, new int[1]);
+          return Tensor.ofStrings(flat, shape);
+        }
       default:
-        throw new PredictionException("output '" + name + "' has unsupported element type " + info.type);
+        throw new PredictionException(
+            "output '" + name + "' has unsupported element type " + info.type);
     }
   }
 

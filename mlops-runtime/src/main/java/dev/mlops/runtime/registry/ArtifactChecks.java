@@ -15,15 +15,18 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashSet;
 import java.util.Set;
 
-/** Checks of a version's stored files, and the size limit applied while copying a new artifact. Internal to the runtime. */
+/**
+ * Checks of a version's stored files, and the size limit applied while copying a new artifact.
+ * Internal to the runtime.
+ */
 public final class ArtifactChecks {
 
   private ArtifactChecks() {}
 
   /**
-   * Fails unless the directory holds exactly the version's files: no extra file, no symbolic
-   * link (to a file or a directory), nothing but plain files and directories, every recorded
-   * file present. Digests are checked separately.
+   * Fails unless the directory holds exactly the version's files: no extra file, no symbolic link
+   * (to a file or a directory), nothing but plain files and directories, every recorded file
+   * present. Digests are checked separately.
    */
   public static void checkExactFiles(Path filesDir, ModelVersion v) {
     Set<String> expected = new HashSet<>();
@@ -32,42 +35,67 @@ public final class ArtifactChecks {
     }
     Set<String> present = new HashSet<>();
     try {
-      if (Files.isSymbolicLink(filesDir) || !Files.isDirectory(filesDir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        throw new IntegrityException("the artifact directory " + filesDir + " of " + v.ref()
-            + " is missing or is not a plain directory");
+      if (Files.isSymbolicLink(filesDir)
+          || !Files.isDirectory(filesDir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new IntegrityException(
+            "the artifact directory "
+                + filesDir
+                + " of "
+                + v.ref()
+                + " is missing or is not a plain directory");
       }
-      Files.walkFileTree(filesDir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-          return FileVisitResult.CONTINUE;
-        }
+      Files.walkFileTree(
+          filesDir,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+              return FileVisitResult.CONTINUE;
+            }
 
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-          String rel = filesDir.relativize(file).toString().replace(java.io.File.separatorChar, '/');
-          if (attrs.isSymbolicLink()) {
-            throw new IntegrityException("file " + rel + " of " + v.ref()
-                + " is a symbolic link; a version holds plain files only");
-          }
-          if (!attrs.isRegularFile()) {
-            throw new IntegrityException("file " + rel + " of " + v.ref() + " is not a regular file");
-          }
-          if (!expected.contains(rel)) {
-            throw new IntegrityException("file " + rel + " in the artifact directory of " + v.ref()
-                + " is not in its manifest " + expected + "; a version's directory holds exactly the files "
-                + "recorded at registration");
-          }
-          present.add(rel);
-          return FileVisitResult.CONTINUE;
-        }
-      });
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+              String rel =
+                  filesDir.relativize(file).toString().replace(java.io.File.separatorChar, '/');
+              if (attrs.isSymbolicLink()) {
+                throw new IntegrityException(
+                    "file "
+                        + rel
+                        + " of "
+                        + v.ref()
+                        + " is a symbolic link; a version holds plain files only");
+              }
+              if (!attrs.isRegularFile()) {
+                throw new IntegrityException(
+                    "file " + rel + " of " + v.ref() + " is not a regular file");
+              }
+              if (!expected.contains(rel)) {
+                throw new IntegrityException(
+                    "file "
+                        + rel
+                        + " in the artifact directory of "
+                        + v.ref()
+                        + " is not in its manifest "
+                        + expected
+                        + "; a version's directory holds exactly the files "
+                        + "recorded at registration");
+              }
+              present.add(rel);
+              return FileVisitResult.CONTINUE;
+            }
+          });
     } catch (IOException e) {
-      throw new IntegrityException("cannot list the files of " + v.ref() + " in " + filesDir + ": " + e, e);
+      throw new IntegrityException(
+          "cannot list the files of " + v.ref() + " in " + filesDir + ": " + e, e);
     }
     for (ArtifactFile f : v.files()) {
       if (!present.contains(f.path())) {
-        throw new IntegrityException("file " + f.path() + " of " + v.ref() + " is missing or not a regular file at "
-            + filesDir.resolve(f.path()));
+        throw new IntegrityException(
+            "file "
+                + f.path()
+                + " of "
+                + v.ref()
+                + " is missing or not a regular file at "
+                + filesDir.resolve(f.path()));
       }
     }
   }
@@ -75,15 +103,17 @@ public final class ArtifactChecks {
   /** Total size of the regular files under {@code dir} (links not followed). */
   public static long regularFilesSize(Path dir) throws IOException {
     long[] total = {0};
-    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-        if (attrs.isRegularFile()) {
-          total[0] += attrs.size();
-        }
-        return FileVisitResult.CONTINUE;
-      }
-    });
+    Files.walkFileTree(
+        dir,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            if (attrs.isRegularFile()) {
+              total[0] += attrs.size();
+            }
+            return FileVisitResult.CONTINUE;
+          }
+        });
     return total[0];
   }
 
@@ -93,7 +123,9 @@ public final class ArtifactChecks {
     private final String what;
     private long total;
 
-    /** @param limit bytes, {@code Long.MAX_VALUE} for none @param what the model, for messages */
+    /**
+     * @param limit bytes, {@code Long.MAX_VALUE} for none @param what the model, for messages
+     */
     public SizeLimit(long limit, String what) {
       this.limit = limit;
       this.what = what;
@@ -140,10 +172,18 @@ public final class ArtifactChecks {
 
     private ArtifactTooLargeException tooLarge(long size, boolean known) {
       return new ArtifactTooLargeException(
-          "the artifact of a new version of '" + what + "' is " + (known ? "" : "at least ") + size
-              + " bytes" + (known ? "" : " (reading stopped there)") + ", over the registry's limit of " + limit
+          "the artifact of a new version of '"
+              + what
+              + "' is "
+              + (known ? "" : "at least ")
+              + size
+              + " bytes"
+              + (known ? "" : " (reading stopped there)")
+              + ", over the registry's limit of "
+              + limit
               + " bytes (GovernedRegistry.Builder.maxArtifactBytes); nothing was registered",
-          limit, size);
+          limit,
+          size);
     }
   }
 }

@@ -79,16 +79,16 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>Checks.</b> Arguments first, with messages; model names that differ only in case are
  *       refused; an alias moves only to a version whose signature is compatible with its current
- *       target and that loads ({@link #setAlias}); a version a pinned predictor serves is not deleted
- *       unless forced.
+ *       target and that loads ({@link #setAlias}); a version a pinned predictor serves is not
+ *       deleted unless forced.
  *   <li><b>Registration.</b> Files are copied into a private staging directory and digested; then,
  *       before this process parses the model: the size limit, the signature (per {@linkplain
  *       Builder#signaturePolicy policy}), the external-data scan and, optionally, {@linkplain
  *       Builder#validateInChildJvm a trial load in a child JVM}; then the engine reads the
  *       signature and runs the input example, if there is one. Only then are the files put in the
  *       artifact store and the version inserted. A refused registration changes nothing.
- *   <li><b>Verification.</b> {@link #verifiedArtifact} checks the file list against its digest,
- *       the signature, that the directory holds exactly the recorded files, every digest and the
+ *   <li><b>Verification.</b> {@link #verifiedArtifact} checks the file list against its digest, the
+ *       signature, that the directory holds exactly the recorded files, every digest and the
  *       external data, before an engine reads a byte.
  *   <li><b>Audit and events.</b> Every change is written with its audit entry in one step by the
  *       store, with typed details ({@link AuditDetails}); the listeners get a {@link
@@ -97,9 +97,9 @@ import org.slf4j.LoggerFactory;
  *       failure identical to one recorded less than a minute before is not recorded again).
  * </ul>
  *
- * <p>Thread-safe. Built only with {@link #builder(ModelStore, ArtifactStore)} (or, for the
- * embedded directory registry, {@code LocalModelRegistry.builder(Path)}). The registry owns its
- * stores and closes them.
+ * <p>Thread-safe. Built only with {@link #builder(ModelStore, ArtifactStore)} (or, for the embedded
+ * directory registry, {@code LocalModelRegistry.builder(Path)}). The registry owns its stores and
+ * closes them.
  */
 public final class GovernedRegistry implements ModelRegistry {
 
@@ -123,17 +123,26 @@ public final class GovernedRegistry implements ModelRegistry {
   private final ChildJvmValidator validator;
   private final List<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
   private final List<Serving> serving = new CopyOnWriteArrayList<>();
-  /** Failures already in the audit log, so that a caller's report of the same one is not added twice. */
+
+  /**
+   * Failures already in the audit log, so that a caller's report of the same one is not added
+   * twice.
+   */
   private final java.util.Set<Throwable> recordedFailures =
       Collections.synchronizedSet(Collections.newSetFromMap(new java.util.WeakHashMap<>()));
-  /** When each distinct failure was last recorded, to keep a load retried in a loop from flooding the log. */
+
+  /**
+   * When each distinct failure was last recorded, to keep a load retried in a loop from flooding
+   * the log.
+   */
   private final ConcurrentHashMap<String, Instant> recentFailures = new ConcurrentHashMap<>();
+
   private final AutoCloseable feed;
   private volatile boolean closed;
 
   /**
-   * What a runtime that serves from this registry contributes to its checks. {@code Mlops}
-   * attaches itself when it is built on this registry; applications need not implement it.
+   * What a runtime that serves from this registry contributes to its checks. {@code Mlops} attaches
+   * itself when it is built on this registry; applications need not implement it.
    */
   public interface Serving {
     /**
@@ -144,7 +153,10 @@ public final class GovernedRegistry implements ModelRegistry {
      */
     void checkLoads(ModelVersion version);
 
-    /** Descriptions of the open predictors pinned to this version (a {@code models:/<name>/<version>} reference). */
+    /**
+     * Descriptions of the open predictors pinned to this version (a {@code
+     * models:/<name>/<version>} reference).
+     */
     List<String> pinnedPredictors(ModelVersion version);
   }
 
@@ -159,12 +171,14 @@ public final class GovernedRegistry implements ModelRegistry {
     this.trustedKeys = b.trustedKeys;
     this.maxArtifactBytes = b.maxArtifactBytes;
     this.validator = b.validator;
-    this.feed = store.subscribe(new StoreListener() {
-      @Override
-      public void changed(AuditEntry change) {
-        onChange(change);
-      }
-    });
+    this.feed =
+        store.subscribe(
+            new StoreListener() {
+              @Override
+              public void changed(AuditEntry change) {
+                onChange(change);
+              }
+            });
   }
 
   /**
@@ -191,7 +205,9 @@ public final class GovernedRegistry implements ModelRegistry {
       java.util.function.Supplier<ModelStore> store,
       java.util.function.Function<ModelStore, ArtifactStore> artifacts,
       String description) {
-    return new Builder(Objects.requireNonNull(store, "store"), Objects.requireNonNull(artifacts, "artifacts"),
+    return new Builder(
+        Objects.requireNonNull(store, "store"),
+        Objects.requireNonNull(artifacts, "artifacts"),
         Objects.requireNonNull(description, "description"));
   }
 
@@ -199,7 +215,9 @@ public final class GovernedRegistry implements ModelRegistry {
     return ServiceLoader.load(InferenceEngine.class)
         .findFirst()
         .orElseThrow(
-            () -> new IllegalStateException("no InferenceEngine on the class path; add mlops-runtime or set one"));
+            () ->
+                new IllegalStateException(
+                    "no InferenceEngine on the class path; add mlops-runtime or set one"));
   }
 
   /** The metadata store, for the runtime and for tests of a store. */
@@ -233,10 +251,15 @@ public final class GovernedRegistry implements ModelRegistry {
     try {
       Path filesDir = stage.resolve("files");
       Files.createDirectories(filesDir);
-      Staged staged = stage(registration.source(), filesDir, new ArtifactChecks.SizeLimit(maxArtifactBytes, model));
+      Staged staged =
+          stage(
+              registration.source(),
+              filesDir,
+              new ArtifactChecks.SizeLimit(maxArtifactBytes, model));
       // Signature, then external data, then a child JVM: all before this process parses the model.
       Map<String, String> signatureDetails = checkSignature(registration, staged.files);
-      ArtifactLocation location = new ArtifactLocation(filesDir, filesDir.resolve(staged.modelFile));
+      ArtifactLocation location =
+          new ArtifactLocation(filesDir, filesDir.resolve(staged.modelFile));
       Optional<Map<String, Tensor>> example = registration.inputExample();
       Map<String, byte[]> sideFiles = new TreeMap<>();
       if (example.isPresent()) {
@@ -248,49 +271,83 @@ public final class GovernedRegistry implements ModelRegistry {
       try {
         ExternalDataGuard.check(location, paths(staged.files));
         if (validator != null) {
-          validator.validate(location, example.isPresent() ? Optional.of(stage.resolve(NewVersion.INPUT_EXAMPLE))
-              : Optional.empty());
+          validator.validate(
+              location,
+              example.isPresent()
+                  ? Optional.of(stage.resolve(NewVersion.INPUT_EXAMPLE))
+                  : Optional.empty());
         }
         signature = readSignature(location, example);
       } catch (ModelLoadException e) {
         throw e.getClass() == ModelLoadException.class
-            ? new ModelLoadException("cannot register " + describe(registration.source()) + " as a new version of"
-                + " models:/" + model + ": " + e.getMessage(), e)
+            ? new ModelLoadException(
+                "cannot register "
+                    + describe(registration.source())
+                    + " as a new version of"
+                    + " models:/"
+                    + model
+                    + ": "
+                    + e.getMessage(),
+                e)
             : e;
       }
-      registration.manifestSignature().ifPresent(
-          s -> sideFiles.put(NewVersion.MANIFEST_SIGNATURE, signatureToJson(s).getBytes(StandardCharsets.UTF_8)));
+      registration
+          .manifestSignature()
+          .ifPresent(
+              s ->
+                  sideFiles.put(
+                      NewVersion.MANIFEST_SIGNATURE,
+                      signatureToJson(s).getBytes(StandardCharsets.UTF_8)));
       List<ArtifactFile> attachments = new ArrayList<>();
       for (Map.Entry<String, byte[]> a : registration.attachments().entrySet()) {
         sideFiles.put(NewVersion.ATTACHMENTS + a.getKey(), a.getValue());
-        attachments.add(new ArtifactFile(a.getKey(), a.getValue().length, Storage.hex(Storage.sha256().digest(a.getValue()))));
+        attachments.add(
+            new ArtifactFile(
+                a.getKey(),
+                a.getValue().length,
+                Storage.hex(Storage.sha256().digest(a.getValue()))));
       }
       String digest = manifestDigest(staged.files);
       artifacts.put(digest, filesDir, staged.files);
       refuseCaseCollision(model);
-      ModelVersion version = store.insertVersion(model, number -> {
-        ModelVersion v = ModelVersion.builder(model, number)
-            .createdAt(clock.instant())
-            .createdBy(audit.actor())
-            .description(registration.description())
-            .modelFile(staged.modelFile)
-            .files(staged.files)
-            .digest(digest)
-            .signature(signature)
-            .tags(registration.tags())
-            .lineage(registration.lineage())
-            .hasInputExample(example.isPresent())
-            .attachments(attachments)
-            .build();
-        return new NewVersion(v, sideFiles,
-            entry(AuditAction.REGISTER, model, AuditDetails.registered(number, digest, signatureDetails), audit));
-      });
-      LOG.info("registered {} ({} bytes, sha256 {})", version.ref(), version.sizeBytes(), version.digest());
+      ModelVersion version =
+          store.insertVersion(
+              model,
+              number -> {
+                ModelVersion v =
+                    ModelVersion.builder(model, number)
+                        .createdAt(clock.instant())
+                        .createdBy(audit.actor())
+                        .description(registration.description())
+                        .modelFile(staged.modelFile)
+                        .files(staged.files)
+                        .digest(digest)
+                        .signature(signature)
+                        .tags(registration.tags())
+                        .lineage(registration.lineage())
+                        .hasInputExample(example.isPresent())
+                        .attachments(attachments)
+                        .build();
+                return new NewVersion(
+                    v,
+                    sideFiles,
+                    entry(
+                        AuditAction.REGISTER,
+                        model,
+                        AuditDetails.registered(number, digest, signatureDetails),
+                        audit));
+              });
+      LOG.info(
+          "registered {} ({} bytes, sha256 {})",
+          version.ref(),
+          version.sizeBytes(),
+          version.digest());
       return version;
     } catch (IOException e) {
       throw new RegistryException("cannot register a version of '" + model + "': " + e, e);
     } catch (UncheckedIOException e) {
-      throw new RegistryException("cannot register a version of '" + model + "': " + e.getCause(), e.getCause());
+      throw new RegistryException(
+          "cannot register a version of '" + model + "': " + e.getCause(), e.getCause());
     } finally {
       staging.remove(stage);
     }
@@ -306,11 +363,13 @@ public final class GovernedRegistry implements ModelRegistry {
     }
   }
 
-  private Staged stage(ArtifactSource source, Path filesDir, ArtifactChecks.SizeLimit limit) throws IOException {
+  private Staged stage(ArtifactSource source, Path filesDir, ArtifactChecks.SizeLimit limit)
+      throws IOException {
     if (source instanceof ArtifactSource.FileSource) {
       Path file = ((ArtifactSource.FileSource) source).file();
       if (!Files.isRegularFile(file)) {
-        throw new ModelLoadException("model file " + file + " does not exist or is not a regular file");
+        throw new ModelLoadException(
+            "model file " + file + " does not exist or is not a regular file");
       }
       limit.checkKnown(Files.size(file));
       String name = file.getFileName().toString();
@@ -325,7 +384,8 @@ public final class GovernedRegistry implements ModelRegistry {
     ArtifactSource.DirectorySource d = (ArtifactSource.DirectorySource) source;
     Path dir = d.directory();
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-      throw new ModelLoadException("artifact directory " + dir + " does not exist or is not a plain directory");
+      throw new ModelLoadException(
+          "artifact directory " + dir + " does not exist or is not a plain directory");
     }
     limit.checkKnown(ArtifactChecks.regularFilesSize(dir));
     List<ArtifactFile> files = new ArrayList<>();
@@ -333,14 +393,22 @@ public final class GovernedRegistry implements ModelRegistry {
       for (Path p : (Iterable<Path>) walk.sorted()::iterator) {
         if (Files.isSymbolicLink(p)) {
           throw new ModelLoadException(
-              "artifact directory " + dir + " contains the symbolic link " + dir.relativize(p) + "; expected plain files only");
+              "artifact directory "
+                  + dir
+                  + " contains the symbolic link "
+                  + dir.relativize(p)
+                  + "; expected plain files only");
         }
         if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
           continue;
         }
         if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
           throw new ModelLoadException(
-              "artifact directory " + dir + " contains " + dir.relativize(p) + ", which is not a regular file");
+              "artifact directory "
+                  + dir
+                  + " contains "
+                  + dir.relativize(p)
+                  + ", which is not a regular file");
         }
         String rel = dir.relativize(p).toString().replace(java.io.File.separatorChar, '/');
         Path target = filesDir.resolve(rel);
@@ -357,7 +425,9 @@ public final class GovernedRegistry implements ModelRegistry {
             .filter(f -> f.path().equals(modelFile))
             .findFirst()
             .orElseThrow(
-                () -> new ModelLoadException("artifact directory " + dir + " has no model file '" + modelFile + "'"));
+                () ->
+                    new ModelLoadException(
+                        "artifact directory " + dir + " has no model file '" + modelFile + "'"));
     if (main.size() == 0) {
       throw new ModelLoadException("model file " + dir.resolve(modelFile) + " is empty");
     }
@@ -378,7 +448,8 @@ public final class GovernedRegistry implements ModelRegistry {
    * Opens a new artifact to read its signature and, when the registration has an input example,
    * runs it: a version whose own example fails would never load, so it is refused here.
    */
-  private ModelSignature readSignature(ArtifactLocation location, Optional<Map<String, Tensor>> example) {
+  private ModelSignature readSignature(
+      ArtifactLocation location, Optional<Map<String, Tensor>> example) {
     try (ModelSession session = engine.open(location)) {
       if (example.isPresent()) {
         InputValidator.check(session.signature(), example.get());
@@ -400,16 +471,21 @@ public final class GovernedRegistry implements ModelRegistry {
   }
 
   /**
-   * Refuses a model name that differs from an existing one only in case: on a case-insensitive
-   * file system, or in a store that compares names so, the two would collide.
+   * Refuses a model name that differs from an existing one only in case: on a case-insensitive file
+   * system, or in a store that compares names so, the two would collide.
    */
   private void refuseCaseCollision(String model) {
     ModelRef.checkName(model);
     for (String existing : store.models()) {
       if (!existing.equals(model) && existing.equalsIgnoreCase(model)) {
-        throw new ConflictException("model name '" + model + "' differs from the existing model '" + existing
-            + "' only in case; such names collide on case-insensitive file systems; register it as '" + existing
-            + "' or choose another name");
+        throw new ConflictException(
+            "model name '"
+                + model
+                + "' differs from the existing model '"
+                + existing
+                + "' only in case; such names collide on case-insensitive file systems; register it as '"
+                + existing
+                + "' or choose another name");
       }
     }
   }
@@ -419,7 +495,8 @@ public final class GovernedRegistry implements ModelRegistry {
     var md = Storage.sha256();
     files.stream()
         .sorted(java.util.Comparator.comparing(ArtifactFile::path))
-        .forEach(f -> md.update((f.path() + "\t" + f.sha256() + "\n").getBytes(StandardCharsets.UTF_8)));
+        .forEach(
+            f -> md.update((f.path() + "\t" + f.sha256() + "\n").getBytes(StandardCharsets.UTF_8)));
     return Storage.hex(md.digest());
   }
 
@@ -475,14 +552,29 @@ public final class GovernedRegistry implements ModelRegistry {
   private String describeMissing(ModelRef ref) {
     List<ModelVersion> versions = versions(ref.name());
     if (versions.isEmpty()) {
-      return "no model '" + ref.name() + "' in the registry at " + description + "; models: " + models();
+      return "no model '"
+          + ref.name()
+          + "' in the registry at "
+          + description
+          + "; models: "
+          + models();
     }
     List<Long> numbers = versions.stream().map(ModelVersion::version).toList();
     if (ref.version().isPresent()) {
-      return "model '" + ref.name() + "' has no version " + ref.version().getAsLong() + "; versions: " + numbers;
+      return "model '"
+          + ref.name()
+          + "' has no version "
+          + ref.version().getAsLong()
+          + "; versions: "
+          + numbers;
     }
     if (ref.alias().isPresent()) {
-      return "model '" + ref.name() + "' has no alias '" + ref.alias().get() + "'; aliases: " + aliases(ref.name());
+      return "model '"
+          + ref.name()
+          + "' has no alias '"
+          + ref.alias().get()
+          + "'; aliases: "
+          + aliases(ref.name());
     }
     return "model '" + ref.name() + "' has no ready version (all of " + numbers + " are archived)";
   }
@@ -540,8 +632,15 @@ public final class GovernedRegistry implements ModelRegistry {
   private ArtifactLocation verify(ModelVersion version) {
     String manifestSha = manifestDigest(version.files());
     if (!manifestSha.equals(version.digest())) {
-      throw new IntegrityException("the file list of " + version.ref() + " no longer matches its recorded digest: "
-          + "expected sha256 " + version.digest() + " but found " + manifestSha + "; its metadata was changed");
+      throw new IntegrityException(
+          "the file list of "
+              + version.ref()
+              + " no longer matches its recorded digest: "
+              + "expected sha256 "
+              + version.digest()
+              + " but found "
+              + manifestSha
+              + "; its metadata was changed");
     }
     checkSignature(version);
     Path dir = artifacts.materialize(version.digest(), version.files());
@@ -550,17 +649,30 @@ public final class GovernedRegistry implements ModelRegistry {
       Path p = dir.resolve(f.path()).normalize();
       if (!p.startsWith(dir) || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
         throw new IntegrityException(
-            "file " + f.path() + " of " + version.ref() + " is missing or not a regular file at " + p);
+            "file "
+                + f.path()
+                + " of "
+                + version.ref()
+                + " is missing or not a regular file at "
+                + p);
       }
       String actual;
       try {
         actual = Storage.sha256(p);
       } catch (IOException e) {
-        throw new IntegrityException("cannot read file " + f.path() + " of " + version.ref() + ": " + e, e);
+        throw new IntegrityException(
+            "cannot read file " + f.path() + " of " + version.ref() + ": " + e, e);
       }
       if (!actual.equals(f.sha256())) {
-        throw new IntegrityException("file " + f.path() + " of " + version.ref()
-            + " has changed since registration: expected sha256 " + f.sha256() + " but found " + actual);
+        throw new IntegrityException(
+            "file "
+                + f.path()
+                + " of "
+                + version.ref()
+                + " has changed since registration: expected sha256 "
+                + f.sha256()
+                + " but found "
+                + actual);
       }
     }
     ArtifactLocation location = new ArtifactLocation(dir, dir.resolve(version.modelFile()));
@@ -587,9 +699,12 @@ public final class GovernedRegistry implements ModelRegistry {
     String what = "the new version of '" + registration.model() + "'";
     try {
       if (sig.isEmpty()) {
-        throw new SignatureException(what + " has no manifest signature but the registry's signature policy is "
-            + signaturePolicy + "; sign it with ManifestSigner (or openssl, see SECURITY.md) and pass "
-            + "Registration.Builder.manifestSignature(...)");
+        throw new SignatureException(
+            what
+                + " has no manifest signature but the registry's signature policy is "
+                + signaturePolicy
+                + "; sign it with ManifestSigner (or openssl, see SECURITY.md) and pass "
+                + "Registration.Builder.manifestSignature(...)");
       }
       trustedKeys.verify(Manifest.of(files), sig.get(), what);
       details.put(AuditDetails.SIGNATURE, "verified");
@@ -612,8 +727,10 @@ public final class GovernedRegistry implements ModelRegistry {
     try {
       Optional<ManifestSignature> sig = readManifestSignature(v);
       if (sig.isEmpty()) {
-        throw new SignatureException(v.ref() + " has no manifest signature but the registry's signature policy is "
-            + signaturePolicy);
+        throw new SignatureException(
+            v.ref()
+                + " has no manifest signature but the registry's signature policy is "
+                + signaturePolicy);
       }
       trustedKeys.verify(Manifest.of(v), sig.get(), v.ref().toString());
     } catch (SignatureException e) {
@@ -629,7 +746,8 @@ public final class GovernedRegistry implements ModelRegistry {
     try {
       bytes = store.file(v.name(), v.version(), NewVersion.MANIFEST_SIGNATURE);
     } catch (RegistryException e) {
-      throw new SignatureException("cannot read the manifest signature of " + v.ref() + ": " + e.getMessage(), e);
+      throw new SignatureException(
+          "cannot read the manifest signature of " + v.ref() + ": " + e.getMessage(), e);
     }
     if (bytes.isEmpty()) {
       return Optional.empty();
@@ -637,7 +755,8 @@ public final class GovernedRegistry implements ModelRegistry {
     try {
       return Optional.of(signatureFromJson(new String(bytes.get(), StandardCharsets.UTF_8)));
     } catch (RuntimeException e) {
-      throw new SignatureException("the manifest signature of " + v.ref() + " is damaged: " + e.getMessage(), e);
+      throw new SignatureException(
+          "the manifest signature of " + v.ref() + " is damaged: " + e.getMessage(), e);
     }
   }
 
@@ -659,7 +778,8 @@ public final class GovernedRegistry implements ModelRegistry {
   /** Reads what {@link #signatureToJson} wrote. */
   public static ManifestSignature signatureFromJson(String json) {
     Map<String, Object> m = Json.parseObject(json);
-    return ManifestSignature.ofBase64((String) m.get("keyId"), (String) m.get("algorithm"), (String) m.get("value"));
+    return ManifestSignature.ofBase64(
+        (String) m.get("keyId"), (String) m.get("algorithm"), (String) m.get("value"));
   }
 
   /** The input example stored with a version, if it has one; the runtime warms up with it. */
@@ -668,33 +788,52 @@ public final class GovernedRegistry implements ModelRegistry {
     if (!version.hasInputExample()) {
       return Optional.empty();
     }
-    byte[] bytes = store.file(version.name(), version.version(), NewVersion.INPUT_EXAMPLE)
-        .orElseThrow(() -> new RegistryException("the input example of " + version.ref() + " is missing"));
+    byte[] bytes =
+        store
+            .file(version.name(), version.version(), NewVersion.INPUT_EXAMPLE)
+            .orElseThrow(
+                () ->
+                    new RegistryException("the input example of " + version.ref() + " is missing"));
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       return Optional.of(TensorIo.read(in));
     } catch (IOException e) {
-      throw new RegistryException("cannot read the input example of " + version.ref() + ": " + e, e);
+      throw new RegistryException(
+          "cannot read the input example of " + version.ref() + ": " + e, e);
     }
   }
 
   @Override
   public Optional<byte[]> attachment(ModelVersion version, String name) {
     checkOpen();
-    Optional<ArtifactFile> entry = version.attachments().stream().filter(a -> a.path().equals(name)).findFirst();
+    Optional<ArtifactFile> entry =
+        version.attachments().stream().filter(a -> a.path().equals(name)).findFirst();
     if (entry.isEmpty()) {
       return Optional.empty();
     }
     byte[] bytes;
     try {
-      bytes = store.file(version.name(), version.version(), NewVersion.ATTACHMENTS + name)
-          .orElseThrow(() -> new IntegrityException("attachment " + name + " of " + version.ref() + " is missing"));
+      bytes =
+          store
+              .file(version.name(), version.version(), NewVersion.ATTACHMENTS + name)
+              .orElseThrow(
+                  () ->
+                      new IntegrityException(
+                          "attachment " + name + " of " + version.ref() + " is missing"));
     } catch (RegistryException e) {
-      throw new IntegrityException("cannot read attachment " + name + " of " + version.ref() + ": " + e.getMessage(), e);
+      throw new IntegrityException(
+          "cannot read attachment " + name + " of " + version.ref() + ": " + e.getMessage(), e);
     }
     String actual = Storage.hex(Storage.sha256().digest(bytes));
     if (!actual.equals(entry.get().sha256())) {
-      throw new IntegrityException("attachment " + name + " of " + version.ref()
-          + " has changed since registration: expected sha256 " + entry.get().sha256() + " but found " + actual);
+      throw new IntegrityException(
+          "attachment "
+              + name
+              + " of "
+              + version.ref()
+              + " has changed since registration: expected sha256 "
+              + entry.get().sha256()
+              + " but found "
+              + actual);
     }
     return Optional.of(bytes);
   }
@@ -723,11 +862,14 @@ public final class GovernedRegistry implements ModelRegistry {
    * serving {@code servingVersion} instead of switching to {@code refused}, whose signature is
    * incompatible. Repeats within a minute are dropped; never throws for bookkeeping reasons.
    */
-  public void recordSwapRefused(ModelVersion refused, long servingVersion, ModelRef target, List<String> differences) {
+  public void recordSwapRefused(
+      ModelVersion refused, long servingVersion, ModelRef target, List<String> differences) {
     Objects.requireNonNull(refused, "refused");
     Objects.requireNonNull(target, "target");
-    record(refused, AuditAction.SWAP_REFUSED, AuditDetails.swapRefused(refused.version(), servingVersion, target,
-        differences));
+    record(
+        refused,
+        AuditAction.SWAP_REFUSED,
+        AuditDetails.swapRefused(refused.version(), servingVersion, target, differences));
   }
 
   private void recordFailure(ModelVersion v, AuditAction action, Throwable e) {
@@ -740,14 +882,20 @@ public final class GovernedRegistry implements ModelRegistry {
         // the error already says the signature file is unreadable
       }
     }
-    record(v, action, AuditDetails.failure(v.version(), e.getClass().getSimpleName() + ": " + e.getMessage(), keyId));
+    record(
+        v,
+        action,
+        AuditDetails.failure(
+            v.version(), e.getClass().getSimpleName() + ": " + e.getMessage(), keyId));
   }
 
   private void record(ModelVersion v, AuditAction action, Map<String, String> details) {
     String key = v.name() + "/" + action + "/" + details;
     Instant now = clock.instant();
     Instant last = recentFailures.get(key);
-    if (last != null && !now.isBefore(last) && Duration.between(last, now).compareTo(FAILURE_REPEAT_WINDOW) < 0) {
+    if (last != null
+        && !now.isBefore(last)
+        && Duration.between(last, now).compareTo(FAILURE_REPEAT_WINDOW) < 0) {
       return;
     }
     if (recentFailures.size() > 10_000) {
@@ -781,17 +929,25 @@ public final class GovernedRegistry implements ModelRegistry {
     return moveAlias(model, alias, requireExisting(model, version), audit, true);
   }
 
-  /** Moves the alias from wherever it points now, checking compatibility against that target unless forced. */
-  private OptionalLong moveAlias(String model, String alias, ModelVersion to, AuditInfo audit, boolean forced) {
-    for (;;) {
+  /**
+   * Moves the alias from wherever it points now, checking compatibility against that target unless
+   * forced.
+   */
+  private OptionalLong moveAlias(
+      String model, String alias, ModelVersion to, AuditInfo audit, boolean forced) {
+    for (; ; ) {
       AliasTarget current = store.aliases(model).get(alias);
       long from = current == null ? 0 : current.version();
       List<String> differences = incompatibilities(model, from, to);
       if (!forced) {
         refuseIfIncompatible(model, alias, from, to);
       }
-      AuditEntry e = entry(AuditAction.SET_ALIAS, model,
-          AuditDetails.aliasMoved(alias, from, to.version(), forced, differences), audit);
+      AuditEntry e =
+          entry(
+              AuditAction.SET_ALIAS,
+              model,
+              AuditDetails.aliasMoved(alias, from, to.version(), forced, differences),
+              audit);
       if (store.compareAndSetAlias(model, alias, from, to.version(), e).isPresent()) {
         return from == 0 ? OptionalLong.empty() : OptionalLong.of(from);
       }
@@ -800,31 +956,47 @@ public final class GovernedRegistry implements ModelRegistry {
   }
 
   @Override
-  public void compareAndSetAlias(String model, String alias, long expectedVersion, long newVersion, AuditInfo audit) {
+  public void compareAndSetAlias(
+      String model, String alias, long expectedVersion, long newVersion, AuditInfo audit) {
     checkAliasArguments(model, alias, audit);
     ModelVersion v = requireExisting(model, newVersion);
     refuseIfIncompatible(model, alias, expectedVersion, v);
     checkLoads(v);
-    AuditEntry e = entry(AuditAction.SET_ALIAS, model,
-        AuditDetails.aliasMoved(alias, expectedVersion, newVersion, false, List.of()), audit);
+    AuditEntry e =
+        entry(
+            AuditAction.SET_ALIAS,
+            model,
+            AuditDetails.aliasMoved(alias, expectedVersion, newVersion, false, List.of()),
+            audit);
     if (store.compareAndSetAlias(model, alias, expectedVersion, newVersion, e).isEmpty()) {
       AliasTarget actual = store.aliases(model).get(alias);
       throw new ConflictException(
-          "alias '" + alias + "' of model '" + model + "' points at "
-              + (actual == null ? "nothing" : "version " + actual.version()) + " but the change expected "
-              + (expectedVersion == 0 ? "no alias" : "version " + expectedVersion) + "; re-read the alias and retry");
+          "alias '"
+              + alias
+              + "' of model '"
+              + model
+              + "' points at "
+              + (actual == null ? "nothing" : "version " + actual.version())
+              + " but the change expected "
+              + (expectedVersion == 0 ? "no alias" : "version " + expectedVersion)
+              + "; re-read the alias and retry");
     }
   }
 
   @Override
   public OptionalLong deleteAlias(String model, String alias, AuditInfo audit) {
     checkAliasArguments(model, alias, audit);
-    for (;;) {
+    for (; ; ) {
       AliasTarget current = store.aliases(model).get(alias);
       if (current == null) {
         return OptionalLong.empty();
       }
-      AuditEntry e = entry(AuditAction.DELETE_ALIAS, model, AuditDetails.aliasDeleted(alias, current.version()), audit);
+      AuditEntry e =
+          entry(
+              AuditAction.DELETE_ALIAS,
+              model,
+              AuditDetails.aliasDeleted(alias, current.version()),
+              audit);
       if (store.compareAndSetAlias(model, alias, current.version(), 0, e).isPresent()) {
         return OptionalLong.of(current.version());
       }
@@ -859,8 +1031,13 @@ public final class GovernedRegistry implements ModelRegistry {
       }
     } catch (ModelLoadException e) {
       recordLoadFailure(v, e);
-      throw new ModelLoadException("refusing to point an alias at " + v.ref() + ", which cannot be loaded: "
-          + e.getMessage() + " (use forceAlias to move it anyway)", e);
+      throw new ModelLoadException(
+          "refusing to point an alias at "
+              + v.ref()
+              + ", which cannot be loaded: "
+              + e.getMessage()
+              + " (use forceAlias to move it anyway)",
+          e);
     }
   }
 
@@ -876,11 +1053,22 @@ public final class GovernedRegistry implements ModelRegistry {
   private void refuseIfIncompatible(String model, String alias, long current, ModelVersion to) {
     List<String> differences = incompatibilities(model, current, to);
     if (!differences.isEmpty()) {
-      throw new IncompatibleSignatureException("refusing to point models:/" + model + "@" + alias
-          + " at version " + to.version() + ": its signature is incompatible with version " + current
-          + ", which the alias points at now: " + String.join("; ", differences) + ". Predictors following the alias"
-          + " would fail every call; use forceAlias to move it anyway (they keep serving version " + current
-          + " until the alias points at a compatible version)", differences);
+      throw new IncompatibleSignatureException(
+          "refusing to point models:/"
+              + model
+              + "@"
+              + alias
+              + " at version "
+              + to.version()
+              + ": its signature is incompatible with version "
+              + current
+              + ", which the alias points at now: "
+              + String.join("; ", differences)
+              + ". Predictors following the alias"
+              + " would fail every call; use forceAlias to move it anyway (they keep serving version "
+              + current
+              + " until the alias points at a compatible version)",
+          differences);
     }
   }
 
@@ -889,7 +1077,10 @@ public final class GovernedRegistry implements ModelRegistry {
     Objects.requireNonNull(audit, "audit");
     checkOpen();
     ModelVersion v = requireExisting(model, version);
-    store.archive(model, version, entry(AuditAction.ARCHIVE, model, AuditDetails.version(version, false), audit));
+    store.archive(
+        model,
+        version,
+        entry(AuditAction.ARCHIVE, model, AuditDetails.version(version, false), audit));
     return v.withStatus(VersionStatus.ARCHIVED);
   }
 
@@ -903,8 +1094,15 @@ public final class GovernedRegistry implements ModelRegistry {
       pinned.addAll(runtime.pinnedPredictors(v));
     }
     if (!pinned.isEmpty()) {
-      throw new ConflictException("cannot delete " + v.ref() + ": " + pinned.size() + " open predictor(s) pinned to it"
-          + " serve it " + pinned + "; close them first, or use forceDelete (they keep serving the copy they loaded)");
+      throw new ConflictException(
+          "cannot delete "
+              + v.ref()
+              + ": "
+              + pinned.size()
+              + " open predictor(s) pinned to it"
+              + " serve it "
+              + pinned
+              + "; close them first, or use forceDelete (they keep serving the copy they loaded)");
     }
     deleteVersion(v, audit, false);
   }
@@ -917,8 +1115,14 @@ public final class GovernedRegistry implements ModelRegistry {
   }
 
   private void deleteVersion(ModelVersion v, AuditInfo audit, boolean forced) {
-    store.delete(v.name(), v.version(),
-        entry(AuditAction.DELETE_VERSION, v.name(), AuditDetails.version(v.version(), forced), audit));
+    store.delete(
+        v.name(),
+        v.version(),
+        entry(
+            AuditAction.DELETE_VERSION,
+            v.name(),
+            AuditDetails.version(v.version(), forced),
+            audit));
     if (!artifactInUse(v.digest())) {
       artifacts.delete(v.digest());
     }
@@ -938,11 +1142,14 @@ public final class GovernedRegistry implements ModelRegistry {
 
   private ModelVersion requireExisting(String model, long version) {
     ModelRef.checkName(model);
-    return store.version(model, version)
-        .orElseThrow(() -> new ModelNotFoundException(describeMissing(ModelRef.version(model, version))));
+    return store
+        .version(model, version)
+        .orElseThrow(
+            () -> new ModelNotFoundException(describeMissing(ModelRef.version(model, version))));
   }
 
-  private AuditEntry entry(AuditAction action, String model, Map<String, String> details, AuditInfo audit) {
+  private AuditEntry entry(
+      AuditAction action, String model, Map<String, String> details, AuditInfo audit) {
     return new AuditEntry(clock.instant(), audit.actor(), action, model, details, audit.reason());
   }
 
@@ -966,25 +1173,39 @@ public final class GovernedRegistry implements ModelRegistry {
   private LifecycleEvent toEvent(AuditEntry e) {
     Map<String, String> d = e.details();
     switch (e.action()) {
-      case REGISTER: {
-        long n = Long.parseLong(d.get(AuditDetails.VERSION));
-        return store.version(e.model(), n).map(v -> (LifecycleEvent) new LifecycleEvent.VersionRegistered(e.time(), v))
-            .orElse(null);
-      }
-      case SET_ALIAS: {
-        String from = d.getOrDefault(AuditDetails.FROM, "");
-        return new LifecycleEvent.AliasMoved(e.time(), e.model(), d.get(AuditDetails.ALIAS),
-            from.isEmpty() ? 0 : Long.parseLong(from), Long.parseLong(d.get(AuditDetails.TO)), e.actor(), e.reason());
-      }
+      case REGISTER:
+        {
+          long n = Long.parseLong(d.get(AuditDetails.VERSION));
+          return store
+              .version(e.model(), n)
+              .map(v -> (LifecycleEvent) new LifecycleEvent.VersionRegistered(e.time(), v))
+              .orElse(null);
+        }
+      case SET_ALIAS:
+        {
+          String from = d.getOrDefault(AuditDetails.FROM, "");
+          return new LifecycleEvent.AliasMoved(
+              e.time(),
+              e.model(),
+              d.get(AuditDetails.ALIAS),
+              from.isEmpty() ? 0 : Long.parseLong(from),
+              Long.parseLong(d.get(AuditDetails.TO)),
+              e.actor(),
+              e.reason());
+        }
       case DELETE_ALIAS:
-        return new LifecycleEvent.AliasDeleted(e.time(), e.model(), d.get(AuditDetails.ALIAS),
-            Long.parseLong(d.get(AuditDetails.FROM)), e.actor());
+        return new LifecycleEvent.AliasDeleted(
+            e.time(),
+            e.model(),
+            d.get(AuditDetails.ALIAS),
+            Long.parseLong(d.get(AuditDetails.FROM)),
+            e.actor());
       case ARCHIVE:
-        return new LifecycleEvent.VersionArchived(e.time(), e.model(), Long.parseLong(d.get(AuditDetails.VERSION)),
-            e.actor());
+        return new LifecycleEvent.VersionArchived(
+            e.time(), e.model(), Long.parseLong(d.get(AuditDetails.VERSION)), e.actor());
       case DELETE_VERSION:
-        return new LifecycleEvent.VersionDeleted(e.time(), e.model(), Long.parseLong(d.get(AuditDetails.VERSION)),
-            e.actor());
+        return new LifecycleEvent.VersionDeleted(
+            e.time(), e.model(), Long.parseLong(d.get(AuditDetails.VERSION)), e.actor());
       default:
         return null;
     }
@@ -1090,7 +1311,10 @@ public final class GovernedRegistry implements ModelRegistry {
       return this;
     }
 
-    /** The keys that may sign manifests; required by a {@code WARN} or {@code ENFORCE} signature policy. */
+    /**
+     * The keys that may sign manifests; required by a {@code WARN} or {@code ENFORCE} signature
+     * policy.
+     */
     public Builder trustedKeys(TrustedKeys keys) {
       Objects.requireNonNull(keys, "keys");
       if (trustedKeys != null) {
@@ -1141,7 +1365,9 @@ public final class GovernedRegistry implements ModelRegistry {
     public GovernedRegistry build() {
       if (signaturePolicy != SignaturePolicy.OFF && trustedKeys == null) {
         throw new IllegalStateException(
-            "signaturePolicy " + signaturePolicy + " needs trustedKeys(...): the keys whose signatures it accepts");
+            "signaturePolicy "
+                + signaturePolicy
+                + " needs trustedKeys(...): the keys whose signatures it accepts");
       }
       if (signaturePolicy == SignaturePolicy.OFF && trustedKeys != null) {
         throw new IllegalStateException(

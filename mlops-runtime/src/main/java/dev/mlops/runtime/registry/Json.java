@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Minimal JSON reader and writer for the registry's own metadata files: objects, arrays,
- * strings, numbers (read as {@code Long} when integral, else {@code Double}), booleans and null.
- * Keeps the runtime free of a JSON library dependency.
+ * Minimal JSON reader and writer for the registry's own metadata files: objects, arrays, strings,
+ * numbers (read as {@code Long} when integral, else {@code Double}), booleans and null. Keeps the
+ * runtime free of a JSON library dependency.
  */
 public final class Json {
 

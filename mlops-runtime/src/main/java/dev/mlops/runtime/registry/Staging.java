@@ -12,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The directory where new versions are copied and checked before they are stored. Entries are
- * named {@code <pid>-<uuid>}; opening removes the entries of processes that died. Several
- * registries and processes may share one staging directory. Thread-safe.
+ * The directory where new versions are copied and checked before they are stored. Entries are named
+ * {@code <pid>-<uuid>}; opening removes the entries of processes that died. Several registries and
+ * processes may share one staging directory. Thread-safe.
  */
 final class Staging {
 
@@ -22,7 +22,8 @@ final class Staging {
 
   /**
    * Entries that registrations in this process are writing, across all registries: their pid is
-   * ours, so only this set tells them from entries left by an earlier process that had the same pid.
+   * ours, so only this set tells them from entries left by an earlier process that had the same
+   * pid.
    */
   private static final Set<Path> IN_USE = ConcurrentHashMap.newKeySet();
 
@@ -32,7 +33,8 @@ final class Staging {
     try {
       this.dir = Files.createDirectories(dir).toRealPath();
     } catch (IOException e) {
-      throw new RegistryException("cannot create the staging directory " + dir + ": " + e.getMessage(), e);
+      throw new RegistryException(
+          "cannot create the staging directory " + dir + ": " + e.getMessage(), e);
     }
     removeAbandoned();
   }
@@ -45,7 +47,8 @@ final class Staging {
       Files.createDirectories(stage);
     } catch (IOException e) {
       IN_USE.remove(stage);
-      throw new RegistryException("cannot create a staging entry in " + dir + ": " + e.getMessage(), e);
+      throw new RegistryException(
+          "cannot create a staging entry in " + dir + ": " + e.getMessage(), e);
     }
     return stage;
   }
@@ -66,8 +69,12 @@ final class Staging {
       for (Path p : ds) {
         String name = p.getFileName().toString();
         int dash = name.indexOf('-');
-        long pid = dash > 0 && name.substring(0, dash).matches("[0-9]+") ? Long.parseLong(name.substring(0, dash)) : -1;
-        boolean alive = pid > 0 && pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isPresent();
+        long pid =
+            dash > 0 && name.substring(0, dash).matches("[0-9]+")
+                ? Long.parseLong(name.substring(0, dash))
+                : -1;
+        boolean alive =
+            pid > 0 && pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isPresent();
         // Entries of the stores that share this directory (<pid>-meta-..., <pid>-artifact-...) are
         // theirs to clean; only a registration's own <pid>-<uuid> entries are removed here.
         boolean registration = dash > 0 && name.length() - dash - 1 == 36;

@@ -25,9 +25,14 @@ public final class Storage {
   private Storage() {}
 
   public static void writeAtomically(Path target, String content) throws IOException {
-    Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+    Path tmp =
+        target.resolveSibling("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
     try (FileChannel ch =
-        FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
       ch.write(java.nio.ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
       ch.force(true);
     }
@@ -36,18 +41,20 @@ public final class Storage {
   }
 
   /**
-   * Appends one line. Callers hold the registry's write lock, so no other append runs meanwhile.
-   * A crash during an earlier append can leave a line without its newline; that fragment is cut
-   * off first, or the new line would join it and turn a torn last line into a damaged middle one.
+   * Appends one line. Callers hold the registry's write lock, so no other append runs meanwhile. A
+   * crash during an earlier append can leave a line without its newline; that fragment is cut off
+   * first, or the new line would join it and turn a torn last line into a damaged middle one.
    */
   public static void appendLine(Path file, String line) throws IOException {
     try (FileChannel ch =
-        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       long end = endOfLastLine(ch);
       if (end < ch.size()) {
         ch.truncate(end);
       }
-      java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
+      java.nio.ByteBuffer buf =
+          java.nio.ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
       while (buf.hasRemaining()) {
         end += ch.write(buf, end);
       }
@@ -99,7 +106,8 @@ public final class Storage {
         dir,
         new SimpleFileVisitor<>() {
           @Override
-          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+              throws IOException {
             Files.deleteIfExists(file);
             return FileVisitResult.CONTINUE;
           }
@@ -141,12 +149,15 @@ public final class Storage {
     return hex(md.digest());
   }
 
-  /** Copies a stream into a new file, returning the SHA-256 of what was written; fsyncs the file. */
+  /**
+   * Copies a stream into a new file, returning the SHA-256 of what was written; fsyncs the file.
+   */
   public static String copyAndDigest(java.io.InputStream in, Path target) throws IOException {
     MessageDigest md = sha256();
     byte[] buf = new byte[64 * 1024];
     Files.createDirectories(target.getParent());
-    try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (OutputStream out =
+        Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       int n;
       while ((n = in.read(buf)) > 0) {
         md.update(buf, 0, n);

@@ -40,14 +40,17 @@ final class Keys {
    * @throws IllegalArgumentException for any key but Ed25519 and ECDSA on P-256
    */
   static String algorithmOf(Key key) {
-    if (key instanceof EdECKey && "Ed25519".equalsIgnoreCase(((EdECKey) key).getParams().getName())) {
+    if (key instanceof EdECKey
+        && "Ed25519".equalsIgnoreCase(((EdECKey) key).getParams().getName())) {
       return ManifestSignature.ED25519;
     }
     if (key instanceof ECKey && isP256(((ECKey) key).getParams())) {
       return ManifestSignature.ECDSA_P256_SHA256;
     }
     throw new IllegalArgumentException(
-        "unsupported key " + describe(key) + ": expected an Ed25519 key or an EC key on the NIST P-256 curve");
+        "unsupported key "
+            + describe(key)
+            + ": expected an Ed25519 key or an EC key on the NIST P-256 curve");
   }
 
   private static boolean isP256(ECParameterSpec p) {
@@ -92,7 +95,11 @@ final class Keys {
       }
     }
     throw new IllegalArgumentException(
-        "the PEM " + (isPublic ? "public" : "private") + " key is neither Ed25519 nor EC: " + last.getMessage(), last);
+        "the PEM "
+            + (isPublic ? "public" : "private")
+            + " key is neither Ed25519 nor EC: "
+            + last.getMessage(),
+        last);
   }
 
   private static byte[] pemBody(String pem, String type) {
@@ -102,7 +109,11 @@ final class Keys {
     int e = pem.indexOf(end);
     if (b < 0 || e < b) {
       throw new IllegalArgumentException(
-          "expected a PEM block '" + begin + "' ... '" + end + "'"
+          "expected a PEM block '"
+              + begin
+              + "' ... '"
+              + end
+              + "'"
               + (type.equals("PRIVATE KEY")
                   ? " (PKCS#8, as written by 'openssl genpkey')"
                   : " (X.509 SubjectPublicKeyInfo, as written by 'openssl pkey -pubout')"));
@@ -110,7 +121,8 @@ final class Keys {
     try {
       return Base64.getMimeDecoder().decode(pem.substring(b + begin.length(), e));
     } catch (IllegalArgumentException ex) {
-      throw new IllegalArgumentException("the PEM block '" + begin + "' is not valid Base64: " + ex.getMessage(), ex);
+      throw new IllegalArgumentException(
+          "the PEM block '" + begin + "' is not valid Base64: " + ex.getMessage(), ex);
     }
   }
 }

@@ -29,10 +29,10 @@ import java.util.stream.Stream;
  * path TAB sha256 LF      one line per file, sorted by path, UTF-8, no header
  * </pre>
  *
- * <p>Paths are relative with {@code /} separators; digests are 64 lower-case hex digits. Paths
- * are sorted by {@link String#compareTo}, which for ASCII paths is byte order ({@code LC_ALL=C
- * sort}). The SHA-256 of the text is the version's {@link ModelVersion#digest()}, so a pipeline
- * can compute the text outside Java and check it against the registry.
+ * <p>Paths are relative with {@code /} separators; digests are 64 lower-case hex digits. Paths are
+ * sorted by {@link String#compareTo}, which for ASCII paths is byte order ({@code LC_ALL=C sort}).
+ * The SHA-256 of the text is the version's {@link ModelVersion#digest()}, so a pipeline can compute
+ * the text outside Java and check it against the registry.
  *
  * <p>Immutable and thread-safe.
  */
@@ -59,7 +59,10 @@ public final class Manifest {
     this.text = sb.toString();
   }
 
-  /** The manifest of these files. @throws IllegalArgumentException if a path repeats or none is given */
+  /**
+   * The manifest of these files. @throws IllegalArgumentException if a path repeats or none is
+   * given
+   */
   public static Manifest of(List<ArtifactFile> files) {
     return new Manifest(Objects.requireNonNull(files, "files"));
   }
@@ -90,17 +93,21 @@ public final class Manifest {
         try (Stream<Path> walk = Files.walk(dir)) {
           for (Path p : (Iterable<Path>) walk.sorted()::iterator) {
             if (Files.isSymbolicLink(p)) {
-              throw new IllegalArgumentException(dir + " contains the symbolic link " + dir.relativize(p));
+              throw new IllegalArgumentException(
+                  dir + " contains the symbolic link " + dir.relativize(p));
             }
             if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-              out.add(fileEntry(p, dir.relativize(p).toString().replace(java.io.File.separatorChar, '/')));
+              out.add(
+                  fileEntry(
+                      p, dir.relativize(p).toString().replace(java.io.File.separatorChar, '/')));
             }
           }
         }
         return new Manifest(out);
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the artifact " + source + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read the artifact " + source + ": " + e.getMessage(), e);
     }
     throw new IllegalArgumentException(
         "cannot compute the manifest of a stream source (it can be read only once); write it to a file first");

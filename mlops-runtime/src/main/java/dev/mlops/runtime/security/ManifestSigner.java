@@ -14,8 +14,8 @@ import java.security.Signature;
 import java.util.Objects;
 
 /**
- * Signs file manifests with a private key: Ed25519, or ECDSA on NIST P-256 with SHA-256 (the
- * JDK's own providers; nothing leaves the process).
+ * Signs file manifests with a private key: Ed25519, or ECDSA on NIST P-256 with SHA-256 (the JDK's
+ * own providers; nothing leaves the process).
  *
  * <pre>{@code
  * ManifestSigner signer = ManifestSigner.of("release-2026", privateKey);
@@ -45,24 +45,27 @@ public final class ManifestSigner {
   /**
    * A signer with {@code key}, whose signatures name {@code keyId}.
    *
-   * @throws IllegalArgumentException if the key is neither Ed25519 nor EC on P-256, or the id is invalid
+   * @throws IllegalArgumentException if the key is neither Ed25519 nor EC on P-256, or the id is
+   *     invalid
    */
   public static ManifestSigner of(String keyId, PrivateKey key) {
     return new ManifestSigner(keyId, key);
   }
 
   /**
-   * A signer with the PKCS#8 PEM private key in {@code pemFile} (as {@code openssl genpkey}
-   * writes it, unencrypted).
+   * A signer with the PKCS#8 PEM private key in {@code pemFile} (as {@code openssl genpkey} writes
+   * it, unencrypted).
    *
    * @throws IllegalArgumentException if the file holds no such key
    * @throws UncheckedIOException if the file cannot be read
    */
   public static ManifestSigner fromPem(String keyId, Path pemFile) {
     try {
-      return new ManifestSigner(keyId, Keys.privateKeyFromPem(Files.readString(pemFile, StandardCharsets.US_ASCII)));
+      return new ManifestSigner(
+          keyId, Keys.privateKeyFromPem(Files.readString(pemFile, StandardCharsets.US_ASCII)));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the private key " + pemFile + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read the private key " + pemFile + ": " + e.getMessage(), e);
     }
   }
 
@@ -89,7 +92,9 @@ public final class ManifestSigner {
     }
   }
 
-  /** Signs the manifest of a registered version (for example to register it in another registry). */
+  /**
+   * Signs the manifest of a registered version (for example to register it in another registry).
+   */
   public ManifestSignature sign(ModelVersion version) {
     return sign(Manifest.of(version));
   }

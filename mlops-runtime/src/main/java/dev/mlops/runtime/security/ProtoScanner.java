@@ -10,9 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A minimal protobuf wire-format reader over a file, enough to walk an ONNX {@code ModelProto}
- * to its tensors without a protobuf library. Reads through a small window with positional reads,
- * so a model of any size is scanned in constant memory and its large {@code raw_data} fields are
+ * A minimal protobuf wire-format reader over a file, enough to walk an ONNX {@code ModelProto} to
+ * its tensors without a protobuf library. Reads through a small window with positional reads, so a
+ * model of any size is scanned in constant memory and its large {@code raw_data} fields are
  * skipped, never read. Not thread-safe; one instance per scan.
  */
 final class ProtoScanner {
@@ -30,8 +30,8 @@ final class ProtoScanner {
   /** Receives the fields of a message in wire order. */
   interface FieldHandler {
     /**
-     * One field. For {@link #VARINT} fields {@code value} holds the number; for {@link #LEN}
-     * fields {@code payload} is the range of its bytes; other wire types are skipped.
+     * One field. For {@link #VARINT} fields {@code value} holds the number; for {@link #LEN} fields
+     * {@code payload} is the range of its bytes; other wire types are skipped.
      */
     void field(int number, int wireType, long value, Range payload) throws IOException;
   }
@@ -58,8 +58,8 @@ final class ProtoScanner {
   }
 
   /**
-   * Calls {@code handler} for every field of the message made of {@code segments}: protobuf
-   * merges repeated occurrences of a singular message field, which is the same as parsing their
+   * Calls {@code handler} for every field of the message made of {@code segments}: protobuf merges
+   * repeated occurrences of a singular message field, which is the same as parsing their
    * concatenation, so a singular field's occurrences are passed together.
    */
   void fields(List<Range> segments, FieldHandler handler) throws IOException {
@@ -91,7 +91,15 @@ final class ProtoScanner {
           long len = varint(pos, r.end());
           pos = afterVarint;
           if (len < 0 || len > r.end() - pos) {
-            throw malformed("field " + number + " claims " + len + " bytes but only " + (r.end() - pos) + " remain", tagStart);
+            throw malformed(
+                "field "
+                    + number
+                    + " claims "
+                    + len
+                    + " bytes but only "
+                    + (r.end() - pos)
+                    + " remain",
+                tagStart);
           }
           handler.field((int) number, wire, 0, new Range(pos, pos + len));
           pos += len;
@@ -126,7 +134,9 @@ final class ProtoScanner {
           long len = varint(pos, end);
           pos = afterVarint;
           if (len < 0 || len > end - pos) {
-            throw malformed("field " + n + " claims " + len + " bytes but only " + (end - pos) + " remain", tagStart);
+            throw malformed(
+                "field " + n + " claims " + len + " bytes but only " + (end - pos) + " remain",
+                tagStart);
           }
           pos += len;
         }
@@ -209,7 +219,12 @@ final class ProtoScanner {
 
   ModelLoadException malformed(String what, long at) {
     return new ModelLoadException(
-        "model file " + file + " is not a valid ONNX protobuf: " + what + " at byte " + at
+        "model file "
+            + file
+            + " is not a valid ONNX protobuf: "
+            + what
+            + " at byte "
+            + at
             + "; expected a serialized ModelProto");
   }
 }

@@ -18,8 +18,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The public keys an application trusts to sign model manifests, by key id. Ed25519 and ECDSA
- * P-256 keys only; loadable from PEM files ({@code -----BEGIN PUBLIC KEY-----}, X.509
+ * The public keys an application trusts to sign model manifests, by key id. Ed25519 and ECDSA P-256
+ * keys only; loadable from PEM files ({@code -----BEGIN PUBLIC KEY-----}, X.509
  * SubjectPublicKeyInfo, as {@code openssl pkey -pubout} writes it). Verification uses the JDK's
  * providers and never the network.
  *
@@ -59,21 +59,33 @@ public final class TrustedKeys {
    * Checks that {@code signature} is a valid signature of {@code manifest} by a trusted key.
    *
    * @param what how to name the artifact in the error, e.g. {@code models:/fraud/3}
-   * @throws SignatureException naming the key and what is wrong: an unknown key, an algorithm
-   *     that is not the key's, or a signature that does not match the manifest
+   * @throws SignatureException naming the key and what is wrong: an unknown key, an algorithm that
+   *     is not the key's, or a signature that does not match the manifest
    */
   public void verify(Manifest manifest, ManifestSignature signature, String what) {
     Objects.requireNonNull(manifest, "manifest");
     Objects.requireNonNull(signature, "signature");
     PublicKey key = keys.get(signature.keyId());
     if (key == null) {
-      throw new SignatureException(what + " is signed with key '" + signature.keyId()
-          + "', which is not among the trusted keys " + keys.keySet() + "; add its public key to TrustedKeys");
+      throw new SignatureException(
+          what
+              + " is signed with key '"
+              + signature.keyId()
+              + "', which is not among the trusted keys "
+              + keys.keySet()
+              + "; add its public key to TrustedKeys");
     }
     String expected = Keys.algorithmOf(key);
     if (!expected.equals(signature.algorithm())) {
-      throw new SignatureException(what + " is signed with " + signature.algorithm() + " but trusted key '"
-          + signature.keyId() + "' is an " + expected + " key");
+      throw new SignatureException(
+          what
+              + " is signed with "
+              + signature.algorithm()
+              + " but trusted key '"
+              + signature.keyId()
+              + "' is an "
+              + expected
+              + " key");
     }
     boolean valid;
     try {
@@ -84,13 +96,28 @@ public final class TrustedKeys {
     } catch (java.security.SignatureException e) {
       valid = false; // a malformed signature (bad DER) is just an invalid one
     } catch (GeneralSecurityException e) {
-      throw new SignatureException("cannot verify the signature of " + what + " with key '" + signature.keyId()
-          + "': " + e.getMessage(), e);
+      throw new SignatureException(
+          "cannot verify the signature of "
+              + what
+              + " with key '"
+              + signature.keyId()
+              + "': "
+              + e.getMessage(),
+          e);
     }
     if (!valid) {
-      throw new SignatureException("the signature of " + what + " by key '" + signature.keyId()
-          + "' does not match its manifest (sha256 " + manifest.sha256Hex() + " over " + manifest.files().size()
-          + " files " + manifest.paths() + "): the files differ from what was signed, or the signature is damaged");
+      throw new SignatureException(
+          "the signature of "
+              + what
+              + " by key '"
+              + signature.keyId()
+              + "' does not match its manifest (sha256 "
+              + manifest.sha256Hex()
+              + " over "
+              + manifest.files().size()
+              + " files "
+              + manifest.paths()
+              + "): the files differ from what was signed, or the signature is damaged");
     }
   }
 
@@ -114,7 +141,8 @@ public final class TrustedKeys {
     public Builder add(String keyId, PublicKey key) {
       Objects.requireNonNull(key, "key");
       String algorithm = Keys.algorithmOf(key);
-      new ManifestSignature(Objects.requireNonNull(keyId, "keyId"), algorithm, new byte[1]); // validates the id
+      new ManifestSignature(
+          Objects.requireNonNull(keyId, "keyId"), algorithm, new byte[1]); // validates the id
       if (keys.containsKey(keyId)) {
         throw new IllegalStateException("key id '" + keyId + "' was already added");
       }
@@ -136,7 +164,8 @@ public final class TrustedKeys {
       try {
         return addPem(keyId, Files.readString(pemFile, StandardCharsets.US_ASCII));
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot read the public key " + pemFile + ": " + e.getMessage(), e);
+        throw new UncheckedIOException(
+            "cannot read the public key " + pemFile + ": " + e.getMessage(), e);
       }
     }
 

@@ -2,6 +2,8 @@ package dev.mlops.runtime.validation;
 
 import dev.mlops.api.ArtifactLocation;
 import dev.mlops.api.ModelLoadException;
+import dev.mlops.api.WarmUpPolicy;
+import dev.mlops.runtime.loading.TensorIo;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -15,32 +17,30 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import dev.mlops.runtime.loading.TensorIo;
-import dev.mlops.api.WarmUpPolicy;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens and runs a new model in a separate JVM before the registry accepts it, so that a model
- * that crashes ONNX Runtime's native code (a segmentation fault, an abort, a hang) takes down a
+ * Opens and runs a new model in a separate JVM before the registry accepts it, so that a model that
+ * crashes ONNX Runtime's native code (a segmentation fault, an abort, a hang) takes down a
  * throw-away process instead of the service.
  *
- * <p>The child runs {@link ValidateMain}: it checks the model's external data, opens the model
- * with ONNX Runtime and warms it up under the same {@link WarmUpPolicy} rules as a runtime's load:
- * the registration's input example, when it has one, always runs (the registry runs it in-process
- * next, so the child must survive it first) and its failure refuses the model; without one,
- * {@link WarmUpPolicy#BEST_EFFORT} (the default) tries synthetic inputs and only logs their
- * failure, {@link WarmUpPolicy#REQUIRE_INPUT_EXAMPLE} refuses the model, {@link WarmUpPolicy#NONE}
- * runs nothing. A clean rejection (a corrupt or unsupported model, a failing example) becomes a
- * {@link ModelLoadException} with the child's message; a child that dies (non-zero exit, a signal)
- * becomes {@code ModelLoadException("validation in a child JVM crashed: exit code ...")}; a child
- * that runs past the timeout is killed and refused the same way.
+ * <p>The child runs {@link ValidateMain}: it checks the model's external data, opens the model with
+ * ONNX Runtime and warms it up under the same {@link WarmUpPolicy} rules as a runtime's load: the
+ * registration's input example, when it has one, always runs (the registry runs it in-process next,
+ * so the child must survive it first) and its failure refuses the model; without one, {@link
+ * WarmUpPolicy#BEST_EFFORT} (the default) tries synthetic inputs and only logs their failure,
+ * {@link WarmUpPolicy#REQUIRE_INPUT_EXAMPLE} refuses the model, {@link WarmUpPolicy#NONE} runs
+ * nothing. A clean rejection (a corrupt or unsupported model, a failing example) becomes a {@link
+ * ModelLoadException} with the child's message; a child that dies (non-zero exit, a signal) becomes
+ * {@code ModelLoadException("validation in a child JVM crashed: exit code ...")}; a child that runs
+ * past the timeout is killed and refused the same way.
  *
- * <p>It costs a JVM start and a model load per registration (typically one to a few seconds).
- * It narrows, but cannot close, the gap described in {@code SECURITY.md}: a model crafted to
- * behave differently on a second load, or to exploit the parser without crashing it, is not
- * caught. Immutable and thread-safe; each call starts its own process.
+ * <p>It costs a JVM start and a model load per registration (typically one to a few seconds). It
+ * narrows, but cannot close, the gap described in {@code SECURITY.md}: a model crafted to behave
+ * differently on a second load, or to exploit the parser without crashing it, is not caught.
+ * Immutable and thread-safe; each call starts its own process.
  */
 public final class ChildJvmValidator {
 
@@ -59,15 +59,18 @@ public final class ChildJvmValidator {
   private ChildJvmValidator(Builder b) {
     this.warmUp = b.warmUp;
     this.timeout = b.timeout;
-    this.javaCommand = b.javaCommand != null ? b.javaCommand : Path.of(System.getProperty("java.home"), "bin", "java");
+    this.javaCommand =
+        b.javaCommand != null
+            ? b.javaCommand
+            : Path.of(System.getProperty("java.home"), "bin", "java");
     this.classpath = b.classpath != null ? b.classpath : System.getProperty("java.class.path");
     this.jvmOptions = List.copyOf(b.jvmOptions);
     this.mainClass = b.mainClass;
   }
 
   /**
-   * A validator with the defaults: this JVM's {@code java} and class path, a 60 s timeout, the
-   * JVM options {@code -XX:+UseSerialGC -XX:TieredStopAtLevel=1} (a quick start).
+   * A validator with the defaults: this JVM's {@code java} and class path, a 60 s timeout, the JVM
+   * options {@code -XX:+UseSerialGC -XX:TieredStopAtLevel=1} (a quick start).
    */
   public static ChildJvmValidator defaults() {
     return builder().build();
@@ -114,7 +117,8 @@ public final class ChildJvmValidator {
     try {
       scratch = Files.createTempDirectory("mlops-validate-");
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create a scratch directory for the child JVM: " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot create a scratch directory for the child JVM: " + e.getMessage(), e);
     }
     Path log = scratch.resolve("child.log");
     Path tmp = scratch.resolve("tmp");
@@ -140,28 +144,50 @@ public final class ChildJvmValidator {
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
         p.waitFor(10, TimeUnit.SECONDS);
-        throw new ModelLoadException("validation of " + what + " in a child JVM did not finish within " + timeout
-            + "; the child was killed and the model refused" + tail(log));
+        throw new ModelLoadException(
+            "validation of "
+                + what
+                + " in a child JVM did not finish within "
+                + timeout
+                + "; the child was killed and the model refused"
+                + tail(log));
       }
       int exit = p.exitValue();
       String output = Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
-      LOG.debug("child JVM validated {} in {} ms: exit code {}", what, (System.nanoTime() - start) / 1_000_000, exit);
+      LOG.debug(
+          "child JVM validated {} in {} ms: exit code {}",
+          what,
+          (System.nanoTime() - start) / 1_000_000,
+          exit);
       if (exit == 0 && line(output, "OK ") != null) {
         String warm = line(output, "WARMUP-FAILED ");
         if (warm != null) {
-          LOG.warn("{} opened in a child JVM but its warm-up on synthetic inputs failed: {}", what, warm);
+          LOG.warn(
+              "{} opened in a child JVM but its warm-up on synthetic inputs failed: {}",
+              what,
+              warm);
         }
         return;
       }
       if (exit == EXIT_REJECTED) {
         String reason = line(output, "REJECTED ");
         throw new ModelLoadException(
-            reason != null ? reason : "validation of " + what + " in a child JVM refused it" + tail(log));
+            reason != null
+                ? reason
+                : "validation of " + what + " in a child JVM refused it" + tail(log));
       }
-      throw new ModelLoadException("validation in a child JVM crashed: exit code " + exit + signal(exit) + " while "
-          + "opening " + what + "; the model is refused" + tail(log));
+      throw new ModelLoadException(
+          "validation in a child JVM crashed: exit code "
+              + exit
+              + signal(exit)
+              + " while "
+              + "opening "
+              + what
+              + "; the model is refused"
+              + tail(log));
     } catch (IOException e) {
-      throw new ModelLoadException("cannot run the child JVM to validate " + what + ": " + e.getMessage(), e);
+      throw new ModelLoadException(
+          "cannot run the child JVM to validate " + what + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ModelLoadException("interrupted while validating " + what + " in a child JVM", e);
@@ -203,19 +229,22 @@ public final class ChildJvmValidator {
 
   private static void deleteQuietly(Path dir) {
     try {
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.deleteIfExists(file);
-          return FileVisitResult.CONTINUE;
-        }
+      Files.walkFileTree(
+          dir,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                throws IOException {
+              Files.deleteIfExists(file);
+              return FileVisitResult.CONTINUE;
+            }
 
-        @Override
-        public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-          Files.deleteIfExists(d);
-          return FileVisitResult.CONTINUE;
-        }
-      });
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+              Files.deleteIfExists(d);
+              return FileVisitResult.CONTINUE;
+            }
+          });
     } catch (IOException e) {
       LOG.debug("cannot remove the child JVM's scratch directory {}: {}", dir, e.toString());
     }
@@ -223,7 +252,13 @@ public final class ChildJvmValidator {
 
   @Override
   public String toString() {
-    return "ChildJvmValidator[timeout=" + timeout + ", java=" + javaCommand + ", warmUp=" + warmUp + "]";
+    return "ChildJvmValidator[timeout="
+        + timeout
+        + ", java="
+        + javaCommand
+        + ", warmUp="
+        + warmUp
+        + "]";
   }
 
   /** Builder for {@link ChildJvmValidator}; each option can be set once. Not thread-safe. */

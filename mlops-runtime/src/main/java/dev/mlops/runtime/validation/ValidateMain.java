@@ -2,12 +2,12 @@ package dev.mlops.runtime.validation;
 
 import dev.mlops.api.ArtifactLocation;
 import dev.mlops.api.ModelLoadException;
+import dev.mlops.api.Tensor;
+import dev.mlops.api.WarmUpPolicy;
 import dev.mlops.api.spi.ModelSession;
+import dev.mlops.runtime.loading.TensorIo;
 import dev.mlops.runtime.loading.WarmUp;
 import dev.mlops.runtime.onnx.OnnxRuntimeEngine;
-import dev.mlops.api.Tensor;
-import dev.mlops.runtime.loading.TensorIo;
-import dev.mlops.api.WarmUpPolicy;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.PrintStream;
@@ -17,10 +17,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The child-JVM side of {@link ChildJvmValidator}: {@code java -cp ... dev.mlops.runtime.validation.ValidateMain
- * <artifact-directory> <model-file-relative-to-it> <warm-up-policy> [<input-example-file>]}. Checks
- * the model's external data, opens it with ONNX Runtime and warms it up as {@link
- * ChildJvmValidator} describes, then prints one line and exits:
+ * The child-JVM side of {@link ChildJvmValidator}: {@code java -cp ...
+ * dev.mlops.runtime.validation.ValidateMain <artifact-directory> <model-file-relative-to-it>
+ * <warm-up-policy> [<input-example-file>]}. Checks the model's external data, opens it with ONNX
+ * Runtime and warms it up as {@link ChildJvmValidator} describes, then prints one line and exits:
  *
  * <ul>
  *   <li>{@code OK <signature>}, exit code 0: the model opened (a line {@code WARMUP-FAILED
@@ -45,7 +45,8 @@ public final class ValidateMain {
   public static void main(String[] args) {
     PrintStream out = System.out; // the parent reads the result line from stdout
     if (args.length != 3 && args.length != 4) {
-      out.println("ERROR usage: ValidateMain <artifact-directory> <model-file> <warm-up-policy> [<input-example>]");
+      out.println(
+          "ERROR usage: ValidateMain <artifact-directory> <model-file> <warm-up-policy> [<input-example>]");
       System.exit(4);
     }
     int code;
@@ -55,14 +56,16 @@ public final class ValidateMain {
       WarmUpPolicy policy = WarmUpPolicy.valueOf(args[2]);
       Optional<Map<String, Tensor>> example = Optional.empty();
       if (args.length == 4) {
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(Path.of(args[3]))))) {
+        try (DataInputStream in =
+            new DataInputStream(new BufferedInputStream(Files.newInputStream(Path.of(args[3]))))) {
           example = Optional.of(TensorIo.read(in));
         }
       }
       try (OnnxRuntimeEngine engine = new OnnxRuntimeEngine();
           ModelSession session = engine.open(location)) {
         if (example.isPresent()) {
-          // The registry runs the example in-process after this child, so the child runs it whatever the policy.
+          // The registry runs the example in-process after this child, so the child runs it
+          // whatever the policy.
           WarmUp.runExample(session, example.get(), args[1]);
         } else {
           WarmUp.run(session, example, policy, args[1])

@@ -1,6 +1,5 @@
 package dev.mlops.runtime.local;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.snapshot;
 import static dev.mlops.runtime.local.RegistryTestSupport.stagingEntries;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,6 +9,7 @@ import dev.mlops.api.ArtifactSource;
 import dev.mlops.api.ArtifactTooLargeException;
 import dev.mlops.api.AuditInfo;
 import dev.mlops.api.Registration;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.testmodels.TestModels;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -19,7 +19,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The registry's artifact size limit: checked while copying, so nothing oversized is stored or even fully read. */
+/**
+ * The registry's artifact size limit: checked while copying, so nothing oversized is stored or even
+ * fully read.
+ */
 class ArtifactSizeLimitTest {
 
   private static final AuditInfo ALICE = AuditInfo.by("alice", "size test");
@@ -36,17 +39,31 @@ class ArtifactSizeLimitTest {
   void modelAtTheLimitIsAcceptedAndOneByteMoreIsRefusedNamingLimitAndSize() throws Exception {
     Path file = TestModels.copy(TestModels.BREAST_CANCER_V2, tmp);
     try (GovernedRegistry exact = open(modelSize)) {
-      assertThat(exact.register(Registration.builder("m", ArtifactSource.file(file)).build(), ALICE).sizeBytes())
+      assertThat(
+              exact
+                  .register(Registration.builder("m", ArtifactSource.file(file)).build(), ALICE)
+                  .sizeBytes())
           .isEqualTo(modelSize);
     }
-    try (GovernedRegistry registry = LocalModelRegistry.builder(tmp.resolve("reg2")).maxArtifactBytes(modelSize - 1).build()) {
+    try (GovernedRegistry registry =
+        LocalModelRegistry.builder(tmp.resolve("reg2")).maxArtifactBytes(modelSize - 1).build()) {
       SortedMap<String, String> before = snapshot(LocalModelRegistry.root(registry).orElseThrow());
-      assertThatThrownBy(() -> registry.register(Registration.builder("m", ArtifactSource.file(file)).build(), ALICE))
-          .isInstanceOfSatisfying(ArtifactTooLargeException.class, e -> {
-            assertThat(e.limitBytes()).isEqualTo(modelSize - 1);
-            assertThat(e.sizeBytes()).isEqualTo(modelSize);
-          })
-          .hasMessageContaining("is " + modelSize + " bytes, over the registry's limit of " + (modelSize - 1) + " bytes");
+      assertThatThrownBy(
+              () ->
+                  registry.register(
+                      Registration.builder("m", ArtifactSource.file(file)).build(), ALICE))
+          .isInstanceOfSatisfying(
+              ArtifactTooLargeException.class,
+              e -> {
+                assertThat(e.limitBytes()).isEqualTo(modelSize - 1);
+                assertThat(e.sizeBytes()).isEqualTo(modelSize);
+              })
+          .hasMessageContaining(
+              "is "
+                  + modelSize
+                  + " bytes, over the registry's limit of "
+                  + (modelSize - 1)
+                  + " bytes");
       assertThat(snapshot(LocalModelRegistry.root(registry).orElseThrow())).isEqualTo(before);
       assertThat(registry.models()).isEmpty();
     }
@@ -59,9 +76,15 @@ class ArtifactSizeLimitTest {
     Files.write(dir.resolve("weights.bin"), new byte[1000]);
     try (GovernedRegistry registry = open(modelSize + 999)) {
       SortedMap<String, String> before = snapshot(LocalModelRegistry.root(registry).orElseThrow());
-      assertThatThrownBy(() -> registry.register(
-              Registration.builder("m", ArtifactSource.directory(dir, TestModels.BREAST_CANCER_V2)).build(), ALICE))
-          .isInstanceOfSatisfying(ArtifactTooLargeException.class,
+      assertThatThrownBy(
+              () ->
+                  registry.register(
+                      Registration.builder(
+                              "m", ArtifactSource.directory(dir, TestModels.BREAST_CANCER_V2))
+                          .build(),
+                      ALICE))
+          .isInstanceOfSatisfying(
+              ArtifactTooLargeException.class,
               e -> assertThat(e.sizeBytes()).isEqualTo(modelSize + 1000));
       assertThat(snapshot(LocalModelRegistry.root(registry).orElseThrow())).isEqualTo(before);
       assertThat(stagingEntries(LocalModelRegistry.root(registry).orElseThrow())).isEmpty();
@@ -72,28 +95,35 @@ class ArtifactSizeLimitTest {
   void endlessStreamIsCutOffJustPastTheLimit() throws Exception {
     long limit = 1_000_000;
     AtomicLong served = new AtomicLong();
-    InputStream endless = new InputStream() {
-      @Override
-      public int read() {
-        served.incrementAndGet();
-        return 0x42;
-      }
+    InputStream endless =
+        new InputStream() {
+          @Override
+          public int read() {
+            served.incrementAndGet();
+            return 0x42;
+          }
 
-      @Override
-      public int read(byte[] b, int off, int len) {
-        java.util.Arrays.fill(b, off, off + len, (byte) 0x42);
-        served.addAndGet(len);
-        return len;
-      }
-    };
+          @Override
+          public int read(byte[] b, int off, int len) {
+            java.util.Arrays.fill(b, off, off + len, (byte) 0x42);
+            served.addAndGet(len);
+            return len;
+          }
+        };
     try (GovernedRegistry registry = open(limit)) {
       SortedMap<String, String> before = snapshot(LocalModelRegistry.root(registry).orElseThrow());
-      assertThatThrownBy(() -> registry.register(
-              Registration.builder("m", ArtifactSource.stream(endless, "model.onnx")).build(), ALICE))
-          .isInstanceOfSatisfying(ArtifactTooLargeException.class, e -> {
-            assertThat(e.limitBytes()).isEqualTo(limit);
-            assertThat(e.sizeBytes()).isEqualTo(limit + 1);
-          })
+      assertThatThrownBy(
+              () ->
+                  registry.register(
+                      Registration.builder("m", ArtifactSource.stream(endless, "model.onnx"))
+                          .build(),
+                      ALICE))
+          .isInstanceOfSatisfying(
+              ArtifactTooLargeException.class,
+              e -> {
+                assertThat(e.limitBytes()).isEqualTo(limit);
+                assertThat(e.sizeBytes()).isEqualTo(limit + 1);
+              })
           .hasMessageContaining("at least " + (limit + 1) + " bytes (reading stopped there)");
       assertThat(served.get()).as("bytes taken from the stream").isEqualTo(limit + 1);
       assertThat(snapshot(LocalModelRegistry.root(registry).orElseThrow())).isEqualTo(before);
@@ -104,9 +134,13 @@ class ArtifactSizeLimitTest {
   @Test
   void streamWithinTheLimitRegisters() throws Exception {
     try (GovernedRegistry registry = open(modelSize);
-        InputStream in = new java.io.ByteArrayInputStream(TestModels.bytes(TestModels.BREAST_CANCER_V2))) {
-      assertThat(registry.register(Registration.builder("m", ArtifactSource.stream(in, "m.onnx")).build(), ALICE)
-              .version())
+        InputStream in =
+            new java.io.ByteArrayInputStream(TestModels.bytes(TestModels.BREAST_CANCER_V2))) {
+      assertThat(
+              registry
+                  .register(
+                      Registration.builder("m", ArtifactSource.stream(in, "m.onnx")).build(), ALICE)
+                  .version())
           .isEqualTo(1);
     }
   }

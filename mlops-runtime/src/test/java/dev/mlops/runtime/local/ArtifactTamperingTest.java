@@ -1,6 +1,5 @@
 package dev.mlops.runtime.local;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.snapshot;
 import static dev.mlops.runtime.local.RegistryTestSupport.stagingEntries;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,6 +22,7 @@ import dev.mlops.api.UnsafeModelException;
 import dev.mlops.runtime.Mlops;
 import dev.mlops.runtime.onnx.ExternalDataModels;
 import dev.mlops.runtime.onnx.ExternalDataModels.Placement;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.testmodels.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,8 +36,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * A version's directory must hold exactly its recorded files, and a model's external data must
- * stay among them: at registration, and again before every load.
+ * A version's directory must hold exactly its recorded files, and a model's external data must stay
+ * among them: at registration, and again before every load.
  */
 class ArtifactTamperingTest {
 
@@ -68,12 +68,14 @@ class ArtifactTamperingTest {
 
   private ModelVersion registerExternal() throws Exception {
     Path dir = externalDataDir("ext", Placement.INITIALIZER, "weights.bin");
-    return registry.register(Registration.builder("ext", ArtifactSource.directory(dir, "model.onnx")).build(), ALICE);
+    return registry.register(
+        Registration.builder("ext", ArtifactSource.directory(dir, "model.onnx")).build(), ALICE);
   }
 
   private ModelVersion registerPlain() {
     Path file = TestModels.copy(TestModels.BREAST_CANCER_V1, tmp.resolve("plain"));
-    return registry.register(Registration.builder("cancer", ArtifactSource.file(file)).build(), ALICE);
+    return registry.register(
+        Registration.builder("cancer", ArtifactSource.file(file)).build(), ALICE);
   }
 
   private Path files(ModelVersion v) {
@@ -99,16 +101,21 @@ class ArtifactTamperingTest {
 
   @ParameterizedTest
   @EnumSource(Placement.class)
-  void externalDataLeavingTheSourceDirectoryIsRefusedAtRegistrationBeforeOnnxRuntimeAndChangesNothing(Placement where)
-      throws Exception {
+  void
+      externalDataLeavingTheSourceDirectoryIsRefusedAtRegistrationBeforeOnnxRuntimeAndChangesNothing(
+          Placement where) throws Exception {
     registerPlain();
     Files.write(tmp.resolve("secret.bin"), ExternalDataModels.weightBytes());
     Path dir = externalDataDir("evil-" + where, where, "../secret.bin");
     SortedMap<String, String> before = snapshot(LocalModelRegistry.root(registry).orElseThrow());
     int opens = engine.opens.get();
 
-    assertThatThrownBy(() -> registry.register(
-            Registration.builder("evil", ArtifactSource.directory(dir, "model.onnx")).build(), ALICE))
+    assertThatThrownBy(
+            () ->
+                registry.register(
+                    Registration.builder("evil", ArtifactSource.directory(dir, "model.onnx"))
+                        .build(),
+                    ALICE))
         .isInstanceOf(UnsafeModelException.class)
         .hasMessageContaining("'../secret.bin'")
         .hasMessageContaining("'..' segment");
@@ -122,8 +129,12 @@ class ArtifactTamperingTest {
   @Test
   void externalDataNamingAFileThatWasNotRegisteredIsRefused() throws Exception {
     Path dir = externalDataDir("missing", Placement.INITIALIZER, "other.bin");
-    assertThatThrownBy(() -> registry.register(
-            Registration.builder("ext", ArtifactSource.directory(dir, "model.onnx")).build(), ALICE))
+    assertThatThrownBy(
+            () ->
+                registry.register(
+                    Registration.builder("ext", ArtifactSource.directory(dir, "model.onnx"))
+                        .build(),
+                    ALICE))
         .isInstanceOf(UnsafeModelException.class)
         .hasMessageContaining("other.bin does not exist");
     assertThat(registry.models()).isEmpty();
@@ -136,12 +147,18 @@ class ArtifactTamperingTest {
 
     assertThatThrownBy(() -> registry.verifiedArtifact(v))
         .isInstanceOf(IntegrityException.class)
-        .hasMessageContaining("file planted.bin in the artifact directory of models:/ext/1 is not in its manifest");
-    assertThat(verificationFailures()).singleElement().satisfies(e -> {
-      assertThat(e.model()).isEqualTo("ext");
-      assertThat(e.actor()).isEqualTo("mlops");
-      assertThat(e.details()).containsEntry("version", "1").hasEntrySatisfying("error", m -> assertThat(m).contains("planted.bin"));
-    });
+        .hasMessageContaining(
+            "file planted.bin in the artifact directory of models:/ext/1 is not in its manifest");
+    assertThat(verificationFailures())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.model()).isEqualTo("ext");
+              assertThat(e.actor()).isEqualTo("mlops");
+              assertThat(e.details())
+                  .containsEntry("version", "1")
+                  .hasEntrySatisfying("error", m -> assertThat(m).contains("planted.bin"));
+            });
     Files.delete(planted);
     assertThat(registry.verifiedArtifact(v).modelFile()).exists();
   }
@@ -182,22 +199,32 @@ class ArtifactTamperingTest {
   @Test
   void changedFileListIsRefusedEvenWhenEveryFileMatchesIt() throws Exception {
     ModelVersion v = registerPlain();
-    Path json = LocalModelRegistry.root(registry).orElseThrow().resolve("models/cancer/1/version.json");
+    Path json =
+        LocalModelRegistry.root(registry).orElseThrow().resolve("models/cancer/1/version.json");
     Files.writeString(json, Files.readString(json).replace(v.digest(), "0".repeat(64)));
-    try (GovernedRegistry reopened = LocalModelRegistry.builder(LocalModelRegistry.root(registry).orElseThrow()).engine(engine).build()) {
+    try (GovernedRegistry reopened =
+        LocalModelRegistry.builder(LocalModelRegistry.root(registry).orElseThrow())
+            .engine(engine)
+            .build()) {
       ModelVersion read = reopened.versions("cancer").get(0);
       assertThatThrownBy(() -> reopened.verifiedArtifact(read))
           .isInstanceOf(IntegrityException.class)
-          .hasMessageContaining("the file list of models:/cancer/1 no longer matches its recorded digest");
+          .hasMessageContaining(
+              "the file list of models:/cancer/1 no longer matches its recorded digest");
     }
   }
 
   @Test
   void dotDotPathInStoredMetadataIsRejected() throws Exception {
     ModelVersion v = registerPlain();
-    Path json = LocalModelRegistry.root(registry).orElseThrow().resolve("models/cancer/1/version.json");
-    Files.writeString(json, Files.readString(json).replace("\"breast-cancer-v1.onnx\"", "\"../../../x.onnx\""));
-    try (GovernedRegistry reopened = LocalModelRegistry.builder(LocalModelRegistry.root(registry).orElseThrow()).engine(engine).build()) {
+    Path json =
+        LocalModelRegistry.root(registry).orElseThrow().resolve("models/cancer/1/version.json");
+    Files.writeString(
+        json, Files.readString(json).replace("\"breast-cancer-v1.onnx\"", "\"../../../x.onnx\""));
+    try (GovernedRegistry reopened =
+        LocalModelRegistry.builder(LocalModelRegistry.root(registry).orElseThrow())
+            .engine(engine)
+            .build()) {
       assertThatThrownBy(() -> reopened.versions("cancer"))
           .isInstanceOf(RegistryException.class)
           .hasMessageContaining("must not contain '', '.' or '..'");
@@ -208,22 +235,37 @@ class ArtifactTamperingTest {
   void emptyModelSymlinkAndSpecialFilesAreRefusedAtRegistration() throws Exception {
     Path empty = Files.createDirectories(tmp.resolve("empty"));
     Files.write(empty.resolve("model.onnx"), new byte[0]);
-    assertThatThrownBy(() -> registry.register(
-            Registration.builder("m", ArtifactSource.directory(empty, "model.onnx")).build(), ALICE))
-        .isInstanceOf(ModelLoadException.class).hasMessageContaining("is empty");
+    assertThatThrownBy(
+            () ->
+                registry.register(
+                    Registration.builder("m", ArtifactSource.directory(empty, "model.onnx"))
+                        .build(),
+                    ALICE))
+        .isInstanceOf(ModelLoadException.class)
+        .hasMessageContaining("is empty");
 
     Path linked = externalDataDir("linked", Placement.INITIALIZER, "weights.bin");
     Files.createSymbolicLink(linked.resolve("more.bin"), linked.resolve("weights.bin"));
-    assertThatThrownBy(() -> registry.register(
-            Registration.builder("m", ArtifactSource.directory(linked, "model.onnx")).build(), ALICE))
-        .isInstanceOf(ModelLoadException.class).hasMessageContaining("symbolic link more.bin");
+    assertThatThrownBy(
+            () ->
+                registry.register(
+                    Registration.builder("m", ArtifactSource.directory(linked, "model.onnx"))
+                        .build(),
+                    ALICE))
+        .isInstanceOf(ModelLoadException.class)
+        .hasMessageContaining("symbolic link more.bin");
 
     Path fifoDir = externalDataDir("fifo", Placement.INITIALIZER, "weights.bin");
     Process mkfifo = new ProcessBuilder("mkfifo", fifoDir.resolve("pipe").toString()).start();
     if (mkfifo.waitFor() == 0) {
-      assertThatThrownBy(() -> registry.register(
-              Registration.builder("m", ArtifactSource.directory(fifoDir, "model.onnx")).build(), ALICE))
-          .isInstanceOf(ModelLoadException.class).hasMessageContaining("pipe, which is not a regular file");
+      assertThatThrownBy(
+              () ->
+                  registry.register(
+                      Registration.builder("m", ArtifactSource.directory(fifoDir, "model.onnx"))
+                          .build(),
+                      ALICE))
+          .isInstanceOf(ModelLoadException.class)
+          .hasMessageContaining("pipe, which is not a regular file");
     }
     assertThat(registry.models()).isEmpty();
     assertThat(engine.opens.get()).isZero();

@@ -1,6 +1,5 @@
 package dev.mlops.runtime.local;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.assertCompleteVersions;
 import static dev.mlops.runtime.local.RegistryTestSupport.audit;
 import static dev.mlops.runtime.local.RegistryTestSupport.oneTo;
@@ -14,6 +13,7 @@ import dev.mlops.api.AuditEntry;
 import dev.mlops.api.AuditInfo;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Registration;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.testmodels.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,7 +64,8 @@ class ConcurrentRegistrationTest {
 
       Map<Integer, ModelVersion> byThread = registerAtOnce(perThread, ArtifactSource.file(file));
 
-      assertThat(byThread.entrySet().stream().filter(e -> e.getKey() % 2 == 0)).hasSize(THREADS / 2);
+      assertThat(byThread.entrySet().stream().filter(e -> e.getKey() % 2 == 0))
+          .hasSize(THREADS / 2);
       assertRegisteredExactlyOnceEach(first, byThread);
       assertThat(second.versions(MODEL)).isEqualTo(first.versions(MODEL));
       assertThat(second.auditLog()).isEqualTo(first.auditLog());
@@ -72,8 +73,8 @@ class ConcurrentRegistrationTest {
   }
 
   /**
-   * Opening a registry removes the staging entries of dead processes; it must not take the
-   * entries of registrations that another instance in this same, live process is writing.
+   * Opening a registry removes the staging entries of dead processes; it must not take the entries
+   * of registrations that another instance in this same, live process is writing.
    */
   @Test
   void openingAnotherInstanceWhileRegistrationsRunLeavesThemIntact() throws Exception {
@@ -98,7 +99,9 @@ class ConcurrentRegistrationTest {
                   () -> {
                     start.await();
                     return registry.register(
-                        Registration.builder(MODEL, ArtifactSource.directory(artifact, TestModels.BREAST_CANCER_V1))
+                        Registration.builder(
+                                MODEL,
+                                ArtifactSource.directory(artifact, TestModels.BREAST_CANCER_V1))
                             .tag("thread", Integer.toString(thread))
                             .build(),
                         AuditInfo.by("thread-" + thread, "concurrency test"));
@@ -116,8 +119,11 @@ class ConcurrentRegistrationTest {
         }
 
         assertThat(opened).isPositive();
-        assertThat(registered).extracting(ModelVersion::version).containsExactlyInAnyOrderElementsOf(oneTo(threads));
-        assertThat(assertCompleteVersions(registry, MODEL, threads)).containsExactlyInAnyOrderElementsOf(registered);
+        assertThat(registered)
+            .extracting(ModelVersion::version)
+            .containsExactlyInAnyOrderElementsOf(oneTo(threads));
+        assertThat(assertCompleteVersions(registry, MODEL, threads))
+            .containsExactlyInAnyOrderElementsOf(registered);
         assertThat(registered).allSatisfy(v -> assertThat(v.files()).hasSize(5));
         assertThat(stagingEntries(root)).isEmpty();
       } finally {
@@ -131,8 +137,8 @@ class ConcurrentRegistrationTest {
    * Thread {@code i} registers through {@code perThread.get(i)}; all start on one latch. Returns
    * what each thread got back, by thread index.
    */
-  private static Map<Integer, ModelVersion> registerAtOnce(List<GovernedRegistry> perThread, ArtifactSource source)
-      throws Exception {
+  private static Map<Integer, ModelVersion> registerAtOnce(
+      List<GovernedRegistry> perThread, ArtifactSource source) throws Exception {
     int n = perThread.size();
     ExecutorService pool = Executors.newFixedThreadPool(n);
     try {
@@ -148,7 +154,9 @@ class ConcurrentRegistrationTest {
                   ready.countDown();
                   start.await();
                   return registry.register(
-                      Registration.builder(MODEL, source).tag("thread", Integer.toString(thread)).build(),
+                      Registration.builder(MODEL, source)
+                          .tag("thread", Integer.toString(thread))
+                          .build(),
                       AuditInfo.by("thread-" + thread, "concurrency test"));
                 }));
       }
@@ -165,15 +173,19 @@ class ConcurrentRegistrationTest {
     }
   }
 
-  private static void assertRegisteredExactlyOnceEach(GovernedRegistry registry, Map<Integer, ModelVersion> byThread)
-      throws Exception {
+  private static void assertRegisteredExactlyOnceEach(
+      GovernedRegistry registry, Map<Integer, ModelVersion> byThread) throws Exception {
     int n = byThread.size();
-    assertThat(byThread.values()).extracting(ModelVersion::version).containsExactlyInAnyOrderElementsOf(oneTo(n));
+    assertThat(byThread.values())
+        .extracting(ModelVersion::version)
+        .containsExactlyInAnyOrderElementsOf(oneTo(n));
 
     List<ModelVersion> stored = assertCompleteVersions(registry, MODEL, n);
     for (ModelVersion v : stored) {
       int thread = Integer.parseInt(v.tags().get("thread"));
-      assertThat(v).as("what thread %d was told it registered", thread).isEqualTo(byThread.get(thread));
+      assertThat(v)
+          .as("what thread %d was told it registered", thread)
+          .isEqualTo(byThread.get(thread));
       assertThat(v.createdBy()).isEqualTo("thread-" + thread);
     }
 

@@ -1,6 +1,5 @@
 package dev.mlops.runtime.local;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.assertCompleteVersions;
 import static dev.mlops.runtime.local.RegistryTestSupport.snapshot;
 import static dev.mlops.runtime.local.RegistryTestSupport.stagingEntries;
@@ -12,6 +11,7 @@ import dev.mlops.api.AuditEntry;
 import dev.mlops.api.AuditInfo;
 import dev.mlops.api.ModelLoadException;
 import dev.mlops.api.Registration;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.testmodels.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,7 +80,8 @@ class CorruptArtifactTest {
 
   @ParameterizedTest
   @EnumSource(Corruption.class)
-  void corruptFileOfAnExistingModelIsRejectedAndChangesNothing(Corruption corruption) throws Exception {
+  void corruptFileOfAnExistingModelIsRejectedAndChangesNothing(Corruption corruption)
+      throws Exception {
     for (Source source : Source.values()) {
       assertRejectedWithoutTrace(MODEL, corruption, source);
     }
@@ -94,8 +95,10 @@ class CorruptArtifactTest {
     }
   }
 
-  private void assertRejectedWithoutTrace(String model, Corruption corruption, Source source) throws Exception {
-    Path dir = Files.createDirectories(tmp.resolve("bad-" + model + "-" + corruption + "-" + source));
+  private void assertRejectedWithoutTrace(String model, Corruption corruption, Source source)
+      throws Exception {
+    Path dir =
+        Files.createDirectories(tmp.resolve("bad-" + model + "-" + corruption + "-" + source));
     Path file = Files.write(dir.resolve("model.onnx"), corruption.bytes());
     Files.write(dir.resolve("weights.bin"), new byte[64 * 1024]);
 
@@ -107,14 +110,19 @@ class CorruptArtifactTest {
         ArtifactSource artifact =
             source == Source.FILE
                 ? ArtifactSource.file(file)
-                : source == Source.STREAM ? ArtifactSource.stream(in, "model.onnx") : ArtifactSource.directory(dir, "model.onnx");
-        assertThatThrownBy(() -> registry.register(Registration.builder(model, artifact).build(), TESTER))
+                : source == Source.STREAM
+                    ? ArtifactSource.stream(in, "model.onnx")
+                    : ArtifactSource.directory(dir, "model.onnx");
+        assertThatThrownBy(
+                () -> registry.register(Registration.builder(model, artifact).build(), TESTER))
             .as("%s via %s", corruption, source)
             .isInstanceOf(ModelLoadException.class)
             .hasMessageContaining("model.onnx");
       }
 
-      assertThat(snapshot(root)).as("registry after %s via %s", corruption, source).isEqualTo(before);
+      assertThat(snapshot(root))
+          .as("registry after %s via %s", corruption, source)
+          .isEqualTo(before);
       assertThat(stagingEntries(root)).isEmpty();
       assertThat(registry.models()).containsExactly(MODEL);
       assertThat(registry.auditLog()).isEqualTo(auditBefore);
@@ -127,10 +135,16 @@ class CorruptArtifactTest {
   void aRejectedRegistrationUsesNoVersionNumber(Corruption corruption) throws Exception {
     Path bad = Files.write(tmp.resolve("bad.onnx"), corruption.bytes());
     try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
-      assertThatThrownBy(() -> registry.register(Registration.builder(MODEL, ArtifactSource.file(bad)).build(), TESTER))
+      assertThatThrownBy(
+              () ->
+                  registry.register(
+                      Registration.builder(MODEL, ArtifactSource.file(bad)).build(), TESTER))
           .isInstanceOf(ModelLoadException.class);
 
-      assertThat(registry.register(Registration.builder(MODEL, ArtifactSource.file(good)).build(), TESTER).version())
+      assertThat(
+              registry
+                  .register(Registration.builder(MODEL, ArtifactSource.file(good)).build(), TESTER)
+                  .version())
           .isEqualTo(2);
       assertCompleteVersions(registry, MODEL, 2);
     }

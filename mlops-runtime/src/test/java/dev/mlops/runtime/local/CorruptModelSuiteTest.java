@@ -1,6 +1,5 @@
 package dev.mlops.runtime.local;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.snapshot;
 import static dev.mlops.runtime.local.RegistryTestSupport.stagingEntries;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,6 +15,7 @@ import dev.mlops.api.Predictor;
 import dev.mlops.api.Registration;
 import dev.mlops.runtime.Mlops;
 import dev.mlops.runtime.onnx.BrokenModels;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.testmodels.TestModels;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -48,10 +48,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * More than a hundred generated bad artifacts, registered one after another into one live
- * registry that serves an alias throughout: each gets a typed error and changes nothing (or, for
- * a bit flip that still makes a valid model, registers completely and changes nothing else), the
- * JVM stays up, no session leaks, and the served alias keeps answering the same.
+ * More than a hundred generated bad artifacts, registered one after another into one live registry
+ * that serves an alias throughout: each gets a typed error and changes nothing (or, for a bit flip
+ * that still makes a valid model, registers completely and changes nothing else), the JVM stays up,
+ * no session leaks, and the served alias keeps answering the same.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -123,7 +123,8 @@ class CorruptModelSuiteTest {
     }
     for (int i = 1; i <= 10; i++) {
       int n = tiny.length * i / 11;
-      out.add(Named.of("tiny cut to " + n + " of " + tiny.length + " bytes", Arrays.copyOf(tiny, n)));
+      out.add(
+          Named.of("tiny cut to " + n + " of " + tiny.length + " bytes", Arrays.copyOf(tiny, n)));
     }
     Random single = new Random(20260301L);
     for (int i = 0; i < 30; i++) {
@@ -154,15 +155,23 @@ class CorruptModelSuiteTest {
     byte[] ones = new byte[1024];
     Arrays.fill(ones, (byte) 0xFF);
     out.add(Named.of("1 KiB of 0xFF bytes", ones));
-    out.add(Named.of("gzip header", new byte[] {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3}));
-    out.add(Named.of("zip header", "PK\u0003\u0004 not a zip".getBytes(StandardCharsets.ISO_8859_1)));
-    out.add(Named.of("JSON text", "{\"model\": \"onnx\", \"graph\": []}".getBytes(StandardCharsets.UTF_8)));
-    out.add(Named.of("ONNX text format", "ir_version: 8\ngraph { name: \"g\" }\n".getBytes(StandardCharsets.UTF_8)));
+    out.add(
+        Named.of("gzip header", new byte[] {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3}));
+    out.add(
+        Named.of("zip header", "PK\u0003\u0004 not a zip".getBytes(StandardCharsets.ISO_8859_1)));
+    out.add(
+        Named.of(
+            "JSON text", "{\"model\": \"onnx\", \"graph\": []}".getBytes(StandardCharsets.UTF_8)));
+    out.add(
+        Named.of(
+            "ONNX text format",
+            "ir_version: 8\ngraph { name: \"g\" }\n".getBytes(StandardCharsets.UTF_8)));
     byte[] twice = new byte[v1.length * 2];
     System.arraycopy(v1, 0, twice, 0, v1.length);
     System.arraycopy(v1, 0, twice, v1.length, v1.length);
     out.add(Named.of("v1 written twice (protobuf merges the graphs)", twice));
-    BrokenModels.all().forEach((name, bytes) -> out.add(Named.of("valid protobuf: " + name, bytes)));
+    BrokenModels.all()
+        .forEach((name, bytes) -> out.add(Named.of("valid protobuf: " + name, bytes)));
     return out;
   }
 
@@ -174,29 +183,35 @@ class CorruptModelSuiteTest {
     Path dir = Files.createDirectories(tmp.resolve("bad-" + n));
     Path file = Files.write(dir.resolve("model.onnx"), content);
     SortedMap<String, String> before = snapshot(LocalModelRegistry.root(registry).orElseThrow());
-    byte[] auditBefore = Files.readAllBytes(LocalModelRegistry.root(registry).orElseThrow().resolve("audit.log"));
+    byte[] auditBefore =
+        Files.readAllBytes(LocalModelRegistry.root(registry).orElseThrow().resolve("audit.log"));
     List<Long> versionsBefore = numbers();
 
     Throwable error = null;
     ModelVersion registered = null;
     try (InputStream in = new ByteArrayInputStream(content)) {
-      ArtifactSource source = switch (n % 3) {
-        case 0 -> ArtifactSource.file(file);
-        case 1 -> ArtifactSource.stream(in, "model.onnx");
-        default -> ArtifactSource.directory(dir, "model.onnx");
-      };
+      ArtifactSource source =
+          switch (n % 3) {
+            case 0 -> ArtifactSource.file(file);
+            case 1 -> ArtifactSource.stream(in, "model.onnx");
+            default -> ArtifactSource.directory(dir, "model.onnx");
+          };
       registered = registry.register(Registration.builder("cancer", source).build(), FUZZ);
     } catch (Throwable t) {
       error = t;
     }
 
     assertThat(stagingEntries(LocalModelRegistry.root(registry).orElseThrow())).isEmpty();
-    assertThat(engine.live()).as("sessions left open by the registry").isEqualTo(mlops.sessionStats().loaded());
+    assertThat(engine.live())
+        .as("sessions left open by the registry")
+        .isEqualTo(mlops.sessionStats().loaded());
     assertThat(registry.aliases("cancer")).isEqualTo(aliases);
     if (error != null) {
       assertThat(error).as("a typed error").isInstanceOf(ModelLoadException.class);
       assertThat(error.getMessage()).contains("model.onnx");
-      assertThat(snapshot(LocalModelRegistry.root(registry).orElseThrow())).as("registry directory, file by file").isEqualTo(before);
+      assertThat(snapshot(LocalModelRegistry.root(registry).orElseThrow()))
+          .as("registry directory, file by file")
+          .isEqualTo(before);
       rejected.incrementAndGet();
       errorTypes.merge(kind(error), 1, Integer::sum);
     } else {
@@ -207,16 +222,23 @@ class CorruptModelSuiteTest {
       assertThat(numbers()).containsExactlyElementsOf(concat(versionsBefore, registered.version()));
       assertThat(registry.verifiedArtifact(registered).modelFile()).exists();
       SortedMap<String, String> after = snapshot(LocalModelRegistry.root(registry).orElseThrow());
-      before.forEach((path, sha) -> {
-        if (!path.equals("audit.log")) {
-          assertThat(after).as(path).containsEntry(path, sha);
-        }
-      });
+      before.forEach(
+          (path, sha) -> {
+            if (!path.equals("audit.log")) {
+              assertThat(after).as(path).containsEntry(path, sha);
+            }
+          });
       String newDir = "models/cancer/" + registered.version();
       String newFiles = "artifacts/" + registered.digest();
-      assertThat(after.keySet()).allSatisfy(p -> assertThat(before.containsKey(p) || p.startsWith(newDir)
-          || p.startsWith(newFiles)).as(p).isTrue());
-      byte[] auditAfter = Files.readAllBytes(LocalModelRegistry.root(registry).orElseThrow().resolve("audit.log"));
+      assertThat(after.keySet())
+          .allSatisfy(
+              p ->
+                  assertThat(
+                          before.containsKey(p) || p.startsWith(newDir) || p.startsWith(newFiles))
+                      .as(p)
+                      .isTrue());
+      byte[] auditAfter =
+          Files.readAllBytes(LocalModelRegistry.root(registry).orElseThrow().resolve("audit.log"));
       assertThat(Arrays.copyOf(auditAfter, auditBefore.length)).isEqualTo(auditBefore);
     }
     assertThat(prod.predict(ROW).value()).isEqualTo(baseline);
@@ -237,7 +259,9 @@ class CorruptModelSuiteTest {
   }
 
   private List<Long> numbers() {
-    return registry.versions("cancer").stream().map(ModelVersion::version).collect(Collectors.toList());
+    return registry.versions("cancer").stream()
+        .map(ModelVersion::version)
+        .collect(Collectors.toList());
   }
 
   private static List<Long> concat(List<Long> list, long n) {
@@ -250,8 +274,10 @@ class CorruptModelSuiteTest {
   @Order(2)
   @Test
   void storedVersionOverwrittenWithBadBytesIsNeverLoadedByTheRuntime() throws Exception {
-    Path good = TestModels.copy(TestModels.BREAST_CANCER_V2, Files.createDirectories(tmp.resolve("good")));
-    ModelVersion victim = registry.register(Registration.builder("cancer", ArtifactSource.file(good)).build(), FUZZ);
+    Path good =
+        TestModels.copy(TestModels.BREAST_CANCER_V2, Files.createDirectories(tmp.resolve("good")));
+    ModelVersion victim =
+        registry.register(Registration.builder("cancer", ArtifactSource.file(good)).build(), FUZZ);
     Path stored = registry.verifiedArtifact(victim).modelFile();
     byte[] original = Files.readAllBytes(stored);
     Mlops.SessionStats statsBefore = mlops.sessionStats();
@@ -269,7 +295,9 @@ class CorruptModelSuiteTest {
       assertThat(p.predict(ROW).value()).hasSize(2);
     }
     assertThat(attempts).isEqualTo(60);
-    assertThat(mlops.sessionStats().opened()).as("sessions opened").isEqualTo(statsBefore.opened() + 1);
+    assertThat(mlops.sessionStats().opened())
+        .as("sessions opened")
+        .isEqualTo(statsBefore.opened() + 1);
     assertThat(prod.predict(ROW).value()).isEqualTo(baseline);
   }
 
@@ -277,8 +305,14 @@ class CorruptModelSuiteTest {
   @Test
   void afterEveryBadArtifactTheRegistryAliasesAndRuntimeAreIntact() {
     int total = tried.get();
-    LOG.info("corrupt model suite: {} bad artifacts tried, {} refused with a typed error {}, {} still valid and "
-        + "registered completely {}", total, rejected.get(), errorTypes, accepted.size(), accepted);
+    LOG.info(
+        "corrupt model suite: {} bad artifacts tried, {} refused with a typed error {}, {} still valid and "
+            + "registered completely {}",
+        total,
+        rejected.get(),
+        errorTypes,
+        accepted.size(),
+        accepted);
     assertThat(total).isEqualTo(badArtifacts().size()).isGreaterThanOrEqualTo(100);
     assertThat(rejected.get() + accepted.size()).isEqualTo(total);
     assertThat(rejected.get()).isGreaterThanOrEqualTo(100);

@@ -16,12 +16,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class CountingEngine implements InferenceEngine {
 
   private final OnnxRuntimeEngine delegate = new OnnxRuntimeEngine();
+
   /** Models handed to {@link #open}. */
   public final AtomicInteger opens = new AtomicInteger();
+
   final AtomicInteger opened = new AtomicInteger();
   final AtomicInteger closed = new AtomicInteger();
+
   /** While set, every open fails as a model ONNX Runtime cannot load would. */
-  final java.util.concurrent.atomic.AtomicBoolean failOpens = new java.util.concurrent.atomic.AtomicBoolean();
+  final java.util.concurrent.atomic.AtomicBoolean failOpens =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   @Override
   public String name() {
@@ -41,26 +45,29 @@ public final class CountingEngine implements InferenceEngine {
     return counted(artifact, () -> delegate.open(artifact));
   }
 
-  private ModelSession counted(ArtifactLocation artifact, java.util.function.Supplier<ModelSession> open) {
+  private ModelSession counted(
+      ArtifactLocation artifact, java.util.function.Supplier<ModelSession> open) {
     opens.incrementAndGet();
     if (failOpens.get()) {
-      throw new dev.mlops.api.ModelLoadException("ONNX Runtime cannot load " + artifact.modelFile() + ": test failure");
+      throw new dev.mlops.api.ModelLoadException(
+          "ONNX Runtime cannot load " + artifact.modelFile() + ": test failure");
     }
     ModelSession session = open.get();
     opened.incrementAndGet();
-    return (ModelSession) Proxy.newProxyInstance(
-        ModelSession.class.getClassLoader(),
-        new Class<?>[] {ModelSession.class},
-        (proxy, method, args) -> {
-          if (method.getName().equals("close") && method.getParameterCount() == 0) {
-            closed.incrementAndGet();
-          }
-          try {
-            return method.invoke(session, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    return (ModelSession)
+        Proxy.newProxyInstance(
+            ModelSession.class.getClassLoader(),
+            new Class<?>[] {ModelSession.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("close") && method.getParameterCount() == 0) {
+                closed.incrementAndGet();
+              }
+              try {
+                return method.invoke(session, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
   }
 
   /** Sessions open now. */

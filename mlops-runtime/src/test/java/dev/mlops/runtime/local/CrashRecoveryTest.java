@@ -1,6 +1,5 @@
 package dev.mlops.runtime.local;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.assertCompleteVersions;
 import static dev.mlops.runtime.local.RegistryTestSupport.oneTo;
 import static dev.mlops.runtime.local.RegistryTestSupport.registeredInAudit;
@@ -15,6 +14,7 @@ import dev.mlops.api.AuditInfo;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Registration;
 import dev.mlops.runtime.local.RegistryTestSupport.ChildJvm;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.testmodels.TestModels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,7 +34,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A writer killed with SIGKILL at any point leaves the registry usable and every visible version whole. */
+/**
+ * A writer killed with SIGKILL at any point leaves the registry usable and every visible version
+ * whole.
+ */
 class CrashRecoveryTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(CrashRecoveryTest.class);
@@ -79,7 +82,8 @@ class CrashRecoveryTest {
         }
         // Kill at a random phase of a registration: most of one is copying and fsyncing.
         long perRegistration = Math.max((at[2] - at[0]) / 2, TimeUnit.MILLISECONDS.toNanos(1));
-        delayMicros = TimeUnit.NANOSECONDS.toMicros((long) (random.nextDouble() * 1.5 * perRegistration));
+        delayMicros =
+            TimeUnit.NANOSECONDS.toMicros((long) (random.nextDouble() * 1.5 * perRegistration));
         TimeUnit.MICROSECONDS.sleep(delayMicros);
         child.kill();
         for (String line : child.drain(CHILD_TIMEOUT)) {
@@ -89,7 +93,9 @@ class CrashRecoveryTest {
         }
       }
       long lastPrinted = printed.get(printed.size() - 1);
-      assertThat(printed).as("numbers the child printed").containsExactlyElementsOf(range(firstOfRound, lastPrinted));
+      assertThat(printed)
+          .as("numbers the child printed")
+          .containsExactlyElementsOf(range(firstOfRound, lastPrinted));
       mustBeAudited.addAll(printed);
 
       List<String> leftover = stagingEntries(root);
@@ -106,12 +112,14 @@ class CrashRecoveryTest {
         assertThat(versions.stream().filter(v -> v.createdBy().equals("crasher")))
             .allSatisfy(v -> assertThat(v.files()).hasSize(1 + JUNK_FILES));
 
-        // A kill between the rename and the audit append can lose an entry, never add or repeat one.
+        // A kill between the rename and the audit append can lose an entry, never add or repeat
+        // one.
         List<Long> audited = registeredInAudit(registry, MODEL);
         assertThat(audited).doesNotHaveDuplicates().isSubsetOf(oneTo(k)).containsAll(mustBeAudited);
 
         ModelVersion next =
-            registry.register(Registration.builder(MODEL, ArtifactSource.file(file)).build(), TESTER);
+            registry.register(
+                Registration.builder(MODEL, ArtifactSource.file(file)).build(), TESTER);
         assertThat(next.version()).isEqualTo(k + 1);
         assertCompleteVersions(registry, MODEL, k + 1);
         mustBeAudited.add(next.version());
@@ -119,7 +127,10 @@ class CrashRecoveryTest {
       }
       LOG.info(
           "round {}: killed {} us after the 3rd number, last printed {}, staging left {}",
-          round, delayMicros, lastPrinted, leftover);
+          round,
+          delayMicros,
+          lastPrinted,
+          leftover);
     }
     LOG.info("{} of {} rounds were killed while staging", roundsWithStaging, ROUNDS);
     // Each round adds at least the child's three printed versions and the test's own one.
@@ -136,12 +147,14 @@ class CrashRecoveryTest {
     SortedMap<String, String> before = snapshot(root);
 
     int bytes = 256 * 1024;
-    try (ChildJvm child = ChildJvm.start(tmp, "stall", "stall", root.toString(), MODEL, Integer.toString(bytes))) {
+    try (ChildJvm child =
+        ChildJvm.start(tmp, "stall", "stall", root.toString(), MODEL, Integer.toString(bytes))) {
       child.awaitLine("STAGING", CHILD_TIMEOUT);
       String prefix = child.process().pid() + "-";
       List<String> staging = stagingEntries(root);
       assertThat(staging).singleElement().asString().startsWith(prefix);
-      Path partial = root.resolve("staging").resolve(staging.get(0)).resolve("files").resolve("model.onnx");
+      Path partial =
+          root.resolve("staging").resolve(staging.get(0)).resolve("files").resolve("model.onnx");
       assertThat(Files.size(partial)).isEqualTo(bytes);
 
       // The writer is alive: opening must leave its staging entry alone.
@@ -157,7 +170,10 @@ class CrashRecoveryTest {
     try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       assertThat(stagingEntries(root)).isEmpty();
       assertThat(snapshot(root)).isEqualTo(before);
-      assertThat(registry.register(Registration.builder(MODEL, ArtifactSource.file(file)).build(), TESTER).version())
+      assertThat(
+              registry
+                  .register(Registration.builder(MODEL, ArtifactSource.file(file)).build(), TESTER)
+                  .version())
           .isEqualTo(2);
       assertCompleteVersions(registry, MODEL, 2);
     }
@@ -171,7 +187,8 @@ class CrashRecoveryTest {
     try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       registerTwoAndAlias(registry, file);
       whole = registry.auditLog();
-      assertThat(whole).extracting(AuditEntry::action)
+      assertThat(whole)
+          .extracting(AuditEntry::action)
           .containsExactly(AuditAction.REGISTER, AuditAction.REGISTER, AuditAction.SET_ALIAS);
     }
     appendTornLine(root);
@@ -192,12 +209,14 @@ class CrashRecoveryTest {
     appendTornLine(root);
 
     try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
-      ModelVersion third = registry.register(Registration.builder(MODEL, ArtifactSource.file(file)).build(), TESTER);
+      ModelVersion third =
+          registry.register(Registration.builder(MODEL, ArtifactSource.file(file)).build(), TESTER);
       assertThat(third.version()).isEqualTo(3);
       registry.setAlias(MODEL, "prod", 3, TESTER);
 
       List<AuditEntry> log = registry.auditLog();
-      assertThat(log).extracting(AuditEntry::action)
+      assertThat(log)
+          .extracting(AuditEntry::action)
           .containsExactly(
               AuditAction.REGISTER,
               AuditAction.REGISTER,
@@ -222,7 +241,13 @@ class CrashRecoveryTest {
   private static void appendTornLine(Path root) throws Exception {
     String line =
         Metadata.auditToJson(
-            new AuditEntry(Instant.now(), "tester", AuditAction.SET_ALIAS, MODEL, Map.of("alias", "prod", "to", "2"), ""));
+            new AuditEntry(
+                Instant.now(),
+                "tester",
+                AuditAction.SET_ALIAS,
+                MODEL,
+                Map.of("alias", "prod", "to", "2"),
+                ""));
     Files.write(
         root.resolve("audit.log"),
         line.substring(0, line.length() / 2).getBytes(StandardCharsets.UTF_8),

@@ -1,6 +1,5 @@
 package dev.mlops.runtime.local;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -22,6 +21,7 @@ import dev.mlops.api.Tensor;
 import dev.mlops.api.TensorSpec;
 import dev.mlops.api.VersionStatus;
 import dev.mlops.api.event.LifecycleEvent;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.testmodels.TestModels;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
@@ -68,32 +68,46 @@ class LocalModelRegistryTest {
   @Test
   void registerRecordsDigestSignatureLineageAndTagsAndNumbersFromOne() throws Exception {
     Path file = model(TestModels.BREAST_CANCER_V1);
-    ModelVersion v1 = registry.register(
-        Registration.builder("cancer", ArtifactSource.file(file))
-            .description("logistic regression")
-            .tag("team", "risk")
-            .lineage(new Lineage("run-17", "sklearn breast_cancer", Map.of("accuracy", 0.979)))
-            .build(),
-        ALICE);
-    String sha = HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    ModelVersion v1 =
+        registry.register(
+            Registration.builder("cancer", ArtifactSource.file(file))
+                .description("logistic regression")
+                .tag("team", "risk")
+                .lineage(new Lineage("run-17", "sklearn breast_cancer", Map.of("accuracy", 0.979)))
+                .build(),
+            ALICE);
+    String sha =
+        HexFormat.of()
+            .formatHex(
+                java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(Files.readAllBytes(file)));
 
     assertThat(v1.version()).isEqualTo(1);
     assertThat(v1.status()).isEqualTo(VersionStatus.READY);
     assertThat(v1.createdAt()).isEqualTo(NOW);
     assertThat(v1.createdBy()).isEqualTo("alice");
-    assertThat(v1.files()).singleElement().satisfies(f -> {
-      assertThat(f.path()).isEqualTo("breast-cancer-v1.onnx");
-      assertThat(f.sha256()).isEqualTo(sha);
-      assertThat(f.size()).isEqualTo(Files.size(file));
-    });
-    assertThat(v1.signature().inputs()).containsExactly(TensorSpec.of("features", ElementType.FLOAT, -1, 30));
-    assertThat(v1.signature().outputs()).containsExactly(
-        TensorSpec.of("probabilities", ElementType.FLOAT, -1, 2), TensorSpec.of("label", ElementType.INT64, -1));
+    assertThat(v1.files())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.path()).isEqualTo("breast-cancer-v1.onnx");
+              assertThat(f.sha256()).isEqualTo(sha);
+              assertThat(f.size()).isEqualTo(Files.size(file));
+            });
+    assertThat(v1.signature().inputs())
+        .containsExactly(TensorSpec.of("features", ElementType.FLOAT, -1, 30));
+    assertThat(v1.signature().outputs())
+        .containsExactly(
+            TensorSpec.of("probabilities", ElementType.FLOAT, -1, 2),
+            TensorSpec.of("label", ElementType.INT64, -1));
     assertThat(v1.tags()).containsEntry("team", "risk");
     assertThat(v1.lineage().metrics()).containsEntry("accuracy", 0.979);
 
-    ModelVersion v2 = registry.register(
-        Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V2))).build(), ALICE);
+    ModelVersion v2 =
+        registry.register(
+            Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V2)))
+                .build(),
+            ALICE);
     assertThat(v2.version()).isEqualTo(2);
     assertThat(registry.versions("cancer")).containsExactly(v1, v2);
     assertThat(registry.get(ModelRef.parse("models:/cancer"))).isEqualTo(v2);
@@ -103,14 +117,20 @@ class LocalModelRegistryTest {
 
   @Test
   void stateSurvivesReopening() {
-    ModelVersion v1 = registry.register(
-        Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1))).tag("a", "b").build(), ALICE);
+    ModelVersion v1 =
+        registry.register(
+            Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1)))
+                .tag("a", "b")
+                .build(),
+            ALICE);
     registry.setAlias("cancer", "production", 1, ALICE);
     registry.close();
     try (GovernedRegistry again = LocalModelRegistry.open(root)) {
       assertThat(again.versions("cancer")).containsExactly(v1);
       assertThat(again.aliases("cancer")).containsExactly(Map.entry("production", 1L));
-      assertThat(again.auditLog()).extracting(AuditEntry::action).containsExactly(AuditAction.REGISTER, AuditAction.SET_ALIAS);
+      assertThat(again.auditLog())
+          .extracting(AuditEntry::action)
+          .containsExactly(AuditAction.REGISTER, AuditAction.SET_ALIAS);
     }
   }
 
@@ -120,17 +140,32 @@ class LocalModelRegistryTest {
     TestModels.copy(TestModels.TINY, dir);
     Files.createDirectories(dir.resolve("data"));
     Files.write(dir.resolve("data/weights.bin"), new byte[] {1, 2, 3, 4});
-    ModelVersion fromDir = registry.register(
-        Registration.builder("tiny", ArtifactSource.directory(dir, TestModels.TINY)).build(), ALICE);
+    ModelVersion fromDir =
+        registry.register(
+            Registration.builder("tiny", ArtifactSource.directory(dir, TestModels.TINY)).build(),
+            ALICE);
     assertThat(fromDir.modelFile()).isEqualTo(TestModels.TINY);
-    assertThat(fromDir.files()).extracting(f -> f.path()).containsExactly("data/weights.bin", TestModels.TINY);
+    assertThat(fromDir.files())
+        .extracting(f -> f.path())
+        .containsExactly("data/weights.bin", TestModels.TINY);
     assertThat(registry.verifiedArtifact(fromDir).directory().resolve("data/weights.bin")).exists();
 
-    ModelVersion fromStream = registry.register(Registration.builder("tiny",
-        ArtifactSource.stream(new ByteArrayInputStream(TestModels.bytes(TestModels.TINY)), "model.onnx")).build(), ALICE);
+    ModelVersion fromStream =
+        registry.register(
+            Registration.builder(
+                    "tiny",
+                    ArtifactSource.stream(
+                        new ByteArrayInputStream(TestModels.bytes(TestModels.TINY)), "model.onnx"))
+                .build(),
+            ALICE);
     assertThat(fromStream.version()).isEqualTo(2);
-    assertThat(fromStream.files().get(0).sha256()).isEqualTo(
-        fromDir.files().stream().filter(f -> f.path().equals(TestModels.TINY)).findFirst().orElseThrow().sha256());
+    assertThat(fromStream.files().get(0).sha256())
+        .isEqualTo(
+            fromDir.files().stream()
+                .filter(f -> f.path().equals(TestModels.TINY))
+                .findFirst()
+                .orElseThrow()
+                .sha256());
   }
 
   @Test
@@ -138,8 +173,12 @@ class LocalModelRegistryTest {
     Path dir = tmp.resolve("artifact");
     TestModels.copy(TestModels.TINY, dir);
     Files.createSymbolicLink(dir.resolve("link.bin"), Path.of("/etc/hostname"));
-    assertThatThrownBy(() -> registry.register(
-        Registration.builder("tiny", ArtifactSource.directory(dir, TestModels.TINY)).build(), ALICE))
+    assertThatThrownBy(
+            () ->
+                registry.register(
+                    Registration.builder("tiny", ArtifactSource.directory(dir, TestModels.TINY))
+                        .build(),
+                    ALICE))
         .isInstanceOf(ModelLoadException.class)
         .hasMessageContaining("symbolic link link.bin");
     assertThat(registry.versions("tiny")).isEmpty();
@@ -148,13 +187,23 @@ class LocalModelRegistryTest {
   @Test
   void inputExampleIsCheckedAgainstTheSignatureAndStored() {
     Map<String, Tensor> example = Map.of("features", Tensor.ofFloats(new float[60], 2, 30));
-    ModelVersion v = registry.register(Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1)))
-        .inputExample(example).build(), ALICE);
+    ModelVersion v =
+        registry.register(
+            Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1)))
+                .inputExample(example)
+                .build(),
+            ALICE);
     assertThat(v.hasInputExample()).isTrue();
     assertThat(registry.inputExample(v)).contains(example);
 
-    assertThatThrownBy(() -> registry.register(Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1)))
-        .inputExample(Map.of("features", Tensor.ofFloats(new float[29], 1, 29))).build(), ALICE))
+    assertThatThrownBy(
+            () ->
+                registry.register(
+                    Registration.builder(
+                            "cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1)))
+                        .inputExample(Map.of("features", Tensor.ofFloats(new float[29], 1, 29)))
+                        .build(),
+                    ALICE))
         .isInstanceOf(InvalidInputException.class)
         .hasMessage("input 'features': expected float32[?,30] but found float32[1,29]");
     assertThat(registry.versions("cancer")).hasSize(1);
@@ -162,17 +211,25 @@ class LocalModelRegistryTest {
 
   @Test
   void aliasesMoveWithCompareAndSetAndAreAudited() {
-    registry.register(Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1))).build(), ALICE);
-    registry.register(Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V2))).build(), ALICE);
+    registry.register(
+        Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1)))
+            .build(),
+        ALICE);
+    registry.register(
+        Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V2)))
+            .build(),
+        ALICE);
 
     assertThat(registry.setAlias("cancer", "production", 1, ALICE)).isEmpty();
-    registry.compareAndSetAlias("cancer", "production", 1, 2, AuditInfo.by("bob", "v2 wins the A/B test"));
+    registry.compareAndSetAlias(
+        "cancer", "production", 1, 2, AuditInfo.by("bob", "v2 wins the A/B test"));
     assertThat(registry.get(ModelRef.parse("models:/cancer@production")).version()).isEqualTo(2);
 
     assertThatThrownBy(() -> registry.compareAndSetAlias("cancer", "production", 1, 1, ALICE))
         .isInstanceOf(ConflictException.class)
-        .hasMessage("alias 'production' of model 'cancer' points at version 2 but the change expected version 1;"
-            + " re-read the alias and retry");
+        .hasMessage(
+            "alias 'production' of model 'cancer' points at version 2 but the change expected version 1;"
+                + " re-read the alias and retry");
     assertThatThrownBy(() -> registry.setAlias("cancer", "production", 7, ALICE))
         .isInstanceOf(ModelNotFoundException.class);
 
@@ -181,29 +238,47 @@ class LocalModelRegistryTest {
     assertThat(registry.aliases("cancer")).isEmpty();
 
     List<AuditEntry> audit = registry.auditLog();
-    assertThat(audit).extracting(AuditEntry::action).containsExactly(
-        AuditAction.REGISTER, AuditAction.REGISTER, AuditAction.SET_ALIAS, AuditAction.SET_ALIAS, AuditAction.DELETE_ALIAS);
+    assertThat(audit)
+        .extracting(AuditEntry::action)
+        .containsExactly(
+            AuditAction.REGISTER,
+            AuditAction.REGISTER,
+            AuditAction.SET_ALIAS,
+            AuditAction.SET_ALIAS,
+            AuditAction.DELETE_ALIAS);
     AuditEntry move = audit.get(3);
     assertThat(move.actor()).isEqualTo("bob");
     assertThat(move.reason()).isEqualTo("v2 wins the A/B test");
-    assertThat(move.details()).containsEntry("alias", "production").containsEntry("from", "1").containsEntry("to", "2");
+    assertThat(move.details())
+        .containsEntry("alias", "production")
+        .containsEntry("from", "1")
+        .containsEntry("to", "2");
     assertThat(move.time()).isEqualTo(NOW);
     assertThat(events).filteredOn(e -> e instanceof LifecycleEvent.AliasMoved).hasSize(2);
   }
 
   @Test
   void archiveAndDeleteAreRefusedWhileAnAliasPointsAtTheVersion() {
-    registry.register(Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1))).build(), ALICE);
-    registry.register(Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V2))).build(), ALICE);
+    registry.register(
+        Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1)))
+            .build(),
+        ALICE);
+    registry.register(
+        Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V2)))
+            .build(),
+        ALICE);
     registry.setAlias("cancer", "production", 2, ALICE);
 
     assertThatThrownBy(() -> registry.delete("cancer", 2, ALICE))
         .isInstanceOf(ConflictException.class)
-        .hasMessage("cannot delete models:/cancer/2: aliases [production] point at it; move or delete them first");
-    assertThatThrownBy(() -> registry.archive("cancer", 2, ALICE)).isInstanceOf(ConflictException.class);
+        .hasMessage(
+            "cannot delete models:/cancer/2: aliases [production] point at it; move or delete them first");
+    assertThatThrownBy(() -> registry.archive("cancer", 2, ALICE))
+        .isInstanceOf(ConflictException.class);
 
     assertThat(registry.archive("cancer", 1, ALICE).status()).isEqualTo(VersionStatus.ARCHIVED);
-    assertThatThrownBy(() -> registry.setAlias("cancer", "canary", 1, ALICE)).isInstanceOf(ConflictException.class);
+    assertThatThrownBy(() -> registry.setAlias("cancer", "canary", 1, ALICE))
+        .isInstanceOf(ConflictException.class);
     registry.deleteAlias("cancer", "production", ALICE);
     registry.archive("cancer", 2, ALICE);
     assertThatThrownBy(() -> registry.get(ModelRef.latest("cancer")))
@@ -214,23 +289,31 @@ class LocalModelRegistryTest {
     assertThat(registry.versions("cancer")).extracting(ModelVersion::version).containsExactly(1L);
     assertThat(root.resolve("models/cancer/2")).doesNotExist();
     // Numbers are never reused, even after the highest version is deleted.
-    ModelVersion next = registry.register(
-        Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V2))).build(), ALICE);
+    ModelVersion next =
+        registry.register(
+            Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V2)))
+                .build(),
+            ALICE);
     assertThat(next.version()).isEqualTo(3);
   }
 
   @Test
   void tamperedFileFailsVerificationNamingFileAndBothDigests() throws Exception {
-    ModelVersion v = registry.register(
-        Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1))).build(), ALICE);
+    ModelVersion v =
+        registry.register(
+            Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1)))
+                .build(),
+            ALICE);
     Path stored = registry.verifiedArtifact(v).modelFile();
     byte[] bytes = Files.readAllBytes(stored);
     bytes[bytes.length / 2] ^= 1;
     Files.write(stored, bytes);
     assertThatThrownBy(() -> registry.verifiedArtifact(v))
         .isInstanceOf(IntegrityException.class)
-        .hasMessageStartingWith("file breast-cancer-v1.onnx of models:/cancer/1 has changed since registration: expected sha256 "
-            + v.files().get(0).sha256() + " but found ");
+        .hasMessageStartingWith(
+            "file breast-cancer-v1.onnx of models:/cancer/1 has changed since registration: expected sha256 "
+                + v.files().get(0).sha256()
+                + " but found ");
     Files.delete(stored);
     assertThatThrownBy(() -> registry.verifiedArtifact(v))
         .isInstanceOf(IntegrityException.class)
@@ -241,11 +324,17 @@ class LocalModelRegistryTest {
   void corruptModelIsRefusedAndNothingIsRegistered() throws Exception {
     Path bad = tmp.resolve("bad.onnx");
     Files.write(bad, new byte[] {0x08, 0x07, 0x12, 0x7f, 0x01});
-    assertThatThrownBy(() -> registry.register(Registration.builder("cancer", ArtifactSource.file(bad)).build(), ALICE))
+    assertThatThrownBy(
+            () ->
+                registry.register(
+                    Registration.builder("cancer", ArtifactSource.file(bad)).build(), ALICE))
         .isInstanceOf(ModelLoadException.class)
         .hasMessageContaining("bad.onnx");
     Files.write(bad, new byte[0]);
-    assertThatThrownBy(() -> registry.register(Registration.builder("cancer", ArtifactSource.file(bad)).build(), ALICE))
+    assertThatThrownBy(
+            () ->
+                registry.register(
+                    Registration.builder("cancer", ArtifactSource.file(bad)).build(), ALICE))
         .isInstanceOf(ModelLoadException.class)
         .hasMessageContaining("is empty");
     assertThat(registry.versions("cancer")).isEmpty();
@@ -257,11 +346,19 @@ class LocalModelRegistryTest {
 
   @Test
   void attachmentsAreStoredWithTheVersionAndVerifiedWhenRead() throws Exception {
-    byte[] card = "model card: trained on 426 rows".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    ModelVersion v = registry.register(Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1)))
-        .attachment("model-card.txt", card).build(), ALICE);
-    assertThat(v.attachments()).singleElement().satisfies(a -> assertThat(a.size()).isEqualTo(card.length));
-    assertThat(registry.attachment(v, "model-card.txt")).hasValueSatisfying(b -> assertThat(b).isEqualTo(card));
+    byte[] card =
+        "model card: trained on 426 rows".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ModelVersion v =
+        registry.register(
+            Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1)))
+                .attachment("model-card.txt", card)
+                .build(),
+            ALICE);
+    assertThat(v.attachments())
+        .singleElement()
+        .satisfies(a -> assertThat(a.size()).isEqualTo(card.length));
+    assertThat(registry.attachment(v, "model-card.txt"))
+        .hasValueSatisfying(b -> assertThat(b).isEqualTo(card));
     assertThat(registry.attachment(v, "missing")).isEmpty();
     registry.close();
     try (GovernedRegistry again = LocalModelRegistry.open(root)) {
@@ -270,7 +367,8 @@ class LocalModelRegistryTest {
       Files.write(root.resolve("models/cancer/1/attachments/model-card.txt"), new byte[] {1});
       assertThatThrownBy(() -> again.attachment(reread, "model-card.txt"))
           .isInstanceOf(IntegrityException.class)
-          .hasMessageContaining("attachment model-card.txt of models:/cancer/1 has changed since registration");
+          .hasMessageContaining(
+              "attachment model-card.txt of models:/cancer/1 has changed since registration");
     }
   }
 

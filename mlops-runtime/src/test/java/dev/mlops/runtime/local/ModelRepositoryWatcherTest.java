@@ -1,9 +1,9 @@
 package dev.mlops.runtime.local;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mlops.api.ModelVersion;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.testmodels.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +39,10 @@ class ModelRepositoryWatcherTest {
   }
 
   private ModelRepositoryWatcher watcher() {
-    return ModelRepositoryWatcher.builder(repo, registry).settleTime(Duration.ofSeconds(2)).clock(clock).build();
+    return ModelRepositoryWatcher.builder(repo, registry)
+        .settleTime(Duration.ofSeconds(2))
+        .clock(clock)
+        .build();
   }
 
   private Path versionDir(String model, int n) throws Exception {
@@ -48,19 +51,25 @@ class ModelRepositoryWatcherTest {
 
   @Test
   void completeVersionDirectoryIsImportedOnceItHasSettled() throws Exception {
-    Files.write(versionDir("cancer", 1).resolve("model.onnx"), TestModels.bytes(TestModels.BREAST_CANCER_V1));
+    Files.write(
+        versionDir("cancer", 1).resolve("model.onnx"),
+        TestModels.bytes(TestModels.BREAST_CANCER_V1));
     ModelRepositoryWatcher w = watcher();
     assertThat(w.scanOnce()).isEmpty(); // first sight: settling
     clock.advance(Duration.ofSeconds(1));
     assertThat(w.scanOnce()).isEmpty();
     clock.advance(Duration.ofSeconds(1));
     List<ModelVersion> imported = w.scanOnce();
-    assertThat(imported).singleElement().satisfies(v -> {
-      assertThat(v.name()).isEqualTo("cancer");
-      assertThat(v.version()).isEqualTo(1);
-      assertThat(v.tags()).containsEntry(ModelRepositoryWatcher.TAG_PATH, "cancer/1")
-          .containsEntry(ModelRepositoryWatcher.TAG_VERSION, "1");
-    });
+    assertThat(imported)
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.name()).isEqualTo("cancer");
+              assertThat(v.version()).isEqualTo(1);
+              assertThat(v.tags())
+                  .containsEntry(ModelRepositoryWatcher.TAG_PATH, "cancer/1")
+                  .containsEntry(ModelRepositoryWatcher.TAG_VERSION, "1");
+            });
     clock.advance(Duration.ofSeconds(5));
     assertThat(w.scanOnce()).isEmpty();
     // A new watcher (a restart) finds the import by its tags and does not repeat it.
@@ -88,8 +97,11 @@ class ModelRepositoryWatcherTest {
     assertThat(w.scanOnce()).isEmpty();
     clock.advance(Duration.ofSeconds(3));
     List<ModelVersion> imported = w.scanOnce();
-    String sha = HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(full));
-    assertThat(imported).singleElement().satisfies(v -> assertThat(v.files().get(0).sha256()).isEqualTo(sha));
+    String sha =
+        HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(full));
+    assertThat(imported)
+        .singleElement()
+        .satisfies(v -> assertThat(v.files().get(0).sha256()).isEqualTo(sha));
   }
 
   @Test
@@ -104,8 +116,13 @@ class ModelRepositoryWatcherTest {
     Files.move(dir.resolve("weights.bin.part"), dir.resolve("weights.bin"));
     w.scanOnce();
     clock.advance(Duration.ofSeconds(3));
-    assertThat(w.scanOnce()).singleElement()
-        .satisfies(v -> assertThat(v.files()).extracting(f -> f.path()).containsExactly("model.onnx", "weights.bin"));
+    assertThat(w.scanOnce())
+        .singleElement()
+        .satisfies(
+            v ->
+                assertThat(v.files())
+                    .extracting(f -> f.path())
+                    .containsExactly("model.onnx", "weights.bin"));
   }
 
   @Test
@@ -129,14 +146,19 @@ class ModelRepositoryWatcherTest {
 
   @Test
   void versionsAreImportedInAscendingOrderAndJunkIsIgnored() throws Exception {
-    Files.write(versionDir("cancer", 10).resolve("model.onnx"), TestModels.bytes(TestModels.BREAST_CANCER_V2));
-    Files.write(versionDir("cancer", 2).resolve("model.onnx"), TestModels.bytes(TestModels.BREAST_CANCER_V1));
+    Files.write(
+        versionDir("cancer", 10).resolve("model.onnx"),
+        TestModels.bytes(TestModels.BREAST_CANCER_V2));
+    Files.write(
+        versionDir("cancer", 2).resolve("model.onnx"),
+        TestModels.bytes(TestModels.BREAST_CANCER_V1));
     Files.createDirectories(repo.resolve("cancer/latest"));
     Files.createDirectories(repo.resolve("bad name!/1"));
     ModelRepositoryWatcher w = watcher();
     w.scanOnce();
     clock.advance(Duration.ofSeconds(3));
-    assertThat(w.scanOnce()).extracting(v -> v.tags().get(ModelRepositoryWatcher.TAG_VERSION) + "->" + v.version())
+    assertThat(w.scanOnce())
+        .extracting(v -> v.tags().get(ModelRepositoryWatcher.TAG_VERSION) + "->" + v.version())
         .containsExactly("2->1", "10->2");
     assertThat(registry.models()).containsExactly("cancer");
   }

@@ -1,6 +1,5 @@
 package dev.mlops.runtime.local;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import static dev.mlops.runtime.local.RegistryTestSupport.assertCompleteVersions;
 import static dev.mlops.runtime.local.RegistryTestSupport.assertStateFilesParse;
 import static dev.mlops.runtime.local.RegistryTestSupport.audit;
@@ -16,6 +15,7 @@ import dev.mlops.api.AuditInfo;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Registration;
 import dev.mlops.runtime.local.RegistryTestSupport.ChildJvm;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.testmodels.TestModels;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,12 +59,17 @@ class MultiProcessRegistryTest {
         for (int i = 0; i < PER_PROCESS; i++) {
           numbers.add(number(child.awaitLine("REGISTERED ", CHILD_TIMEOUT)));
         }
-        assertThat(numbers).as("numbers %s got, in its order", worker).isSorted().doesNotHaveDuplicates();
+        assertThat(numbers)
+            .as("numbers %s got, in its order", worker)
+            .isSorted()
+            .doesNotHaveDuplicates();
         for (long n : numbers) {
           assertThat(workerByNumber.put(n, worker)).as("number %d given twice", n).isNull();
         }
         child.awaitLine("DONE", CHILD_TIMEOUT);
-        assertThat(child.awaitExit(CHILD_TIMEOUT)).as("exit code of %s%s", worker, child.diagnostics()).isZero();
+        assertThat(child.awaitExit(CHILD_TIMEOUT))
+            .as("exit code of %s%s", worker, child.diagnostics())
+            .isZero();
       }
     }
     assertThat(workerByNumber.keySet()).containsExactlyElementsOf(oneTo(2 * PER_PROCESS));
@@ -73,16 +78,20 @@ class MultiProcessRegistryTest {
     try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
       List<ModelVersion> versions = assertCompleteVersions(registry, MODEL, 2 * PER_PROCESS);
       for (ModelVersion v : versions) {
-        assertThat(v.createdBy()).as("registrant of %s", v.ref()).isEqualTo(workerByNumber.get(v.version()));
+        assertThat(v.createdBy())
+            .as("registrant of %s", v.ref())
+            .isEqualTo(workerByNumber.get(v.version()));
       }
       assertThat(assertStateFilesParse(root)).isZero();
       assertThat(stagingEntries(root)).isEmpty();
 
       List<AuditEntry> lines = parseAuditFile(root);
       assertThat(lines).hasSize(2 * PER_PROCESS).allMatch(e -> e.action() == AuditAction.REGISTER);
-      assertThat(lines).extracting(e -> Long.parseLong(e.details().get("version")))
+      assertThat(lines)
+          .extracting(e -> Long.parseLong(e.details().get("version")))
           .containsExactlyElementsOf(oneTo(2 * PER_PROCESS));
-      assertThat(lines).extracting(AuditEntry::actor)
+      assertThat(lines)
+          .extracting(AuditEntry::actor)
           .containsExactlyElementsOf(new ArrayList<>(workerByNumber.values()));
       assertThat(registry.auditLog()).isEqualTo(lines);
     }
@@ -130,7 +139,9 @@ class MultiProcessRegistryTest {
       Map<String, Integer> auditedByWorker =
           moves.stream()
               .filter(e -> !e.actor().equals("tester"))
-              .collect(Collectors.groupingBy(AuditEntry::actor, TreeMap::new, Collectors.summingInt(e -> 1)));
+              .collect(
+                  Collectors.groupingBy(
+                      AuditEntry::actor, TreeMap::new, Collectors.summingInt(e -> 1)));
       okByWorker.values().removeIf(ok -> ok == 0);
       assertThat(auditedByWorker).isEqualTo(okByWorker);
 
@@ -142,10 +153,13 @@ class MultiProcessRegistryTest {
         previous = e.details().get("to");
         if (!e.actor().equals("tester")) {
           assertThat(e.reason())
-              .isEqualTo(RegistryWorker.casReason(Long.parseLong(e.details().get("from")), Long.parseLong(previous)));
+              .isEqualTo(
+                  RegistryWorker.casReason(
+                      Long.parseLong(e.details().get("from")), Long.parseLong(previous)));
         }
       }
-      assertThat(registry.aliases(MODEL)).containsExactly(Map.entry("prod", Long.parseLong(previous)));
+      assertThat(registry.aliases(MODEL))
+          .containsExactly(Map.entry("prod", Long.parseLong(previous)));
       assertThat(assertStateFilesParse(root)).isOne();
       assertThat(parseAuditFile(root)).isEqualTo(registry.auditLog());
       assertThat(stagingEntries(root)).isEmpty();
@@ -166,7 +180,15 @@ class MultiProcessRegistryTest {
 
   private ChildJvm casWorker(Path root, String name, int attempts) throws Exception {
     return ChildJvm.start(
-        tmp, "cas-" + name, "cas", root.toString(), MODEL, "prod", Integer.toString(attempts), "worker-" + name, "3");
+        tmp,
+        "cas-" + name,
+        "cas",
+        root.toString(),
+        MODEL,
+        "prod",
+        Integer.toString(attempts),
+        "worker-" + name,
+        "3");
   }
 
   private static long number(String line) {

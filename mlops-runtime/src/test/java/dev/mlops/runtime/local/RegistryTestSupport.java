@@ -1,13 +1,13 @@
 package dev.mlops.runtime.local;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
-import dev.mlops.runtime.registry.Json;
-import dev.mlops.runtime.registry.Storage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mlops.api.AuditAction;
 import dev.mlops.api.AuditEntry;
 import dev.mlops.api.ModelVersion;
+import dev.mlops.runtime.registry.GovernedRegistry;
+import dev.mlops.runtime.registry.Json;
+import dev.mlops.runtime.registry.Storage;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -87,11 +87,17 @@ final class RegistryTestSupport {
     List<ModelVersion> versions = registry.versions(model);
     assertThat(versions).extracting(ModelVersion::version).containsExactlyElementsOf(oneTo(n));
     for (ModelVersion v : versions) {
-      Path dir = LocalModelRegistry.root(registry).orElseThrow().resolve("models").resolve(model).resolve(Long.toString(v.version()));
+      Path dir =
+          LocalModelRegistry.root(registry)
+              .orElseThrow()
+              .resolve("models")
+              .resolve(model)
+              .resolve(Long.toString(v.version()));
       assertThat(Metadata.versionFromJson(Files.readString(dir.resolve("version.json"))))
           .as("version.json of %s", v.ref())
           .isEqualTo(v);
-      assertThat(registry.verifiedArtifact(v).modelFile()).isEqualTo(artifactDir(registry, v).resolve(v.modelFile()));
+      assertThat(registry.verifiedArtifact(v).modelFile())
+          .isEqualTo(artifactDir(registry, v).resolve(v.modelFile()));
     }
     return versions;
   }
@@ -101,7 +107,9 @@ final class RegistryTestSupport {
     return LocalModelRegistry.root(registry).orElseThrow().resolve("artifacts").resolve(v.digest());
   }
 
-  /** Asserts that every {@code models/<name>/state.json} present parses as the registry writes it. */
+  /**
+   * Asserts that every {@code models/<name>/state.json} present parses as the registry writes it.
+   */
   static int assertStateFilesParse(Path root) throws IOException {
     int parsed = 0;
     try (Stream<Path> models = Files.list(root.resolve("models"))) {
@@ -142,12 +150,14 @@ final class RegistryTestSupport {
     private ChildJvm(Process process, Path stderr) {
       this.process = process;
       this.stderr = stderr;
-      this.stdin = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+      this.stdin =
+          new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
       Thread reader =
           new Thread(
               () -> {
                 try (BufferedReader r =
-                    new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                   String line;
                   while ((line = r.readLine()) != null) {
                     lines.add(line);
@@ -182,9 +192,7 @@ final class RegistryTestSupport {
       cmd.add(RegistryWorker.class.getName());
       cmd.addAll(List.of(args));
       Process p =
-          new ProcessBuilder(cmd)
-              .redirectError(ProcessBuilder.Redirect.to(err.toFile()))
-              .start();
+          new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.to(err.toFile())).start();
       return new ChildJvm(p, err);
     }
 
@@ -201,7 +209,8 @@ final class RegistryTestSupport {
     String nextLine(Duration timeout) throws InterruptedException {
       String line = lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
       if (line == null) {
-        throw new AssertionError("no output from child " + process.pid() + " within " + timeout + diagnostics());
+        throw new AssertionError(
+            "no output from child " + process.pid() + " within " + timeout + diagnostics());
       }
       if (line.equals(EOF)) {
         lines.add(EOF);
@@ -218,7 +227,8 @@ final class RegistryTestSupport {
         long left = deadline - System.nanoTime();
         String line = nextLine(Duration.ofNanos(Math.max(left, 1)));
         if (line == null) {
-          throw new AssertionError("child " + process.pid() + " ended before printing " + prefix + diagnostics());
+          throw new AssertionError(
+              "child " + process.pid() + " ended before printing " + prefix + diagnostics());
         }
         if (line.startsWith(prefix)) {
           return line;
@@ -241,11 +251,14 @@ final class RegistryTestSupport {
       stdin.flush();
     }
 
-    /** Waits for the exit code; kills the process and fails if it takes longer than {@code timeout}. */
+    /**
+     * Waits for the exit code; kills the process and fails if it takes longer than {@code timeout}.
+     */
     int awaitExit(Duration timeout) throws InterruptedException {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        throw new AssertionError("child " + process.pid() + " did not finish within " + timeout + diagnostics());
+        throw new AssertionError(
+            "child " + process.pid() + " did not finish within " + timeout + diagnostics());
       }
       return process.exitValue();
     }

@@ -1,11 +1,11 @@
 package dev.mlops.runtime.local;
 
-import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.api.ArtifactSource;
 import dev.mlops.api.AuditInfo;
 import dev.mlops.api.ConflictException;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Registration;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.testmodels.TestModels;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -19,8 +19,8 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The child JVM of the multi-process and crash tests. It reports progress as lines on stdout
- * (the test's only channel back; the registry itself logs to stderr):
+ * The child JVM of the multi-process and crash tests. It reports progress as lines on stdout (the
+ * test's only channel back; the registry itself logs to stderr):
  *
  * <pre>
  * register ROOT MODEL COUNT ACTOR WORKDIR   READY, waits for GO on stdin, then REGISTERED n per version, DONE
@@ -50,10 +50,21 @@ final class RegistryWorker {
           register(registry, model, Integer.parseInt(args[3]), args[4], Path.of(args[5]));
           break;
         case "cas":
-          cas(registry, model, args[3], Integer.parseInt(args[4]), args[5], Long.parseLong(args[6]));
+          cas(
+              registry,
+              model,
+              args[3],
+              Integer.parseInt(args[4]),
+              args[5],
+              Long.parseLong(args[6]));
           break;
         case "loop":
-          loop(registry, model, Path.of(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]));
+          loop(
+              registry,
+              model,
+              Path.of(args[3]),
+              Integer.parseInt(args[4]),
+              Integer.parseInt(args[5]));
           break;
         case "stall":
           stall(registry, model, Integer.parseInt(args[3]));
@@ -65,21 +76,29 @@ final class RegistryWorker {
     say("DONE");
   }
 
-  private static void register(GovernedRegistry registry, String model, int count, String actor, Path workDir)
+  private static void register(
+      GovernedRegistry registry, String model, int count, String actor, Path workDir)
       throws IOException {
     Path file = TestModels.copy(TestModels.BREAST_CANCER_V1, workDir);
     awaitGo();
     for (int i = 0; i < count; i++) {
       ModelVersion v =
           registry.register(
-              Registration.builder(model, ArtifactSource.file(file)).tag("seq", Integer.toString(i)).build(),
+              Registration.builder(model, ArtifactSource.file(file))
+                  .tag("seq", Integer.toString(i))
+                  .build(),
               AuditInfo.by(actor, "multi-process test"));
       say("REGISTERED " + v.version());
     }
   }
 
   private static void cas(
-      GovernedRegistry registry, String model, String alias, int attempts, String actor, long maxVersion)
+      GovernedRegistry registry,
+      String model,
+      String alias,
+      int attempts,
+      String actor,
+      long maxVersion)
       throws IOException {
     awaitGo();
     int ok = 0;
@@ -88,7 +107,8 @@ final class RegistryWorker {
       long current = registry.aliases(model).getOrDefault(alias, 0L);
       long next = current % maxVersion + 1;
       try {
-        registry.compareAndSetAlias(model, alias, current, next, AuditInfo.by(actor, casReason(current, next)));
+        registry.compareAndSetAlias(
+            model, alias, current, next, AuditInfo.by(actor, casReason(current, next)));
         ok++;
       } catch (ConflictException e) {
         conflicts++;
@@ -97,12 +117,16 @@ final class RegistryWorker {
     say("CAS ok=" + ok + " conflicts=" + conflicts);
   }
 
-  /** The audit reason of a compare-and-set, so the test can match what was expected with what was replaced. */
+  /**
+   * The audit reason of a compare-and-set, so the test can match what was expected with what was
+   * replaced.
+   */
   static String casReason(long expected, long next) {
     return "expected " + expected + ", set " + next;
   }
 
-  private static void loop(GovernedRegistry registry, String model, Path workDir, int junkFiles, int junkKb)
+  private static void loop(
+      GovernedRegistry registry, String model, Path workDir, int junkFiles, int junkKb)
       throws IOException {
     Path artifact = Files.createDirectories(workDir.resolve("artifact"));
     TestModels.copy(TestModels.BREAST_CANCER_V1, artifact);
@@ -110,13 +134,15 @@ final class RegistryWorker {
     byte[] junk = new byte[junkKb * 1024];
     for (int i = 0; i < junkFiles; i++) {
       random.nextBytes(junk);
-      Files.write(Files.createDirectories(artifact.resolve("data")).resolve("weights-" + i + ".bin"), junk);
+      Files.write(
+          Files.createDirectories(artifact.resolve("data")).resolve("weights-" + i + ".bin"), junk);
     }
     say("READY");
     for (int i = 0; ; i++) {
       ModelVersion v =
           registry.register(
-              Registration.builder(model, ArtifactSource.directory(artifact, TestModels.BREAST_CANCER_V1))
+              Registration.builder(
+                      model, ArtifactSource.directory(artifact, TestModels.BREAST_CANCER_V1))
                   .tag("seq", Integer.toString(i))
                   .build(),
               AuditInfo.by("crasher", "crash test"));
@@ -156,7 +182,8 @@ final class RegistryWorker {
 
   private static void awaitGo() throws IOException {
     say("READY");
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line = in.readLine();
     if (!"GO".equals(line)) {
       throw new IllegalStateException("expected GO on stdin but read " + line);
@@ -193,7 +220,8 @@ final class RegistryWorker {
               } catch (InterruptedException e) {
                 return;
               }
-              System.err.println("RegistryWorker: still running after " + MAX_LIFETIME_S + " s; halting");
+              System.err.println(
+                  "RegistryWorker: still running after " + MAX_LIFETIME_S + " s; halting");
               Runtime.getRuntime().halt(4);
             },
             "worker-watchdog");

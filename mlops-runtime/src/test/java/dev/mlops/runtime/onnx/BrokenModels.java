@@ -24,34 +24,58 @@ public final class BrokenModels {
     out.put("unsupported IR version 99", identity.withIrVersion(99).toBytes());
     out.put("IR version 0", identity.withIrVersion(0).toBytes());
     out.put("operator that needs two inputs given one", identity.withOpType("Add").toBytes());
-    out.put("operator newer than the opset", identity.withOpType("Gelu").toBytes()); // Gelu is opset 20
-    out.put("no graph", new OnnxModels.Proto().varint(1, 8).message(8, ExternalDataModels.opset("", 13)).toBytes());
+    out.put(
+        "operator newer than the opset", identity.withOpType("Gelu").toBytes()); // Gelu is opset 20
+    out.put(
+        "no graph",
+        new OnnxModels.Proto().varint(1, 8).message(8, ExternalDataModels.opset("", 13)).toBytes());
     out.put("no opset import", new OnnxModels.Proto().varint(1, 8).toBytes());
-    out.put("graph without nodes or outputs", new OnnxModels.Proto()
-        .varint(1, 8)
-        .message(7, new OnnxModels.Proto().string(2, "g"))
-        .message(8, ExternalDataModels.opset("", 13))
-        .toBytes());
-    out.put("two nodes write the same output", graph(
-        List.of(ExternalDataModels.node("a", "Identity", List.of("x"), "y"),
-            ExternalDataModels.node("b", "Identity", List.of("x"), "y"))));
-    out.put("cycle between two nodes", graph(
-        List.of(ExternalDataModels.node("a", "Identity", List.of("t2"), "t1"),
-            ExternalDataModels.node("b", "Identity", List.of("t1"), "t2"),
-            ExternalDataModels.node("c", "Identity", List.of("t2"), "y"))));
-    out.put("initializer whose data does not fit its shape", new OnnxModels.Proto()
-        .varint(1, 8)
-        .message(7, new OnnxModels.Proto()
-            .message(1, ExternalDataModels.node("add", "Add", List.of("x", "W"), "y"))
-            .string(2, "g")
-            .message(5, new OnnxModels.Proto()
-                .varint(1, 3).varint(2, OnnxModels.FLOAT).string(8, "W").bytes(9, new byte[] {1, 2, 3}))
-            .message(11, ExternalDataModels.valueInfo("x"))
-            .message(12, ExternalDataModels.valueInfo("y")))
-        .message(8, ExternalDataModels.opset("", 13))
-        .toBytes());
-    out.put("unknown operator domain", graph(
-        List.of(ExternalDataModels.node("a", "Secret", List.of("x"), "y").string(7, "com.example.unknown"))));
+    out.put(
+        "graph without nodes or outputs",
+        new OnnxModels.Proto()
+            .varint(1, 8)
+            .message(7, new OnnxModels.Proto().string(2, "g"))
+            .message(8, ExternalDataModels.opset("", 13))
+            .toBytes());
+    out.put(
+        "two nodes write the same output",
+        graph(
+            List.of(
+                ExternalDataModels.node("a", "Identity", List.of("x"), "y"),
+                ExternalDataModels.node("b", "Identity", List.of("x"), "y"))));
+    out.put(
+        "cycle between two nodes",
+        graph(
+            List.of(
+                ExternalDataModels.node("a", "Identity", List.of("t2"), "t1"),
+                ExternalDataModels.node("b", "Identity", List.of("t1"), "t2"),
+                ExternalDataModels.node("c", "Identity", List.of("t2"), "y"))));
+    out.put(
+        "initializer whose data does not fit its shape",
+        new OnnxModels.Proto()
+            .varint(1, 8)
+            .message(
+                7,
+                new OnnxModels.Proto()
+                    .message(1, ExternalDataModels.node("add", "Add", List.of("x", "W"), "y"))
+                    .string(2, "g")
+                    .message(
+                        5,
+                        new OnnxModels.Proto()
+                            .varint(1, 3)
+                            .varint(2, OnnxModels.FLOAT)
+                            .string(8, "W")
+                            .bytes(9, new byte[] {1, 2, 3}))
+                    .message(11, ExternalDataModels.valueInfo("x"))
+                    .message(12, ExternalDataModels.valueInfo("y")))
+            .message(8, ExternalDataModels.opset("", 13))
+            .toBytes());
+    out.put(
+        "unknown operator domain",
+        graph(
+            List.of(
+                ExternalDataModels.node("a", "Secret", List.of("x"), "y")
+                    .string(7, "com.example.unknown"))));
     out.put("element type 0 (undefined)", OnnxModels.identity(0).toBytes());
     return out;
   }
@@ -64,6 +88,10 @@ public final class BrokenModels {
     g.string(2, "g")
         .message(11, ExternalDataModels.valueInfo("x"))
         .message(12, ExternalDataModels.valueInfo("y"));
-    return new OnnxModels.Proto().varint(1, 8).message(7, g).message(8, ExternalDataModels.opset("", 13)).toBytes();
+    return new OnnxModels.Proto()
+        .varint(1, 8)
+        .message(7, g)
+        .message(8, ExternalDataModels.opset("", 13))
+        .toBytes();
   }
 }

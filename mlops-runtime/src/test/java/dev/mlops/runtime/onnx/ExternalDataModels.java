@@ -12,10 +12,10 @@ import java.util.Objects;
  * Writes ONNX models whose weight tensor {@code W} (float32, shape {@code [3]}) is stored as
  * external data, placed where a scanner has to look for it, with {@link OnnxModels.Proto}.
  *
- * <p>The {@link Placement#INITIALIZER} and {@link Placement#CONSTANT} models compute {@code y =
- * x + W} for {@code x} float32 {@code [N, 3]} and run in ONNX Runtime when the external file
- * holds {@link #weightBytes()}; the other placements exist to be refused and need not run.
- * Immutable and thread-safe.
+ * <p>The {@link Placement#INITIALIZER} and {@link Placement#CONSTANT} models compute {@code y = x +
+ * W} for {@code x} float32 {@code [N, 3]} and run in ONNX Runtime when the external file holds
+ * {@link #weightBytes()}; the other placements exist to be refused and need not run. Immutable and
+ * thread-safe.
  */
 public final class ExternalDataModels {
 
@@ -34,7 +34,10 @@ public final class ExternalDataModels {
     SPARSE_INITIALIZER,
     /** A {@code Constant} node inside a model-local function. */
     FUNCTION,
-    /** An initializer in the body of a {@code Loop} nested in the {@code else_branch} of an {@code If}. */
+    /**
+     * An initializer in the body of a {@code Loop} nested in the {@code else_branch} of an {@code
+     * If}.
+     */
     NESTED_SUBGRAPH
   }
 
@@ -50,7 +53,8 @@ public final class ExternalDataModels {
    * A model with {@code W} at {@code location}; {@code offset} and {@code length} are written as
    * given ({@code null}: left out).
    */
-  public static ExternalDataModels of(Placement placement, String location, String offset, String length) {
+  public static ExternalDataModels of(
+      Placement placement, String location, String offset, String length) {
     Map<String, String> e = new LinkedHashMap<>();
     if (location != null) {
       e.put("location", location);
@@ -83,47 +87,68 @@ public final class ExternalDataModels {
     OnnxModels.Proto graph = new OnnxModels.Proto();
     List<OnnxModels.Proto> functions = new ArrayList<>();
     switch (placement) {
-      case INITIALIZER -> graph
-          .message(1, node("add", "Add", List.of("x", "W"), "y"))
-          .string(2, "g")
-          .message(5, externalTensor("W"));
-      case CONSTANT -> graph
-          .message(1, node("const", "Constant", List.of(), "W").message(5, tensorAttribute("value", externalTensor("W"))))
-          .message(1, node("add", "Add", List.of("x", "W"), "y"))
-          .string(2, "g");
-      case IF_SUBGRAPH -> graph
-          .message(1, ifNode(subgraphWithExternalInitializer("then"), subgraphWithInlineInitializer("else")))
-          .message(1, node("add", "Add", List.of("x", "W"), "y"))
-          .string(2, "g")
-          .message(5, inlineBoolTensor("cond"));
+      case INITIALIZER ->
+          graph
+              .message(1, node("add", "Add", List.of("x", "W"), "y"))
+              .string(2, "g")
+              .message(5, externalTensor("W"));
+      case CONSTANT ->
+          graph
+              .message(
+                  1,
+                  node("const", "Constant", List.of(), "W")
+                      .message(5, tensorAttribute("value", externalTensor("W"))))
+              .message(1, node("add", "Add", List.of("x", "W"), "y"))
+              .string(2, "g");
+      case IF_SUBGRAPH ->
+          graph
+              .message(
+                  1,
+                  ifNode(
+                      subgraphWithExternalInitializer("then"),
+                      subgraphWithInlineInitializer("else")))
+              .message(1, node("add", "Add", List.of("x", "W"), "y"))
+              .string(2, "g")
+              .message(5, inlineBoolTensor("cond"));
       case SPARSE_INITIALIZER -> {
-        OnnxModels.Proto indices = new OnnxModels.Proto()
-            .varint(1, 3) // dims
-            .varint(2, OnnxModels.INT64) // data_type
-            .bytes(7, new byte[] {0, 1, 2}) // int64_data, packed
-            .string(8, "W_indices");
-        OnnxModels.Proto sparse = new OnnxModels.Proto()
-            .message(1, externalTensor("W")) // values
-            .message(2, indices) // indices
-            .varint(3, 3); // dims
-        graph.message(1, node("add", "Add", List.of("x", "W"), "y")).string(2, "g").message(15, sparse);
+        OnnxModels.Proto indices =
+            new OnnxModels.Proto()
+                .varint(1, 3) // dims
+                .varint(2, OnnxModels.INT64) // data_type
+                .bytes(7, new byte[] {0, 1, 2}) // int64_data, packed
+                .string(8, "W_indices");
+        OnnxModels.Proto sparse =
+            new OnnxModels.Proto()
+                .message(1, externalTensor("W")) // values
+                .message(2, indices) // indices
+                .varint(3, 3); // dims
+        graph
+            .message(1, node("add", "Add", List.of("x", "W"), "y"))
+            .string(2, "g")
+            .message(15, sparse);
       }
       case FUNCTION -> {
         graph.message(1, node("call", "AddW", List.of("x"), "y").string(7, "local")).string(2, "g");
-        functions.add(new OnnxModels.Proto()
-            .string(1, "AddW") // FunctionProto.name
-            .string(4, "fx") // input
-            .string(5, "fy") // output
-            .message(7, node("fconst", "Constant", List.of(), "fw").message(5, tensorAttribute("value", externalTensor("W"))))
-            .message(7, node("fadd", "Add", List.of("fx", "fw"), "fy"))
-            .message(9, opset("", 13))
-            .string(10, "local"));
+        functions.add(
+            new OnnxModels.Proto()
+                .string(1, "AddW") // FunctionProto.name
+                .string(4, "fx") // input
+                .string(5, "fy") // output
+                .message(
+                    7,
+                    node("fconst", "Constant", List.of(), "fw")
+                        .message(5, tensorAttribute("value", externalTensor("W"))))
+                .message(7, node("fadd", "Add", List.of("fx", "fw"), "fy"))
+                .message(9, opset("", 13))
+                .string(10, "local"));
       }
       case NESTED_SUBGRAPH -> {
         OnnxModels.Proto loopBody = subgraphWithExternalInitializer("body");
-        OnnxModels.Proto loop = node("loop", "Loop", List.of("", ""), "W").message(5, graphAttribute("body", loopBody));
+        OnnxModels.Proto loop =
+            node("loop", "Loop", List.of("", ""), "W").message(5, graphAttribute("body", loopBody));
         OnnxModels.Proto elseBranch = new OnnxModels.Proto().message(1, loop).string(2, "else");
-        graph.message(1, ifNode(subgraphWithInlineInitializer("then"), elseBranch))
+        graph
+            .message(1, ifNode(subgraphWithInlineInitializer("then"), elseBranch))
             .message(1, node("add", "Add", List.of("x", "W"), "y"))
             .string(2, "g")
             .message(5, inlineBoolTensor("cond"));
@@ -131,11 +156,12 @@ public final class ExternalDataModels {
       default -> throw new IllegalStateException(placement.toString());
     }
     graph.message(11, valueInfo("x")).message(12, valueInfo("y"));
-    OnnxModels.Proto model = new OnnxModels.Proto()
-        .varint(1, 8) // ir_version
-        .string(2, OnnxModels.PRODUCER)
-        .message(7, graph)
-        .message(8, opset("", 13));
+    OnnxModels.Proto model =
+        new OnnxModels.Proto()
+            .varint(1, 8) // ir_version
+            .string(2, OnnxModels.PRODUCER)
+            .message(7, graph)
+            .message(8, opset("", 13));
     if (placement == Placement.FUNCTION) {
       model.message(8, opset("local", 1));
     }
@@ -147,10 +173,11 @@ public final class ExternalDataModels {
 
   /** A TensorProto {@code name}: float32 {@code [3]} with this model's external-data entries. */
   OnnxModels.Proto externalTensor(String name) {
-    OnnxModels.Proto t = new OnnxModels.Proto()
-        .varint(1, 3) // dims
-        .varint(2, OnnxModels.FLOAT) // data_type
-        .string(8, name);
+    OnnxModels.Proto t =
+        new OnnxModels.Proto()
+            .varint(1, 3) // dims
+            .varint(2, OnnxModels.FLOAT) // data_type
+            .string(8, name);
     for (Map.Entry<String, String> e : entries.entrySet()) {
       t.message(13, new OnnxModels.Proto().string(1, e.getKey()).string(2, e.getValue()));
     }
@@ -188,11 +215,12 @@ public final class ExternalDataModels {
   }
 
   private static OnnxModels.Proto subgraphWithInlineInitializer(String name) {
-    OnnxModels.Proto w = new OnnxModels.Proto()
-        .varint(1, 3)
-        .varint(2, OnnxModels.FLOAT)
-        .string(8, "W_" + name)
-        .bytes(9, weightBytes()); // raw_data
+    OnnxModels.Proto w =
+        new OnnxModels.Proto()
+            .varint(1, 3)
+            .varint(2, OnnxModels.FLOAT)
+            .string(8, "W_" + name)
+            .bytes(9, weightBytes()); // raw_data
     return new OnnxModels.Proto()
         .message(1, node(name + "_id", "Identity", List.of("W_" + name), "out_" + name))
         .string(2, name)
@@ -201,7 +229,10 @@ public final class ExternalDataModels {
   }
 
   private static OnnxModels.Proto inlineBoolTensor(String name) {
-    return new OnnxModels.Proto().varint(2, OnnxModels.BOOL).string(8, name).bytes(9, new byte[] {1});
+    return new OnnxModels.Proto()
+        .varint(2, OnnxModels.BOOL)
+        .string(8, name)
+        .bytes(9, new byte[] {1});
   }
 
   static OnnxModels.Proto opset(String domain, long version) {
@@ -209,17 +240,24 @@ public final class ExternalDataModels {
   }
 
   static OnnxModels.Proto valueInfo(String name) {
-    OnnxModels.Proto shape = new OnnxModels.Proto()
-        .message(1, new OnnxModels.Proto().string(2, "N"))
-        .message(1, new OnnxModels.Proto().varint(1, 3));
-    OnnxModels.Proto tensorType = new OnnxModels.Proto().varint(1, OnnxModels.FLOAT).message(2, shape);
-    return new OnnxModels.Proto().string(1, name).message(2, new OnnxModels.Proto().message(1, tensorType));
+    OnnxModels.Proto shape =
+        new OnnxModels.Proto()
+            .message(1, new OnnxModels.Proto().string(2, "N"))
+            .message(1, new OnnxModels.Proto().varint(1, 3));
+    OnnxModels.Proto tensorType =
+        new OnnxModels.Proto().varint(1, OnnxModels.FLOAT).message(2, shape);
+    return new OnnxModels.Proto()
+        .string(1, name)
+        .message(2, new OnnxModels.Proto().message(1, tensorType));
   }
 
   private static OnnxModels.Proto valueInfo1d(String name) {
     OnnxModels.Proto shape = new OnnxModels.Proto().message(1, new OnnxModels.Proto().varint(1, 3));
-    OnnxModels.Proto tensorType = new OnnxModels.Proto().varint(1, OnnxModels.FLOAT).message(2, shape);
-    return new OnnxModels.Proto().string(1, name).message(2, new OnnxModels.Proto().message(1, tensorType));
+    OnnxModels.Proto tensorType =
+        new OnnxModels.Proto().varint(1, OnnxModels.FLOAT).message(2, shape);
+    return new OnnxModels.Proto()
+        .string(1, name)
+        .message(2, new OnnxModels.Proto().message(1, tensorType));
   }
 
   /**
@@ -228,22 +266,34 @@ public final class ExternalDataModels {
    * merges them into one tensor at {@code location} + {@code offset}.
    */
   public static byte[] constantSplitAcrossTwoOccurrences(String location, String offset) {
-    OnnxModels.Proto first = new OnnxModels.Proto()
-        .varint(1, 3)
-        .varint(2, OnnxModels.FLOAT)
-        .string(8, "W")
-        .message(13, new OnnxModels.Proto().string(1, "location").string(2, location))
-        .varint(14, 1);
-    OnnxModels.Proto second = new OnnxModels.Proto()
-        .message(13, new OnnxModels.Proto().string(1, "offset").string(2, offset));
-    OnnxModels.Proto attribute = new OnnxModels.Proto().string(1, "value").message(5, first).message(5, second).varint(20, 4);
-    OnnxModels.Proto graph = new OnnxModels.Proto()
-        .message(1, node("const", "Constant", List.of(), "W").message(5, attribute))
-        .message(1, node("add", "Add", List.of("x", "W"), "y"))
-        .string(2, "g")
-        .message(11, valueInfo("x"))
-        .message(12, valueInfo("y"));
-    return new OnnxModels.Proto().varint(1, 8).string(2, OnnxModels.PRODUCER).message(7, graph).message(8, opset("", 13))
+    OnnxModels.Proto first =
+        new OnnxModels.Proto()
+            .varint(1, 3)
+            .varint(2, OnnxModels.FLOAT)
+            .string(8, "W")
+            .message(13, new OnnxModels.Proto().string(1, "location").string(2, location))
+            .varint(14, 1);
+    OnnxModels.Proto second =
+        new OnnxModels.Proto()
+            .message(13, new OnnxModels.Proto().string(1, "offset").string(2, offset));
+    OnnxModels.Proto attribute =
+        new OnnxModels.Proto()
+            .string(1, "value")
+            .message(5, first)
+            .message(5, second)
+            .varint(20, 4);
+    OnnxModels.Proto graph =
+        new OnnxModels.Proto()
+            .message(1, node("const", "Constant", List.of(), "W").message(5, attribute))
+            .message(1, node("add", "Add", List.of("x", "W"), "y"))
+            .string(2, "g")
+            .message(11, valueInfo("x"))
+            .message(12, valueInfo("y"));
+    return new OnnxModels.Proto()
+        .varint(1, 8)
+        .string(2, OnnxModels.PRODUCER)
+        .message(7, graph)
+        .message(8, opset("", 13))
         .toBytes();
   }
 }

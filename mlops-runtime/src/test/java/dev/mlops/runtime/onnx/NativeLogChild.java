@@ -30,10 +30,16 @@ public final class NativeLogChild {
     Path dir = Path.of(args[0]);
     try (OnnxRuntimeEngine engine = new OnnxRuntimeEngine()) {
       // "defaults" takes the path without options, which must be the same as DEFAULTS.
-      SessionOptions options = args[1].equals("defaults")
-          ? null
-          : SessionOptions.builder().nativeLogLevel(SessionOptions.LogLevel.valueOf(args[1])).build();
-      Path old = OnnxModels.identity(OnnxModels.FLOAT).withOpsetVersion(5).writeTo(dir.resolve("opset5.onnx"));
+      SessionOptions options =
+          args[1].equals("defaults")
+              ? null
+              : SessionOptions.builder()
+                  .nativeLogLevel(SessionOptions.LogLevel.valueOf(args[1]))
+                  .build();
+      Path old =
+          OnnxModels.identity(OnnxModels.FLOAT)
+              .withOpsetVersion(5)
+              .writeTo(dir.resolve("opset5.onnx"));
       try (ModelSession s = open(engine, new ArtifactLocation(dir, old), options)) {
         System.out.println("LOADED " + s.signature());
       }
@@ -53,7 +59,8 @@ public final class NativeLogChild {
     System.out.flush();
   }
 
-  private static ModelSession open(OnnxRuntimeEngine engine, ArtifactLocation artifact, SessionOptions options) {
+  private static ModelSession open(
+      OnnxRuntimeEngine engine, ArtifactLocation artifact, SessionOptions options) {
     return options == null ? engine.open(artifact) : engine.open(artifact, options);
   }
 }

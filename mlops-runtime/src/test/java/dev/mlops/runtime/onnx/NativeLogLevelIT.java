@@ -17,7 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NativeLogLevelIT {
 
-
   @TempDir Path tmp;
 
   /** A child's stdout and stderr lines. */
@@ -32,26 +31,38 @@ class NativeLogLevelIT {
     Path out = dir.resolve("stdout.txt");
     Path err = dir.resolve("stderr.txt");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), NativeLogChild.class.getName(),
-        dir.toString(), level)
-        .redirectOutput(out.toFile())
-        .redirectError(err.toFile())
-        .start();
+    Process p =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                NativeLogChild.class.getName(),
+                dir.toString(),
+                level)
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
     boolean exited = p.waitFor(90, TimeUnit.SECONDS);
     if (!exited) {
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
-    Child c = new Child(Files.readAllLines(out, StandardCharsets.UTF_8), Files.readAllLines(err, StandardCharsets.UTF_8));
-    String transcript = "stdout:%n" + String.join("\n", c.out()) + "%nstderr:%n" + String.join("\n", c.err());
+    Child c =
+        new Child(
+            Files.readAllLines(out, StandardCharsets.UTF_8),
+            Files.readAllLines(err, StandardCharsets.UTF_8));
+    String transcript =
+        "stdout:%n" + String.join("\n", c.out()) + "%nstderr:%n" + String.join("\n", c.err());
     assertThat(exited).as("child exited within 90 s; " + transcript).isTrue();
     assertThat(p.exitValue()).as("exit code; " + transcript).isZero();
     assertThat(c.out()).as(transcript).anyMatch(l -> l.startsWith("LOADED "));
     assertThat(c.out().stream().filter(l -> l.startsWith("FAILED ")).toList())
         .as("both runs fail, without and with a deadline; " + transcript)
         .hasSize(2)
-        .allSatisfy(l -> assertThat(l)
-            .startsWith("FAILED ONNX Runtime failed to run the model: ")
-            .contains("Pad reflect requires axis length >= 2"));
+        .allSatisfy(
+            l ->
+                assertThat(l)
+                    .startsWith("FAILED ONNX Runtime failed to run the model: ")
+                    .contains("Pad reflect requires axis length >= 2"));
     return c;
   }
 
@@ -60,7 +71,8 @@ class NativeLogLevelIT {
     Child c = child("defaults");
 
     assertThat(c.nativeLines("E")).as("stderr: %s", c.err()).isEmpty();
-    assertThat(c.nativeLines("W")).as("the opset 5 model's load warning; stderr: %s", c.err())
+    assertThat(c.nativeLines("W"))
+        .as("the opset 5 model's load warning; stderr: %s", c.err())
         .anyMatch(l -> l.contains("opset version 7 or above"));
   }
 
@@ -69,7 +81,9 @@ class NativeLogLevelIT {
     Child c = child("WARNING");
 
     assertThat(c.nativeLines("E")).as("stderr: %s", c.err()).isEmpty();
-    assertThat(c.nativeLines("W")).as("stderr: %s", c.err()).anyMatch(l -> l.contains("opset version 7 or above"));
+    assertThat(c.nativeLines("W"))
+        .as("stderr: %s", c.err())
+        .anyMatch(l -> l.contains("opset version 7 or above"));
   }
 
   @Test
@@ -84,7 +98,8 @@ class NativeLogLevelIT {
   void verboseLevelWritesOnnxRuntimesErrorLineForEachFailedRun() throws Exception {
     Child c = child("VERBOSE");
 
-    assertThat(c.nativeLines("E")).as("one per run, without and with a deadline; stderr: %s", c.err())
+    assertThat(c.nativeLines("E"))
+        .as("one per run, without and with a deadline; stderr: %s", c.err())
         .filteredOn(l -> l.contains("Pad reflect requires axis length >= 2"))
         .hasSize(2);
     assertThat(c.nativeLines("V")).as("verbose lines").isNotEmpty();

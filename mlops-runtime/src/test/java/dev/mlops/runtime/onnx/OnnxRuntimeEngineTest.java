@@ -267,7 +267,10 @@ class OnnxRuntimeEngineTest {
 
   static Stream<Arguments> optimisationLevelsAndExecutionModes() {
     return Arrays.stream(SessionOptions.OptimizationLevel.values())
-        .flatMap(level -> Arrays.stream(SessionOptions.ExecutionMode.values()).map(mode -> Arguments.of(level, mode)));
+        .flatMap(
+            level ->
+                Arrays.stream(SessionOptions.ExecutionMode.values())
+                    .map(mode -> Arguments.of(level, mode)));
   }
 
   @ParameterizedTest(name = "{0}, {1}")
@@ -283,7 +286,11 @@ class OnnxRuntimeEngineTest {
     Map<String, Tensor> in = Map.of("features", Tensor.ofFloats(flat, n, 30));
     Path model = TestModels.copy(TestModels.BREAST_CANCER_V1, tmp);
     SessionOptions options =
-        SessionOptions.builder().optimizationLevel(level).executionMode(mode).interOpThreads(2).build();
+        SessionOptions.builder()
+            .optimizationLevel(level)
+            .executionMode(mode)
+            .interOpThreads(2)
+            .build();
     Map<String, Tensor> expected;
     try (ModelSession session = open(model)) {
       expected = session.run(in);
@@ -302,31 +309,51 @@ class OnnxRuntimeEngineTest {
   }
 
   /**
-   * ONNX Runtime's pool threads are native threads that inherit the name of the thread that
-   * created the session, so a session opened on a thread of a unique name shows its pools in
-   * {@code /proc/self/task}: a pool of n threads adds n - 1, the caller being the n-th.
+   * ONNX Runtime's pool threads are native threads that inherit the name of the thread that created
+   * the session, so a session opened on a thread of a unique name shows its pools in {@code
+   * /proc/self/task}: a pool of n threads adds n - 1, the caller being the n-th.
    */
   @Test
   void threadCountsAndExecutionModeReachOnnxRuntimeAsThePoolsTheSessionStarts() throws Exception {
     assumeTrue(Files.isDirectory(Path.of("/proc/self/task")), "needs Linux's /proc");
     Path model = identityModel(ElementType.FLOAT);
     ArtifactLocation artifact = new ArtifactLocation(tmp, model);
-    SessionOptions parallel = SessionOptions.builder().executionMode(SessionOptions.ExecutionMode.PARALLEL).build();
+    SessionOptions parallel =
+        SessionOptions.builder().executionMode(SessionOptions.ExecutionMode.PARALLEL).build();
     String probe = "ortprobe" + ProcessHandle.current().pid() % 10_000;
     ExecutorService opener = Executors.newSingleThreadExecutor(r -> new Thread(r, probe));
     try {
       Callable<long[]> defaults = () -> poolThreads(probe, () -> engine.open(artifact));
-      assertThat(opener.submit(defaults).get()).as("open(artifact) is DEFAULTS").containsExactly(0, 0);
-      assertThat(opener.submit(pool(probe, artifact, SessionOptions.DEFAULTS)).get()).containsExactly(0, 0);
-      assertThat(opener.submit(pool(probe, artifact, SessionOptions.builder().intraOpThreads(4).build())).get())
+      assertThat(opener.submit(defaults).get())
+          .as("open(artifact) is DEFAULTS")
+          .containsExactly(0, 0);
+      assertThat(opener.submit(pool(probe, artifact, SessionOptions.DEFAULTS)).get())
+          .containsExactly(0, 0);
+      assertThat(
+              opener
+                  .submit(pool(probe, artifact, SessionOptions.builder().intraOpThreads(4).build()))
+                  .get())
           .containsExactly(3, 0);
-      assertThat(opener.submit(pool(probe, artifact, SessionOptions.builder().interOpThreads(4).build())).get())
+      assertThat(
+              opener
+                  .submit(pool(probe, artifact, SessionOptions.builder().interOpThreads(4).build()))
+                  .get())
           .as("inter-op threads only run operators in parallel mode")
           .containsExactly(0, 0);
-      assertThat(opener.submit(pool(probe, artifact, parallel.toBuilder().interOpThreads(4).build())).get())
+      assertThat(
+              opener
+                  .submit(pool(probe, artifact, parallel.toBuilder().interOpThreads(4).build()))
+                  .get())
           .containsExactly(3, 0);
-      assertThat(opener.submit(pool(probe, artifact, parallel.toBuilder().intraOpThreads(3).interOpThreads(3).build()))
-          .get()).containsExactly(4, 0);
+      assertThat(
+              opener
+                  .submit(
+                      pool(
+                          probe,
+                          artifact,
+                          parallel.toBuilder().intraOpThreads(3).interOpThreads(3).build()))
+                  .get())
+          .containsExactly(4, 0);
     } finally {
       opener.shutdownNow();
     }
@@ -336,8 +363,11 @@ class OnnxRuntimeEngineTest {
     return () -> poolThreads(probe, () -> engine.open(artifact, options));
   }
 
-  /** Threads named {@code probe} besides the caller while the session is open, and after it closed. */
-  private static long[] poolThreads(String probe, java.util.function.Supplier<ModelSession> open) throws Exception {
+  /**
+   * Threads named {@code probe} besides the caller while the session is open, and after it closed.
+   */
+  private static long[] poolThreads(String probe, java.util.function.Supplier<ModelSession> open)
+      throws Exception {
     long open1;
     try (ModelSession session = open.get()) {
       session.run(Map.of("x", sample(ElementType.FLOAT)));
@@ -349,13 +379,14 @@ class OnnxRuntimeEngineTest {
   private static long threadsNamed(String name) throws Exception {
     try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
       return tasks
-          .filter(t -> {
-            try {
-              return Files.readString(t.resolve("comm")).strip().equals(name);
-            } catch (java.io.IOException gone) {
-              return false; // the thread ended while being listed
-            }
-          })
+          .filter(
+              t -> {
+                try {
+                  return Files.readString(t.resolve("comm")).strip().equals(name);
+                } catch (java.io.IOException gone) {
+                  return false; // the thread ended while being listed
+                }
+              })
           .count();
     }
   }
@@ -451,18 +482,24 @@ class OnnxRuntimeEngineTest {
     Tensor yes = Tensor.ofBooleans(new boolean[] {true});
     Map<String, Tensor> in = Map.of("c", yes, "x", Tensor.ofFloats(new float[] {1f}, 1, 1));
     try (ModelSession session = engine.open(TestGraphs.artifact("if-pad", tmp))) {
-      Throwable e = catchThrowable(() -> session.run(in, Set.of("y"), deadline ? Duration.ofMinutes(5) : null));
+      Throwable e =
+          catchThrowable(
+              () -> session.run(in, Set.of("y"), deadline ? Duration.ofMinutes(5) : null));
 
       assertThat(e)
           .isExactlyInstanceOf(PredictionException.class)
-          .hasMessage("ONNX Runtime failed to run the model: node Pad (name 'Pad_537'): Pad reflect requires axis "
-              + "length >= 2 after slicing. Input shape:{1,1}")
+          .hasMessage(
+              "ONNX Runtime failed to run the model: node Pad (name 'Pad_537'): Pad reflect requires axis "
+                  + "length >= 2 after slicing. Input shape:{1,1}")
           .cause()
           .isInstanceOf(OrtException.class)
-          .hasMessageStartingWith("Error code - ORT_INVALID_ARGUMENT - message: Non-zero status code returned while "
-              + "running If node. Name:'If_25'");
-      Map<String, Tensor> fine = Map.of("c", yes, "x", Tensor.ofFloats(new float[] {1, 2, 3}, 1, 3));
-      assertThat(session.run(fine, Set.of("y"), null).get("y").floats()).containsExactly(3, 2, 1, 2, 3, 2, 1);
+          .hasMessageStartingWith(
+              "Error code - ORT_INVALID_ARGUMENT - message: Non-zero status code returned while "
+                  + "running If node. Name:'If_25'");
+      Map<String, Tensor> fine =
+          Map.of("c", yes, "x", Tensor.ofFloats(new float[] {1, 2, 3}, 1, 3));
+      assertThat(session.run(fine, Set.of("y"), null).get("y").floats())
+          .containsExactly(3, 2, 1, 2, 3, 2, 1);
     }
   }
 
@@ -471,8 +508,9 @@ class OnnxRuntimeEngineTest {
     try (ModelSession session = engine.open(TestGraphs.artifact("pad-reflect", tmp))) {
       assertThatThrownBy(() -> session.run(Map.of("x", Tensor.ofFloats(new float[] {1f}, 1, 1))))
           .isExactlyInstanceOf(PredictionException.class)
-          .hasMessage("ONNX Runtime failed to run the model: node Pad: Pad reflect requires axis length >= 2 after "
-              + "slicing. Input shape:{1,1}")
+          .hasMessage(
+              "ONNX Runtime failed to run the model: node Pad: Pad reflect requires axis length >= 2 after "
+                  + "slicing. Input shape:{1,1}")
           .hasCauseInstanceOf(OrtException.class);
     }
   }
@@ -529,7 +567,8 @@ class OnnxRuntimeEngineTest {
     Path missing = tmp.resolve("no-such-model.onnx");
     assertThatThrownBy(() -> open(missing).close())
         .isInstanceOf(ModelLoadException.class)
-        .hasMessage("ONNX Runtime cannot load no-such-model.onnx: the file does not exist in the artifact directory")
+        .hasMessage(
+            "ONNX Runtime cannot load no-such-model.onnx: the file does not exist in the artifact directory")
         .hasCauseInstanceOf(OrtException.class);
   }
 

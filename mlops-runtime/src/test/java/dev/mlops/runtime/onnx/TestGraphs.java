@@ -7,7 +7,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The graphs under {@code src/test/resources/graphs/} (made by {@code make_test_graphs.py}), copied into artifacts. */
+/**
+ * The graphs under {@code src/test/resources/graphs/} (made by {@code make_test_graphs.py}), copied
+ * into artifacts.
+ */
 final class TestGraphs {
 
   private TestGraphs() {}
@@ -19,7 +22,8 @@ final class TestGraphs {
   static ArtifactLocation artifact(String name, Path root) {
     try (InputStream in = TestGraphs.class.getResourceAsStream("/graphs/" + name + ".onnx")) {
       if (in == null) {
-        throw new IllegalArgumentException("no test graph " + name + ".onnx; run mlops-runtime/make_test_graphs.py");
+        throw new IllegalArgumentException(
+            "no test graph " + name + ".onnx; run mlops-runtime/make_test_graphs.py");
       }
       Path file = Files.createDirectories(root.resolve("files")).resolve("model.onnx");
       Files.copy(in, file);

@@ -29,9 +29,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The external-data traversal suite: every way a model can point ONNX Runtime at a file it must
- * not read is refused before ONNX Runtime sees the model, and a legitimate external-data model
- * still loads and computes the right result.
+ * The external-data traversal suite: every way a model can point ONNX Runtime at a file it must not
+ * read is refused before ONNX Runtime sees the model, and a legitimate external-data model still
+ * loads and computes the right result.
  */
 class ExternalDataGuardTest {
 
@@ -61,12 +61,14 @@ class ExternalDataGuardTest {
     return new ArtifactLocation(art, file);
   }
 
-  private ArtifactLocation write(Placement where, String location, String offset, String length) throws Exception {
+  private ArtifactLocation write(Placement where, String location, String offset, String length)
+      throws Exception {
     return write(ExternalDataModels.of(where, location, offset, length).toBytes());
   }
 
   private static float[] run(ModelSession session) {
-    Map<String, Tensor> out = session.run(Map.of("x", Tensor.ofFloats(new float[] {1, 2, 3, 10, 20, 30}, 2, 3)));
+    Map<String, Tensor> out =
+        session.run(Map.of("x", Tensor.ofFloats(new float[] {1, 2, 3, 10, 20, 30}, 2, 3)));
     return out.get("y").floats();
   }
 
@@ -75,18 +77,21 @@ class ExternalDataGuardTest {
   // ------------------------------------------------------------------ legitimate use
 
   @ParameterizedTest
-  @EnumSource(value = Placement.class, names = {"INITIALIZER", "CONSTANT"})
+  @EnumSource(
+      value = Placement.class,
+      names = {"INITIALIZER", "CONSTANT"})
   void validExternalDataLoadsAndComputesWithTheExternalWeights(Placement where) throws Exception {
     ArtifactLocation loc = write(where, "weights.bin", "0", "12");
 
     assertThat(ExternalDataGuard.check(loc, List.of("model.onnx", "weights.bin")))
         .singleElement()
-        .satisfies(r -> {
-          assertThat(r.location()).isEqualTo("weights.bin");
-          assertThat(r.path()).isEqualTo("weights.bin");
-          assertThat(r.offset()).isZero();
-          assertThat(r.length()).isEqualTo(OptionalLong.of(12));
-        });
+        .satisfies(
+            r -> {
+              assertThat(r.location()).isEqualTo("weights.bin");
+              assertThat(r.path()).isEqualTo("weights.bin");
+              assertThat(r.offset()).isZero();
+              assertThat(r.length()).isEqualTo(OptionalLong.of(12));
+            });
     try (ModelSession session = engine.open(loc)) {
       assertThat(run(session)).containsExactly(EXPECTED);
     }
@@ -100,7 +105,9 @@ class ExternalDataGuardTest {
     Files.write(data.resolve("w.bin"), padded);
     ArtifactLocation loc = write(Placement.INITIALIZER, "./data//w.bin", "16", null);
 
-    assertThat(ExternalDataGuard.check(loc)).extracting(ExternalDataGuard.Reference::path).containsExactly("data/w.bin");
+    assertThat(ExternalDataGuard.check(loc))
+        .extracting(ExternalDataGuard.Reference::path)
+        .containsExactly("data/w.bin");
     try (ModelSession session = engine.open(loc)) {
       assertThat(run(session)).containsExactly(EXPECTED);
     }
@@ -108,7 +115,10 @@ class ExternalDataGuardTest {
 
   @Test
   void aModelWithoutExternalDataHasNoReferences() throws Exception {
-    ArtifactLocation loc = write(dev.mlops.testmodels.TestModels.bytes(dev.mlops.testmodels.TestModels.BREAST_CANCER_V2));
+    ArtifactLocation loc =
+        write(
+            dev.mlops.testmodels.TestModels.bytes(
+                dev.mlops.testmodels.TestModels.BREAST_CANCER_V2));
     assertThat(ExternalDataGuard.check(loc, List.of("model.onnx"))).isEmpty();
   }
 
@@ -120,34 +130,125 @@ class ExternalDataGuardTest {
   static Stream<Arguments> traversals() {
     return Stream.of(
         bad("dot-dot", Placement.INITIALIZER, "../x", "0", "12", "'..' segment"),
-        bad("dot-dot after a directory", Placement.INITIALIZER, "a/../../x", "0", "12", "'..' segment"),
-        bad("dot-dot that stays inside", Placement.INITIALIZER, "data/../weights.bin", "0", "12", "'..' segment"),
+        bad(
+            "dot-dot after a directory",
+            Placement.INITIALIZER,
+            "a/../../x",
+            "0",
+            "12",
+            "'..' segment"),
+        bad(
+            "dot-dot that stays inside",
+            Placement.INITIALIZER,
+            "data/../weights.bin",
+            "0",
+            "12",
+            "'..' segment"),
         bad("absolute path", Placement.INITIALIZER, "ABSOLUTE", "0", "12", "absolute path"),
         bad("drive letter", Placement.INITIALIZER, "C:/x", "0", "12", "absolute path"),
         bad("backslash traversal", Placement.INITIALIZER, "..\\x", "0", "12", "backslash"),
         bad("NUL byte", Placement.INITIALIZER, "weights.bin\0.txt", "0", "12", "NUL"),
-        bad("ORT memory-address marker", Placement.INITIALIZER, "*/_ORT_MEM_ADDR_/*", "0", "12", "in-memory address"),
+        bad(
+            "ORT memory-address marker",
+            Placement.INITIALIZER,
+            "*/_ORT_MEM_ADDR_/*",
+            "0",
+            "12",
+            "in-memory address"),
         bad("empty location", Placement.INITIALIZER, "", "0", "12", "location is empty"),
         bad("no location", Placement.INITIALIZER, null, "0", "12", "names no location"),
         bad("missing file", Placement.INITIALIZER, "nope.bin", "0", "12", "does not exist"),
         bad("a directory", Placement.INITIALIZER, "data", "0", "12", "not a regular file"),
-        bad("offset past the end", Placement.INITIALIZER, "weights.bin", "13", null, "past the end"),
+        bad(
+            "offset past the end",
+            Placement.INITIALIZER,
+            "weights.bin",
+            "13",
+            null,
+            "past the end"),
         bad("length past the end", Placement.INITIALIZER, "weights.bin", "4", "12", "past the end"),
-        bad("shape past the end without a length", Placement.INITIALIZER, "weights.bin", "4", null, "past the end"),
-        bad("length shorter than the shape", Placement.INITIALIZER, "weights.bin", "0", "8", "shorter than"),
-        bad("huge offset", Placement.INITIALIZER, "weights.bin", "9223372036854775807", "12", "past the end"),
-        bad("offset too large for a long", Placement.INITIALIZER, "weights.bin", "9999999999999999999", "1", "too large"),
-        bad("negative offset", Placement.INITIALIZER, "weights.bin", "-1", "12", "non-negative decimal"),
-        bad("hex offset", Placement.INITIALIZER, "weights.bin", "0x0", "12", "non-negative decimal"),
-        bad("negative length", Placement.INITIALIZER, "weights.bin", "0", "-12", "non-negative decimal"),
-        bad("in a Constant node attribute", Placement.CONSTANT, "../x", "0", "12", "node 'const' (Constant) attribute 'value'"),
-        bad("in the subgraph of an If node", Placement.IF_SUBGRAPH, "../x", "0", "12", "node 'if0' (If) attribute 'then_branch'"),
-        bad("in a Loop body inside an If branch", Placement.NESTED_SUBGRAPH, "../x", "0", "12", "attribute 'body'"),
-        bad("in a sparse initializer", Placement.SPARSE_INITIALIZER, "../x", "0", "12", "sparse initializer values"),
+        bad(
+            "shape past the end without a length",
+            Placement.INITIALIZER,
+            "weights.bin",
+            "4",
+            null,
+            "past the end"),
+        bad(
+            "length shorter than the shape",
+            Placement.INITIALIZER,
+            "weights.bin",
+            "0",
+            "8",
+            "shorter than"),
+        bad(
+            "huge offset",
+            Placement.INITIALIZER,
+            "weights.bin",
+            "9223372036854775807",
+            "12",
+            "past the end"),
+        bad(
+            "offset too large for a long",
+            Placement.INITIALIZER,
+            "weights.bin",
+            "9999999999999999999",
+            "1",
+            "too large"),
+        bad(
+            "negative offset",
+            Placement.INITIALIZER,
+            "weights.bin",
+            "-1",
+            "12",
+            "non-negative decimal"),
+        bad(
+            "hex offset",
+            Placement.INITIALIZER,
+            "weights.bin",
+            "0x0",
+            "12",
+            "non-negative decimal"),
+        bad(
+            "negative length",
+            Placement.INITIALIZER,
+            "weights.bin",
+            "0",
+            "-12",
+            "non-negative decimal"),
+        bad(
+            "in a Constant node attribute",
+            Placement.CONSTANT,
+            "../x",
+            "0",
+            "12",
+            "node 'const' (Constant) attribute 'value'"),
+        bad(
+            "in the subgraph of an If node",
+            Placement.IF_SUBGRAPH,
+            "../x",
+            "0",
+            "12",
+            "node 'if0' (If) attribute 'then_branch'"),
+        bad(
+            "in a Loop body inside an If branch",
+            Placement.NESTED_SUBGRAPH,
+            "../x",
+            "0",
+            "12",
+            "attribute 'body'"),
+        bad(
+            "in a sparse initializer",
+            Placement.SPARSE_INITIALIZER,
+            "../x",
+            "0",
+            "12",
+            "sparse initializer values"),
         bad("in a model-local function", Placement.FUNCTION, "../x", "0", "12", "function 'AddW'"));
   }
 
-  private static Arguments bad(String name, Placement where, String location, String offset, String length, String rule) {
+  private static Arguments bad(
+      String name, Placement where, String location, String offset, String length, String rule) {
     return Arguments.of(Named.of(name, new Bad(where, location, offset, length, rule)));
   }
 
@@ -155,7 +256,10 @@ class ExternalDataGuardTest {
   @MethodSource("traversals")
   void refusedByTheGuardAndByTheEngineBeforeOnnxRuntimeReadsIt(Bad bad) throws Exception {
     Files.createDirectories(art.resolve("data"));
-    String location = "ABSOLUTE".equals(bad.location()) ? outside.resolve("secret.bin").toString() : bad.location();
+    String location =
+        "ABSOLUTE".equals(bad.location())
+            ? outside.resolve("secret.bin").toString()
+            : bad.location();
     ArtifactLocation loc = write(bad.where(), location, bad.offset(), bad.length());
 
     assertThatThrownBy(() -> ExternalDataGuard.check(loc, List.of("model.onnx", "weights.bin")))
@@ -165,7 +269,9 @@ class ExternalDataGuardTest {
         .hasMessageNotContaining(art.toString())
         .hasMessageContaining(bad.rule());
     // The engine runs the same check first, so the refusal keeps its type.
-    assertThatThrownBy(() -> engine.open(loc)).isInstanceOf(UnsafeModelException.class).hasMessageContaining(bad.rule());
+    assertThatThrownBy(() -> engine.open(loc))
+        .isInstanceOf(UnsafeModelException.class)
+        .hasMessageContaining(bad.rule());
   }
 
   @Test
@@ -197,7 +303,8 @@ class ExternalDataGuardTest {
     Files.createSymbolicLink(art.resolve("alias.bin"), art.resolve("weights.bin"));
     ArtifactLocation loc = write(Placement.INITIALIZER, "alias.bin", "0", "12");
 
-    assertThatThrownBy(() -> ExternalDataGuard.check(loc)).isInstanceOf(UnsafeModelException.class)
+    assertThatThrownBy(() -> ExternalDataGuard.check(loc))
+        .isInstanceOf(UnsafeModelException.class)
         .hasMessageContaining("symbolic link");
   }
 
@@ -227,7 +334,9 @@ class ExternalDataGuardTest {
 
   @Test
   void modelFileBehindASymlinkedDirectoryIsRefused() throws Exception {
-    Files.write(outside.resolve("model.onnx"), ExternalDataModels.of(Placement.INITIALIZER, "secret.bin").toBytes());
+    Files.write(
+        outside.resolve("model.onnx"),
+        ExternalDataModels.of(Placement.INITIALIZER, "secret.bin").toBytes());
     Files.createSymbolicLink(art.resolve("sub"), outside);
     ArtifactLocation loc = new ArtifactLocation(art, art.resolve("sub/model.onnx"));
 
@@ -239,12 +348,15 @@ class ExternalDataGuardTest {
   @Test
   void anOffsetSmuggledIntoASecondOccurrenceOfTheTensorIsMergedAndRefused() throws Exception {
     // Protobuf merges both occurrences into one tensor: weights.bin at offset 4096.
-    ArtifactLocation loc = write(ExternalDataModels.constantSplitAcrossTwoOccurrences("weights.bin", "4096"));
+    ArtifactLocation loc =
+        write(ExternalDataModels.constantSplitAcrossTwoOccurrences("weights.bin", "4096"));
 
     assertThatThrownBy(() -> ExternalDataGuard.check(loc))
         .isInstanceOf(UnsafeModelException.class)
         .hasMessageContaining("offset 4096 is past the end");
-    assertThat(ExternalDataGuard.check(write(ExternalDataModels.constantSplitAcrossTwoOccurrences("weights.bin", "0"))))
+    assertThat(
+            ExternalDataGuard.check(
+                write(ExternalDataModels.constantSplitAcrossTwoOccurrences("weights.bin", "0"))))
         .singleElement()
         .satisfies(r -> assertThat(r.offset()).isZero());
   }

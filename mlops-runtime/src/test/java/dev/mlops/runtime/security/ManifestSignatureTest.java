@@ -33,8 +33,11 @@ class ManifestSignatureTest {
 
   private static final String SHA_A = "a".repeat(64);
   private static final String SHA_B = "b".repeat(64);
-  private static final Manifest MANIFEST = Manifest.of(List.of(
-      new ArtifactFile("weights/w.bin", 12, SHA_B), new ArtifactFile("model.onnx", 100, SHA_A)));
+  private static final Manifest MANIFEST =
+      Manifest.of(
+          List.of(
+              new ArtifactFile("weights/w.bin", 12, SHA_B),
+              new ArtifactFile("model.onnx", 100, SHA_A)));
 
   static KeyPair keyPair(String kind) throws Exception {
     if (kind.equals("Ed25519")) {
@@ -47,12 +50,20 @@ class ManifestSignatureTest {
 
   @Test
   void manifestTextIsSortedPathTabDigestLinesAndItsHashIsTheVersionDigestFormat() {
-    assertThat(MANIFEST.text()).isEqualTo("model.onnx\t" + SHA_A + "\nweights/w.bin\t" + SHA_B + "\n");
+    assertThat(MANIFEST.text())
+        .isEqualTo("model.onnx\t" + SHA_A + "\nweights/w.bin\t" + SHA_B + "\n");
     assertThat(MANIFEST.paths()).containsExactly("model.onnx", "weights/w.bin");
-    assertThat(MANIFEST.sha256Hex()).isEqualTo(HexFormat.of().formatHex(
-        Manifest.sha256().digest(MANIFEST.text().getBytes(StandardCharsets.UTF_8))));
-    assertThatThrownBy(() -> Manifest.of(List.of(new ArtifactFile("a", 1, SHA_A), new ArtifactFile("a", 1, SHA_B))))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("twice");
+    assertThat(MANIFEST.sha256Hex())
+        .isEqualTo(
+            HexFormat.of()
+                .formatHex(
+                    Manifest.sha256().digest(MANIFEST.text().getBytes(StandardCharsets.UTF_8))));
+    assertThatThrownBy(
+            () ->
+                Manifest.of(
+                    List.of(new ArtifactFile("a", 1, SHA_A), new ArtifactFile("a", 1, SHA_B))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("twice");
     assertThatThrownBy(() -> Manifest.of(List.of())).isInstanceOf(IllegalArgumentException.class);
   }
 
@@ -61,26 +72,44 @@ class ManifestSignatureTest {
   void signatureVerifiesWithTheTrustedKeyAndFailsForAnyOtherManifest(String kind) throws Exception {
     KeyPair kp = keyPair(kind);
     ManifestSignature sig = ManifestSigner.of("release", kp.getPrivate()).sign(MANIFEST);
-    assertThat(sig.algorithm()).isEqualTo(kind.equals("Ed25519") ? ManifestSignature.ED25519 : ManifestSignature.ECDSA_P256_SHA256);
+    assertThat(sig.algorithm())
+        .isEqualTo(
+            kind.equals("Ed25519")
+                ? ManifestSignature.ED25519
+                : ManifestSignature.ECDSA_P256_SHA256);
     TrustedKeys keys = TrustedKeys.builder().add("release", kp.getPublic()).build();
 
     assertThatCode(() -> keys.verify(MANIFEST, sig, "m")).doesNotThrowAnyException();
 
-    List<Manifest> others = List.of(
-        Manifest.of(List.of(new ArtifactFile("model.onnx", 100, SHA_A))), // a file missing
-        Manifest.of(List.of(new ArtifactFile("model.onnx", 100, SHA_A), new ArtifactFile("weights/w.bin", 12, SHA_B),
-            new ArtifactFile("extra.bin", 1, SHA_B))), // a file added
-        Manifest.of(List.of(new ArtifactFile("model.onnx", 100, SHA_B), new ArtifactFile("weights/w.bin", 12, SHA_B))),
-        Manifest.of(List.of(new ArtifactFile("model.onnx", 100, SHA_A), new ArtifactFile("weights/x.bin", 12, SHA_B))));
+    List<Manifest> others =
+        List.of(
+            Manifest.of(List.of(new ArtifactFile("model.onnx", 100, SHA_A))), // a file missing
+            Manifest.of(
+                List.of(
+                    new ArtifactFile("model.onnx", 100, SHA_A),
+                    new ArtifactFile("weights/w.bin", 12, SHA_B),
+                    new ArtifactFile("extra.bin", 1, SHA_B))), // a file added
+            Manifest.of(
+                List.of(
+                    new ArtifactFile("model.onnx", 100, SHA_B),
+                    new ArtifactFile("weights/w.bin", 12, SHA_B))),
+            Manifest.of(
+                List.of(
+                    new ArtifactFile("model.onnx", 100, SHA_A),
+                    new ArtifactFile("weights/x.bin", 12, SHA_B))));
     for (Manifest other : others) {
       assertThatThrownBy(() -> keys.verify(other, sig, "models:/m/1"))
           .as(other.text())
           .isInstanceOf(SignatureException.class)
-          .hasMessageContaining("the signature of models:/m/1 by key 'release' does not match its manifest");
+          .hasMessageContaining(
+              "the signature of models:/m/1 by key 'release' does not match its manifest");
     }
     byte[] flipped = sig.value();
     flipped[flipped.length / 2] ^= 1;
-    assertThatThrownBy(() -> keys.verify(MANIFEST, new ManifestSignature("release", sig.algorithm(), flipped), "m"))
+    assertThatThrownBy(
+            () ->
+                keys.verify(
+                    MANIFEST, new ManifestSignature("release", sig.algorithm(), flipped), "m"))
         .isInstanceOf(SignatureException.class);
   }
 
@@ -90,20 +119,39 @@ class ManifestSignatureTest {
     KeyPair ec = keyPair("P-256");
     ManifestSignature sig = ManifestSigner.of("ci", ed.getPrivate()).sign(MANIFEST);
 
-    assertThatThrownBy(() -> TrustedKeys.builder().add("other", ed.getPublic()).build().verify(MANIFEST, sig, "m"))
+    assertThatThrownBy(
+            () ->
+                TrustedKeys.builder()
+                    .add("other", ed.getPublic())
+                    .build()
+                    .verify(MANIFEST, sig, "m"))
         .isInstanceOf(SignatureException.class)
         .hasMessageContaining("key 'ci', which is not among the trusted keys [other]");
-    assertThatThrownBy(() -> TrustedKeys.none().verify(MANIFEST, sig, "m")).isInstanceOf(SignatureException.class);
-    assertThatThrownBy(() -> TrustedKeys.builder().add("ci", keyPair("Ed25519").getPublic()).build()
-            .verify(MANIFEST, sig, "m"))
+    assertThatThrownBy(() -> TrustedKeys.none().verify(MANIFEST, sig, "m"))
+        .isInstanceOf(SignatureException.class);
+    assertThatThrownBy(
+            () ->
+                TrustedKeys.builder()
+                    .add("ci", keyPair("Ed25519").getPublic())
+                    .build()
+                    .verify(MANIFEST, sig, "m"))
         .isInstanceOf(SignatureException.class)
         .hasMessageContaining("does not match");
-    assertThatThrownBy(() -> TrustedKeys.builder().add("ci", ec.getPublic()).build().verify(MANIFEST, sig, "m"))
+    assertThatThrownBy(
+            () ->
+                TrustedKeys.builder().add("ci", ec.getPublic()).build().verify(MANIFEST, sig, "m"))
         .isInstanceOf(SignatureException.class)
-        .hasMessageContaining("is signed with Ed25519 but trusted key 'ci' is an SHA256withECDSA key");
+        .hasMessageContaining(
+            "is signed with Ed25519 but trusted key 'ci' is an SHA256withECDSA key");
     // Garbage where a DER signature belongs is an invalid signature, not a crash.
-    ManifestSignature garbage = new ManifestSignature("ec", ManifestSignature.ECDSA_P256_SHA256, new byte[] {1, 2, 3});
-    assertThatThrownBy(() -> TrustedKeys.builder().add("ec", ec.getPublic()).build().verify(MANIFEST, garbage, "m"))
+    ManifestSignature garbage =
+        new ManifestSignature("ec", ManifestSignature.ECDSA_P256_SHA256, new byte[] {1, 2, 3});
+    assertThatThrownBy(
+            () ->
+                TrustedKeys.builder()
+                    .add("ec", ec.getPublic())
+                    .build()
+                    .verify(MANIFEST, garbage, "m"))
         .isInstanceOf(SignatureException.class)
         .hasMessageContaining("does not match");
   }
@@ -113,30 +161,45 @@ class ManifestSignatureTest {
     KeyPair rsa = KeyPairGenerator.getInstance("RSA").generateKeyPair();
     KeyPair p384 = keyPair("P-384");
     assertThatThrownBy(() -> ManifestSigner.of("k", rsa.getPrivate()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected an Ed25519 key or an EC key on the NIST P-256");
-    assertThatThrownBy(() -> TrustedKeys.builder().add("k", rsa.getPublic())).isInstanceOf(IllegalArgumentException.class);
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("expected an Ed25519 key or an EC key on the NIST P-256");
+    assertThatThrownBy(() -> TrustedKeys.builder().add("k", rsa.getPublic()))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> ManifestSigner.of("k", p384.getPrivate()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("384-bit");
-    assertThatThrownBy(() -> TrustedKeys.builder().add("k", p384.getPublic())).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> TrustedKeys.builder().add("k", keyPair("P-256").getPublic()).add("k", keyPair("P-256").getPublic()))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("already added");
-    assertThatThrownBy(() -> new ManifestSignature("bad id", ManifestSignature.ED25519, new byte[1]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("384-bit");
+    assertThatThrownBy(() -> TrustedKeys.builder().add("k", p384.getPublic()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () ->
+                TrustedKeys.builder()
+                    .add("k", keyPair("P-256").getPublic())
+                    .add("k", keyPair("P-256").getPublic()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already added");
+    assertThatThrownBy(
+            () -> new ManifestSignature("bad id", ManifestSignature.ED25519, new byte[1]))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new ManifestSignature("k", "SHA1withRSA", new byte[1]))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not supported");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not supported");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"Ed25519", "P-256"})
   void keysLoadFromPemFiles(String kind) throws Exception {
     KeyPair kp = keyPair(kind);
-    Path pub = Files.writeString(tmp.resolve("pub.pem"), pem("PUBLIC KEY", kp.getPublic().getEncoded()));
-    Path priv = Files.writeString(tmp.resolve("priv.pem"), pem("PRIVATE KEY", kp.getPrivate().getEncoded()));
+    Path pub =
+        Files.writeString(tmp.resolve("pub.pem"), pem("PUBLIC KEY", kp.getPublic().getEncoded()));
+    Path priv =
+        Files.writeString(
+            tmp.resolve("priv.pem"), pem("PRIVATE KEY", kp.getPrivate().getEncoded()));
 
     ManifestSignature sig = ManifestSigner.fromPem("k", priv).sign(MANIFEST);
     TrustedKeys keys = TrustedKeys.builder().addPem("k", pub).build();
     assertThatCode(() -> keys.verify(MANIFEST, sig, "m")).doesNotThrowAnyException();
-    assertThatThrownBy(() -> TrustedKeys.builder().addPem("k", "not a pem")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> TrustedKeys.builder().addPem("k", "not a pem"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("BEGIN PUBLIC KEY");
   }
 
@@ -148,7 +211,8 @@ class ManifestSignatureTest {
     assertThat(s.value()).containsExactly(1, 2, 3);
     s.value()[1] = 9;
     assertThat(s.value()).containsExactly(1, 2, 3);
-    assertThat(ManifestSignature.ofBase64("k", ManifestSignature.ED25519, s.valueBase64())).isEqualTo(s);
+    assertThat(ManifestSignature.ofBase64("k", ManifestSignature.ED25519, s.valueBase64()))
+        .isEqualTo(s);
   }
 
   @Test
@@ -159,12 +223,17 @@ class ManifestSignatureTest {
     Manifest m = Manifest.of(ArtifactSource.directory(tmp.resolve("d"), "model.onnx"));
     assertThat(m.paths()).containsExactly("model.onnx", "sub/w.bin");
     assertThat(m.files().get(1).size()).isEqualTo(2);
-    assertThat(Manifest.of(ArtifactSource.file(tmp.resolve("d/model.onnx"))).paths()).containsExactly("model.onnx");
-    assertThatThrownBy(() -> Manifest.of(ArtifactSource.stream(new java.io.ByteArrayInputStream(new byte[1]), "m.onnx")))
+    assertThat(Manifest.of(ArtifactSource.file(tmp.resolve("d/model.onnx"))).paths())
+        .containsExactly("model.onnx");
+    assertThatThrownBy(
+            () ->
+                Manifest.of(
+                    ArtifactSource.stream(new java.io.ByteArrayInputStream(new byte[1]), "m.onnx")))
         .isInstanceOf(IllegalArgumentException.class);
     Files.createSymbolicLink(tmp.resolve("d/link"), dir);
     assertThatThrownBy(() -> Manifest.of(ArtifactSource.directory(tmp.resolve("d"), "model.onnx")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("symbolic link");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("symbolic link");
   }
 
   /**
@@ -179,39 +248,55 @@ class ManifestSignatureTest {
     Files.write(model.resolve("w.bin"), new byte[] {1, 2, 3});
     Files.write(tmp.resolve("model/model.onnx"), new byte[] {4, 5});
     Files.write(tmp.resolve("model/a-b.onnx"), new byte[] {6});
-    String keygen = kind.equals("ed25519")
-        ? "openssl genpkey -algorithm ed25519 -out signing-key.pem"
-        : "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out signing-key.pem";
-    String sign = kind.equals("ed25519")
-        ? "openssl pkeyutl -sign -inkey signing-key.pem -rawin -in manifest.txt -out manifest.sig"
-        : "openssl dgst -sha256 -sign signing-key.pem -out manifest.sig manifest.txt";
-    String script = String.join("\n",
-        "set -eu",
-        keygen,
-        "openssl pkey -in signing-key.pem -pubout -out signing-key.pub.pem",
-        "(cd model && find . -type f | sed 's|^\\./||' | LC_ALL=C sort | while IFS= read -r f; do",
-        "  printf '%s\\t%s\\n' \"$f\" \"$(sha256sum \"$f\" | cut -d' ' -f1)\"",
-        "done) > manifest.txt",
-        sign,
-        "openssl base64 -A -in manifest.sig > manifest.sig.b64");
-    Process p = new ProcessBuilder("bash", "-c", script).directory(tmp.toFile()).redirectErrorStream(true).start();
+    String keygen =
+        kind.equals("ed25519")
+            ? "openssl genpkey -algorithm ed25519 -out signing-key.pem"
+            : "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out signing-key.pem";
+    String sign =
+        kind.equals("ed25519")
+            ? "openssl pkeyutl -sign -inkey signing-key.pem -rawin -in manifest.txt -out manifest.sig"
+            : "openssl dgst -sha256 -sign signing-key.pem -out manifest.sig manifest.txt";
+    String script =
+        String.join(
+            "\n",
+            "set -eu",
+            keygen,
+            "openssl pkey -in signing-key.pem -pubout -out signing-key.pub.pem",
+            "(cd model && find . -type f | sed 's|^\\./||' | LC_ALL=C sort | while IFS= read -r f; do",
+            "  printf '%s\\t%s\\n' \"$f\" \"$(sha256sum \"$f\" | cut -d' ' -f1)\"",
+            "done) > manifest.txt",
+            sign,
+            "openssl base64 -A -in manifest.sig > manifest.sig.b64");
+    Process p =
+        new ProcessBuilder("bash", "-c", script)
+            .directory(tmp.toFile())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out).isZero();
 
     Manifest expected = Manifest.of(ArtifactSource.directory(tmp.resolve("model"), "model.onnx"));
     assertThat(Files.readString(tmp.resolve("manifest.txt"))).isEqualTo(expected.text());
-    ManifestSignature sig = ManifestSignature.ofBase64("ci", kind.equals("ed25519")
-        ? ManifestSignature.ED25519 : ManifestSignature.ECDSA_P256_SHA256, Files.readString(tmp.resolve("manifest.sig.b64")));
-    TrustedKeys keys = TrustedKeys.builder().addPem("ci", tmp.resolve("signing-key.pub.pem")).build();
+    ManifestSignature sig =
+        ManifestSignature.ofBase64(
+            "ci",
+            kind.equals("ed25519")
+                ? ManifestSignature.ED25519
+                : ManifestSignature.ECDSA_P256_SHA256,
+            Files.readString(tmp.resolve("manifest.sig.b64")));
+    TrustedKeys keys =
+        TrustedKeys.builder().addPem("ci", tmp.resolve("signing-key.pub.pem")).build();
     assertThatCode(() -> keys.verify(expected, sig, "model")).doesNotThrowAnyException();
     // And a Java signature verifies with openssl's key format the other way round.
     ManifestSigner javaSigner = ManifestSigner.fromPem("ci", tmp.resolve("signing-key.pem"));
-    assertThatCode(() -> keys.verify(expected, javaSigner.sign(expected), "model")).doesNotThrowAnyException();
+    assertThatCode(() -> keys.verify(expected, javaSigner.sign(expected), "model"))
+        .doesNotThrowAnyException();
   }
 
   private static boolean onPath(String tool) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("sh", "-c", "command -v " + tool).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("sh", "-c", "command -v " + tool).redirectErrorStream(true).start();
     p.getInputStream().readAllBytes();
     return p.waitFor() == 0;
   }
@@ -219,7 +304,8 @@ class ManifestSignatureTest {
   private static String pem(String type, byte[] der) {
     List<String> lines = new ArrayList<>();
     lines.add("-----BEGIN " + type + "-----");
-    lines.add(Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der));
+    lines.add(
+        Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der));
     lines.add("-----END " + type + "-----");
     return String.join("\n", lines) + "\n";
   }

@@ -18,13 +18,16 @@ import org.slf4j.spi.MDCAdapter;
 import org.slf4j.spi.SLF4JServiceProvider;
 
 /**
- * The runtime tests' SLF4J backend, found by {@link java.util.ServiceLoader}: it records every
- * line at INFO and above, so tests can assert what the library logged and at which level, and
- * prints it to standard error as slf4j-simple would. Thread-safe.
+ * The runtime tests' SLF4J backend, found by {@link java.util.ServiceLoader}: it records every line
+ * at INFO and above, so tests can assert what the library logged and at which level, and prints it
+ * to standard error as slf4j-simple would. Thread-safe.
  */
 public final class CapturedLogs implements SLF4JServiceProvider {
 
-  /** One logged line. @param logger logger name @param level level @param message formatted message @param thrown attached throwable or null */
+  /**
+   * One logged line. @param logger logger name @param level level @param message formatted
+   * message @param thrown attached throwable or null
+   */
   public record Line(String logger, Level level, String message, Throwable thrown) {}
 
   private static final List<Line> LINES = new CopyOnWriteArrayList<>();
@@ -43,7 +46,9 @@ public final class CapturedLogs implements SLF4JServiceProvider {
 
   /** The lines at {@code level} from loggers whose name starts with {@code loggerPrefix}. */
   public static List<Line> lines(Level level, String loggerPrefix) {
-    return LINES.stream().filter(l -> l.level() == level && l.logger().startsWith(loggerPrefix)).toList();
+    return LINES.stream()
+        .filter(l -> l.level() == level && l.logger().startsWith(loggerPrefix))
+        .toList();
   }
 
   /** Forgets the lines recorded so far. */
@@ -126,7 +131,8 @@ public final class CapturedLogs implements SLF4JServiceProvider {
       String message = MessageFormatter.basicArrayFormat(pattern, arguments);
       LINES.add(new Line(name, level, message, throwable));
       PrintStream err = System.err;
-      err.println("[" + Thread.currentThread().getName() + "] " + level + " " + name + " - " + message);
+      err.println(
+          "[" + Thread.currentThread().getName() + "] " + level + " " + name + " - " + message);
       if (throwable != null) {
         throwable.printStackTrace(err);
       }

@@ -20,9 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The small graphs of {@code src/test/resources/graphs/} (made by {@code make_test_graphs.py}),
- * and raw ONNX Runtime runs of them that do not go through the library, to compare its outputs
- * with.
+ * The small graphs of {@code src/test/resources/graphs/} (made by {@code make_test_graphs.py}), and
+ * raw ONNX Runtime runs of them that do not go through the library, to compare its outputs with.
  */
 public final class Graphs {
 
@@ -54,9 +53,11 @@ public final class Graphs {
         OrtSession session = env.createSession(model.toString(), options)) {
       for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
         Tensor t = e.getValue();
-        natives.put(e.getKey(), t.type() == ElementType.FLOAT
-            ? OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), t.shape())
-            : OnnxTensor.createTensor(env, LongBuffer.wrap(t.longs()), t.shape()));
+        natives.put(
+            e.getKey(),
+            t.type() == ElementType.FLOAT
+                ? OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), t.shape())
+                : OnnxTensor.createTensor(env, LongBuffer.wrap(t.longs()), t.shape()));
       }
       Map<String, Tensor> out = new LinkedHashMap<>();
       try (OrtSession.Result result = session.run(natives)) {
@@ -64,20 +65,22 @@ public final class Graphs {
           OnnxTensor t = (OnnxTensor) e.getValue();
           long[] shape = t.getInfo().getShape();
           switch (t.getInfo().type) {
-            case FLOAT: {
-              FloatBuffer b = t.getFloatBuffer();
-              float[] data = new float[b.remaining()];
-              b.get(data);
-              out.put(e.getKey(), Tensor.ofFloats(data, shape));
-              break;
-            }
-            case INT64: {
-              LongBuffer b = t.getLongBuffer();
-              long[] data = new long[b.remaining()];
-              b.get(data);
-              out.put(e.getKey(), Tensor.ofLongs(data, shape));
-              break;
-            }
+            case FLOAT:
+              {
+                FloatBuffer b = t.getFloatBuffer();
+                float[] data = new float[b.remaining()];
+                b.get(data);
+                out.put(e.getKey(), Tensor.ofFloats(data, shape));
+                break;
+              }
+            case INT64:
+              {
+                LongBuffer b = t.getLongBuffer();
+                long[] data = new long[b.remaining()];
+                b.get(data);
+                out.put(e.getKey(), Tensor.ofLongs(data, shape));
+                break;
+              }
             default:
               throw new IllegalArgumentException("output " + e.getKey() + " is " + t.getInfo());
           }
@@ -85,7 +88,8 @@ public final class Graphs {
       }
       return out;
     } catch (OrtException e) {
-      throw new IllegalStateException("raw ONNX Runtime failed on " + model + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "raw ONNX Runtime failed on " + model + ": " + e.getMessage(), e);
     } finally {
       natives.values().forEach(OnnxTensor::close);
     }

@@ -9,10 +9,10 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Fails any test during which the library or Caffeine logged through java.util.logging: the
- * library logs through SLF4J only, and a JUL line (such as Caffeine's "Exception thrown during
- * asynchronous load" with a stack trace) bypasses the application's logging setup. Registered for
- * every test of this module by JUnit's extension auto-detection ({@code junit-platform.properties}).
+ * Fails any test during which the library or Caffeine logged through java.util.logging: the library
+ * logs through SLF4J only, and a JUL line (such as Caffeine's "Exception thrown during asynchronous
+ * load" with a stack trace) bypasses the application's logging setup. Registered for every test of
+ * this module by JUnit's extension auto-detection ({@code junit-platform.properties}).
  */
 public final class JulGuard implements BeforeAllCallback, AfterEachCallback {
 
@@ -20,21 +20,22 @@ public final class JulGuard implements BeforeAllCallback, AfterEachCallback {
   static final List<String> GUARDED = List.of("dev.mlops", "com.github.benmanes.caffeine");
 
   private static final List<LogRecord> RECORDS = new CopyOnWriteArrayList<>();
-  private static final Handler HANDLER = new Handler() {
-    @Override
-    public void publish(LogRecord r) {
-      String name = r.getLoggerName() == null ? "" : r.getLoggerName();
-      if (GUARDED.stream().anyMatch(name::startsWith)) {
-        RECORDS.add(r);
-      }
-    }
+  private static final Handler HANDLER =
+      new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+          String name = r.getLoggerName() == null ? "" : r.getLoggerName();
+          if (GUARDED.stream().anyMatch(name::startsWith)) {
+            RECORDS.add(r);
+          }
+        }
 
-    @Override
-    public void flush() {}
+        @Override
+        public void flush() {}
 
-    @Override
-    public void close() {}
-  };
+        @Override
+        public void close() {}
+      };
 
   static {
     java.util.logging.Logger.getLogger("").addHandler(HANDLER);
@@ -56,10 +57,20 @@ public final class JulGuard implements BeforeAllCallback, AfterEachCallback {
   public void afterEach(ExtensionContext context) {
     List<LogRecord> seen = drain();
     if (!seen.isEmpty()) {
-      StringBuilder sb = new StringBuilder(seen.size() + " java.util.logging record(s) from the library or Caffeine"
-          + " during " + context.getDisplayName() + "; the library must log through SLF4J only:");
+      StringBuilder sb =
+          new StringBuilder(
+              seen.size()
+                  + " java.util.logging record(s) from the library or Caffeine"
+                  + " during "
+                  + context.getDisplayName()
+                  + "; the library must log through SLF4J only:");
       for (LogRecord r : seen) {
-        sb.append("\n  ").append(r.getLevel()).append(' ').append(r.getLoggerName()).append(": ").append(r.getMessage());
+        sb.append("\n  ")
+            .append(r.getLevel())
+            .append(' ')
+            .append(r.getLoggerName())
+            .append(": ")
+            .append(r.getMessage());
       }
       throw new AssertionError(sb.toString());
     }

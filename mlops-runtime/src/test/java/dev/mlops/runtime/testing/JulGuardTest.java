@@ -24,10 +24,14 @@ class JulGuardTest {
 
   @Test
   void theGuardTakesJulRecordsOfTheLibraryAndOfCaffeineOnly() {
-    java.util.logging.Logger.getLogger("dev.mlops.runtime.Probe").warning("a library line through JUL");
-    java.util.logging.Logger.getLogger("com.github.benmanes.caffeine.cache.Probe").warning("a Caffeine line");
-    java.util.logging.Logger.getLogger("ai.onnxruntime.Probe").warning("ONNX Runtime's own, not guarded");
-    assertThat(JulGuard.drain()).extracting(LogRecord::getLoggerName)
+    java.util.logging.Logger.getLogger("dev.mlops.runtime.Probe")
+        .warning("a library line through JUL");
+    java.util.logging.Logger.getLogger("com.github.benmanes.caffeine.cache.Probe")
+        .warning("a Caffeine line");
+    java.util.logging.Logger.getLogger("ai.onnxruntime.Probe")
+        .warning("ONNX Runtime's own, not guarded");
+    assertThat(JulGuard.drain())
+        .extracting(LogRecord::getLoggerName)
         .containsExactly("dev.mlops.runtime.Probe", "com.github.benmanes.caffeine.cache.Probe");
     assertThat(JulGuard.drain()).isEmpty();
   }
@@ -36,9 +40,15 @@ class JulGuardTest {
   void aFailedLoadIsLoggedThroughSlf4jOnly() throws Exception {
     CapturedLogs.clear();
     try (Mlops mlops = Mlops.builder().localRegistry(tmp.resolve("registry")).build()) {
-      mlops.registry().register(Registration.builder("tiny",
-          ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp))).build(), AuditInfo.by("ci", "test"));
-      Path file = mlops.registry().verifiedArtifact(mlops.registry().versions("tiny").get(0)).modelFile();
+      mlops
+          .registry()
+          .register(
+              Registration.builder(
+                      "tiny", ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp)))
+                  .build(),
+              AuditInfo.by("ci", "test"));
+      Path file =
+          mlops.registry().verifiedArtifact(mlops.registry().versions("tiny").get(0)).modelFile();
       Files.write(file, new byte[] {1}, StandardOpenOption.APPEND);
       // Twice: a waiter on a failed load in flight must not make Caffeine log either.
       for (int i = 0; i < 2; i++) {
@@ -48,6 +58,8 @@ class JulGuardTest {
     }
     assertThat(JulGuard.drain()).isEmpty();
     assertThat(CapturedLogs.lines(Level.WARN, "dev.mlops.runtime.SessionCache"))
-        .extracting(CapturedLogs.Line::message).allMatch(m -> m.startsWith("cannot load models:/tiny/1: ")).hasSize(2);
+        .extracting(CapturedLogs.Line::message)
+        .allMatch(m -> m.startsWith("cannot load models:/tiny/1: "))
+        .hasSize(2);
   }
 }

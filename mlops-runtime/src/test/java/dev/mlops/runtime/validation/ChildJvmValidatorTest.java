@@ -15,7 +15,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The child-JVM validator turns a crash, a hang or a refusal in the child into a typed error here. */
+/**
+ * The child-JVM validator turns a crash, a hang or a refusal in the child into a typed error here.
+ */
 class ChildJvmValidatorTest {
 
   @TempDir Path tmp;
@@ -29,7 +31,10 @@ class ChildJvmValidatorTest {
 
   private static List<String> scratchDirs() throws Exception {
     try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("mlops-validate-")).sorted().toList();
+      return s.map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith("mlops-validate-"))
+          .sorted()
+          .toList();
     }
   }
 
@@ -39,7 +44,8 @@ class ChildJvmValidatorTest {
     long start = System.nanoTime();
     assertThatThrownBy(() -> TestValidators.crashing().validate(artifact))
         .isExactlyInstanceOf(ModelLoadException.class)
-        .hasMessageStartingWith("validation in a child JVM crashed: exit code 134 (signal 6) while opening model.onnx")
+        .hasMessageStartingWith(
+            "validation in a child JVM crashed: exit code 134 (signal 6) while opening model.onnx")
         .hasMessageContaining("SIGSEGV (simulated)");
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
     assertThat(scratchDirs()).isEqualTo(before);
@@ -52,7 +58,8 @@ class ChildJvmValidatorTest {
     assertThatThrownBy(() -> TestValidators.hanging(Duration.ofMillis(1500)).validate(artifact))
         .isExactlyInstanceOf(ModelLoadException.class)
         .hasMessageContaining("did not finish within PT1.5S; the child was killed");
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(1500), Duration.ofSeconds(20));
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .isBetween(Duration.ofMillis(1500), Duration.ofSeconds(20));
     assertThat(scratchDirs()).isEqualTo(before);
   }
 
@@ -66,9 +73,15 @@ class ChildJvmValidatorTest {
 
   @Test
   void optionsAreSetOnce() {
-    assertThatThrownBy(() -> ChildJvmValidator.builder().timeout(Duration.ofSeconds(1)).timeout(Duration.ofSeconds(2)))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("timeout was already set");
-    assertThatThrownBy(() -> ChildJvmValidator.builder().timeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () ->
+                ChildJvmValidator.builder()
+                    .timeout(Duration.ofSeconds(1))
+                    .timeout(Duration.ofSeconds(2)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("timeout was already set");
+    assertThatThrownBy(() -> ChildJvmValidator.builder().timeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThat(ChildJvmValidator.defaults().timeout()).isEqualTo(Duration.ofSeconds(60));
   }
 }
