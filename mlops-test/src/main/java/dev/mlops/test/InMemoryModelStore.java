@@ -476,6 +476,16 @@ public final class InMemoryModelStore implements ModelStore {
     }
   }
 
+  /**
+   * For tests: behaves as a store that lost its connection to shared state and has it back, which
+   * this one never does: asks each of this instance's listeners to resync, once.
+   */
+  public void reconnect() {
+    for (Subscription sub : subscriptions) {
+      sub.listener().resync();
+    }
+  }
+
   @Override
   public void close() {
     if (closed) {

@@ -191,6 +191,19 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
   }
 
   /**
+   * Makes the store lose its connection to the shared state it watches and get it back (for a
+   * database store: close the listening connection, or terminate its backend), for the check that
+   * listeners are then asked to resync. Default: empty, for a store with no such connection, which
+   * skips that check.
+   *
+   * @param store the store to disconnect
+   * @return whether the store was disconnected, or empty to skip the check
+   */
+  protected Optional<Runnable> loseConnection(S store) {
+    return Optional.empty();
+  }
+
+  /**
    * How long a check waits for the deliveries it expects before it fails. Default: 30 seconds;
    * raise it for a store whose feed lags (a database notification channel under load).
    *
@@ -1545,6 +1558,27 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
         .containsExactly(first);
   }
 
+  /**
+   * After the store lost its connection to shared state and got it back, every listener is asked to
+   * resync once, and changes are delivered again. Skipped unless {@link #loseConnection} is given.
+   */
+  @Test
+  public void aLostConnectionAsksListenersToResyncAndDeliveryGoesOn() {
+    S store = newStore();
+    Optional<Runnable> disconnect = loseConnection(store);
+    Assumptions.assumeTrue(
+        disconnect.isPresent(), "the store has no connection to shared state that it could lose");
+    Recorder feed = subscribe(store);
+    disconnect.get().run();
+    long deadline = System.nanoTime() + feedTimeout().toNanos();
+    while (feed.resyncs.get() == 0 && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+    }
+    assertThat(feed.resyncs.get()).as("resyncs asked for").isEqualTo(1);
+    insert(store, MODEL);
+    assertThat(feed.await(1)).extracting(AuditEntry::action).containsExactly(AuditAction.REGISTER);
+  }
+
   // ================================================================ durability
 
   /**
@@ -1829,11 +1863,18 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
   /** Records deliveries. */
   private class Recorder implements StoreListener {
     final List<AuditEntry> changes = new CopyOnWriteArrayList<>();
+    final java.util.concurrent.atomic.AtomicInteger resyncs =
+        new java.util.concurrent.atomic.AtomicInteger();
     AutoCloseable handle;
 
     @Override
     public void changed(AuditEntry change) {
       changes.add(change);
+    }
+
+    @Override
+    public void resync() {
+      resyncs.incrementAndGet();
     }
 
     /**

@@ -45,6 +45,7 @@ class ModelStoreCompatibilityKitSelfTest {
           "aFailedInsertStoresNothingAndUsesUpNoNumber",
           "aModelWhoseOnlyInsertFailedIsNotListed",
           "aReCreatedAliasContinuesTheRevisionCount",
+          "aLostConnectionAsksListenersToResyncAndDeliveryGoesOn",
           "aDeletedNumberIsNeverReused",
           "aRecordOfAnotherNameOrNumberIsRefusedAndStoresNothing",
           "sixteenThreadsInsertingAtOnceGetEachNumberOnce",
@@ -197,6 +198,12 @@ class ModelStoreCompatibilityKitSelfTest {
   }
 
   @Test
+  void aStoreThatNeverAsksForAResyncFailsTheResyncCheckOnly() {
+    assertThat(names(run(NeverResyncsKit.class).failed()))
+        .containsExactly("aLostConnectionAsksListenersToResyncAndDeliveryGoesOn");
+  }
+
+  @Test
   void aStoreThatProcessesDoNotShareFailsTheProcessChecksOnly() {
     Events tests = run(ProcessLocalKit.class);
     assertThat(names(tests.failed())).containsExactlyInAnyOrderElementsOf(PROCESS_CHECKS);
@@ -242,6 +249,24 @@ class ModelStoreCompatibilityKitSelfTest {
     @Override
     protected boolean instancesInOneJvmShareTheFeed() {
       return true;
+    }
+
+    @Override
+    protected Optional<Runnable> loseConnection(InMemoryModelStore store) {
+      return Optional.of(store::reconnect);
+    }
+  }
+
+  /** Never asks its listeners to resync after a lost connection. */
+  static class NeverResyncsKit extends CorrectKit {
+    @Override
+    protected Optional<Runnable> loseConnection(InMemoryModelStore store) {
+      return Optional.of(() -> {});
+    }
+
+    @Override
+    protected Duration feedTimeout() {
+      return BROKEN_FEED_TIMEOUT;
     }
   }
 
