@@ -369,6 +369,13 @@ final class Binding {
         serving.ref(),
         refused.ref(),
         String.join("; ", differences));
+    // Audited before the event, so that whoever the event wakes finds the entry.
+    try {
+      runtime.registry().recordSwapRefused(refused, serving.version(), target, differences);
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "cannot audit the refused swap of {} to {}: {}", target, refused.ref(), e.toString());
+    }
     runtime
         .telemetry()
         .publish(
@@ -379,12 +386,6 @@ final class Binding {
                 serving.version(),
                 refused.version(),
                 differences));
-    try {
-      runtime.registry().recordSwapRefused(refused, serving.version(), target, differences);
-    } catch (RuntimeException e) {
-      LOG.warn(
-          "cannot audit the refused swap of {} to {}: {}", target, refused.ref(), e.toString());
-    }
   }
 
   private SessionHandle swapKeepingOld(SessionHandle old, ModelVersion next) {
