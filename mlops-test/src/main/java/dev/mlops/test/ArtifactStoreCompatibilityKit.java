@@ -344,13 +344,7 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
   @Test
   public void deleteRemovesTheArtifactAndRepeatsAsANoOp() {
     S store = newStore();
-    Artifact a =
-        Artifact.of(
-            Map.of(
-                "model.onnx",
-                StoreSamples.noise(1, 1, 10_000),
-                "data/w.bin",
-                StoreSamples.noise(1, 2, 10_000)));
+    Artifact a = withExternalData(1);
     Artifact b = Artifact.of(Map.of("model.onnx", StoreSamples.noise(2, 1, 10_000)));
     Artifact never = Artifact.of(Map.of("model.onnx", StoreSamples.noise(3, 1, 10)));
     store.put(a.digest, source(a), a.files);
@@ -375,13 +369,7 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
   public void anotherInstanceOnTheSameBackingSeesPutsAndDeletes() {
     S first = newStore();
     S second = newAnother(first);
-    Artifact a =
-        Artifact.of(
-            Map.of(
-                "model.onnx",
-                StoreSamples.noise(1, 1, 10_000),
-                "data/w.bin",
-                StoreSamples.noise(1, 2, 10_000)));
+    Artifact a = withExternalData(1);
     Artifact b = Artifact.of(Map.of("model.onnx", StoreSamples.noise(2, 1, 10_000)));
 
     first.put(a.digest, source(a), a.files);
@@ -402,13 +390,7 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
   @Test
   public void aPutWhoseSourceLacksAListedFileFailsAndStoresNothing() {
     S store = newStore();
-    Artifact a =
-        Artifact.of(
-            Map.of(
-                "model.onnx",
-                StoreSamples.noise(1, 1, 10_000),
-                "data/w.bin",
-                StoreSamples.noise(1, 2, 10_000)));
+    Artifact a = withExternalData(1);
     Path incomplete = source(a);
     try {
       Files.delete(incomplete.resolve("data/w.bin"));
@@ -431,13 +413,7 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
   @Test
   public void aPutStoresOnlyTheListedFiles() {
     S store = newStore();
-    Artifact a =
-        Artifact.of(
-            Map.of(
-                "model.onnx",
-                StoreSamples.noise(1, 1, 10_000),
-                "data/w.bin",
-                StoreSamples.noise(1, 2, 10_000)));
+    Artifact a = withExternalData(1);
     Path source = source(a);
     write(source.resolve("stray.txt"), new byte[] {1, 2, 3});
     write(source.resolve("data/stray/more.bin"), new byte[] {4});
@@ -569,5 +545,18 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
         throw new UncheckedIOException(e);
       }
     }
+  }
+
+  /**
+   * An artifact of a model file and a nested data file, 10 kB each, its bytes drawn from {@code
+   * seed}.
+   */
+  private static Artifact withExternalData(int seed) {
+    return Artifact.of(
+        Map.of(
+            "model.onnx",
+            StoreSamples.noise(seed, 1, 10_000),
+            "data/w.bin",
+            StoreSamples.noise(seed, 2, 10_000)));
   }
 }
