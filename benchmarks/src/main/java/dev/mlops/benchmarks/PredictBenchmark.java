@@ -103,9 +103,14 @@ public class PredictBenchmark {
     ModelVersion version = mlops.registry().register(registration, AuditInfo.by("bench", "setup"));
     predictor = mlops.predictor("models:/" + model + "/" + version.version(), Codecs.floatRow());
 
-    // The very file the runtime's session was created from, with the engine's default options,
-    // for the raw paths and DJL alike.
-    Path registered = mlops.registry().verifiedArtifact(version).modelFile();
+    // The stored file whose verified copy the runtime's session was created from (the same
+    // bytes), with the engine's default options, for the raw paths and DJL alike.
+    Path registered =
+        mlops
+            .registry()
+            .artifacts()
+            .materialize(version.digest(), version.files())
+            .resolve(version.modelFile());
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(1);

@@ -3,7 +3,6 @@ package dev.mlops.runtime;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
-import dev.mlops.api.ArtifactLocation;
 import dev.mlops.api.ClosedException;
 import dev.mlops.api.MlopsException;
 import dev.mlops.api.ModelLoadException;
@@ -17,6 +16,7 @@ import dev.mlops.api.spi.ModelSession;
 import dev.mlops.runtime.loading.SyntheticInputs;
 import dev.mlops.runtime.loading.WarmUp;
 import dev.mlops.runtime.registry.GovernedRegistry;
+import dev.mlops.runtime.registry.VerifiedArtifact;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -257,9 +257,9 @@ final class SessionCache {
     long start = ticker.getAsLong();
     ModelSession session = null;
     try {
-      ArtifactLocation location = registry.verifiedArtifact(version);
-      try {
-        session = engine.open(location, key.options());
+      // The engine reads the registry's private, verified copy, deleted once the session is open.
+      try (VerifiedArtifact artifact = registry.verifiedArtifact(version)) {
+        session = engine.open(artifact.location(), key.options());
       } catch (MlopsException e) {
         throw e.getClass() == ModelLoadException.class
             ? new ModelLoadException("cannot load " + version.ref() + ": " + e.getMessage(), e)

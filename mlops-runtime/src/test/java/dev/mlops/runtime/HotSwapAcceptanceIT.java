@@ -431,7 +431,7 @@ class HotSwapAcceptanceIT {
         threads.add(th);
       }
       // A valid model, but not the bytes that were registered: only the digest check catches it.
-      Path stored = mlops.registry().verifiedArtifact(v3).modelFile();
+      Path stored = dev.mlops.runtime.testing.Stored.modelFile(mlops.registry(), v3);
       Files.write(stored, TestModels.bytes(TestModels.BREAST_CANCER_V1));
       mlops.registry().forceAlias("cancer", PRODUCTION, 3, OPS);
       await(

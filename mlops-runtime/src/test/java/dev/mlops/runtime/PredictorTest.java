@@ -224,7 +224,7 @@ class PredictorTest {
   void tamperedArtifactIsNotLoadedAndTheOldVersionKeepsServing() throws Exception {
     ModelVersion v3 = register(TestModels.BREAST_CANCER_V2, "to be tampered with");
     mlops.registry().setAlias("cancer", "production", 2, ALICE);
-    Path file = mlops.registry().verifiedArtifact(v3).modelFile();
+    Path file = dev.mlops.runtime.testing.Stored.modelFile(mlops.registry(), v3);
     try (Predictor<float[], float[]> p =
         mlops.predictor("models:/cancer@production", Codecs.floatRow())) {
       Files.write(file, new byte[] {1, 2, 3}, StandardOpenOption.APPEND);

@@ -58,10 +58,13 @@ class InMemoryStoresRegistryTest {
           registry.register(
               Registration.builder("cancer", ArtifactSource.file(v2File)).build(), ALICE);
       assertThat(List.of(v1.version(), v2.version())).containsExactly(1L, 2L);
-      assertThat(registry.verifiedArtifact(v1).modelFile())
-          .hasFileName(TestModels.BREAST_CANCER_V1);
-      assertThat(Files.readAllBytes(registry.verifiedArtifact(v2).modelFile()))
-          .isEqualTo(TestModels.bytes(TestModels.BREAST_CANCER_V2));
+      try (var a = registry.verifiedArtifact(v1)) {
+        assertThat(a.location().modelFile()).hasFileName(TestModels.BREAST_CANCER_V1);
+      }
+      try (var a = registry.verifiedArtifact(v2)) {
+        assertThat(Files.readAllBytes(a.location().modelFile()))
+            .isEqualTo(TestModels.bytes(TestModels.BREAST_CANCER_V2));
+      }
       assertThat(registry.attachment(v1, "card.txt"))
           .hasValueSatisfying(b -> assertThat(b).isEqualTo(card));
       assertThat(registry.inputExample(v1)).contains(example);

@@ -37,6 +37,7 @@ public final class LocalModelRegistry {
                     ((DirectoryModelStore) store).root(),
                     ((DirectoryModelStore) store).stagingDirectory()),
             root.toAbsolutePath().normalize().toString())
+        // Beside the stores, so that a new version's files are renamed into place, not copied.
         .staging(root.resolve("staging"));
   }
 

@@ -149,6 +149,21 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     // given.
     String name = relativeName(artifact);
     String file = artifact.modelFile().toString();
+    // ONNX Runtime follows links and opens devices: only a regular file of the artifact is read.
+    if (java.nio.file.Files.isSymbolicLink(artifact.modelFile())) {
+      throw new UnsafeModelException(
+          "model file " + name + " is a symbolic link; expected a regular file of the artifact");
+    }
+    if (!java.nio.file.Files.isRegularFile(
+        artifact.modelFile(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      throw new ModelLoadException(
+          "ONNX Runtime cannot load "
+              + name
+              + (java.nio.file.Files.exists(
+                      artifact.modelFile(), java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                  ? ": it is not a regular file"
+                  : ": the file does not exist in the artifact directory"));
+    }
     // Before ONNX Runtime reads a byte: refuse external data outside the artifact's own files.
     // A file the check cannot parse is left to ONNX Runtime's parser, whose error says more;
     // should that parser accept it anyway, the unchecked model is refused below.

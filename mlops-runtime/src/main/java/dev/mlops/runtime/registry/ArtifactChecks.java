@@ -100,6 +100,34 @@ public final class ArtifactChecks {
     }
   }
 
+  /**
+   * Refuses a file with more than one hard link: its bytes can be changed, or can be another file's
+   * (a secret elsewhere on the disk), through a name outside the artifact.
+   *
+   * @param name the file's name in the artifact
+   * @param of what the artifact is, for the message (empty for a new one)
+   * @throws dev.mlops.api.UnsafeModelException if the file has several links
+   */
+  public static void requireOneLink(Path file, String name, String of) {
+    Object links;
+    try {
+      links = Files.getAttribute(file, "unix:nlink", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    } catch (UnsupportedOperationException | IllegalArgumentException | IOException e) {
+      return; // no link count on this platform
+    }
+    if (links instanceof Integer && (Integer) links > 1) {
+      throw new dev.mlops.api.UnsafeModelException(
+          "file '"
+              + name
+              + "'"
+              + (of.isEmpty() ? "" : " of " + of)
+              + " has "
+              + links
+              + " hard links; a file with another name elsewhere can be another file in disguise or"
+              + " be changed from outside, so it is refused: copy it to a file of its own");
+    }
+  }
+
   /** Total size of the regular files under {@code dir} (links not followed). */
   public static long regularFilesSize(Path dir) throws IOException {
     long[] total = {0};

@@ -115,6 +115,10 @@ public final class GovernedRegistry implements ModelRegistry {
   private final ArtifactStore artifacts;
   private final String description;
   private final Staging staging;
+
+  /** Where loads copy a version's files to verify and serve exactly those bytes. */
+  private final Staging loads;
+
   private final InferenceEngine engine;
   private final Clock clock;
   private final SignaturePolicy signaturePolicy;
@@ -165,6 +169,7 @@ public final class GovernedRegistry implements ModelRegistry {
     this.artifacts = artifacts;
     this.description = b.description;
     this.staging = new Staging(b.staging);
+    this.loads = new Staging(b.loads);
     this.engine = b.engine != null ? b.engine : loadEngine();
     this.clock = b.clock;
     this.signaturePolicy = b.signaturePolicy;
@@ -220,6 +225,11 @@ public final class GovernedRegistry implements ModelRegistry {
                     "no InferenceEngine on the class path; add mlops-runtime or set one"));
   }
 
+  /** The artifact store, where the files of every version are kept by digest. */
+  public ArtifactStore artifacts() {
+    return artifacts;
+  }
+
   /** The metadata store, for the runtime and for tests of a store. */
   public ModelStore store() {
     return store;
@@ -247,7 +257,8 @@ public final class GovernedRegistry implements ModelRegistry {
     checkOpen();
     String model = registration.model();
     refuseCaseCollision(model);
-    Path stage = staging.create();
+    Staging.Entry entry = staging.create();
+    Path stage = entry.path;
     try {
       Path filesDir = stage.resolve("files");
       Files.createDirectories(filesDir);
@@ -349,7 +360,7 @@ public final class GovernedRegistry implements ModelRegistry {
       throw new RegistryException(
           "cannot register a version of '" + model + "': " + e.getCause(), e.getCause());
     } finally {
-      staging.remove(stage);
+      entry.close();
     }
   }
 
@@ -371,6 +382,7 @@ public final class GovernedRegistry implements ModelRegistry {
         throw new ModelLoadException(
             "model file " + file + " does not exist or is not a regular file");
       }
+      ArtifactChecks.requireOneLink(file, file.getFileName().toString(), "");
       limit.checkKnown(Files.size(file));
       String name = file.getFileName().toString();
       try (InputStream in = Files.newInputStream(file)) {
@@ -411,6 +423,7 @@ public final class GovernedRegistry implements ModelRegistry {
                   + ", which is not a regular file");
         }
         String rel = dir.relativize(p).toString().replace(java.io.File.separatorChar, '/');
+        ArtifactChecks.requireOneLink(p, rel, "");
         Path target = filesDir.resolve(rel);
         String sha;
         try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
@@ -603,14 +616,14 @@ public final class GovernedRegistry implements ModelRegistry {
   // ---------------------------------------------------------------- verification
 
   /**
-   * The local files of a version, for an engine to load, after the checks of the class comment
-   * (file list, signature, exact files, digests, external data). For the runtime; a failure is
-   * recorded in the audit log.
+   * A version's files for an engine to load, after the checks of the class comment, as a private
+   * copy whose bytes are the bytes that were hashed (see {@link VerifiedArtifact}); close it once
+   * the session is open. For the runtime; a failure is recorded in the audit log.
    *
    * @throws IntegrityException naming the file, the expected and the actual digest
    * @throws SignatureException if the signature policy refuses the version
    */
-  public ArtifactLocation verifiedArtifact(ModelVersion version) {
+  public VerifiedArtifact verifiedArtifact(ModelVersion version) {
     checkOpen();
     Objects.requireNonNull(version, "version");
     try {
@@ -626,17 +639,19 @@ public final class GovernedRegistry implements ModelRegistry {
 
   /**
    * The checks before a version is loaded, cheapest first: the manifest against its digest, the
-   * signature (per policy), exactly the recorded files and nothing else, every digest, and the
-   * model's external data.
+   * signature (per policy), exactly the recorded files and nothing else; then each file, which must
+   * be a regular file with one link, is copied into a private directory while its bytes are hashed,
+   * and the digest of the bytes copied must be the recorded one; last, the model's external data
+   * must stay among the copied files. The engine then loads the copy, so the bytes it reads are the
+   * bytes hashed here, whatever happens to the stored files meanwhile.
    */
-  private ArtifactLocation verify(ModelVersion version) {
+  private VerifiedArtifact verify(ModelVersion version) {
     String manifestSha = manifestDigest(version.files());
     if (!manifestSha.equals(version.digest())) {
       throw new IntegrityException(
           "the file list of "
               + version.ref()
-              + " no longer matches its recorded digest: "
-              + "expected sha256 "
+              + " no longer matches its recorded digest: expected sha256 "
               + version.digest()
               + " but found "
               + manifestSha
@@ -645,39 +660,47 @@ public final class GovernedRegistry implements ModelRegistry {
     checkSignature(version);
     Path dir = artifacts.materialize(version.digest(), version.files());
     ArtifactChecks.checkExactFiles(dir, version);
-    for (ArtifactFile f : version.files()) {
-      Path p = dir.resolve(f.path()).normalize();
-      if (!p.startsWith(dir) || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-        throw new IntegrityException(
-            "file "
-                + f.path()
-                + " of "
-                + version.ref()
-                + " is missing or not a regular file at "
-                + p);
+    Staging.Entry copy = loads.create();
+    try {
+      Path files = copy.path.resolve("files");
+      for (ArtifactFile f : version.files()) {
+        Path p = dir.resolve(f.path()).normalize();
+        if (!p.startsWith(dir) || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+          throw new IntegrityException(
+              "file "
+                  + f.path()
+                  + " of "
+                  + version.ref()
+                  + " is missing or not a regular file at "
+                  + p);
+        }
+        ArtifactChecks.requireOneLink(p, f.path(), version.ref().toString());
+        String actual;
+        try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+          actual = Storage.copyAndDigest(in, files.resolve(f.path()));
+        } catch (IOException e) {
+          throw new IntegrityException(
+              "cannot read file " + f.path() + " of " + version.ref() + ": " + e, e);
+        }
+        if (!actual.equals(f.sha256())) {
+          throw new IntegrityException(
+              "file "
+                  + f.path()
+                  + " of "
+                  + version.ref()
+                  + " has changed since registration: expected sha256 "
+                  + f.sha256()
+                  + " but found "
+                  + actual);
+        }
       }
-      String actual;
-      try {
-        actual = Storage.sha256(p);
-      } catch (IOException e) {
-        throw new IntegrityException(
-            "cannot read file " + f.path() + " of " + version.ref() + ": " + e, e);
-      }
-      if (!actual.equals(f.sha256())) {
-        throw new IntegrityException(
-            "file "
-                + f.path()
-                + " of "
-                + version.ref()
-                + " has changed since registration: expected sha256 "
-                + f.sha256()
-                + " but found "
-                + actual);
-      }
+      ArtifactLocation location = new ArtifactLocation(files, files.resolve(version.modelFile()));
+      ExternalDataGuard.check(location, paths(version.files()));
+      return new VerifiedArtifact(version, location, copy);
+    } catch (RuntimeException e) {
+      copy.close();
+      throw e;
     }
-    ArtifactLocation location = new ArtifactLocation(dir, dir.resolve(version.modelFile()));
-    ExternalDataGuard.check(location, paths(version.files()));
-    return location;
   }
 
   private static List<String> paths(List<ArtifactFile> files) {
@@ -1023,7 +1046,8 @@ public final class GovernedRegistry implements ModelRegistry {
         runtimes.next().checkLoads(v);
         return;
       }
-      try (ModelSession session = engine.open(verifiedArtifact(v))) {
+      try (VerifiedArtifact artifact = verifiedArtifact(v);
+          ModelSession session = engine.open(artifact.location())) {
         Optional<Map<String, Tensor>> example = inputExample(v);
         if (example.isPresent()) {
           WarmUp.runExample(session, example.get(), v.ref().toString());
@@ -1251,6 +1275,7 @@ public final class GovernedRegistry implements ModelRegistry {
     private final java.util.function.Function<ModelStore, ArtifactStore> artifacts;
     private String description;
     private Path staging;
+    private Path loads;
     private InferenceEngine engine;
     private Clock clock = Clock.systemUTC();
     private SignaturePolicy signaturePolicy = SignaturePolicy.OFF;
@@ -1276,12 +1301,17 @@ public final class GovernedRegistry implements ModelRegistry {
     }
 
     /**
-     * The local directory where new versions are copied and checked before they are stored
-     * (default: {@code mlops-staging} in the system's temporary directory). Entries left by a
-     * process that died are removed when the registry opens.
+     * The local directory where new versions are copied and checked before they are stored, and
+     * where loads copy a version's files to verify and serve exactly those bytes (in its {@code
+     * registrations/} and {@code loads/}). Only this process's user should be able to write it.
+     * Default: {@code mlops-<user>} in the system's temporary directory, created readable by that
+     * user only (and refused if anyone else could write it). Entries left by a process that is gone
+     * are removed when the registry opens.
      */
     public Builder staging(Path directory) {
-      this.staging = Objects.requireNonNull(directory, "directory");
+      Objects.requireNonNull(directory, "directory");
+      this.staging = directory.resolve("registrations");
+      this.loads = directory.resolve("loads");
       return this;
     }
 
@@ -1374,7 +1404,9 @@ public final class GovernedRegistry implements ModelRegistry {
             "trustedKeys were set but signaturePolicy is OFF, so they would never be used; set signaturePolicy(WARN or ENFORCE)");
       }
       if (staging == null) {
-        staging = Path.of(System.getProperty("java.io.tmpdir"), "mlops-staging");
+        Path root = Staging.privateRoot();
+        staging = root.resolve("registrations");
+        loads = root.resolve("loads");
       }
       ModelStore s = store.get();
       ArtifactStore a = null;

@@ -160,7 +160,7 @@ class ArtifactTamperingTest {
                   .hasEntrySatisfying("error", m -> assertThat(m).contains("planted.bin"));
             });
     Files.delete(planted);
-    assertThat(registry.verifiedArtifact(v).modelFile()).exists();
+    assertThat(dev.mlops.runtime.testing.Stored.verifiedModelBytes(registry, v)).isNotEmpty();
   }
 
   @Test
@@ -176,7 +176,7 @@ class ArtifactTamperingTest {
 
     Files.delete(weights);
     Files.copy(copy, weights);
-    assertThat(registry.verifiedArtifact(v).modelFile()).exists();
+    assertThat(dev.mlops.runtime.testing.Stored.verifiedModelBytes(registry, v)).isNotEmpty();
     Path sub = Files.createDirectories(tmp.resolve("elsewhere"));
     Files.createSymbolicLink(files(v).resolve("sub"), sub);
     assertThatThrownBy(() -> registry.verifiedArtifact(v))

@@ -194,7 +194,7 @@ class AuditQueryTest {
     ModelVersion v2 = versions.get(1);
     ModelVersion v3 = versions.get(2);
     // 1. A verification failure: a stored file changed.
-    Path file = registry.verifiedArtifact(v3).modelFile();
+    Path file = dev.mlops.runtime.testing.Stored.modelFile(registry, v3);
     byte[] bytes = Files.readAllBytes(file);
     bytes[bytes.length / 2] ^= 0x10;
     Files.write(file, bytes);

@@ -220,7 +220,8 @@ class CorruptModelSuiteTest {
         accepted.add(name + " -> " + registered.ref());
       }
       assertThat(numbers()).containsExactlyElementsOf(concat(versionsBefore, registered.version()));
-      assertThat(registry.verifiedArtifact(registered).modelFile()).exists();
+      assertThat(dev.mlops.runtime.testing.Stored.verifiedModelBytes(registry, registered))
+          .isNotEmpty();
       SortedMap<String, String> after = snapshot(LocalModelRegistry.root(registry).orElseThrow());
       before.forEach(
           (path, sha) -> {
@@ -278,7 +279,7 @@ class CorruptModelSuiteTest {
         TestModels.copy(TestModels.BREAST_CANCER_V2, Files.createDirectories(tmp.resolve("good")));
     ModelVersion victim =
         registry.register(Registration.builder("cancer", ArtifactSource.file(good)).build(), FUZZ);
-    Path stored = registry.verifiedArtifact(victim).modelFile();
+    Path stored = dev.mlops.runtime.testing.Stored.modelFile(registry, victim);
     byte[] original = Files.readAllBytes(stored);
     Mlops.SessionStats statsBefore = mlops.sessionStats();
     int attempts = 0;
@@ -318,7 +319,9 @@ class CorruptModelSuiteTest {
     assertThat(rejected.get()).isGreaterThanOrEqualTo(100);
     assertThat(registry.aliases("cancer")).isEqualTo(aliases);
     for (ModelVersion v : registry.versions("cancer")) {
-      assertThat(registry.verifiedArtifact(v).modelFile()).as(v.ref().toString()).exists();
+      assertThat(dev.mlops.runtime.testing.Stored.verifiedModelBytes(registry, v))
+          .as(v.ref().toString())
+          .isNotEmpty();
     }
     assertThat(prod.predict(ROW).value()).isEqualTo(baseline);
     assertThat(prod.servingVersion()).hasValueSatisfying(v -> assertThat(v.version()).isEqualTo(1));

@@ -148,7 +148,10 @@ class LocalModelRegistryTest {
     assertThat(fromDir.files())
         .extracting(f -> f.path())
         .containsExactly("data/weights.bin", TestModels.TINY);
-    assertThat(registry.verifiedArtifact(fromDir).directory().resolve("data/weights.bin")).exists();
+    assertThat(
+            dev.mlops.runtime.testing.Stored.verifiedCopyHolds(
+                registry, fromDir, "data/weights.bin"))
+        .isTrue();
 
     ModelVersion fromStream =
         registry.register(
@@ -304,7 +307,7 @@ class LocalModelRegistryTest {
             Registration.builder("cancer", ArtifactSource.file(model(TestModels.BREAST_CANCER_V1)))
                 .build(),
             ALICE);
-    Path stored = registry.verifiedArtifact(v).modelFile();
+    Path stored = dev.mlops.runtime.testing.Stored.modelFile(registry, v);
     byte[] bytes = Files.readAllBytes(stored);
     bytes[bytes.length / 2] ^= 1;
     Files.write(stored, bytes);
@@ -339,9 +342,7 @@ class LocalModelRegistryTest {
         .hasMessageContaining("is empty");
     assertThat(registry.versions("cancer")).isEmpty();
     assertThat(registry.auditLog()).isEmpty();
-    try (var staging = Files.list(root.resolve("staging"))) {
-      assertThat(staging).isEmpty();
-    }
+    assertThat(RegistryTestSupport.stagingEntries(root)).isEmpty();
   }
 
   @Test

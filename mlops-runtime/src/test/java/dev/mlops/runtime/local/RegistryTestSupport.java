@@ -53,15 +53,30 @@ final class RegistryTestSupport {
     return out;
   }
 
-  /** Names of the entries in {@code root/staging}. */
+  /**
+   * What lies in the registry's staging directory: the stores' own entries, and the entries of
+   * registrations ({@code registrations/<id>}) and loads ({@code loads/<id>}) in progress.
+   */
   static List<String> stagingEntries(Path root) throws IOException {
     Path staging = root.resolve("staging");
     if (!Files.isDirectory(staging)) {
       return List.of();
     }
+    List<String> out = new ArrayList<>();
     try (Stream<Path> list = Files.list(staging)) {
-      return list.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+      for (Path p : (Iterable<Path>) list::iterator) {
+        String name = p.getFileName().toString();
+        if (name.equals("registrations") || name.equals("loads")) {
+          try (Stream<Path> inner = Files.list(p)) {
+            inner.forEach(q -> out.add(name + "/" + q.getFileName()));
+          }
+        } else {
+          out.add(name);
+        }
+      }
     }
+    out.sort(null);
+    return out;
   }
 
   /** Audit entries of one action on one model, in log order. */
@@ -96,8 +111,9 @@ final class RegistryTestSupport {
       assertThat(Metadata.versionFromJson(Files.readString(dir.resolve("version.json"))))
           .as("version.json of %s", v.ref())
           .isEqualTo(v);
-      assertThat(registry.verifiedArtifact(v).modelFile())
+      assertThat(dev.mlops.runtime.testing.Stored.modelFile(registry, v))
           .isEqualTo(artifactDir(registry, v).resolve(v.modelFile()));
+      assertThat(dev.mlops.runtime.testing.Stored.verifiedModelBytes(registry, v)).isNotEmpty();
     }
     return versions;
   }

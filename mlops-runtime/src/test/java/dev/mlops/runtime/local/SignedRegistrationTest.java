@@ -90,7 +90,7 @@ class SignedRegistrationTest {
       assertThat(registry.manifestSignature(v)).contains(sig);
       assertThat(Manifest.of(v).sha256Hex()).isEqualTo(v.digest());
       assertThat(Manifest.of(ArtifactSource.file(v1))).isEqualTo(Manifest.of(v));
-      assertThat(registry.verifiedArtifact(v).modelFile()).exists();
+      assertThat(dev.mlops.runtime.testing.Stored.verifiedModelBytes(registry, v)).isNotEmpty();
       assertThat(registry.audit(AuditQuery.builder().actions(AuditAction.REGISTER).build()))
           .singleElement()
           .satisfies(
@@ -277,7 +277,7 @@ class SignedRegistrationTest {
       assertThat(registry.aliases("cancer")).isEmpty();
 
       Files.writeString(sigFile, good);
-      assertThat(registry.verifiedArtifact(v).modelFile()).exists();
+      assertThat(dev.mlops.runtime.testing.Stored.verifiedModelBytes(registry, v)).isNotEmpty();
       List<AuditEntry> failures =
           registry.failures(java.time.Instant.EPOCH, java.time.Instant.now().plusSeconds(60));
       assertThat(failures)
@@ -299,7 +299,7 @@ class SignedRegistrationTest {
       ModelVersion good = registry.register(signed(v2, release.sign(ArtifactSource.file(v2))), CI);
 
       for (ModelVersion v : List.of(unsigned, badlySigned, good)) {
-        assertThat(registry.verifiedArtifact(v).modelFile()).exists();
+        assertThat(dev.mlops.runtime.testing.Stored.verifiedModelBytes(registry, v)).isNotEmpty();
       }
       assertThat(registry.audit(AuditQuery.builder().actions(AuditAction.REGISTER).build()))
           .extracting(e -> e.details().get("signature"))
@@ -317,7 +317,7 @@ class SignedRegistrationTest {
       ManifestSignature wrong = release.sign(ArtifactSource.file(v2));
       ModelVersion v = registry.register(signed(v1, wrong), CI);
       assertThat(registry.manifestSignature(v)).contains(wrong);
-      assertThat(registry.verifiedArtifact(v).modelFile()).exists();
+      assertThat(dev.mlops.runtime.testing.Stored.verifiedModelBytes(registry, v)).isNotEmpty();
       assertThat(registry.auditLog().get(0).details()).containsEntry("signature", "unchecked");
       ModelVersion plain =
           registry.register(Registration.builder("cancer", ArtifactSource.file(v2)).build(), CI);

@@ -47,8 +47,7 @@ class JulGuardTest {
                       "tiny", ArtifactSource.file(TestModels.copy(TestModels.TINY, tmp)))
                   .build(),
               AuditInfo.by("ci", "test"));
-      Path file =
-          mlops.registry().verifiedArtifact(mlops.registry().versions("tiny").get(0)).modelFile();
+      Path file = Stored.modelFile(mlops.registry(), mlops.registry().versions("tiny").get(0));
       Files.write(file, new byte[] {1}, StandardOpenOption.APPEND);
       // Twice: a waiter on a failed load in flight must not make Caffeine log either.
       for (int i = 0; i < 2; i++) {
