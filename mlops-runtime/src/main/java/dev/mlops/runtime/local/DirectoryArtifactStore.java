@@ -4,6 +4,7 @@ import dev.mlops.api.ArtifactFile;
 import dev.mlops.api.IntegrityException;
 import dev.mlops.api.RegistryException;
 import dev.mlops.api.spi.ArtifactStore;
+import dev.mlops.runtime.registry.Staging;
 import dev.mlops.runtime.registry.Storage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,21 +13,20 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
  * The embedded {@link ArtifactStore}: each artifact's files in {@code root/artifacts/<digest>/},
- * written under {@code root/staging/} and renamed into place in one atomic step, so an artifact is
- * either absent or complete. {@link #materialize} returns that directory itself: the registry
- * verifies the files in place. Thread-safe; processes may share the directory.
+ * written under {@code staging/artifacts/} and renamed into place in one atomic step, so an
+ * artifact is either absent or complete. {@link #materialize} returns that directory itself: the
+ * registry verifies the files in place. Thread-safe; processes may share the directory.
  */
 public final class DirectoryArtifactStore implements ArtifactStore {
 
   private static final Pattern DIGEST = Pattern.compile("[0-9a-f]{64}");
 
   private final Path artifactsDir;
-  private final Path stagingDir;
+  private final Staging staging;
 
   /**
    * Opens (creating if missing) the store under {@code root}, staging in {@code staging}, which
@@ -37,32 +37,13 @@ public final class DirectoryArtifactStore implements ArtifactStore {
   public DirectoryArtifactStore(Path root, Path staging) {
     try {
       this.artifactsDir = Files.createDirectories(root.resolve("artifacts")).toRealPath();
-      this.stagingDir = Files.createDirectories(staging).toRealPath();
+      Storage.requirePlainDirectory(artifactsDir);
     } catch (IOException e) {
       throw new RegistryException(
           "cannot open the artifact directory under " + root + ": " + e.getMessage(), e);
     }
-    removeAbandonedEntries();
-  }
-
-  /**
-   * Removes the {@code <pid>-artifact-...} staging entries of processes that died mid-put or
-   * mid-delete.
-   */
-  private void removeAbandonedEntries() {
-    try (java.nio.file.DirectoryStream<Path> ds =
-        Files.newDirectoryStream(stagingDir, "*-artifact-*")) {
-      for (Path p : ds) {
-        String name = p.getFileName().toString();
-        String pid = name.substring(0, name.indexOf('-'));
-        boolean alive = pid.matches("[0-9]+") && ProcessHandle.of(Long.parseLong(pid)).isPresent();
-        if (!alive) {
-          Storage.deleteRecursively(p);
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // the next opening tries again
-    }
+    // Entries held by a lock, so another process (in any container) never removes one in use.
+    this.staging = new Staging(staging.resolve("artifacts"));
   }
 
   private Path dir(String digest) {
@@ -84,9 +65,8 @@ public final class DirectoryArtifactStore implements ArtifactStore {
     if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
-    Path stage =
-        stagingDir.resolve(ProcessHandle.current().pid() + "-artifact-" + UUID.randomUUID());
-    try {
+    try (Staging.Entry entry = staging.create()) {
+      Path stage = entry.path().resolve("files");
       if (!holdsExactly(directory, files) || !moved(directory, stage)) {
         copy(directory, stage, files);
       }
@@ -102,12 +82,6 @@ public final class DirectoryArtifactStore implements ArtifactStore {
       }
     } catch (IOException e) {
       throw new RegistryException("cannot store the artifact " + digest + ": " + e, e);
-    } finally {
-      try {
-        Storage.deleteRecursively(stage);
-      } catch (IOException e) {
-        // left to the next opening of the staging directory
-      }
     }
   }
 
@@ -194,11 +168,8 @@ public final class DirectoryArtifactStore implements ArtifactStore {
     if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
-    Path trash =
-        stagingDir.resolve(ProcessHandle.current().pid() + "-artifact-trash-" + UUID.randomUUID());
-    try {
-      Files.move(d, trash, StandardCopyOption.ATOMIC_MOVE);
-      Storage.deleteRecursively(trash);
+    try (Staging.Entry trash = staging.create()) {
+      Files.move(d, trash.path().resolve("files"), StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new RegistryException("cannot delete the artifact " + digest + ": " + e, e);
     }

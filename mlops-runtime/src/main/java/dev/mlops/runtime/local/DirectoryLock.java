@@ -1,8 +1,10 @@
 package dev.mlops.runtime.local;
 
+import dev.mlops.runtime.registry.Storage;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
@@ -36,9 +38,15 @@ final class DirectoryLock {
     synchronized (OPEN) {
       DirectoryLock lock = OPEN.get(root);
       if (lock == null) {
+        // Never through a link: a planted (even dangling) link at .lock fails the open here.
+        Path file = root.resolve(".lock");
+        Storage.requireRegularOrAbsent(file);
         FileChannel ch =
             FileChannel.open(
-                root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                file,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS);
         lock = new DirectoryLock(root, ch);
         OPEN.put(root, lock);
       }

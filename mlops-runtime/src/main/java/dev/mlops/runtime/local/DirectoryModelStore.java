@@ -20,6 +20,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -96,10 +97,19 @@ public final class DirectoryModelStore implements ModelStore {
     try {
       Files.createDirectories(root);
       this.root = root.toRealPath();
-      this.modelsDir = Files.createDirectories(this.root.resolve("models"));
-      this.stagingDir = Files.createDirectories(this.root.resolve("staging"));
+      this.modelsDir = Storage.plainDirectory(this.root.resolve("models"));
+      this.stagingDir = Storage.plainDirectory(this.root.resolve("staging"));
       this.auditLog = this.root.resolve("audit.log");
+      Storage.requireRegularOrAbsent(auditLog);
       this.lock = DirectoryLock.acquire(this.root);
+    } catch (Storage.NotRegularFileException e) {
+      throw new RegistryException(
+          "cannot open registry directory "
+              + root
+              + ": "
+              + e.getMessage()
+              + "; the registry only uses files and directories it made itself, so remove it",
+          e);
     } catch (IOException e) {
       throw new RegistryException(
           "cannot open registry directory " + root + ": " + e.getMessage(), e);
@@ -145,7 +155,7 @@ public final class DirectoryModelStore implements ModelStore {
     List<String> out = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(modelsDir)) {
       for (Path p : ds) {
-        if (Files.isDirectory(p)) {
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
           out.add(p.getFileName().toString());
         }
       }
@@ -175,7 +185,9 @@ public final class DirectoryModelStore implements ModelStore {
   public Optional<ModelVersion> version(String model, long number) {
     checkOpen();
     ModelRef.checkName(model);
-    if (number < 1 || !Files.isRegularFile(versionDir(model, number).resolve("version.json"))) {
+    if (number < 1
+        || !Files.isRegularFile(
+            versionDir(model, number).resolve("version.json"), LinkOption.NOFOLLOW_LINKS)) {
       return Optional.empty();
     }
     State state = readState(model);
@@ -193,13 +205,13 @@ public final class DirectoryModelStore implements ModelStore {
   private TreeSet<Long> versionNumbers(String model) {
     TreeSet<Long> out = new TreeSet<>();
     Path dir = modelsDir.resolve(model);
-    if (!Files.isDirectory(dir)) {
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       return out;
     }
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {
         String name = p.getFileName().toString();
-        if (name.matches("[1-9][0-9]{0,17}") && Files.isDirectory(p)) {
+        if (name.matches("[1-9][0-9]{0,17}") && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
           out.add(Long.parseLong(name));
         }
       }
@@ -216,7 +228,7 @@ public final class DirectoryModelStore implements ModelStore {
         k -> {
           Path file = versionDir(model, n).resolve("version.json");
           try {
-            return Metadata.versionFromJson(Files.readString(file));
+            return Metadata.versionFromJson(Storage.readRegularString(file));
           } catch (IOException | RuntimeException e) {
             throw new RegistryException(
                 "cannot read metadata of models:/" + model + "/" + n + " from " + file + ": " + e,
@@ -245,7 +257,7 @@ public final class DirectoryModelStore implements ModelStore {
       return Optional.empty();
     }
     try {
-      return Optional.of(Files.readAllBytes(versionDir(model, version).resolve(name)));
+      return Optional.of(Storage.readRegular(versionDir(model, version).resolve(name)));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
@@ -257,27 +269,16 @@ public final class DirectoryModelStore implements ModelStore {
   @Override
   public List<AuditEntry> audit(AuditQuery query) {
     checkOpen();
-    List<String> lines;
+    byte[] content;
     try {
-      lines = Files.readAllLines(auditLog, StandardCharsets.UTF_8);
+      content = Storage.readRegular(auditLog);
     } catch (NoSuchFileException e) {
       return List.of();
     } catch (IOException e) {
       throw new RegistryException("cannot read the audit log " + auditLog + ": " + e, e);
     }
-    List<AuditEntry> out = new ArrayList<>(lines.size());
-    for (int i = 0; i < lines.size(); i++) {
-      AuditEntry entry;
-      try {
-        entry = Metadata.auditFromJson(lines.get(i));
-      } catch (RuntimeException e) {
-        // Only the last line can be torn (a crash during an append); anything else is damage.
-        if (i != lines.size() - 1) {
-          throw new RegistryException(
-              "audit log " + auditLog + " line " + (i + 1) + " is damaged: " + e.getMessage(), e);
-        }
-        continue;
-      }
+    List<AuditEntry> out = new ArrayList<>();
+    for (AuditEntry entry : AuditChain.read(auditLog, content)) {
       if (query.matches(entry)) {
         out.add(entry);
       }
@@ -303,23 +304,34 @@ public final class DirectoryModelStore implements ModelStore {
               throw new IllegalArgumentException(
                   "insertVersion(" + model + ") was given " + v.ref() + " for number " + number);
             }
-            io(
+            return io(
                 () -> {
-                  Files.createDirectories(stage);
+                  Files.createDirectory(stage);
                   for (Map.Entry<String, byte[]> f : nv.files().entrySet()) {
                     Path target = stage.resolve(f.getKey());
                     Files.createDirectories(target.getParent());
-                    Files.write(target, f.getValue());
-                    Storage.fsync(target);
+                    Storage.writeNew(target, f.getValue());
                   }
-                  Storage.writeAtomically(stage.resolve("version.json"), Metadata.versionToJson(v));
+                  Storage.writeNew(
+                      stage.resolve("version.json"),
+                      Metadata.versionToJson(v).getBytes(StandardCharsets.UTF_8));
                   // The model's directory appears with its first complete version, never before.
-                  Files.createDirectories(modelDir);
+                  boolean newModel = !Files.exists(modelDir, LinkOption.NOFOLLOW_LINKS);
+                  Storage.plainDirectory(modelDir);
                   Files.move(stage, versionDir(model, number), StandardCopyOption.ATOMIC_MOVE);
                   Storage.fsyncDirectory(modelDir);
-                  return null;
+                  return new Committed<ModelVersion>(
+                      v,
+                      nv.audit(),
+                      () -> {
+                        Files.move(
+                            versionDir(model, number), stage, StandardCopyOption.ATOMIC_MOVE);
+                        if (newModel) {
+                          Files.deleteIfExists(modelDir);
+                        }
+                      },
+                      null);
                 });
-            return new Committed<>(v, nv.audit());
           });
     } finally {
       try {
@@ -368,8 +380,9 @@ public final class DirectoryModelStore implements ModelStore {
             s.aliases.put(alias, next);
             s.deletedRevisions.remove(alias);
           }
+          byte[] before = stateBytes(model);
           writeState(model, s);
-          return new Committed<>(Optional.of(next), entry);
+          return new Committed<>(Optional.of(next), entry, () -> restoreState(model, before), null);
         });
   }
 
@@ -405,8 +418,9 @@ public final class DirectoryModelStore implements ModelStore {
           if (!s.archived.add(version)) {
             return new Committed<>(false, null);
           }
+          byte[] before = stateBytes(model);
           writeState(model, s);
-          return new Committed<>(true, entry);
+          return new Committed<>(true, entry, () -> restoreState(model, before), null);
         });
   }
 
@@ -421,19 +435,25 @@ public final class DirectoryModelStore implements ModelStore {
           // Record the deletion first: a crash before the files are gone leaves an invisible
           // directory that the next deletion attempt or a cleanup removes, never a half-deleted
           // version.
+          byte[] before = stateBytes(model);
           s.deleted.add(version);
           s.archived.remove(version);
           writeState(model, s);
+          Path trash =
+              stagingDir.resolve(ProcessHandle.current().pid() + "-deleted-" + UUID.randomUUID());
           io(
               () -> {
-                Path trash =
-                    stagingDir.resolve(
-                        ProcessHandle.current().pid() + "-deleted-" + UUID.randomUUID());
                 Files.move(versionDir(model, version), trash, StandardCopyOption.ATOMIC_MOVE);
-                Storage.deleteRecursively(trash);
                 return null;
               });
-          return new Committed<>(null, entry);
+          return new Committed<Void>(
+              null,
+              entry,
+              () -> {
+                Files.move(trash, versionDir(model, version), StandardCopyOption.ATOMIC_MOVE);
+                restoreState(model, before);
+              },
+              () -> Storage.deleteRecursively(trash));
         });
   }
 
@@ -508,7 +528,7 @@ public final class DirectoryModelStore implements ModelStore {
     State s = new State();
     String text;
     try {
-      text = Files.readString(file);
+      text = Storage.readRegularString(file);
     } catch (NoSuchFileException e) {
       return s;
     } catch (IOException e) {
@@ -558,39 +578,116 @@ public final class DirectoryModelStore implements ModelStore {
     }
     io(
         () -> {
-          Storage.writeAtomically(modelsDir.resolve(model).resolve("state.json"), Json.write(m));
+          Path dir = modelsDir.resolve(model);
+          Storage.requirePlainDirectory(dir);
+          Storage.writeAtomically(dir.resolve("state.json"), Json.write(m));
           return null;
         });
   }
 
-  private void appendLine(AuditEntry e) {
-    io(
+  /** The model's {@code state.json} as it is, null when it has none: what an undo restores. */
+  private byte[] stateBytes(String model) {
+    return io(
         () -> {
-          Storage.appendLine(auditLog, Metadata.auditToJson(e));
-          return null;
+          try {
+            return Storage.readRegular(modelsDir.resolve(model).resolve("state.json"));
+          } catch (NoSuchFileException e) {
+            return null;
+          }
         });
   }
 
-  /** A change's result and the audit entry it commits with (null: nothing changed). */
-  private record Committed<T>(T result, AuditEntry entry) {}
+  private void restoreState(String model, byte[] before) throws IOException {
+    Path file = modelsDir.resolve(model).resolve("state.json");
+    if (before == null) {
+      Files.deleteIfExists(file);
+    } else {
+      Storage.writeAtomically(file, new String(before, StandardCharsets.UTF_8));
+    }
+  }
+
+  /** Appends the entry, chained to the line before it. */
+  private void appendLine(AuditEntry e) {
+    try {
+      Storage.appendLine(auditLog, last -> Metadata.auditToJson(e, AuditChain.after(last)));
+    } catch (IOException ex) {
+      throw new RegistryException(
+          "cannot append to the audit log " + auditLog + ": " + ex.getMessage(), ex);
+    }
+  }
 
   /**
-   * Runs a change under the lock, appends its audit entry there and queues it for the feed in
-   * commit order; delivers the queue once the lock is released.
+   * A change's result, the audit entry it commits with (null: nothing changed), how to undo it if
+   * that entry cannot be written, and what to do once it is written (either may be null).
+   */
+  private record Committed<T>(T result, AuditEntry entry, IoStep undo, IoStep then) {
+    Committed(T result, AuditEntry entry) {
+      this(result, entry, null, null);
+    }
+  }
+
+  /** A step of a change that may fail with an I/O error. */
+  private interface IoStep {
+    void run() throws IOException;
+  }
+
+  /**
+   * Runs a change under the lock and appends its audit entry there, so the entry is durable before
+   * any other writer sees the change; if the entry cannot be written, the change is undone and a
+   * {@link RegistryException} says so. The audit log is checked first, so a log that is not a
+   * regular file stops the change before it starts. Committed entries are queued for the feed in
+   * commit order and delivered once the lock is released.
    */
   private <T> T change(Supplier<Committed<T>> action) {
     Committed<T> c =
         locked(
             () -> {
+              io(
+                  () -> {
+                    Storage.requireRegularOrAbsent(auditLog);
+                    return null;
+                  });
               Committed<T> done = action.get();
               if (done.entry() != null) {
-                appendLine(done.entry());
+                try {
+                  appendLine(done.entry());
+                } catch (RegistryException e) {
+                  throw undo(done, e);
+                }
                 feed.pending.add(done.entry());
+              }
+              if (done.then() != null) {
+                try {
+                  done.then().run();
+                } catch (IOException e) {
+                  LOG.warn("cannot finish a registry change at {}: {}", root, e.toString());
+                }
               }
               return done;
             });
     feed.deliver();
     return c.result();
+  }
+
+  private RegistryException undo(Committed<?> done, RegistryException failure) {
+    if (done.undo() == null) {
+      return failure;
+    }
+    try {
+      done.undo().run();
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
+      return new RegistryException(
+          failure.getMessage()
+              + "; undoing the change failed too ("
+              + e
+              + "), so the registry may show it without its audit entry",
+          failure);
+    }
+    return new RegistryException(
+        "the change was undone because its audit entry could not be written: "
+            + failure.getMessage(),
+        failure);
   }
 
   private <T> T locked(Supplier<T> action) {
@@ -604,7 +701,7 @@ public final class DirectoryModelStore implements ModelStore {
       throw new RegistryException("cannot lock the registry at " + root + ": " + e, e);
     } catch (UncheckedIOException e) {
       throw new RegistryException(
-          "registry change at " + root + " failed: " + e.getCause(), e.getCause());
+          "registry change at " + root + " failed: " + e.getCause().getMessage(), e.getCause());
     }
   }
 

@@ -137,6 +137,15 @@ final class Metadata {
   }
 
   static String auditToJson(AuditEntry e) {
+    return auditToJson(e, null);
+  }
+
+  /**
+   * One line of the audit log.
+   *
+   * @param previous the hash that chains it to the line before ({@link AuditChain}), or null
+   */
+  static String auditToJson(AuditEntry e, String previous) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("time", e.time().toString());
     m.put("actor", e.actor());
@@ -144,20 +153,32 @@ final class Metadata {
     m.put("model", e.model());
     m.put("details", new TreeMap<>(e.details()));
     m.put("reason", e.reason());
+    if (previous != null) {
+      m.put("previous", previous);
+    }
     return Json.write(m);
   }
 
-  @SuppressWarnings("unchecked")
   static AuditEntry auditFromJson(String line) {
+    return auditLineFromJson(line).entry();
+  }
+
+  /** A parsed audit line: its entry and the chain hash it carries (null on lines before chains). */
+  record AuditLine(AuditEntry entry, String previous) {}
+
+  @SuppressWarnings("unchecked")
+  static AuditLine auditLineFromJson(String line) {
     Map<String, Object> m = Json.parseObject(line);
     Map<String, String> details = new TreeMap<>();
     ((Map<String, Object>) m.get("details")).forEach((k, v) -> details.put(k, String.valueOf(v)));
-    return new AuditEntry(
-        Instant.parse((String) m.get("time")),
-        (String) m.get("actor"),
-        AuditAction.valueOf((String) m.get("action")),
-        (String) m.get("model"),
-        details,
-        (String) m.get("reason"));
+    return new AuditLine(
+        new AuditEntry(
+            Instant.parse((String) m.get("time")),
+            (String) m.get("actor"),
+            AuditAction.valueOf((String) m.get("action")),
+            (String) m.get("model"),
+            details,
+            (String) m.get("reason")),
+        (String) m.get("previous"));
   }
 }

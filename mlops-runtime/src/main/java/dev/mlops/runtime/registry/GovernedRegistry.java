@@ -320,6 +320,7 @@ public final class GovernedRegistry implements ModelRegistry {
       }
       String digest = manifestDigest(staged.files);
       artifacts.put(digest, filesDir, staged.files);
+      checkStored(model, digest, staged.files);
       refuseCaseCollision(model);
       ModelVersion version =
           store.insertVersion(
@@ -361,6 +362,42 @@ public final class GovernedRegistry implements ModelRegistry {
           "cannot register a version of '" + model + "': " + e.getCause(), e.getCause());
     } finally {
       entry.close();
+    }
+  }
+
+  /**
+   * Before the commit: every file of the new version is in the artifact store, a regular file with
+   * the digest it was registered with, so no version is committed with a file missing.
+   */
+  private void checkStored(String model, String digest, List<ArtifactFile> files) {
+    Path dir = artifacts.materialize(digest, files);
+    for (ArtifactFile f : files) {
+      String actual;
+      try {
+        actual = Storage.sha256(dir.resolve(f.path()));
+      } catch (IOException e) {
+        throw new IntegrityException(
+            "file "
+                + f.path()
+                + " of the new version of '"
+                + model
+                + "' is not in the artifact store after it was stored ("
+                + e.getMessage()
+                + "); nothing was registered",
+            e);
+      }
+      if (!actual.equals(f.sha256())) {
+        throw new IntegrityException(
+            "file "
+                + f.path()
+                + " of the new version of '"
+                + model
+                + "' changed in the artifact store before its commit: expected sha256 "
+                + f.sha256()
+                + " but found "
+                + actual
+                + "; nothing was registered");
+      }
     }
   }
 
@@ -658,6 +695,7 @@ public final class GovernedRegistry implements ModelRegistry {
               + "; its metadata was changed");
     }
     checkSignature(version);
+    checkRegistered(version);
     Path dir = artifacts.materialize(version.digest(), version.files());
     ArtifactChecks.checkExactFiles(dir, version);
     Staging.Entry copy = loads.create();
@@ -700,6 +738,38 @@ public final class GovernedRegistry implements ModelRegistry {
     } catch (RuntimeException e) {
       copy.close();
       throw e;
+    }
+  }
+
+  /**
+   * The version's digest must be the one its REGISTER audit entry recorded: metadata and files
+   * copied from another version, or from another model, carry another digest (or no entry at all),
+   * whatever their signature says.
+   */
+  private void checkRegistered(ModelVersion version) {
+    List<AuditEntry> registered =
+        store.audit(
+            AuditQuery.builder()
+                .model(version.name())
+                .actions(AuditAction.REGISTER)
+                .version(version.version())
+                .build());
+    if (registered.isEmpty()) {
+      throw new IntegrityException(
+          version.ref()
+              + " has no REGISTER entry in the audit log; the registry serves only versions it"
+              + " registered itself");
+    }
+    String recorded = registered.get(registered.size() - 1).details().get(AuditDetails.DIGEST);
+    if (!version.digest().equals(recorded)) {
+      throw new IntegrityException(
+          "the files of "
+              + version.ref()
+              + " are not the ones registered as that version: its REGISTER entry records sha256 "
+              + recorded
+              + " but its metadata says "
+              + version.digest()
+              + "; its metadata and files were replaced");
     }
   }
 

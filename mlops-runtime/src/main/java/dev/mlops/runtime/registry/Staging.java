@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
  * Directories where the registry works on files before anyone else may see them: new versions being
  * copied and checked, and the private copies a load is made from. Each entry holds a lock for as
  * long as it is in use; opening removes the entries whose lock it can take (their owner is gone, in
- * whatever process or container it ran), never by process id. Thread-safe.
+ * whatever process or container it ran), never by process id. Internal to the runtime. Thread-safe.
  */
-final class Staging {
+public final class Staging {
 
   private static final Logger LOG = LoggerFactory.getLogger(Staging.class);
   private static final String LOCK = ".in-use";
@@ -32,7 +32,7 @@ final class Staging {
   private final Path dir;
 
   /** One entry in use: its directory, and the lock that says so. */
-  static final class Entry implements AutoCloseable {
+  public static final class Entry implements AutoCloseable {
     final Path path;
     private final FileChannel channel;
     private final FileLock lock;
@@ -41,6 +41,11 @@ final class Staging {
       this.path = path;
       this.channel = channel;
       this.lock = lock;
+    }
+
+    /** The entry's directory; it holds the lock file, so put what is staged in a subdirectory. */
+    public Path path() {
+      return path;
     }
 
     /** Deletes the entry; a failure is logged, never thrown. */
@@ -64,7 +69,7 @@ final class Staging {
    * Opens a staging directory, creating it readable by this user only; a path that is a link, or
    * not a directory, is refused.
    */
-  Staging(Path dir) {
+  public Staging(Path dir) {
     try {
       if (Files.isSymbolicLink(dir)) {
         throw new RegistryException(
@@ -145,12 +150,12 @@ final class Staging {
   }
 
   /** The directory itself. */
-  Path directory() {
+  public Path directory() {
     return dir;
   }
 
   /** A new, empty entry, locked until it is closed. */
-  Entry create() {
+  public Entry create() {
     Path entry = dir.resolve(UUID.randomUUID().toString());
     try {
       Files.createDirectory(entry);

@@ -55,7 +55,8 @@ final class RegistryTestSupport {
 
   /**
    * What lies in the registry's staging directory: the stores' own entries, and the entries of
-   * registrations ({@code registrations/<id>}) and loads ({@code loads/<id>}) in progress.
+   * registrations ({@code registrations/<id>}), artifacts ({@code artifacts/<id>}) and loads
+   * ({@code loads/<id>}) in progress.
    */
   static List<String> stagingEntries(Path root) throws IOException {
     Path staging = root.resolve("staging");
@@ -66,7 +67,7 @@ final class RegistryTestSupport {
     try (Stream<Path> list = Files.list(staging)) {
       for (Path p : (Iterable<Path>) list::iterator) {
         String name = p.getFileName().toString();
-        if (name.equals("registrations") || name.equals("loads")) {
+        if (name.equals("registrations") || name.equals("loads") || name.equals("artifacts")) {
           try (Stream<Path> inner = Files.list(p)) {
             inner.forEach(q -> out.add(name + "/" + q.getFileName()));
           }

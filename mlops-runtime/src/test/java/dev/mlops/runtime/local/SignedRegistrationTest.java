@@ -233,14 +233,14 @@ class SignedRegistrationTest {
                       .containsEntry("keyId", "release")
                       .containsEntry("version", "1"));
     }
-    // Without signatures the forged metadata passes the file-list check, but it names files by a
-    // digest under which nothing is stored: the artifact store is content-addressed.
+    // Without signatures the forged metadata passes the file-list check, but its digest is not the
+    // one the version's REGISTER audit entry recorded.
     try (CountingEngine engine = new CountingEngine();
         GovernedRegistry unsigned =
             LocalModelRegistry.builder(tmp.resolve("reg")).engine(engine).build()) {
       assertThatThrownBy(() -> unsigned.verifiedArtifact(unsigned.versions("ext").get(0)))
           .isInstanceOf(dev.mlops.api.IntegrityException.class)
-          .hasMessageContaining("are missing");
+          .hasMessageContaining("are not the ones registered as that version");
       assertThat(engine.opens.get()).isZero();
     }
   }
