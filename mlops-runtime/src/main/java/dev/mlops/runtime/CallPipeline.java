@@ -166,7 +166,8 @@ final class CallPipeline<I, O> {
     } catch (RuntimeException e) {
       throw new PredictionException("encoding an input for " + version.ref() + " failed: " + e, e);
     }
-    InputValidator.check(signature, inputs, allowEmpty);
+    // No dimension above the element cap: without it an empty tensor's dimensions are unbounded.
+    InputValidator.check(signature, inputs, allowEmpty, maxInputElements);
     checkLimits(inputs);
     return inputs;
   }

@@ -101,9 +101,10 @@ public final class PredictorBuilder<I, O> {
   }
 
   /**
-   * Most input elements (summed over all inputs) one call may pass (default 16,777,216); a larger
-   * call fails with {@link dev.mlops.api.InvalidInputException} before any native memory is
-   * allocated.
+   * Most input elements (summed over all inputs) one call may pass (default 16,777,216), and the
+   * largest any one dimension of an input may be, so that an empty tensor cannot carry a huge
+   * dimension (such as {@code [0, 2^28]}) that an operator would size its output by. A larger call
+   * fails with {@link dev.mlops.api.InvalidInputException} before any native memory is allocated.
    */
   public PredictorBuilder<I, O> maxInputElements(long elements) {
     once("maxInputElements");
