@@ -60,6 +60,18 @@ state, for the batch-size metric:
 
 * state-first.onnx      state float32[2,N,3], x float32[N,3] -> y float32[N,3]
                         = x + state[0].
+
+Graphs whose outputs are far larger than their inputs, for the output-size cap:
+
+* constant-of-shape.onnx  shape int64[2] -> y float32[A,B] = ConstantOfShape(shape)
+                          filled with 1.0: [16384,16384] asks for 1 GiB.
+* expand-const.onnx      x float32[1] -> y float32[8192,8200] = Expand(x, [8192,8200]):
+                          256.25 MiB from one float, whatever the input (synthetic warm-up
+                          included).
+* two-constants.onnx     shape int64[2] -> a float32[A,B] filled with 1.0, b int64[A,B]
+                          filled with 2: two outputs of 4 and 8 bytes an element.
+* reduce-sum.onnx        x float32[N,M] -> y float32[1,M] = ReduceSum over axis 0 (keepdims):
+                          an empty x float32[0,M] still makes a float32[1,M] output.
 """
 
 import os
@@ -150,6 +162,18 @@ def main():
         save(name, [h.make_node("MatMul", ["x", "W"], ["xw"]), h.make_node("Add", ["xw", "b"], ["y"])],
              [vi("x", elem, [batch, 4])], [vi("y", elem, [batch, 2])],
              [nh.from_array(TINY_W.astype(dtype), "W"), nh.from_array(TINY_B.astype(dtype), "b")])
+
+    save("constant-of-shape",
+         [h.make_node("ConstantOfShape", ["shape"], ["y"], value=nh.from_array(np.array([1.0], np.float32)))],
+         [vi("shape", T.INT64, [2])], [vi("y", T.FLOAT, ["A", "B"])])
+    save("expand-const", [h.make_node("Expand", ["x", "s"], ["y"])],
+         [vi("x", T.FLOAT, [1])], [vi("y", T.FLOAT, [8192, 8200])], [i64("s", [8192, 8200])])
+    save("two-constants",
+         [h.make_node("ConstantOfShape", ["shape"], ["a"], value=nh.from_array(np.array([1.0], np.float32))),
+          h.make_node("ConstantOfShape", ["shape"], ["b"], value=nh.from_array(np.array([2], np.int64)))],
+         [vi("shape", T.INT64, [2])], [vi("a", T.FLOAT, ["A", "B"]), vi("b", T.INT64, ["A", "B"])])
+    save("reduce-sum", [h.make_node("ReduceSum", ["x", "axes"], ["y"], keepdims=1)],
+         [vi("x", T.FLOAT, ["N", "M"])], [vi("y", T.FLOAT, [1, "M"])], [i64("axes", [0])])
 
 
 if __name__ == "__main__":

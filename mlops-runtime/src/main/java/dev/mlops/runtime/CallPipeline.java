@@ -39,6 +39,7 @@ final class CallPipeline<I, O> {
   private final LongSupplier ticker;
   private final long maxInputElements;
   private final long maxRows;
+  private final long maxOutputBytes;
   private final boolean allowEmpty;
 
   /** The outputs the codec reads, for the signature they were computed for. */
@@ -76,6 +77,7 @@ final class CallPipeline<I, O> {
       LongSupplier ticker,
       long maxInputElements,
       long maxRows,
+      long maxOutputBytes,
       boolean allowEmpty) {
     this.model = model;
     this.codec = codec;
@@ -83,6 +85,7 @@ final class CallPipeline<I, O> {
     this.ticker = ticker;
     this.maxInputElements = maxInputElements;
     this.maxRows = maxRows;
+    this.maxOutputBytes = maxOutputBytes;
     this.allowEmpty = allowEmpty;
   }
 
@@ -166,7 +169,8 @@ final class CallPipeline<I, O> {
     } catch (RuntimeException e) {
       throw new PredictionException("encoding an input for " + version.ref() + " failed: " + e, e);
     }
-    InputValidator.check(signature, inputs, allowEmpty);
+    // No dimension above the element cap: without it an empty tensor's dimensions are unbounded.
+    InputValidator.check(signature, inputs, allowEmpty, maxInputElements);
     checkLimits(inputs);
     return inputs;
   }
@@ -191,8 +195,9 @@ final class CallPipeline<I, O> {
   }
 
   /**
-   * Runs the engine on validated inputs within the deadline, then shows the run to the observers.
-   * {@code what} names the run in a failure's message ("prediction", "batched prediction").
+   * Runs the engine on validated inputs within the deadline and the output cap (both checked before
+   * the outputs are copied into the Java heap), then shows the run to the observers. {@code what}
+   * names the run in a failure's message ("prediction", "batched prediction").
    */
   Map<String, Tensor> run(
       SessionHandle h,
@@ -213,7 +218,7 @@ final class CallPipeline<I, O> {
     }
     Map<String, Tensor> outputs;
     try {
-      outputs = h.session.run(inputs, outputsFor(signature), timeout);
+      outputs = h.session.run(inputs, outputsFor(signature), timeout, maxOutputBytes);
     } catch (MlopsException e) {
       throw e;
     } catch (RuntimeException e) {

@@ -4,6 +4,7 @@ import dev.mlops.api.Codec;
 import dev.mlops.api.ModelRef;
 import dev.mlops.api.Predictor;
 import dev.mlops.api.WarmUpPolicy;
+import dev.mlops.api.spi.ModelSession;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -25,6 +26,7 @@ public final class PredictorBuilder<I, O> {
   BatchingOptions batching;
   long maxInputElements = 1L << 24;
   long maxRows = Long.MAX_VALUE;
+  long maxOutputBytes = ModelSession.DEFAULT_MAX_OUTPUT_BYTES;
   WarmUpPolicy warmUp;
   dev.mlops.api.SessionOptions sessionOptions;
   boolean allowEmptyTensors;
@@ -101,9 +103,10 @@ public final class PredictorBuilder<I, O> {
   }
 
   /**
-   * Most input elements (summed over all inputs) one call may pass (default 16,777,216); a larger
-   * call fails with {@link dev.mlops.api.InvalidInputException} before any native memory is
-   * allocated.
+   * Most input elements (summed over all inputs) one call may pass (default 16,777,216), and the
+   * largest any one dimension of an input may be, so that an empty tensor cannot carry a huge
+   * dimension (such as {@code [0, 2^28]}) that an operator would size its output by. A larger call
+   * fails with {@link dev.mlops.api.InvalidInputException} before any native memory is allocated.
    */
   public PredictorBuilder<I, O> maxInputElements(long elements) {
     once("maxInputElements");
@@ -111,6 +114,33 @@ public final class PredictorBuilder<I, O> {
       throw new IllegalArgumentException("maxInputElements must be >= 1 but was " + elements);
     }
     this.maxInputElements = elements;
+    return this;
+  }
+
+  /**
+   * Most bytes the outputs of one engine run may hold together, counted on the engine's native
+   * tensors before any of them is copied into the Java heap (default {@value
+   * ModelSession#DEFAULT_MAX_OUTPUT_BYTES}, 256 MiB): element count times element size, 4 bytes for
+   * a float32, 1 for a bool, 8 for a string (whose characters are not counted). A run past it fails
+   * with a {@link dev.mlops.api.PredictionException} naming the output, its type and shape and the
+   * cap, and allocates no Java heap for its outputs: the output of a model is not bounded by its
+   * input (a {@code ConstantOfShape} makes a gigabyte from two numbers), and copying it could throw
+   * {@link OutOfMemoryError} in the caller's JVM. With {@link #batching}, the cap applies to each
+   * merged run.
+   *
+   * <p>Warm-up runs, which the session cache makes before any predictor serves a version, are
+   * capped at the default whatever this option says: a version whose input example makes larger
+   * outputs fails to load, and a synthetic warm-up that does is only reported.
+   *
+   * @throws IllegalArgumentException if {@code bytes} is below 1
+   * @throws IllegalStateException if already set
+   */
+  public PredictorBuilder<I, O> maxOutputBytes(long bytes) {
+    if (bytes < 1) {
+      throw new IllegalArgumentException("maxOutputBytes must be >= 1 but was " + bytes);
+    }
+    once("maxOutputBytes");
+    this.maxOutputBytes = bytes;
     return this;
   }
 
@@ -199,6 +229,7 @@ public final class PredictorBuilder<I, O> {
             runtime.ticker(),
             maxInputElements,
             maxRows,
+            maxOutputBytes,
             allowEmptyTensors);
     return runtime.track(new DefaultPredictor<>(runtime, target, pipeline, this));
   }

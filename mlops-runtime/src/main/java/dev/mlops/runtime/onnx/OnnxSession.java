@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import dev.mlops.api.ModelSignature;
 import dev.mlops.api.PredictionException;
 import dev.mlops.api.PredictionTimeoutException;
@@ -34,6 +35,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Runs without a deadline share one {@link OrtSession.RunOptions}, made with the session and
  * closed with it, that carries the run log level; a run with a deadline makes its own, since
  * terminating it must not terminate the others.
+ *
+ * <p>Outputs are measured on ONNX Runtime's tensors before any is copied into the Java heap: a run
+ * whose outputs pass the caller's cap ({@link ModelSession#DEFAULT_MAX_OUTPUT_BYTES} for {@link
+ * #run(Map)}, which warm-up uses) or whose deadline has passed fails without copying them.
  */
 final class OnnxSession implements ModelSession {
 
@@ -78,18 +83,33 @@ final class OnnxSession implements ModelSession {
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs) {
-    return run(inputs, allOutputs, null);
+    return run(inputs, allOutputs, null, DEFAULT_MAX_OUTPUT_BYTES);
   }
 
   @Override
   public Map<String, Tensor> run(
       Map<String, Tensor> inputs, Set<String> outputs, Duration timeout) {
+    return run(inputs, outputs, timeout, DEFAULT_MAX_OUTPUT_BYTES);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The outputs are measured on ONNX Runtime's own tensors ({@link OnnxTensor#getInfo()}),
+   * before any of them is copied into the Java heap, and the deadline is checked before the copy
+   * and after it, so neither a too-large output nor a run that used up its time costs heap.
+   */
+  @Override
+  public Map<String, Tensor> run(
+      Map<String, Tensor> inputs, Set<String> outputs, Duration timeout, long maxOutputBytes) {
+    if (maxOutputBytes < 0) {
+      throw new IllegalArgumentException("maxOutputBytes must be >= 0 but was " + maxOutputBytes);
+    }
     // The native tensors, by the signature's input order, so that the finally block closes exactly
     // those made; a model with one input (the common case) passes ONNX Runtime a singleton map.
     OnnxTensor[] natives = new OnnxTensor[inputNames.size()];
-    OrtSession.RunOptions deadlineOptions = null;
+    Deadline deadline = null;
     ScheduledFuture<?> terminator = null;
-    AtomicBoolean terminated = null;
     try {
       ByteBuffer[] buffers = scratch.get();
       for (int i = 0; i < natives.length; i++) {
@@ -111,42 +131,48 @@ final class OnnxSession implements ModelSession {
       }
       OrtSession.RunOptions options = runOptions;
       if (timeout != null) {
-        deadlineOptions = new OrtSession.RunOptions();
-        deadlineOptions.setLogLevel(runLogLevel);
-        options = deadlineOptions;
-        OrtSession.RunOptions opts = deadlineOptions;
-        AtomicBoolean fired = new AtomicBoolean();
-        terminated = fired;
+        deadline = new Deadline(timeout, runLogLevel);
+        options = deadline.options;
         terminator =
-            engine
-                .deadlines()
-                .schedule(
-                    () -> {
-                      try {
-                        fired.set(true);
-                        opts.setTerminate(true);
-                      } catch (OrtException e) {
-                        // The run is ending anyway.
-                      }
-                    },
-                    Math.max(0, timeout.toNanos()),
-                    TimeUnit.NANOSECONDS);
+            engine.deadlines().schedule(deadline, deadline.limitNanos, TimeUnit.NANOSECONDS);
       }
       try (OrtSession.Result result = session.run(onnxInputs, outputs, options)) {
         if (outputs.size() == 1) {
           String name = outputs.iterator().next();
-          return Collections.singletonMap(name, output(result, name));
+          OnnxValue v = value(result, name);
+          // Nothing of the outputs is in the Java heap yet: refuse here what must not get there.
+          if (deadline != null) {
+            deadline.check("before its outputs were copied");
+          }
+          checkBytes(name, v, 0, maxOutputBytes);
+          Map<String, Tensor> out = Collections.singletonMap(name, convert(name, v));
+          if (deadline != null) {
+            deadline.check("while its outputs were copied");
+          }
+          return out;
+        }
+        if (deadline != null) {
+          deadline.check("before its outputs were copied");
+        }
+        long total = 0;
+        for (TensorSpec spec : signature.outputs()) {
+          if (outputs.contains(spec.name())) {
+            total = checkBytes(spec.name(), value(result, spec.name()), total, maxOutputBytes);
+          }
         }
         Map<String, Tensor> out = new LinkedHashMap<>(outputs.size() * 2);
         for (TensorSpec spec : signature.outputs()) {
           if (outputs.contains(spec.name())) {
-            out.put(spec.name(), output(result, spec.name()));
+            out.put(spec.name(), convert(spec.name(), value(result, spec.name())));
           }
+        }
+        if (deadline != null) {
+          deadline.check("while its outputs were copied");
         }
         return out;
       }
     } catch (OrtException e) {
-      if (terminated != null && terminated.get()) {
+      if (deadline != null && deadline.fired) {
         throw new PredictionTimeoutException(
             "the ONNX Runtime run was terminated at its deadline of " + timeout, e);
       }
@@ -156,8 +182,8 @@ final class OnnxSession implements ModelSession {
       if (terminator != null) {
         terminator.cancel(false);
       }
-      if (deadlineOptions != null) {
-        deadlineOptions.close();
+      if (deadline != null) {
+        deadline.close();
       }
       for (OnnxTensor t : natives) {
         if (t != null) {
@@ -167,14 +193,108 @@ final class OnnxSession implements ModelSession {
     }
   }
 
-  private static Tensor output(OrtSession.Result result, String name) throws OrtException {
-    OnnxValue v =
-        result
-            .get(name)
-            .orElseThrow(
-                () ->
-                    new PredictionException(
-                        "ONNX Runtime returned no value for output '" + name + "'"));
+  /**
+   * One run's deadline: the run options it terminates, and the task that terminates them when the
+   * time is up. The task and {@link #close()} hold the lock, so the task never touches options that
+   * the run has closed.
+   */
+  private static final class Deadline implements Runnable {
+    final Duration timeout;
+    final long limitNanos;
+    final long start = System.nanoTime();
+    final OrtSession.RunOptions options;
+    volatile boolean fired;
+    private boolean closed;
+
+    Deadline(Duration timeout, OrtLoggingLevel logLevel) throws OrtException {
+      this.timeout = timeout;
+      this.limitNanos = nanos(timeout);
+      this.options = new OrtSession.RunOptions();
+      try {
+        options.setLogLevel(logLevel);
+      } catch (OrtException | RuntimeException e) {
+        options.close();
+        throw e;
+      }
+    }
+
+    private static long nanos(Duration d) {
+      if (d.isNegative()) {
+        return 0;
+      }
+      try {
+        return d.toNanos();
+      } catch (ArithmeticException e) {
+        return Long.MAX_VALUE;
+      }
+    }
+
+    @Override
+    public synchronized void run() {
+      if (!closed) {
+        fired = true;
+        try {
+          options.setTerminate(true);
+        } catch (OrtException e) {
+          // The run is ending anyway.
+        }
+      }
+    }
+
+    /** Fails the call as a timeout if the deadline has passed, whether or not the task ran yet. */
+    void check(String when) {
+      if (fired || System.nanoTime() - start >= limitNanos) {
+        throw new PredictionTimeoutException(
+            "the ONNX Runtime run passed its deadline of " + timeout + " " + when);
+      }
+    }
+
+    synchronized void close() {
+      closed = true;
+      options.close();
+    }
+  }
+
+  private static OnnxValue value(OrtSession.Result result, String name) {
+    return result
+        .get(name)
+        .orElseThrow(
+            () ->
+                new PredictionException(
+                    "ONNX Runtime returned no value for output '" + name + "'"));
+  }
+
+  /**
+   * Adds a native output's bytes to {@code total}, refusing it if that passes {@code max}.
+   *
+   * @return the new total
+   */
+  private static long checkBytes(String name, OnnxValue v, long total, long max) {
+    if (!(v instanceof OnnxTensor)) {
+      return total; // refused by the conversion, which names what it is
+    }
+    TensorInfo info = ((OnnxTensor) v).getInfo();
+    long bytes = TensorConversions.outputBytes(info);
+    long sum = total > Long.MAX_VALUE - bytes ? Long.MAX_VALUE : total + bytes;
+    if (sum > max) {
+      throw new PredictionException(
+          "output '"
+              + name
+              + "' is "
+              + TensorConversions.describe(info)
+              + " ("
+              + bytes
+              + " bytes"
+              + (total != 0 ? "; " + sum + " with the outputs before it" : "")
+              + "), but the outputs of one run may hold at most "
+              + max
+              + " bytes (maxOutputBytes); nothing was copied into the Java heap. Raise the"
+              + " predictor's maxOutputBytes if the model's outputs are meant to be this large");
+    }
+    return sum;
+  }
+
+  private static Tensor convert(String name, OnnxValue v) throws OrtException {
     return TensorConversions.fromOnnx(name, v);
   }
 

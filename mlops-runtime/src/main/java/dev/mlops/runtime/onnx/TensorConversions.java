@@ -151,6 +151,50 @@ final class TensorConversions {
     }
   }
 
+  /**
+   * Bytes a native output holds, read from its type and shape without copying it: element count
+   * times element size (a string counts 8, the pointer ONNX Runtime keeps; its characters are not
+   * known before the copy). Saturates at {@code Long.MAX_VALUE}.
+   */
+  static long outputBytes(TensorInfo info) {
+    long n = info.getNumElements();
+    int width;
+    switch (info.type) {
+      case INT8:
+      case UINT8:
+      case BOOL:
+        width = 1;
+        break;
+      case INT16:
+      case FLOAT16:
+      case BFLOAT16:
+        width = 2;
+        break;
+      case FLOAT:
+      case INT32:
+        width = 4;
+        break;
+      default:
+        width = 8;
+    }
+    return n < 0 || n > Long.MAX_VALUE / width ? Long.MAX_VALUE : n * width;
+  }
+
+  /** How a native tensor reads in messages: {@code float32[16384,16384]}. */
+  static String describe(TensorInfo info) {
+    StringBuilder sb =
+        new StringBuilder(
+            info.type == OnnxJavaType.UNKNOWN
+                ? info.onnxType.name()
+                : elementType(info.type, "output").onnxName());
+    sb.append('[');
+    long[] shape = info.getShape();
+    for (int i = 0; i < shape.length; i++) {
+      sb.append(i == 0 ? "" : ",").append(shape[i]);
+    }
+    return sb.append(']').toString();
+  }
+
   static OnnxTensor toOnnx(OrtEnvironment env, Tensor t) throws OrtException {
     long[] shape = t.shape();
     switch (t.type()) {

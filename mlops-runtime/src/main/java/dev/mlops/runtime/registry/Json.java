@@ -8,12 +8,35 @@ import java.util.Map;
 /**
  * Minimal JSON reader and writer for the registry's own metadata files: objects, arrays, strings,
  * numbers (read as {@code Long} when integral, else {@code Double}), booleans and null. Keeps the
- * runtime free of a JSON library dependency.
+ * runtime free of a JSON library dependency. Stateless and thread-safe.
+ *
+ * <p>The reader takes text that anyone who can write the registry's directory may have made, so it
+ * refuses, with an {@link IllegalArgumentException}, text longer than {@link #MAX_CHARS} characters
+ * and values nested deeper than {@link #MAX_DEPTH}: its recursion can then never exhaust the stack,
+ * nor a file the heap.
  */
 public final class Json {
 
+  /**
+   * Deepest nesting of arrays and objects {@link #parse} accepts (64); the registry's own files
+   * nest at most four deep.
+   */
+  public static final int MAX_DEPTH = 64;
+
+  /**
+   * Longest text {@link #parse} accepts, in characters (16 MiB); the registry's own files are a few
+   * kilobytes.
+   */
+  public static final int MAX_CHARS = 16 << 20;
+
   private Json() {}
 
+  /**
+   * Writes maps (with any keys, written as their {@code toString()}), lists, strings, booleans,
+   * integral and floating-point numbers (NaN and infinities as strings) and null as JSON text.
+   *
+   * @throws IllegalArgumentException if {@code value} holds anything else
+   */
   public static String write(Object value) {
     StringBuilder sb = new StringBuilder();
     write(sb, value);
@@ -94,7 +117,22 @@ public final class Json {
     sb.append('"');
   }
 
+  /**
+   * Parses one JSON value: a {@code Map<String, Object>} (in the text's key order), a {@code
+   * List<Object>}, a {@code String}, a {@code Long} or {@code Double}, a {@code Boolean} or null.
+   *
+   * @throws IllegalArgumentException if the text is not one JSON value, is longer than {@link
+   *     #MAX_CHARS} characters or nests deeper than {@link #MAX_DEPTH}; the message says where
+   */
   public static Object parse(String text) {
+    if (text.length() > MAX_CHARS) {
+      throw new IllegalArgumentException(
+          "JSON text of "
+              + text.length()
+              + " characters is longer than the "
+              + MAX_CHARS
+              + " this reader accepts");
+    }
     Parser p = new Parser(text);
     Object v = p.value();
     p.skipWs();
@@ -104,6 +142,11 @@ public final class Json {
     return v;
   }
 
+  /**
+   * Parses one JSON object, as {@link #parse} does.
+   *
+   * @throws IllegalArgumentException if the text is not a JSON object or {@link #parse} refuses it
+   */
   @SuppressWarnings("unchecked")
   public static Map<String, Object> parseObject(String text) {
     Object v = parse(text);
@@ -116,6 +159,9 @@ public final class Json {
   private static final class Parser {
     private final String s;
     private int pos;
+
+    /** Arrays and objects open around the current position. */
+    private int depth;
 
     Parser(String s) {
       this.s = s;
@@ -163,12 +209,21 @@ public final class Json {
       return value;
     }
 
+    /** Enters an array or object, refusing one nested deeper than {@link #MAX_DEPTH}. */
+    private void enter() {
+      if (++depth > MAX_DEPTH) {
+        throw error("arrays and objects nested deeper than " + MAX_DEPTH);
+      }
+    }
+
     private Map<String, Object> object() {
+      enter();
       Map<String, Object> m = new LinkedHashMap<>();
       pos++;
       skipWs();
       if (peek() == '}') {
         pos++;
+        depth--;
         return m;
       }
       while (true) {
@@ -183,6 +238,7 @@ public final class Json {
         skipWs();
         char c = next();
         if (c == '}') {
+          depth--;
           return m;
         }
         if (c != ',') {
@@ -192,11 +248,13 @@ public final class Json {
     }
 
     private List<Object> array() {
+      enter();
       List<Object> l = new ArrayList<>();
       pos++;
       skipWs();
       if (peek() == ']') {
         pos++;
+        depth--;
         return l;
       }
       while (true) {
@@ -204,6 +262,7 @@ public final class Json {
         skipWs();
         char c = next();
         if (c == ']') {
+          depth--;
           return l;
         }
         if (c != ',') {
@@ -239,12 +298,20 @@ public final class Json {
               sb.append('\f');
               break;
             case 'u':
-              if (pos + 4 > s.length()) {
-                throw error("bad escape");
+              {
+                int code = 0;
+                for (int k = 0; k < 4; k++) {
+                  char h = peek();
+                  int digit = h < 0x80 ? Character.digit(h, 16) : -1;
+                  if (digit < 0) {
+                    throw error("bad \\u escape");
+                  }
+                  code = code * 16 + digit;
+                  pos++;
+                }
+                sb.append((char) code);
+                break;
               }
-              sb.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
-              pos += 4;
-              break;
             default:
               sb.append(e);
           }
@@ -269,7 +336,11 @@ public final class Json {
         }
         return Double.parseDouble(n);
       } catch (NumberFormatException e) {
-        throw error("bad number " + n);
+        throw error(
+            "bad number "
+                + (n.length() > 40
+                    ? n.substring(0, 40) + "... (" + n.length() + " characters)"
+                    : n));
       }
     }
 
