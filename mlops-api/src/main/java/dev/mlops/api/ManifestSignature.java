@@ -9,10 +9,11 @@ import java.util.regex.Pattern;
  * A detached signature over a version's file manifest, made by whoever built the model (a training
  * pipeline, a release job) and checked by the registry with keys the application trusts.
  *
- * <p>The signed bytes are the manifest text: one line {@code path + "\t" + sha256 + "\n"} per
- * artifact file (model and external data; paths relative, with {@code /} separators, digests as 64
- * lower-case hex digits), sorted by path, UTF-8. Its SHA-256 is {@link ModelVersion#digest()}. See
- * {@code SECURITY.md} for how to make the manifest and the signature with {@code openssl}.
+ * <p>The signed bytes are the manifest of format 1: a header line {@code mlops-manifest 1}, then
+ * the model name, the entry-point file and every artifact file with its SHA-256, each string
+ * preceded by its length in bytes. {@code dev.mlops.runtime.security.Manifest} makes them and
+ * documents them byte for byte; {@code SECURITY.md} shows how to make them and the signature with
+ * {@code openssl}.
  *
  * <p>Immutable and thread-safe; the signature bytes are copied in and out.
  *
@@ -23,10 +24,10 @@ import java.util.regex.Pattern;
  */
 public record ManifestSignature(String keyId, String algorithm, byte[] value) {
 
-  /** Ed25519 (RFC 8032), signing the manifest text itself. */
+  /** Ed25519 (RFC 8032), signing the manifest itself. */
   public static final String ED25519 = "Ed25519";
 
-  /** ECDSA on the NIST P-256 curve over the SHA-256 of the manifest text; DER-encoded. */
+  /** ECDSA on the NIST P-256 curve over the SHA-256 of the manifest; DER-encoded. */
   public static final String ECDSA_P256_SHA256 = "SHA256withECDSA";
 
   private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");

@@ -14,14 +14,15 @@ import java.security.Signature;
 import java.util.Objects;
 
 /**
- * Signs file manifests with a private key: Ed25519, or ECDSA on NIST P-256 with SHA-256 (the JDK's
- * own providers; nothing leaves the process).
+ * Signs manifests with a private key: Ed25519, or ECDSA on NIST P-256 with SHA-256 (the JDK's own
+ * providers; nothing leaves the process). A manifest names the model, so sign for the name the
+ * version will be registered under.
  *
  * <pre>{@code
  * ManifestSigner signer = ManifestSigner.of("release-2026", privateKey);
  * ArtifactSource source = ArtifactSource.directory(dir, "model.onnx");
  * registry.register(Registration.builder("fraud", source)
- *     .manifestSignature(signer.sign(source))
+ *     .manifestSignature(signer.sign("fraud", source))
  *     .build(), AuditInfo.by("ci", "release 42"));
  * }</pre>
  *
@@ -79,7 +80,7 @@ public final class ManifestSigner {
     return algorithm;
   }
 
-  /** Signs a manifest's text. */
+  /** Signs a manifest's {@link Manifest#bytes() bytes}. */
   public ManifestSignature sign(Manifest manifest) {
     Objects.requireNonNull(manifest, "manifest");
     try {
@@ -93,18 +94,23 @@ public final class ManifestSigner {
   }
 
   /**
-   * Signs the manifest of a registered version (for example to register it in another registry).
+   * Signs the manifest of a registered version (for example to register it in another registry
+   * under the same name).
    */
   public ManifestSignature sign(ModelVersion version) {
     return sign(Manifest.of(version));
   }
 
   /**
-   * Signs the manifest that registering {@code source} will record (see {@link
-   * Manifest#of(ArtifactSource)}); the files must not change before they are registered.
+   * Signs the manifest that registering {@code source} as a version of {@code model} will record
+   * (see {@link Manifest#of(String, ArtifactSource)}); the files must not change before they are
+   * registered, and the signature verifies only for that model name.
+   *
+   * @throws IllegalArgumentException for a stream source
+   * @throws dev.mlops.api.SignatureException if a file name cannot be in a manifest
    */
-  public ManifestSignature sign(ArtifactSource source) {
-    return sign(Manifest.of(source));
+  public ManifestSignature sign(String model, ArtifactSource source) {
+    return sign(Manifest.of(model, source));
   }
 
   @Override

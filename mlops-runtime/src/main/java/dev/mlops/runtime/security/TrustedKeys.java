@@ -111,13 +111,18 @@ public final class TrustedKeys {
               + what
               + " by key '"
               + signature.keyId()
-              + "' does not match its manifest (sha256 "
-              + manifest.sha256Hex()
-              + " over "
+              + "' does not match its manifest (model '"
+              + manifest.model()
+              + "', entry point "
+              + Manifest.printable(manifest.entryPoint())
+              + ", "
               + manifest.files().size()
               + " files "
               + manifest.paths()
-              + "): the files differ from what was signed, or the signature is damaged");
+              + ", sha256 "
+              + manifest.sha256Hex()
+              + "): the files, the model name or the entry point differ from what was signed, or"
+              + " the signature is damaged");
     }
   }
 

@@ -84,12 +84,13 @@ class SignedRegistrationTest {
         kind.equals("Ed25519") ? release : ManifestSigner.of("release-ec", ec.getPrivate());
     try (CountingEngine engine = new CountingEngine();
         GovernedRegistry registry = open(SignaturePolicy.ENFORCE, engine)) {
-      ManifestSignature sig = signer.sign(ArtifactSource.file(v1));
+      ManifestSignature sig = signer.sign("cancer", ArtifactSource.file(v1));
       ModelVersion v = registry.register(signed(v1, sig), CI);
 
       assertThat(registry.manifestSignature(v)).contains(sig);
-      assertThat(Manifest.of(v).sha256Hex()).isEqualTo(v.digest());
-      assertThat(Manifest.of(ArtifactSource.file(v1))).isEqualTo(Manifest.of(v));
+      assertThat(Manifest.of(v).model()).isEqualTo("cancer");
+      assertThat(Manifest.of(v).entryPoint()).isEqualTo(v.modelFile());
+      assertThat(Manifest.of("cancer", ArtifactSource.file(v1))).isEqualTo(Manifest.of(v));
       assertThat(registry.verifiedArtifact(v).modelFile()).exists();
       assertThat(registry.audit(AuditQuery.builder().actions(AuditAction.REGISTER).build()))
           .singleElement()
@@ -100,7 +101,7 @@ class SignedRegistrationTest {
                       .containsEntry("signatureKeyId", signer.keyId())
                       .containsEntry("version", "1"));
       // A version signed before registration can be signed again from the registry's record.
-      assertThat(Manifest.of(v)).isEqualTo(Manifest.of(v.files()));
+      assertThat(Manifest.of(v)).isEqualTo(Manifest.of(v.name(), v.modelFile(), v.files()));
       assertThat(engine.live()).isZero();
     }
   }
@@ -110,7 +111,7 @@ class SignedRegistrationTest {
       throws Exception {
     try (CountingEngine engine = new CountingEngine();
         GovernedRegistry registry = open(SignaturePolicy.ENFORCE, engine)) {
-      registry.register(signed(v1, release.sign(ArtifactSource.file(v1))), CI);
+      registry.register(signed(v1, release.sign("cancer", ArtifactSource.file(v1))), CI);
       registry.setAlias("cancer", "prod", 1, CI);
       int opensBefore = engine.opens.get();
       SortedMap<String, String> before = snapshot(LocalModelRegistry.root(registry).orElseThrow());
@@ -120,29 +121,29 @@ class SignedRegistrationTest {
           List.of(
               Registration.builder("cancer", ArtifactSource.file(v2)).build(),
               // signed, but over another model's manifest
-              signed(v2, release.sign(ArtifactSource.file(v1))),
+              signed(v2, release.sign("cancer", ArtifactSource.file(v1))),
               // a key the registry does not trust
               signed(
                   v2,
                   ManifestSigner.of("stranger", stranger.getPrivate())
-                      .sign(ArtifactSource.file(v2))),
+                      .sign("cancer", ArtifactSource.file(v2))),
               // a trusted key id, signed by someone else's key
               signed(
                   v2,
                   ManifestSigner.of("release", stranger.getPrivate())
-                      .sign(ArtifactSource.file(v2))),
+                      .sign("cancer", ArtifactSource.file(v2))),
               // the right signature, claimed for the wrong algorithm
               signed(
                   v2,
                   new ManifestSignature(
                       "release",
                       ManifestSignature.ECDSA_P256_SHA256,
-                      release.sign(ArtifactSource.file(v2)).value())),
+                      release.sign("cancer", ArtifactSource.file(v2)).value())),
               // a directory with an extra file that was not signed
               Registration.builder(
                       "cancer",
                       ArtifactSource.directory(withExtraFile(v2), "breast-cancer-v2.onnx"))
-                  .manifestSignature(release.sign(ArtifactSource.file(v2)))
+                  .manifestSignature(release.sign("cancer", ArtifactSource.file(v2)))
                   .build());
       List<String> expected =
           List.of(
@@ -188,7 +189,9 @@ class SignedRegistrationTest {
         GovernedRegistry registry = open(SignaturePolicy.ENFORCE, engine)) {
       ModelVersion v =
           registry.register(
-              Registration.builder("ext", source).manifestSignature(release.sign(source)).build(),
+              Registration.builder("ext", source)
+                  .manifestSignature(release.sign("ext", source))
+                  .build(),
               CI);
       assertThat(Manifest.of(v).paths()).containsExactly("model.onnx", "weights.bin");
 
@@ -199,7 +202,10 @@ class SignedRegistrationTest {
       Files.write(filesDir.resolve("weights.bin"), new byte[12]);
       String json = Files.readString(versionDir.resolve("version.json"));
       String newSha =
-          Manifest.of(ArtifactSource.file(filesDir.resolve("weights.bin"))).files().get(0).sha256();
+          Manifest.of("ext", ArtifactSource.file(filesDir.resolve("weights.bin")))
+              .files()
+              .get(0)
+              .sha256();
       String oldSha =
           v.files().stream()
               .filter(f -> f.path().equals("weights.bin"))
@@ -216,7 +222,8 @@ class SignedRegistrationTest {
               .toList();
       Files.writeString(
           versionDir.resolve("version.json"),
-          json.replace(oldSha, newSha).replace(v.digest(), Manifest.of(forged).sha256Hex()));
+          json.replace(oldSha, newSha)
+              .replace(v.digest(), GovernedRegistry.manifestDigest(forged)));
     }
     try (CountingEngine engine = new CountingEngine();
         GovernedRegistry reopened = open(SignaturePolicy.ENFORCE, engine)) {
@@ -251,7 +258,7 @@ class SignedRegistrationTest {
     Path sigFile;
     try (CountingEngine engine = new CountingEngine();
         GovernedRegistry registry = open(SignaturePolicy.ENFORCE, engine)) {
-      v = registry.register(signed(v1, release.sign(ArtifactSource.file(v1))), CI);
+      v = registry.register(signed(v1, release.sign("cancer", ArtifactSource.file(v1))), CI);
       sigFile =
           LocalModelRegistry.root(registry)
               .orElseThrow()
@@ -260,7 +267,8 @@ class SignedRegistrationTest {
       String good = Files.readString(sigFile);
 
       Files.writeString(
-          sigFile, GovernedRegistry.signatureToJson(release.sign(ArtifactSource.file(v2))));
+          sigFile,
+          GovernedRegistry.signatureToJson(release.sign("cancer", ArtifactSource.file(v2))));
       assertThatThrownBy(() -> registry.verifiedArtifact(v))
           .isInstanceOf(SignatureException.class)
           .hasMessageContaining("models:/cancer/1");
@@ -295,8 +303,9 @@ class SignedRegistrationTest {
       ModelVersion unsigned =
           registry.register(Registration.builder("cancer", ArtifactSource.file(v1)).build(), CI);
       ModelVersion badlySigned =
-          registry.register(signed(v2, release.sign(ArtifactSource.file(v1))), CI);
-      ModelVersion good = registry.register(signed(v2, release.sign(ArtifactSource.file(v2))), CI);
+          registry.register(signed(v2, release.sign("cancer", ArtifactSource.file(v1))), CI);
+      ModelVersion good =
+          registry.register(signed(v2, release.sign("cancer", ArtifactSource.file(v2))), CI);
 
       for (ModelVersion v : List.of(unsigned, badlySigned, good)) {
         assertThat(registry.verifiedArtifact(v).modelFile()).exists();
@@ -314,7 +323,7 @@ class SignedRegistrationTest {
   void offPolicyStoresASignatureWithoutCheckingIt() throws Exception {
     try (CountingEngine engine = new CountingEngine();
         GovernedRegistry registry = open(SignaturePolicy.OFF, engine)) {
-      ManifestSignature wrong = release.sign(ArtifactSource.file(v2));
+      ManifestSignature wrong = release.sign("cancer", ArtifactSource.file(v2));
       ModelVersion v = registry.register(signed(v1, wrong), CI);
       assertThat(registry.manifestSignature(v)).contains(wrong);
       assertThat(registry.verifiedArtifact(v).modelFile()).exists();
