@@ -799,7 +799,10 @@ public final class GovernedRegistry implements ModelRegistry {
                 + "; sign it with ManifestSigner (or openssl, see SECURITY.md) and pass "
                 + "Registration.Builder.manifestSignature(...)");
       }
-      trustedKeys.verify(Manifest.of(files), sig.get(), what);
+      trustedKeys.verify(
+          Manifest.of(registration.model(), Manifest.entryPoint(registration.source()), files),
+          sig.get(),
+          what);
       details.put(AuditDetails.SIGNATURE, "verified");
     } catch (SignatureException e) {
       if (signaturePolicy == SignaturePolicy.ENFORCE) {

@@ -3,10 +3,8 @@ package dev.mlops.runtime.security;
 import dev.mlops.api.ArtifactSource;
 import dev.mlops.api.ManifestSignature;
 import dev.mlops.api.ModelVersion;
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.math.BigInteger;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
@@ -14,14 +12,16 @@ import java.security.Signature;
 import java.util.Objects;
 
 /**
- * Signs file manifests with a private key: Ed25519, or ECDSA on NIST P-256 with SHA-256 (the JDK's
- * own providers; nothing leaves the process).
+ * Signs manifests with a private key: Ed25519, or ECDSA on NIST P-256 with SHA-256 (the JDK's own
+ * providers; nothing leaves the process). A manifest names the model, so sign for the name the
+ * version will be registered under. ECDSA signatures are made low-S, the only form {@link
+ * TrustedKeys} accepts.
  *
  * <pre>{@code
  * ManifestSigner signer = ManifestSigner.of("release-2026", privateKey);
  * ArtifactSource source = ArtifactSource.directory(dir, "model.onnx");
  * registry.register(Registration.builder("fraud", source)
- *     .manifestSignature(signer.sign(source))
+ *     .manifestSignature(signer.sign("fraud", source))
  *     .build(), AuditInfo.by("ci", "release 42"));
  * }</pre>
  *
@@ -35,10 +35,9 @@ public final class ManifestSigner {
   private final String algorithm;
 
   private ManifestSigner(String keyId, PrivateKey key) {
+    ManifestSignature.checkKeyId(keyId);
     this.key = Objects.requireNonNull(key, "key");
-    this.algorithm = Keys.algorithmOf(key);
-    // Validate the id the same way a signature does.
-    new ManifestSignature(Objects.requireNonNull(keyId, "keyId"), algorithm, new byte[1]);
+    this.algorithm = Keys.checkPrivateKey(key);
     this.keyId = keyId;
   }
 
@@ -54,19 +53,22 @@ public final class ManifestSigner {
 
   /**
    * A signer with the PKCS#8 PEM private key in {@code pemFile} (as {@code openssl genpkey} writes
-   * it, unencrypted).
+   * it, unencrypted): exactly one {@code -----BEGIN PRIVATE KEY-----} block, nothing before or
+   * after it but whitespace, only Base64 inside; a file of more than 16 KiB is refused unread.
    *
-   * @throws IllegalArgumentException if the file holds no such key
+   * @throws IllegalArgumentException if the file holds no such key, naming what it found
    * @throws UncheckedIOException if the file cannot be read
    */
   public static ManifestSigner fromPem(String keyId, Path pemFile) {
+    Objects.requireNonNull(pemFile, "pemFile");
+    String pem = Pem.read(pemFile, "private key");
+    PrivateKey key;
     try {
-      return new ManifestSigner(
-          keyId, Keys.privateKeyFromPem(Files.readString(pemFile, StandardCharsets.US_ASCII)));
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "cannot read the private key " + pemFile + ": " + e.getMessage(), e);
+      key = Keys.privateKeyFromPem(pem);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(pemFile + ": " + e.getMessage(), e);
     }
+    return new ManifestSigner(keyId, key);
   }
 
   /** The key id the signatures name. */
@@ -79,32 +81,52 @@ public final class ManifestSigner {
     return algorithm;
   }
 
-  /** Signs a manifest's text. */
+  /** Signs a manifest's {@link Manifest#bytes() bytes}; an ECDSA signature is low-S. */
   public ManifestSignature sign(Manifest manifest) {
     Objects.requireNonNull(manifest, "manifest");
+    byte[] value;
     try {
       Signature s = Signature.getInstance(algorithm);
       s.initSign(key);
       s.update(manifest.bytes());
-      return new ManifestSignature(keyId, algorithm, s.sign());
+      value = s.sign();
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot sign with " + algorithm + ": " + e.getMessage(), e);
     }
+    if (algorithm.equals(ManifestSignature.ECDSA_P256_SHA256)) {
+      value = lowS(value);
+    }
+    return new ManifestSignature(keyId, algorithm, value);
+  }
+
+  /** {@code (r, s)} as is when {@code s <= n/2}, else its twin {@code (r, n - s)}. */
+  private static byte[] lowS(byte[] der) {
+    BigInteger[] rs = Der.ecdsaSignature(der);
+    BigInteger n = Keys.P256.getOrder();
+    if (rs[1].compareTo(n.shiftRight(1)) <= 0) {
+      return der;
+    }
+    return Der.ecdsaSignature(rs[0], n.subtract(rs[1]));
   }
 
   /**
-   * Signs the manifest of a registered version (for example to register it in another registry).
+   * Signs the manifest of a registered version (for example to register it in another registry
+   * under the same name).
    */
   public ManifestSignature sign(ModelVersion version) {
     return sign(Manifest.of(version));
   }
 
   /**
-   * Signs the manifest that registering {@code source} will record (see {@link
-   * Manifest#of(ArtifactSource)}); the files must not change before they are registered.
+   * Signs the manifest that registering {@code source} as a version of {@code model} will record
+   * (see {@link Manifest#of(String, ArtifactSource)}); the files must not change before they are
+   * registered, and the signature verifies only for that model name.
+   *
+   * @throws IllegalArgumentException for a stream source
+   * @throws dev.mlops.api.SignatureException if a file name cannot be in a manifest
    */
-  public ManifestSignature sign(ArtifactSource source) {
-    return sign(Manifest.of(source));
+  public ManifestSignature sign(String model, ArtifactSource source) {
+    return sign(Manifest.of(model, source));
   }
 
   @Override
