@@ -59,6 +59,12 @@ public final class AuditDetails {
   /** Why a signature did not verify under the WARN policy. */
   public static final String SIGNATURE_ERROR = "signatureError";
 
+  /**
+   * The SHA-256 of the stored input example, in hex, when the version has one: the example is read
+   * only when its bytes still have this digest.
+   */
+  public static final String INPUT_EXAMPLE = "inputExample";
+
   private AuditDetails() {}
 
   /** {@link AuditAction#REGISTER}: the number, the digest and what became of its signature. */

@@ -606,13 +606,35 @@ public final class DirectoryModelStore implements ModelStore {
     }
   }
 
-  /** Appends the entry, chained to the line before it. */
+  /**
+   * Appends the entry, chained to the line before it. A line longer than the log's reader accepts
+   * ({@link Json#MAX_CHARS}) is refused, so the log never holds an entry that would make it
+   * unreadable.
+   */
   private void appendLine(AuditEntry e) {
     try {
-      Storage.appendLine(auditLog, last -> Metadata.auditToJson(e, AuditChain.after(last)));
+      Storage.appendLine(
+          auditLog,
+          last -> {
+            String line = Metadata.auditToJson(e, AuditChain.after(last));
+            if (line.length() > Json.MAX_CHARS) {
+              throw new UncheckedIOException(
+                  new IOException(
+                      "the entry is "
+                          + line.length()
+                          + " characters long but a reader of the log accepts at most "
+                          + Json.MAX_CHARS
+                          + "; shorten its reason"));
+            }
+            return line;
+          });
     } catch (IOException ex) {
       throw new RegistryException(
           "cannot append to the audit log " + auditLog + ": " + ex.getMessage(), ex);
+    } catch (UncheckedIOException ex) {
+      throw new RegistryException(
+          "cannot append to the audit log " + auditLog + ": " + ex.getCause().getMessage(),
+          ex.getCause());
     }
   }
 

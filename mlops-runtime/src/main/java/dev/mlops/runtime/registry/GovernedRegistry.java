@@ -268,7 +268,8 @@ public final class GovernedRegistry implements ModelRegistry {
               filesDir,
               new ArtifactChecks.SizeLimit(maxArtifactBytes, model));
       // Signature, then external data, then a child JVM: all before this process parses the model.
-      Map<String, String> signatureDetails = checkSignature(registration, staged.files);
+      Map<String, String> registerDetails =
+          new TreeMap<>(checkSignature(registration, staged.files));
       ArtifactLocation location =
           new ArtifactLocation(filesDir, filesDir.resolve(staged.modelFile));
       Optional<Map<String, Tensor>> example = registration.inputExample();
@@ -276,7 +277,8 @@ public final class GovernedRegistry implements ModelRegistry {
       if (example.isPresent()) {
         byte[] bytes = tensorBytes(example.get());
         sideFiles.put(NewVersion.INPUT_EXAMPLE, bytes);
-        Files.write(stage.resolve(NewVersion.INPUT_EXAMPLE), bytes);
+        registerDetails.put(AuditDetails.INPUT_EXAMPLE, Storage.sha256Hex(bytes));
+        Storage.writeNew(stage.resolve(NewVersion.INPUT_EXAMPLE), bytes);
       }
       ModelSignature signature;
       try {
@@ -346,7 +348,7 @@ public final class GovernedRegistry implements ModelRegistry {
                     entry(
                         AuditAction.REGISTER,
                         model,
-                        AuditDetails.registered(number, digest, signatureDetails),
+                        AuditDetails.registered(number, digest, registerDetails),
                         audit));
               });
       LOG.info(
@@ -747,6 +749,25 @@ public final class GovernedRegistry implements ModelRegistry {
    * whatever their signature says.
    */
   private void checkRegistered(ModelVersion version) {
+    String recorded = registerEntry(version).details().get(AuditDetails.DIGEST);
+    if (!version.digest().equals(recorded)) {
+      throw new IntegrityException(
+          "the files of "
+              + version.ref()
+              + " are not the ones registered as that version: its REGISTER entry records sha256 "
+              + recorded
+              + " but its metadata says "
+              + version.digest()
+              + "; its metadata and files were replaced");
+    }
+  }
+
+  /**
+   * The REGISTER audit entry of a version.
+   *
+   * @throws IntegrityException if there is none
+   */
+  private AuditEntry registerEntry(ModelVersion version) {
     List<AuditEntry> registered =
         store.audit(
             AuditQuery.builder()
@@ -760,17 +781,7 @@ public final class GovernedRegistry implements ModelRegistry {
               + " has no REGISTER entry in the audit log; the registry serves only versions it"
               + " registered itself");
     }
-    String recorded = registered.get(registered.size() - 1).details().get(AuditDetails.DIGEST);
-    if (!version.digest().equals(recorded)) {
-      throw new IntegrityException(
-          "the files of "
-              + version.ref()
-              + " are not the ones registered as that version: its REGISTER entry records sha256 "
-              + recorded
-              + " but its metadata says "
-              + version.digest()
-              + "; its metadata and files were replaced");
-    }
+    return registered.get(registered.size() - 1);
   }
 
   private static List<String> paths(List<ArtifactFile> files) {
@@ -878,7 +889,13 @@ public final class GovernedRegistry implements ModelRegistry {
         (String) m.get("keyId"), (String) m.get("algorithm"), (String) m.get("value"));
   }
 
-  /** The input example stored with a version, if it has one; the runtime warms up with it. */
+  /**
+   * The input example stored with a version, if it has one; the runtime warms up with it. Its bytes
+   * must have the digest the version's REGISTER audit entry recorded, so an example replaced in the
+   * store is refused before it is parsed.
+   *
+   * @throws IntegrityException if the stored example is not the one registered
+   */
   public Optional<Map<String, Tensor>> inputExample(ModelVersion version) {
     checkOpen();
     if (!version.hasInputExample()) {
@@ -890,6 +907,19 @@ public final class GovernedRegistry implements ModelRegistry {
             .orElseThrow(
                 () ->
                     new RegistryException("the input example of " + version.ref() + " is missing"));
+    String recorded = registerEntry(version).details().get(AuditDetails.INPUT_EXAMPLE);
+    String found = Storage.sha256Hex(bytes);
+    if (!found.equals(recorded)) {
+      throw new IntegrityException(
+          "the input example of "
+              + version.ref()
+              + " is not the one registered: its REGISTER entry records "
+              + (recorded == null ? "no input example digest" : "sha256 " + recorded)
+              + " but the stored example ("
+              + bytes.length
+              + " bytes) has sha256 "
+              + found);
+    }
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       return Optional.of(TensorIo.read(in));
     } catch (IOException e) {
@@ -1374,16 +1404,28 @@ public final class GovernedRegistry implements ModelRegistry {
     }
 
     /**
-     * The local directory where new versions are copied and checked before they are stored, and
-     * where loads copy a version's files to verify and serve exactly those bytes (in its {@code
-     * registrations/} and {@code loads/}). Only this process's user should be able to write it.
-     * Default: {@code mlops-<user>} in the system's temporary directory, created readable by that
-     * user only (and refused if anyone else could write it). Entries left by a process that is gone
-     * are removed when the registry opens.
+     * The local directory where new versions are copied and checked before they are stored (in its
+     * {@code registrations/}). Only this process's user should be able to write it. Default: {@code
+     * mlops-<user>} in the system's temporary directory, created readable by that user only (and
+     * refused if anyone else could write it). Entries left by a process that is gone are removed
+     * when the registry opens. Loads copy a version's files elsewhere: see {@link #loadCopies}.
      */
     public Builder staging(Path directory) {
       Objects.requireNonNull(directory, "directory");
       this.staging = directory.resolve("registrations");
+      return this;
+    }
+
+    /**
+     * The local directory where each load copies a version's files, hashing them as it copies, so
+     * that the engine reads exactly the bytes that were verified (in its {@code loads/}). Only this
+     * process's user may be able to write it: a writer there could change a copy between its check
+     * and the engine's read. Default: {@code mlops-<user>} in the system's temporary directory,
+     * created readable by that user only (and refused if anyone else could write it), never the
+     * registry's own directory, which other tenants may share.
+     */
+    public Builder loadCopies(Path directory) {
+      Objects.requireNonNull(directory, "directory");
       this.loads = directory.resolve("loads");
       return this;
     }
@@ -1477,9 +1519,10 @@ public final class GovernedRegistry implements ModelRegistry {
             "trustedKeys were set but signaturePolicy is OFF, so they would never be used; set signaturePolicy(WARN or ENFORCE)");
       }
       if (staging == null) {
-        Path root = Staging.privateRoot();
-        staging = root.resolve("registrations");
-        loads = root.resolve("loads");
+        staging = Staging.privateRoot().resolve("registrations");
+      }
+      if (loads == null) {
+        loads = Staging.privateRoot().resolve("loads");
       }
       ModelStore s = store.get();
       ArtifactStore a = null;

@@ -324,6 +324,11 @@ public final class Storage {
     return HexFormat.of().formatHex(digest);
   }
 
+  /** SHA-256 of bytes, hex. */
+  public static String sha256Hex(byte[] bytes) {
+    return hex(sha256().digest(bytes));
+  }
+
   /** SHA-256 of a regular file's content, hex; a link or special file is refused. */
   public static String sha256(Path file) throws IOException {
     MessageDigest md = sha256();

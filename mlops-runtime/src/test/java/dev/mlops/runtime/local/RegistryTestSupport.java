@@ -29,7 +29,7 @@ import java.util.stream.LongStream;
 import java.util.stream.Stream;
 
 /** Helpers shared by the registry's concurrency, multi-process and crash tests. */
-final class RegistryTestSupport {
+public final class RegistryTestSupport {
 
   private RegistryTestSupport() {}
 
@@ -42,7 +42,7 @@ final class RegistryTestSupport {
    * Every path under {@code root} (directories too, nothing excluded) mapped to {@code "dir"} or
    * the SHA-256 of the file's content.
    */
-  static SortedMap<String, String> snapshot(Path root) throws IOException {
+  public static SortedMap<String, String> snapshot(Path root) throws IOException {
     SortedMap<String, String> out = new TreeMap<>();
     try (Stream<Path> walk = Files.walk(root)) {
       for (Path p : (Iterable<Path>) walk::iterator) {
@@ -58,7 +58,7 @@ final class RegistryTestSupport {
    * registrations ({@code registrations/<id>}), artifacts ({@code artifacts/<id>}) and loads
    * ({@code loads/<id>}) in progress.
    */
-  static List<String> stagingEntries(Path root) throws IOException {
+  public static List<String> stagingEntries(Path root) throws IOException {
     Path staging = root.resolve("staging");
     if (!Files.isDirectory(staging)) {
       return List.of();
@@ -155,7 +155,7 @@ final class RegistryTestSupport {
    * A child JVM running {@link RegistryWorker}, with its stdout lines queued and its stderr in a
    * file. Closing it kills the process if it still runs, so no test leaves one behind.
    */
-  static final class ChildJvm implements AutoCloseable {
+  public static final class ChildJvm implements AutoCloseable {
     private static final String EOF = "\u0000EOF";
 
     private final Process process;
@@ -195,7 +195,7 @@ final class RegistryTestSupport {
      * temporary files (ONNX Runtime extracts its native library there, and a killed JVM cannot
      * delete it).
      */
-    static ChildJvm start(Path scratch, String name, String... args) throws IOException {
+    public static ChildJvm start(Path scratch, String name, String... args) throws IOException {
       Path tmp = Files.createDirectories(scratch.resolve(name + "-tmp"));
       Path err = scratch.resolve(name + ".err");
       List<String> cmd = new ArrayList<>();
@@ -238,7 +238,7 @@ final class RegistryTestSupport {
     }
 
     /** Reads lines until one starts with {@code prefix}; fails on end of output or timeout. */
-    String awaitLine(String prefix, Duration timeout) throws InterruptedException {
+    public String awaitLine(String prefix, Duration timeout) throws InterruptedException {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (true) {
         long left = deadline - System.nanoTime();
@@ -271,7 +271,7 @@ final class RegistryTestSupport {
     /**
      * Waits for the exit code; kills the process and fails if it takes longer than {@code timeout}.
      */
-    int awaitExit(Duration timeout) throws InterruptedException {
+    public int awaitExit(Duration timeout) throws InterruptedException {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         throw new AssertionError(
@@ -281,7 +281,7 @@ final class RegistryTestSupport {
     }
 
     /** SIGKILL, then waits until the process is reaped so its pid no longer counts as alive. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
       process.destroyForcibly();
       if (!process.waitFor(10, TimeUnit.SECONDS)) {
         throw new AssertionError("child " + process.pid() + " survived SIGKILL for 10 s");

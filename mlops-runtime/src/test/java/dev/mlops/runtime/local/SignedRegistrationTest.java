@@ -48,8 +48,16 @@ class SignedRegistrationTest {
   private Path v1;
   private Path v2;
 
+  private dev.mlops.runtime.testing.Decoys decoys;
+
+  @org.junit.jupiter.api.AfterEach
+  void nothingOutsideChanged() {
+    decoys.assertUntouched();
+  }
+
   @BeforeEach
   void keysAndModels() throws Exception {
+    decoys = dev.mlops.runtime.testing.Decoys.in(tmp.resolve("outside"));
     ed = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
     KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
     g.initialize(new ECGenParameterSpec("secp256r1"));
