@@ -42,6 +42,31 @@ public enum ElementType {
     return onnxName;
   }
 
+  /**
+   * Bytes one element takes in a dense tensor ({@code BOOL}: one byte); -1 for {@code STRING},
+   * whose elements have no fixed width.
+   */
+  public int byteWidth() {
+    switch (this) {
+      case INT8:
+      case UINT8:
+      case BOOL:
+        return 1;
+      case INT16:
+      case FLOAT16:
+      case BFLOAT16:
+        return 2;
+      case FLOAT:
+      case INT32:
+        return 4;
+      case DOUBLE:
+      case INT64:
+        return 8;
+      default:
+        return -1;
+    }
+  }
+
   /** Whether values of this type are numbers (everything but {@code BOOL} and {@code STRING}). */
   public boolean isNumeric() {
     return this != BOOL && this != STRING;

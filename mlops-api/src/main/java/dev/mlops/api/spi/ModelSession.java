@@ -104,23 +104,12 @@ public interface ModelSession extends AutoCloseable {
     return out;
   }
 
-  /** Bytes one element of {@code type} takes in an engine's memory, as the cap counts them. */
+  /**
+   * Bytes one element of {@code type} takes in an engine's memory, as the cap counts them (a string
+   * element as the 8 bytes of its pointer, its characters aside).
+   */
   private static int elementBytes(ElementType type) {
-    switch (type) {
-      case INT8:
-      case UINT8:
-      case BOOL:
-        return 1;
-      case INT16:
-      case FLOAT16:
-      case BFLOAT16:
-        return 2;
-      case FLOAT:
-      case INT32:
-        return 4;
-      default:
-        return 8;
-    }
+    return type == ElementType.STRING ? 8 : type.byteWidth();
   }
 
   private static String outputTooLarge(

@@ -231,24 +231,7 @@ public final class TensorIo {
 
   /** Bytes one element of a fixed-width type takes in this format; -1 for strings. */
   private static int width(ElementType type) {
-    switch (type) {
-      case INT8:
-      case UINT8:
-      case BOOL:
-        return 1;
-      case INT16:
-      case FLOAT16:
-      case BFLOAT16:
-        return 2;
-      case FLOAT:
-      case INT32:
-        return 4;
-      case DOUBLE:
-      case INT64:
-        return 8;
-      default:
-        return -1;
-    }
+    return type.byteWidth();
   }
 
   private static Tensor readData(
