@@ -94,7 +94,8 @@ import org.slf4j.LoggerFactory;
  *       store, with typed details ({@link AuditDetails}); the listeners get a {@link
  *       LifecycleEvent} for each change the store's feed delivers, including changes made by other
  *       processes when the store can see them. Load and verification failures are recorded (a
- *       failure identical to one recorded less than a minute before is not recorded again).
+ *       failure identical to one recorded less than a minute before is not recorded again) under
+ *       the actor {@value AuditInfo#REGISTRY_ACTOR}, which no caller's {@link AuditInfo} may name.
  * </ul>
  *
  * <p>Thread-safe. Built only with {@link #builder(ModelStore, ArtifactStore)} (or, for the embedded
@@ -104,9 +105,6 @@ import org.slf4j.LoggerFactory;
 public final class GovernedRegistry implements ModelRegistry {
 
   private static final Logger LOG = LoggerFactory.getLogger(GovernedRegistry.class);
-
-  /** Who the registry names in audit entries it writes itself (load and verification failures). */
-  public static final AuditInfo SYSTEM = AuditInfo.by("mlops", "");
 
   /** A failure identical to one recorded less than this long ago is not recorded again. */
   private static final Duration FAILURE_REPEAT_WINDOW = Duration.ofMinutes(1);
@@ -999,7 +997,9 @@ public final class GovernedRegistry implements ModelRegistry {
     }
     recentFailures.put(key, now);
     try {
-      store.appendAudit(entry(action, v.name(), details, SYSTEM));
+      // Built here, not from an AuditInfo: no caller may write as the registry's own actor.
+      store.appendAudit(
+          new AuditEntry(clock.instant(), AuditInfo.REGISTRY_ACTOR, action, v.name(), details, ""));
     } catch (RuntimeException ex) {
       // Bookkeeping must not hide the failure the caller is about to see.
       LOG.warn("cannot record {} of {} in the audit log: {}", action, v.ref(), ex.toString());
