@@ -22,7 +22,7 @@ final class PortableNames {
       d.add("COM" + digit);
       d.add("LPT" + digit);
     }
-    DEVICES = java.util.Collections.unmodifiableSet(d);
+    DEVICES = Set.copyOf(d);
   }
 
   /** How messages list what is refused. */
@@ -38,16 +38,31 @@ final class PortableNames {
    * for a message ({@code "it ends in '.'..."}), or {@code null} when it is.
    */
   static String problem(String name) {
-    if (name.endsWith(".") || name.endsWith(" ")) {
+    // No regular expression: a model name is checked whenever a ModelRef or ModelVersion is made.
+    int n = name.length();
+    if (n > 0 && (name.charAt(n - 1) == '.' || name.charAt(n - 1) == ' ')) {
+      int kept = n;
+      while (kept > 0 && (name.charAt(kept - 1) == '.' || name.charAt(kept - 1) == ' ')) {
+        kept--;
+      }
       return "it ends in '"
-          + name.charAt(name.length() - 1)
+          + name.charAt(n - 1)
           + "', which Windows drops from file names, so it would name the same file as '"
-          + name.replaceAll("[. ]+$", "")
+          + name.substring(0, kept)
           + "'";
     }
-    int dot = name.indexOf('.');
+    int end = name.indexOf('.');
+    if (end < 0) {
+      end = n;
+    }
     // Windows also ignores spaces before the extension: "NUL .txt" is the device too.
-    String stem = (dot < 0 ? name : name.substring(0, dot)).replaceAll(" +$", "");
+    while (end > 0 && name.charAt(end - 1) == ' ') {
+      end--;
+    }
+    if (end < 3 || end > 7) {
+      return null; // every device name is 3 to 7 characters long
+    }
+    String stem = name.substring(0, end);
     String upper = stem.toUpperCase(Locale.ROOT);
     if (DEVICES.contains(upper)) {
       return "its part before the first '.', '"
