@@ -29,6 +29,9 @@ public sealed interface ArtifactSource {
   /**
    * A model read from a stream, stored under {@code fileName}. The stream is read to its end but
    * not closed.
+   *
+   * @throws IllegalArgumentException if {@code fileName} is not a plain file name, or is not
+   *     portable (see {@link ArtifactFile#unportableReason})
    */
   static ArtifactSource stream(InputStream in, String fileName) {
     return new StreamSource(in, fileName);
@@ -66,6 +69,11 @@ public sealed interface ArtifactSource {
           || fileName.startsWith(".")) {
         throw new IllegalArgumentException("fileName must be a plain file name: " + fileName);
       }
+      ArtifactFile.unportableReason(fileName)
+          .ifPresent(
+              why -> {
+                throw new IllegalArgumentException("fileName is refused: " + why);
+              });
     }
   }
 }

@@ -13,6 +13,12 @@ import java.util.regex.Pattern;
  * <p>Model names are 1 to 128 characters of letters, digits, {@code .}, {@code _} and {@code -},
  * starting with a letter or digit. Alias names are 1 to 64 characters of letters, digits, {@code _}
  * and {@code -}, starting with a letter, and not {@code latest}. Versions are positive integers.
+ *
+ * <p>Names become directory and file names in a registry, so neither may be a device name that
+ * Windows reserves ({@code CON}, {@code PRN}, {@code AUX}, {@code NUL}, {@code CONIN$}, {@code
+ * CONOUT$}, {@code COM0}-{@code COM9}, {@code LPT0}-{@code LPT9}), in any case and with any
+ * extension ({@code nul.onnx} is refused), and a model name may not end in {@code .}, which Windows
+ * drops ({@code fraud.} would be {@code fraud}).
  */
 public final class ModelRef {
 
@@ -89,11 +95,23 @@ public final class ModelRef {
               + name
               + "' is invalid: expected 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
     }
+    String problem = PortableNames.problem(name);
+    if (problem != null) {
+      throw new InvalidModelRefException(
+          "model name '"
+              + name
+              + "' is refused: "
+              + problem
+              + "; expected "
+              + PortableNames.RULE
+              + ": choose another name");
+    }
   }
 
   /**
    * Throws {@link InvalidModelRefException} unless {@code alias} is a valid alias name. {@code
-   * latest}, in any case, is reserved: {@code models:/<name>} already means the latest version.
+   * latest}, in any case, is reserved: {@code models:/<name>} already means the latest version; so
+   * are the Windows device names (see the class comment), since an alias can become a file name.
    */
   public static void checkAlias(String alias) {
     if (alias == null || !ALIAS.matcher(alias).matches()) {
@@ -108,6 +126,17 @@ public final class ModelRef {
               + alias
               + "' is reserved: models:/<name> already means the latest"
               + " version; choose another alias name");
+    }
+    String problem = PortableNames.problem(alias);
+    if (problem != null) {
+      throw new InvalidModelRefException(
+          "alias '"
+              + alias
+              + "' is refused: "
+              + problem
+              + "; expected "
+              + PortableNames.RULE
+              + ": choose another alias name");
     }
   }
 

@@ -131,7 +131,8 @@ public final class Registration {
 
     /**
      * Stores an extra file with the version, such as a drift baseline or a model card. Names are
-     * 1-64 letters, digits, '.', '_' or '-', not starting with '.'.
+     * 1-64 letters, digits, '.', '_' or '-', not starting with '.', and portable (see {@link
+     * ArtifactFile#unportableReason}: not {@code NUL.txt}, not ending in '.').
      */
     public Builder attachment(String name, byte[] content) {
       Objects.requireNonNull(content, "content");
@@ -141,6 +142,11 @@ public final class Registration {
                 + name
                 + "' is invalid: expected 1-64 letters, digits, '.', '_' or '-', not starting with '.'");
       }
+      ArtifactFile.unportableReason(name)
+          .ifPresent(
+              why -> {
+                throw new IllegalArgumentException("attachment name is refused: " + why);
+              });
       attachments.put(name, content);
       return this;
     }

@@ -6,6 +6,10 @@ package dev.mlops.api;
  * is not part of the version, or an offset and length outside that file. The check runs before the
  * inference engine sees the model, so the model is never loaded. The message names the tensor, the
  * location and the rule it breaks.
+ *
+ * <p>Also thrown for an artifact file that must not be stored: one with several hard links, or
+ * whose name is not portable ({@link ArtifactFile#unportableReason}), at registration and when a
+ * stored version is verified.
  */
 public class UnsafeModelException extends ModelLoadException {
   private static final long serialVersionUID = 1L;

@@ -81,4 +81,21 @@ class ModelRefTest {
         .isInstanceOf(InvalidModelRefException.class);
     assertThat(ModelRef.alias("fraud", "latest-stable").alias()).contains("latest-stable");
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"CON", "com1", "nul.txt", "model."})
+  void refusesWindowsDeviceNamesAndTrailingDotsAsModelNames(String name) {
+    assertThatThrownBy(() -> ModelRef.version(name, 1))
+        .isInstanceOf(InvalidModelRefException.class)
+        .hasMessageContaining("model name '" + name + "' is refused")
+        .hasMessageContaining("expected a name whose part before the first '.'");
+  }
+
+  @Test
+  void refusesAWindowsDeviceNameAsAlias() {
+    assertThatThrownBy(() -> ModelRef.alias("fraud", "aux"))
+        .isInstanceOf(InvalidModelRefException.class)
+        .hasMessageContaining("alias 'aux' is refused")
+        .hasMessageContaining("device name AUX");
+  }
 }

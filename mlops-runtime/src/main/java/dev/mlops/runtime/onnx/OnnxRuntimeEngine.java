@@ -48,6 +48,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * artifact directory, the operator, domain and opset at fault and what to do; ONNX Runtime's own
  * text, with its source locations, stays in the cause.
  *
+ * <p>ONNX Runtime's telemetry is turned off when an engine is built, unless {@link
+ * Builder#telemetry(boolean) telemetry(true)} asks for it: where ONNX Runtime collects it (its
+ * Windows builds), it records events about the sessions it creates, model file names among them.
+ * The environment is one per process, so the setting is too: the engine built last decides it.
+ *
  * <p>Thread-safe.
  */
 public final class OnnxRuntimeEngine implements InferenceEngine {
@@ -63,8 +68,26 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
 
   private OnnxRuntimeEngine(Builder b) {
     this.env = OrtEnvironment.getEnvironment();
+    try {
+      b.telemetrySwitch.set(env, b.telemetry);
+    } catch (OrtException e) {
+      throw new IllegalStateException(
+          "cannot turn ONNX Runtime's telemetry "
+              + (b.telemetry ? "on" : "off")
+              + " as OnnxRuntimeEngine.Builder.telemetry("
+              + b.telemetry
+              + ") asks: "
+              + e.getMessage(),
+          e);
+    }
     this.runtime = runtimeName(env);
     this.givenDeadlines = b.deadlines;
+  }
+
+  /** Turns telemetry on or off; a seam so that tests can see the call the engine makes. */
+  @FunctionalInterface
+  interface TelemetrySwitch {
+    void set(OrtEnvironment env, boolean on) throws OrtException;
   }
 
   private static String runtimeName(OrtEnvironment env) {
@@ -337,8 +360,35 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
    */
   public static final class Builder {
     private ScheduledExecutorService deadlines;
+    private boolean telemetry;
+    private boolean telemetrySet;
+    private TelemetrySwitch telemetrySwitch = OrtEnvironment::setTelemetry;
 
     private Builder() {}
+
+    /**
+     * Whether ONNX Runtime may collect its telemetry (default {@code false}: the engine turns it
+     * off). Where ONNX Runtime collects it (its Windows builds), telemetry records events about the
+     * sessions it creates, model file names among them; other builds collect none, and the call
+     * changes nothing there. The setting is process-wide, like ONNX Runtime's environment: the
+     * engine built last decides it.
+     *
+     * @throws IllegalStateException if it was already set
+     */
+    public Builder telemetry(boolean enabled) {
+      if (telemetrySet) {
+        throw new IllegalStateException("telemetry was already set to " + telemetry);
+      }
+      this.telemetry = enabled;
+      telemetrySet = true;
+      return this;
+    }
+
+    /** For tests: what turns telemetry on or off. */
+    Builder telemetrySwitch(TelemetrySwitch s) {
+      this.telemetrySwitch = Objects.requireNonNull(s, "s");
+      return this;
+    }
 
     /**
      * Scheduler that terminates runs at their deadline (default: one daemon thread, made on the

@@ -16,8 +16,8 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * Checks of a version's stored files, and the size limit applied while copying a new artifact.
- * Internal to the runtime.
+ * Checks of a version's stored files, and the names and limits of a new artifact, checked before
+ * and while it is copied. Internal to the runtime.
  */
 public final class ArtifactChecks {
 
@@ -128,45 +128,101 @@ public final class ArtifactChecks {
     }
   }
 
-  /** Total size of the regular files under {@code dir} (links not followed). */
-  public static long regularFilesSize(Path dir) throws IOException {
-    long[] total = {0};
+  /**
+   * Walks an artifact directory before anything is copied: every name must be portable (see {@link
+   * ArtifactFile#unportableReason}), and the regular files' count and declared sizes must be within
+   * the limits. The walk stops at the first file over the count limit, so a directory of millions
+   * of files is not listed to its end. Links are not followed.
+   *
+   * @throws dev.mlops.api.UnsafeModelException naming a name that is not portable
+   * @throws ArtifactTooLargeException naming the limit passed, what was found and the builder
+   *     option that raises it
+   */
+  public static void checkSource(Path dir, Limits limits) throws IOException {
+    long[] found = {0, 0}; // files, bytes
     Files.walkFileTree(
         dir,
         new SimpleFileVisitor<>() {
           @Override
+          public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+            if (!d.equals(dir)) {
+              checkPortable(dir, d);
+            }
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            checkPortable(dir, file);
             if (attrs.isRegularFile()) {
-              total[0] += attrs.size();
+              found[0]++;
+              found[1] += attrs.size();
+              limits.checkKnownFiles(found[0]);
             }
             return FileVisitResult.CONTINUE;
           }
         });
-    return total[0];
+    limits.checkKnown(found[1]);
   }
 
-  /** Counts the bytes copied into one new version and cuts the copy off past the limit. */
-  public static final class SizeLimit {
-    private final long limit;
+  private static void checkPortable(Path dir, Path p) {
+    String rel = dir.relativize(p).toString().replace(java.io.File.separatorChar, '/');
+    ArtifactFile.unportableReason(rel)
+        .ifPresent(
+            why -> {
+              throw new dev.mlops.api.UnsafeModelException(
+                  "artifact directory "
+                      + dir
+                      + " holds a name the registry does not store: "
+                      + why
+                      + ": rename it; nothing was registered");
+            });
+  }
+
+  /**
+   * Counts the files and bytes copied into one new version and cuts the copy off past a limit. Not
+   * thread-safe: one per registration.
+   */
+  public static final class Limits {
+    private final long maxBytes;
+    private final long maxFiles;
     private final String what;
     private long total;
+    private long files;
 
     /**
-     * @param limit bytes, {@code Long.MAX_VALUE} for none @param what the model, for messages
+     * @param maxBytes bytes over all files @param maxFiles number of files @param what the model,
+     *     for messages
      */
-    public SizeLimit(long limit, String what) {
-      this.limit = limit;
+    public Limits(long maxBytes, long maxFiles, String what) {
+      this.maxBytes = maxBytes;
+      this.maxFiles = maxFiles;
       this.what = what;
     }
 
-    /** Fails at once if files of a known size already exceed the limit. */
+    /** Fails at once if files of a known size already exceed the byte limit. */
     public void checkKnown(long bytes) {
-      if (bytes > limit) {
+      if (bytes > maxBytes) {
         throw tooLarge(bytes, true);
       }
     }
 
-    /** A stream that counts what is read through it and fails once the limit is passed. */
+    /** Fails at once if a source already declares more files than the file limit. */
+    public void checkKnownFiles(long count) {
+      if (count > maxFiles) {
+        throw tooManyFiles(count, true);
+      }
+    }
+
+    /** Counts one more file about to be copied; fails once the file limit is passed. */
+    public void countFile() {
+      files++;
+      if (files > maxFiles) {
+        throw tooManyFiles(files, false);
+      }
+    }
+
+    /** A stream that counts what is read through it and fails once the byte limit is passed. */
     public InputStream wrap(InputStream in) {
       return new FilterInputStream(in) {
         @Override
@@ -181,7 +237,7 @@ public final class ArtifactChecks {
         @Override
         public int read(byte[] buf, int off, int len) throws IOException {
           // Never read more than one byte past the limit, so an endless stream stops here.
-          long room = limit - total + 1;
+          long room = maxBytes - total + 1;
           int n = super.read(buf, off, (int) Math.max(1, Math.min(len, room)));
           if (n > 0) {
             add(n);
@@ -193,7 +249,7 @@ public final class ArtifactChecks {
 
     private void add(long n) {
       total += n;
-      if (total > limit) {
+      if (total > maxBytes) {
         throw tooLarge(total, false);
       }
     }
@@ -208,10 +264,33 @@ public final class ArtifactChecks {
               + " bytes"
               + (known ? "" : " (reading stopped there)")
               + ", over the registry's limit of "
-              + limit
-              + " bytes (GovernedRegistry.Builder.maxArtifactBytes); nothing was registered",
-          limit,
+              + maxBytes
+              + " bytes; nothing was registered: raise the limit with"
+              + " GovernedRegistry.Builder.maxArtifactBytes(...) if the artifact is meant to be"
+              + " that large",
+          ArtifactTooLargeException.Limit.BYTES,
+          maxBytes,
           size);
+    }
+
+    private ArtifactTooLargeException tooManyFiles(long count, boolean beforeCopy) {
+      return new ArtifactTooLargeException(
+          "the artifact of a new version of '"
+              + what
+              + "' holds at least "
+              + count
+              + " files"
+              + (beforeCopy
+                  ? " (counted before copying; counting stopped there)"
+                  : " (copying stopped there)")
+              + ", over the registry's limit of "
+              + maxFiles
+              + " files; nothing was registered: raise the limit with"
+              + " GovernedRegistry.Builder.maxArtifactFiles(...) if the artifact is meant to hold"
+              + " that many",
+          ArtifactTooLargeException.Limit.FILES,
+          maxFiles,
+          count);
     }
   }
 }

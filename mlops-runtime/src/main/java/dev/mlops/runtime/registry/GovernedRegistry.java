@@ -81,20 +81,25 @@ import org.slf4j.LoggerFactory;
  *       refused; an alias moves only to a version whose signature is compatible with its current
  *       target and that loads ({@link #setAlias}); a version a pinned predictor serves is not
  *       deleted unless forced.
- *   <li><b>Registration.</b> Files are copied into a private staging directory and digested; then,
- *       before this process parses the model: the size limit, the signature (per {@linkplain
+ *   <li><b>Registration.</b> File names must be portable ({@link ArtifactFile#unportableReason}),
+ *       and the count and declared sizes of the files within {@linkplain Builder#maxArtifactFiles
+ *       the file-count} and {@linkplain Builder#maxArtifactBytes size limits}, before a byte is
+ *       copied. Files are copied into a private staging directory and digested, counted again;
+ *       then, before this process parses the model: the signature (per {@linkplain
  *       Builder#signaturePolicy policy}), the external-data scan and, optionally, {@linkplain
  *       Builder#validateInChildJvm a trial load in a child JVM}; then the engine reads the
  *       signature and runs the input example, if there is one. Only then are the files put in the
  *       artifact store and the version inserted. A refused registration changes nothing.
- *   <li><b>Verification.</b> {@link #verifiedArtifact} checks the file list against its digest, the
+ *   <li><b>Verification.</b> {@link #verifiedArtifact} checks that the file names are portable (a
+ *       version stored before that rule is refused), the file list against its digest, the
  *       signature, that the directory holds exactly the recorded files, every digest and the
  *       external data, before an engine reads a byte.
  *   <li><b>Audit and events.</b> Every change is written with its audit entry in one step by the
  *       store, with typed details ({@link AuditDetails}); the listeners get a {@link
  *       LifecycleEvent} for each change the store's feed delivers, including changes made by other
  *       processes when the store can see them. Load and verification failures are recorded (a
- *       failure identical to one recorded less than a minute before is not recorded again).
+ *       failure identical to one recorded less than a minute before is not recorded again) under
+ *       the actor {@value AuditInfo#REGISTRY_ACTOR}, which no caller's {@link AuditInfo} may name.
  * </ul>
  *
  * <p>Thread-safe. Built only with {@link #builder(ModelStore, ArtifactStore)} (or, for the embedded
@@ -105,8 +110,22 @@ public final class GovernedRegistry implements ModelRegistry {
 
   private static final Logger LOG = LoggerFactory.getLogger(GovernedRegistry.class);
 
-  /** Who the registry names in audit entries it writes itself (load and verification failures). */
-  public static final AuditInfo SYSTEM = AuditInfo.by("mlops", "");
+  /**
+   * The default of {@link Builder#maxArtifactBytes}: 8 GiB over all the files of one version. Four
+   * times the 2 GiB that one ONNX protobuf file can hold, so a model with its weights as external
+   * data fits up to about four billion 16-bit parameters, while a source that declares more (a
+   * sparse file reads as its full length) is refused before it fills the disk, twice over: in
+   * staging and in the artifact store.
+   */
+  public static final long DEFAULT_MAX_ARTIFACT_BYTES = 8L << 30;
+
+  /**
+   * The default of {@link Builder#maxArtifactFiles}: 10,000 files in one version. An exported model
+   * has one file, or one file per tensor at most when its external data is not gathered into one
+   * file; the largest graphs have a few thousand tensors. A directory of more files is refused
+   * before one is copied, and its walk stops there.
+   */
+  public static final int DEFAULT_MAX_ARTIFACT_FILES = 10_000;
 
   /** A failure identical to one recorded less than this long ago is not recorded again. */
   private static final Duration FAILURE_REPEAT_WINDOW = Duration.ofMinutes(1);
@@ -124,6 +143,7 @@ public final class GovernedRegistry implements ModelRegistry {
   private final SignaturePolicy signaturePolicy;
   private final TrustedKeys trustedKeys;
   private final long maxArtifactBytes;
+  private final int maxArtifactFiles;
   private final ChildJvmValidator validator;
   private final List<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
   private final List<Serving> serving = new CopyOnWriteArrayList<>();
@@ -175,6 +195,7 @@ public final class GovernedRegistry implements ModelRegistry {
     this.signaturePolicy = b.signaturePolicy;
     this.trustedKeys = b.trustedKeys;
     this.maxArtifactBytes = b.maxArtifactBytes;
+    this.maxArtifactFiles = b.maxArtifactFiles;
     this.validator = b.validator;
     this.feed =
         store.subscribe(
@@ -266,7 +287,7 @@ public final class GovernedRegistry implements ModelRegistry {
           stage(
               registration.source(),
               filesDir,
-              new ArtifactChecks.SizeLimit(maxArtifactBytes, model));
+              new ArtifactChecks.Limits(maxArtifactBytes, maxArtifactFiles, model));
       // Signature, then external data, then a child JVM: all before this process parses the model.
       Map<String, String> registerDetails =
           new TreeMap<>(checkSignature(registration, staged.files));
@@ -413,7 +434,7 @@ public final class GovernedRegistry implements ModelRegistry {
     }
   }
 
-  private Staged stage(ArtifactSource source, Path filesDir, ArtifactChecks.SizeLimit limit)
+  private Staged stage(ArtifactSource source, Path filesDir, ArtifactChecks.Limits limit)
       throws IOException {
     if (source instanceof ArtifactSource.FileSource) {
       Path file = ((ArtifactSource.FileSource) source).file();
@@ -421,15 +442,19 @@ public final class GovernedRegistry implements ModelRegistry {
         throw new ModelLoadException(
             "model file " + file + " does not exist or is not a regular file");
       }
-      ArtifactChecks.requireOneLink(file, file.getFileName().toString(), "");
-      limit.checkKnown(Files.size(file));
       String name = file.getFileName().toString();
+      refuseUnportable(name, file.toString());
+      ArtifactChecks.requireOneLink(file, name, "");
+      limit.checkKnown(Files.size(file));
+      limit.countFile();
       try (InputStream in = Files.newInputStream(file)) {
         return single(limit.wrap(in), name, filesDir);
       }
     }
     if (source instanceof ArtifactSource.StreamSource) {
       ArtifactSource.StreamSource s = (ArtifactSource.StreamSource) source;
+      refuseUnportable(s.fileName(), "the stream " + s.fileName());
+      limit.countFile();
       return single(limit.wrap(s.in()), s.fileName(), filesDir);
     }
     ArtifactSource.DirectorySource d = (ArtifactSource.DirectorySource) source;
@@ -438,7 +463,8 @@ public final class GovernedRegistry implements ModelRegistry {
       throw new ModelLoadException(
           "artifact directory " + dir + " does not exist or is not a plain directory");
     }
-    limit.checkKnown(ArtifactChecks.regularFilesSize(dir));
+    // Names, file count and declared sizes first: nothing is copied from a source they refuse.
+    ArtifactChecks.checkSource(dir, limit);
     List<ArtifactFile> files = new ArrayList<>();
     try (Stream<Path> walk = Files.walk(dir)) {
       for (Path p : (Iterable<Path>) walk.sorted()::iterator) {
@@ -462,6 +488,9 @@ public final class GovernedRegistry implements ModelRegistry {
                   + ", which is not a regular file");
         }
         String rel = dir.relativize(p).toString().replace(java.io.File.separatorChar, '/');
+        // Again while copying: the directory may have changed since it was walked.
+        refuseUnportable(rel, dir.toString());
+        limit.countFile();
         ArtifactChecks.requireOneLink(p, rel, "");
         Path target = filesDir.resolve(rel);
         String sha;
@@ -484,6 +513,19 @@ public final class GovernedRegistry implements ModelRegistry {
       throw new ModelLoadException("model file " + dir.resolve(modelFile) + " is empty");
     }
     return new Staged(modelFile, List.copyOf(files));
+  }
+
+  private static void refuseUnportable(String path, String source) {
+    ArtifactFile.unportableReason(path)
+        .ifPresent(
+            why -> {
+              throw new dev.mlops.api.UnsafeModelException(
+                  "cannot register "
+                      + source
+                      + ": "
+                      + why
+                      + ": rename the file; nothing was registered");
+            });
   }
 
   private static Staged single(InputStream in, String name, Path filesDir) throws IOException {
@@ -685,6 +727,18 @@ public final class GovernedRegistry implements ModelRegistry {
    * bytes hashed here, whatever happens to the stored files meanwhile.
    */
   private VerifiedArtifact verify(ModelVersion version) {
+    for (ArtifactFile f : version.files()) {
+      ArtifactFile.unportableReason(f.path())
+          .ifPresent(
+              why -> {
+                throw new dev.mlops.api.UnsafeModelException(
+                    version.ref()
+                        + " is refused: "
+                        + why
+                        + "; it was stored before the registry refused such names, and it is not"
+                        + " loaded: register the artifact again with the file renamed");
+              });
+    }
     String manifestSha = manifestDigest(version.files());
     if (!manifestSha.equals(version.digest())) {
       throw new IntegrityException(
@@ -1029,7 +1083,9 @@ public final class GovernedRegistry implements ModelRegistry {
     }
     recentFailures.put(key, now);
     try {
-      store.appendAudit(entry(action, v.name(), details, SYSTEM));
+      // Built here, not from an AuditInfo: no caller may write as the registry's own actor.
+      store.appendAudit(
+          new AuditEntry(clock.instant(), AuditInfo.REGISTRY_ACTOR, action, v.name(), details, ""));
     } catch (RuntimeException ex) {
       // Bookkeeping must not hide the failure the caller is about to see.
       LOG.warn("cannot record {} of {} in the audit log: {}", action, v.ref(), ex.toString());
@@ -1384,8 +1440,10 @@ public final class GovernedRegistry implements ModelRegistry {
     private SignaturePolicy signaturePolicy = SignaturePolicy.OFF;
     private boolean signaturePolicySet;
     private TrustedKeys trustedKeys;
-    private long maxArtifactBytes = Long.MAX_VALUE;
+    private long maxArtifactBytes = DEFAULT_MAX_ARTIFACT_BYTES;
     private boolean maxArtifactBytesSet;
+    private int maxArtifactFiles = DEFAULT_MAX_ARTIFACT_FILES;
+    private boolean maxArtifactFilesSet;
     private ChildJvmValidator validator;
 
     private Builder(
@@ -1471,8 +1529,11 @@ public final class GovernedRegistry implements ModelRegistry {
 
     /**
      * The most bytes the files of one version (model and external data; attachments not counted)
-     * may take (default: no limit). A larger artifact is refused with {@link
-     * dev.mlops.api.ArtifactTooLargeException}; a stream is cut off as soon as it passes the limit.
+     * may take (default {@link GovernedRegistry#DEFAULT_MAX_ARTIFACT_BYTES}, 8 GiB). A larger
+     * artifact is refused with {@link dev.mlops.api.ArtifactTooLargeException} before a byte is
+     * copied when its files declare their sizes (a sparse file declares its full length), and a
+     * stream, or a file that grows while it is copied, is cut off as soon as it passes the limit.
+     * {@code Long.MAX_VALUE} lifts the limit.
      */
     public Builder maxArtifactBytes(long bytes) {
       if (bytes < 1) {
@@ -1483,6 +1544,25 @@ public final class GovernedRegistry implements ModelRegistry {
       }
       this.maxArtifactBytes = bytes;
       maxArtifactBytesSet = true;
+      return this;
+    }
+
+    /**
+     * The most files one version (model and external data; attachments not counted) may hold
+     * (default {@link GovernedRegistry#DEFAULT_MAX_ARTIFACT_FILES}, 10,000). A directory of more
+     * files is refused with {@link dev.mlops.api.ArtifactTooLargeException} before a file is
+     * copied, and counted again while copying, in case files are added meanwhile. {@code
+     * Integer.MAX_VALUE} lifts the limit.
+     */
+    public Builder maxArtifactFiles(int files) {
+      if (files < 1) {
+        throw new IllegalArgumentException("maxArtifactFiles must be >= 1 but was " + files);
+      }
+      if (maxArtifactFilesSet) {
+        throw new IllegalStateException("maxArtifactFiles was already set to " + maxArtifactFiles);
+      }
+      this.maxArtifactFiles = files;
+      maxArtifactFilesSet = true;
       return this;
     }
 

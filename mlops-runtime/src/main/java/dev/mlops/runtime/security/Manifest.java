@@ -59,9 +59,11 @@ import java.util.stream.Stream;
  * 13:weights/w.bin 9f...(64 hex digits)
  * </pre>
  *
- * <p>A path holding a control character (below U+0020, or U+007F), or a string that is not valid
- * Unicode, cannot be in a manifest: building one fails with a {@link SignatureException}, whether
- * for signing, at registration or when a stored version is verified.
+ * <p>A path holding a control character (below U+0020, or U+007F), a string that is not valid
+ * Unicode, or a path that is not portable ({@link ArtifactFile#unportableReason}: a Windows device
+ * name such as {@code NUL.bin}, a segment ending in {@code .} or a space) cannot be in a manifest:
+ * building one fails with a {@link SignatureException}, whether for signing, at registration or
+ * when a stored version is verified.
  *
  * <p>The manifest is not the version's {@link ModelVersion#digest()}: that digest names the file
  * list alone (it addresses the stored files, which versions of several models may share), while the
@@ -142,8 +144,8 @@ public final class Manifest {
   /**
    * The UTF-8 bytes of a path, refusing what cannot be in a manifest: control characters (they
    * break every line-oriented tool that checks a manifest, and once let a file name pose as two
-   * manifest lines) and unpaired surrogates (which have no UTF-8 encoding, so two names would share
-   * one).
+   * manifest lines), names that are not portable (on Windows they name a device, or another file)
+   * and unpaired surrogates (which have no UTF-8 encoding, so two names would share one).
    */
   private static byte[] utf8(String path, String model) {
     Objects.requireNonNull(path, "path");
@@ -163,6 +165,18 @@ public final class Manifest {
                 + " file");
       }
     }
+    ArtifactFile.unportableReason(path)
+        .ifPresent(
+            why -> {
+              throw new SignatureException(
+                  "a manifest of model '"
+                      + model
+                      + "' cannot list "
+                      + printable(path)
+                      + ": "
+                      + why
+                      + ": rename the file");
+            });
     try {
       ByteBuffer b =
           StandardCharsets.UTF_8
@@ -203,8 +217,8 @@ public final class Manifest {
    * The manifest of model {@code model} whose entry point (the file ONNX Runtime opens) is {@code
    * entryPoint}, with these files.
    *
-   * @throws SignatureException if a path repeats, holds a control character or is not valid
-   *     Unicode, if no file is given, or if the entry point is not among the files
+   * @throws SignatureException if a path repeats, holds a control character, is not portable or is
+   *     not valid Unicode, if no file is given, or if the entry point is not among the files
    * @throws dev.mlops.api.InvalidModelRefException if the model name is invalid
    */
   public static Manifest of(String model, String entryPoint, List<ArtifactFile> files) {

@@ -215,10 +215,22 @@ class ManifestTest {
     assertThat(distinct).isGreaterThan(4000);
   }
 
+  @Test
+  void aPathThatIsNotPortableCannotBeInAManifest() {
+    for (String path : List.of("NUL.bin", "weights.", "w/COM1", "dir /w")) {
+      List<ArtifactFile> files =
+          List.of(new ArtifactFile("model.onnx", 1, SHA_A), new ArtifactFile(path, 1, SHA_B));
+      assertThatThrownBy(() -> Manifest.of("m", "model.onnx", files))
+          .isInstanceOf(SignatureException.class)
+          .hasMessageContaining("is not portable")
+          .hasMessageContaining("rename the file");
+    }
+  }
+
   private static boolean isValidPath(String path) {
     try {
       new ArtifactFile(path, 1, SHA_A);
-      return true;
+      return ArtifactFile.unportableReason(path).isEmpty();
     } catch (IllegalArgumentException e) {
       return false;
     }
