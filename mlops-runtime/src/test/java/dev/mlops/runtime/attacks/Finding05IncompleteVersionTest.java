@@ -7,9 +7,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mlops.api.ArtifactSource;
 import dev.mlops.api.AuditInfo;
-import dev.mlops.api.MlopsException;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Registration;
+import dev.mlops.api.RegistryException;
 import dev.mlops.runtime.local.LocalModelRegistry;
 import dev.mlops.runtime.local.RegistryTestSupport.ChildJvm;
 import dev.mlops.runtime.registry.GovernedRegistry;
@@ -115,7 +115,9 @@ class Finding05IncompleteVersionTest {
                       Registration.builder("cancer", ArtifactSource.stream(source, "m.onnx"))
                           .build(),
                       ALICE))
-          .isInstanceOf(MlopsException.class);
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("cannot register a version of 'cancer'")
+          .hasMessageContaining("m.onnx");
 
       assertThat(registry.versions("cancer")).extracting(ModelVersion::version).containsExactly(1L);
       assertThat(stagingEntries(root)).isEmpty();
