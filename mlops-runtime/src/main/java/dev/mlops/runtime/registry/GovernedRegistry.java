@@ -21,6 +21,7 @@ import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Registration;
 import dev.mlops.api.RegistryException;
+import dev.mlops.api.SessionOptions;
 import dev.mlops.api.SignatureException;
 import dev.mlops.api.Tensor;
 import dev.mlops.api.VersionStatus;
@@ -510,11 +511,14 @@ public final class GovernedRegistry implements ModelRegistry {
   /**
    * Opens a new artifact to read its signature and, when the registration has an input example,
    * runs it within the warm-up deadline: a version whose own example fails would never load, so it
-   * is refused here.
+   * is refused here. The session is opened without graph optimisation ({@link #SIGNATURE_OPTIONS}):
+   * the signature is the graph's declared inputs and outputs, which optimisation never changes, and
+   * optimising (constant folding above all) is where a tiny model can make ONNX Runtime build
+   * gigabytes. The session that serves the version is optimised as its runtime says when it loads.
    */
   private ModelSignature readSignature(
       ArtifactLocation location, Optional<Map<String, Tensor>> example) {
-    try (ModelSession session = engine.open(location)) {
+    try (ModelSession session = engine.open(location, SIGNATURE_OPTIONS)) {
       if (example.isPresent()) {
         InputValidator.check(session.signature(), example.get());
         WarmUp.runExample(
@@ -523,6 +527,14 @@ public final class GovernedRegistry implements ModelRegistry {
       return session.signature();
     }
   }
+
+  /** The session options of registration's own session: one thread each, no graph optimisation. */
+  private static final SessionOptions SIGNATURE_OPTIONS =
+      SessionOptions.builder()
+          .intraOpThreads(1)
+          .interOpThreads(1)
+          .optimizationLevel(SessionOptions.OptimizationLevel.NONE)
+          .build();
 
   /** The option that sets this registry's warm-up deadline, named when a run passes it. */
   static final String DEADLINE_SETTING =
