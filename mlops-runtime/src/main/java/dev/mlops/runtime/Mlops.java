@@ -317,8 +317,9 @@ public final class Mlops implements AutoCloseable {
   }
 
   /**
-   * Closes every predictor (each session closes when its calls in flight finish), then the
-   * executor, registry and engine if this instance created them. Idempotent.
+   * Closes every predictor (each session closes when its calls in flight finish), then, if this
+   * instance created them, the engine (which terminates the runs still in it, such as a warm-up of
+   * a load in flight, and waits for them), the executors and the registry. Idempotent.
    */
   @Override
   public void close() {

@@ -228,6 +228,41 @@ class Finding07WarmUpDeadlineTest {
   }
 
   @Test
+  void closingTheRuntimeDuringAHungWarmUpTerminatesItAndTheLoadFails() throws Exception {
+    Mlops mlops = runtime(Duration.ofHours(1));
+    register(mlops.registry(), "loop", "loop-forever.onnx");
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread loader =
+        new Thread(
+            () -> {
+              try {
+                mlops.predictor("models:/loop/1", Codecs.floatRow());
+              } catch (Throwable t) {
+                failure.set(t);
+              }
+            },
+            "loader");
+    loader.start();
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (mlops.state().loading().isEmpty() && System.nanoTime() < until) {
+      Thread.sleep(1);
+    }
+    assertThat(mlops.state().loading()).as("loads in flight").hasSize(1);
+
+    mlops.close();
+    loader.join(TimeUnit.SECONDS.toMillis(60));
+
+    assertThat(loader.isAlive()).as("the load still runs after close").isFalse();
+    assertThat(failure.get())
+        .isInstanceOf(dev.mlops.api.ClosedException.class)
+        .hasMessageContaining("terminated")
+        .hasMessageContaining("closing");
+    assertThat(mlops.state().loading()).isEmpty();
+    assertThat(mlops.sessionStats().loaded()).isZero();
+  }
+
+  @Test
   void deadlinesMustBePositiveAndAreSetOnce() {
     assertThatThrownBy(() -> Mlops.builder().warmUpDeadline(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class)
