@@ -4,8 +4,11 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtLoggingLevel;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +42,10 @@ final class NativeRuns {
   /** How long the exit hook then waits for terminated runs to return: 5 s. */
   static final long EXIT_STOP_WAIT = TimeUnit.SECONDS.toNanos(5);
 
-  private static final Set<OnnxRuntimeEngine> ENGINES = ConcurrentHashMap.newKeySet();
+  /** Engines not closed yet; weakly held, since nothing obliges a caller to close one. */
+  private static final Set<OnnxRuntimeEngine> ENGINES =
+      Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+
   private static boolean initialised;
   private static volatile boolean environmentHeld;
 
@@ -104,12 +110,16 @@ final class NativeRuns {
   }
 
   private static void atExit() {
+    List<OnnxRuntimeEngine> engines;
+    synchronized (ENGINES) {
+      engines = new ArrayList<>(ENGINES);
+    }
     long deadline = System.nanoTime() + EXIT_GRACE;
-    for (OnnxRuntimeEngine e : ENGINES) {
+    for (OnnxRuntimeEngine e : engines) {
       e.awaitRuns(Math.max(0, deadline - System.nanoTime()));
     }
     int left = 0;
-    for (OnnxRuntimeEngine e : ENGINES) {
+    for (OnnxRuntimeEngine e : engines) {
       if (!e.stopRuns("the JVM is exiting", EXIT_STOP_WAIT)) {
         left += e.runsInProgress();
       }

@@ -27,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One ONNX Runtime session. {@code run} is thread-safe; every native tensor it makes is closed.
@@ -62,8 +62,8 @@ final class OnnxSession implements ModelSession {
   private final ThreadLocal<ByteBuffer[]> scratch;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  /** Runs in progress, with or without a deadline. */
-  private final AtomicInteger active = new AtomicInteger();
+  /** Runs in progress, with or without a deadline; an adder, since every call touches it. */
+  private final LongAdder active = new LongAdder();
 
   /** The deadlines of the runs in progress that have one, so that {@link #stopRuns} finds them. */
   private final Set<Deadline> deadlines = ConcurrentHashMap.newKeySet();
@@ -126,7 +126,7 @@ final class OnnxSession implements ModelSession {
     OnnxTensor[] natives = new OnnxTensor[inputNames.size()];
     Deadline deadline = null;
     ScheduledFuture<?> terminator = null;
-    active.incrementAndGet();
+    active.increment();
     try {
       refuseIfStopped();
       ByteBuffer[] buffers = scratch.get();
@@ -219,7 +219,7 @@ final class OnnxSession implements ModelSession {
           t.close();
         }
       }
-      active.decrementAndGet();
+      active.decrement();
     }
   }
 
@@ -254,7 +254,7 @@ final class OnnxSession implements ModelSession {
 
   /** Runs in progress now (some may be inside ONNX Runtime). */
   int runsInProgress() {
-    return active.get();
+    return active.intValue();
   }
 
   /**
