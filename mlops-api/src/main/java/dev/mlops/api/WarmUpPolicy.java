@@ -23,7 +23,9 @@ public enum WarmUpPolicy {
    * (zeros, {@code ""} and {@code false}, every dynamic dimension set to 1), best effort: many
    * valid models refuse such inputs (a shape, a step or a divisor passed as a tensor), so a failure
    * is logged once at WARN, reported as a {@link dev.mlops.api.event.LifecycleEvent.WarmUpFailed}
-   * event, and the version serves.
+   * event, and the version serves. A synthetic run that passes its {@linkplain #DEFAULT_DEADLINE
+   * deadline} is no such failure: it refuses the version like a failing input example, since a
+   * model that cannot finish one run in that time would hold up every caller.
    */
   BEST_EFFORT,
   /**
