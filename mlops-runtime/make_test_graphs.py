@@ -72,6 +72,15 @@ Graphs whose outputs are far larger than their inputs, for the output-size cap:
                           filled with 2: two outputs of 4 and 8 bytes an element.
 * reduce-sum.onnx        x float32[N,M] -> y float32[1,M] = ReduceSum over axis 0 (keepdims):
                           an empty x float32[0,M] still makes a float32[1,M] output.
+
+A graph that runs for ever, for the deadline on warm-up and registration runs:
+
+* loop-forever.onnx      x float32[N] -> y float32[N]: a Loop whose trip count is 2^62 and
+                         whose condition stays true, carrying x through an Identity body;
+                         every input (synthetic warm-up included) starts it. ONNX Runtime
+                         checks a run's terminate flag between the body's runs.
+* loop-once.onnx         the same graph with a trip count of 1: y = x, the same signature,
+                         a version the hostile one can replace.
 """
 
 import os
@@ -174,6 +183,16 @@ def main():
          [vi("shape", T.INT64, [2])], [vi("a", T.FLOAT, ["A", "B"]), vi("b", T.INT64, ["A", "B"])])
     save("reduce-sum", [h.make_node("ReduceSum", ["x", "axes"], ["y"], keepdims=1)],
          [vi("x", T.FLOAT, ["N", "M"])], [vi("y", T.FLOAT, [1, "M"])], [i64("axes", [0])])
+
+    body = h.make_graph(
+        [h.make_node("Identity", ["c"], ["c_out"]), h.make_node("Identity", ["v"], ["v_out"])],
+        "loop_body",
+        [vi("i", T.INT64, []), vi("c", T.BOOL, []), vi("v", T.FLOAT, ["N"])],
+        [vi("c_out", T.BOOL, []), vi("v_out", T.FLOAT, ["N"])])
+    for name, trips in (("loop-forever", 2 ** 62), ("loop-once", 1)):
+        save(name, [h.make_node("Loop", ["trips", "cond", "x"], ["y"], body=body)],
+             [vi("x", T.FLOAT, ["N"])], [vi("y", T.FLOAT, ["N"])],
+             [i64("trips", trips), nh.from_array(np.array(True), "cond")])
 
 
 if __name__ == "__main__":

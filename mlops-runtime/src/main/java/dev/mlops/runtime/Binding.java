@@ -48,6 +48,7 @@ final class Binding {
   private final Duration gapTimeout;
   private final int keepWarm;
   private final WarmUpPolicy warmUp;
+  private final java.time.Duration warmUpDeadline;
   private final SessionOptions sessionOptions;
   private final boolean acceptIncompatible;
 
@@ -95,11 +96,12 @@ final class Binding {
     this.gapTimeout = options.swapGapTimeout;
     this.keepWarm = options.keepWarm;
     this.warmUp = options.warmUp;
+    this.warmUpDeadline = options.warmUpDeadline;
     this.sessionOptions = options.sessionOptions;
     this.acceptIncompatible = options.acceptIncompatibleVersions;
     this.outputsRead = outputsRead;
     ModelVersion version = runtime.registry().get(target);
-    SessionHandle first = runtime.cache().acquire(version, sessionOptions, warmUp);
+    SessionHandle first = runtime.cache().acquire(version, sessionOptions, warmUp, warmUpDeadline);
     last = version;
     current.set(first);
   }
@@ -391,7 +393,10 @@ final class Binding {
   private SessionHandle swapKeepingOld(SessionHandle old, ModelVersion next) {
     SessionHandle fresh;
     try {
-      fresh = takeWarm(next).orElseGet(() -> runtime.cache().acquire(next, sessionOptions, warmUp));
+      fresh =
+          takeWarm(next)
+              .orElseGet(
+                  () -> runtime.cache().acquire(next, sessionOptions, warmUp, warmUpDeadline));
     } catch (MlopsException e) {
       LOG.warn(
           "{} cannot switch to {}; {} keeps serving: {}",
@@ -433,7 +438,7 @@ final class Binding {
       }
       SessionHandle fresh;
       try {
-        fresh = runtime.cache().acquire(next, sessionOptions, warmUp);
+        fresh = runtime.cache().acquire(next, sessionOptions, warmUp, warmUpDeadline);
       } catch (MlopsException e) {
         LOG.warn(
             "{} cannot switch to {}; reloading {}: {}",
@@ -443,7 +448,8 @@ final class Binding {
             e.getMessage());
         if (old != null) {
           try {
-            current.set(runtime.cache().acquire(old.version, sessionOptions, warmUp));
+            current.set(
+                runtime.cache().acquire(old.version, sessionOptions, warmUp, warmUpDeadline));
           } catch (MlopsException again) {
             LOG.error(
                 "{} cannot reload {} either; calls will fail until the next swap",

@@ -71,6 +71,7 @@ public final class Mlops implements AutoCloseable {
   private final AutoCloseable registrySubscription;
   private final java.time.Duration drainTimeout;
   private final WarmUpPolicy warmUpPolicy;
+  private final java.time.Duration warmUpDeadline;
   private final dev.mlops.api.SessionOptions sessionOptions;
   private final AutoCloseable registryAttachment;
   private final Thread shutdownHook;
@@ -107,6 +108,7 @@ public final class Mlops implements AutoCloseable {
         new SessionCache(registry, engine, clock, ticker, telemetry::publish, b.cacheBudgetBytes);
     this.drainTimeout = b.drainTimeout;
     this.warmUpPolicy = b.warmUpPolicy;
+    this.warmUpDeadline = b.warmUpDeadline;
     this.sessionOptions = b.sessionOptions;
     // The registry's checks go through this runtime: an alias check loads into this cache, and a
     // deletion sees the predictors pinned to a version.
@@ -248,6 +250,14 @@ public final class Mlops implements AutoCloseable {
     return warmUpPolicy;
   }
 
+  /**
+   * How long each warm-up run (and the run before an alias moves, when this runtime checks it) may
+   * take, unless a predictor sets its own.
+   */
+  public java.time.Duration warmUpDeadline() {
+    return warmUpDeadline;
+  }
+
   /** The session options predictors use unless they set their own. */
   public dev.mlops.api.SessionOptions sessionOptions() {
     return sessionOptions;
@@ -258,7 +268,7 @@ public final class Mlops implements AutoCloseable {
     @Override
     public void checkLoads(ModelVersion version) {
       checkOpen();
-      cache.acquire(version, sessionOptions, warmUpPolicy).release();
+      cache.acquire(version, sessionOptions, warmUpPolicy, warmUpDeadline).release();
     }
 
     @Override
@@ -307,8 +317,9 @@ public final class Mlops implements AutoCloseable {
   }
 
   /**
-   * Closes every predictor (each session closes when its calls in flight finish), then the
-   * executor, registry and engine if this instance created them. Idempotent.
+   * Closes every predictor (each session closes when its calls in flight finish), then, if this
+   * instance created them, the engine (which terminates the runs still in it, such as a warm-up of
+   * a load in flight, and waits for them), the executors and the registry. Idempotent.
    */
   @Override
   public void close() {
@@ -342,6 +353,12 @@ public final class Mlops implements AutoCloseable {
           s.opened() - s.closed(),
           drainTimeout);
     }
+    // Calls in flight have drained: an engine of this runtime's own now terminates what still
+    // runs in it (a warm-up of a load in flight, a registration's run), and waits for it to leave
+    // native code, so that neither a swap thread nor the JVM's exit waits on a warm-up.
+    if (ownsEngine) {
+      engine.close();
+    }
     if (ownsExecutor) {
       shutDown(executor, "predictAsync calls");
     }
@@ -350,9 +367,6 @@ public final class Mlops implements AutoCloseable {
     }
     if (ownsRegistry) {
       registry.close();
-    }
-    if (ownsEngine) {
-      engine.close();
     }
   }
 
@@ -410,6 +424,8 @@ public final class Mlops implements AutoCloseable {
     private boolean closeOnShutdown;
     private WarmUpPolicy warmUpPolicy = WarmUpPolicy.BEST_EFFORT;
     private boolean warmUpSet;
+    private java.time.Duration warmUpDeadline = WarmUpPolicy.DEFAULT_DEADLINE;
+    private boolean warmUpDeadlineSet;
     private dev.mlops.api.SessionOptions sessionOptions = dev.mlops.api.SessionOptions.DEFAULTS;
     private boolean sessionOptionsSet;
 
@@ -427,6 +443,26 @@ public final class Mlops implements AutoCloseable {
       }
       this.warmUpPolicy = policy;
       this.warmUpSet = true;
+      return this;
+    }
+
+    /**
+     * How long each warm-up run may take (default {@link WarmUpPolicy#DEFAULT_DEADLINE}, 30 s): the
+     * run on the input example or on synthetic inputs before a version serves, and the run that
+     * proves a version loads before an alias moves to it through this runtime. A run past it is
+     * terminated inside ONNX Runtime and the load fails with {@link
+     * dev.mlops.api.WarmUpTimeoutException}: a predictor's build fails, a swap keeps the version
+     * served before, an alias move is refused. A predictor can set its own.
+     *
+     * @throws IllegalArgumentException if {@code deadline} is zero or negative
+     */
+    public Builder warmUpDeadline(java.time.Duration deadline) {
+      WarmUpPolicy.checkDeadline("warmUpDeadline", deadline);
+      if (warmUpDeadlineSet) {
+        throw new IllegalStateException("warmUpDeadline: already set to " + warmUpDeadline);
+      }
+      this.warmUpDeadline = deadline;
+      this.warmUpDeadlineSet = true;
       return this;
     }
 

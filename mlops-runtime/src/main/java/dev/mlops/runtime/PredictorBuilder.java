@@ -28,6 +28,7 @@ public final class PredictorBuilder<I, O> {
   long maxRows = Long.MAX_VALUE;
   long maxOutputBytes = ModelSession.DEFAULT_MAX_OUTPUT_BYTES;
   WarmUpPolicy warmUp;
+  Duration warmUpDeadline;
   dev.mlops.api.SessionOptions sessionOptions;
   boolean allowEmptyTensors;
   boolean acceptIncompatibleVersions;
@@ -166,6 +167,21 @@ public final class PredictorBuilder<I, O> {
   }
 
   /**
+   * How long each warm-up run of a version this predictor loads may take (default: the runtime's,
+   * {@link Mlops#warmUpDeadline()}, itself {@link WarmUpPolicy#DEFAULT_DEADLINE} unless set). A run
+   * past it is terminated and the load fails with {@link dev.mlops.api.WarmUpTimeoutException}: the
+   * build fails, or a swap keeps the version served before. A version already warmed up is not run
+   * again.
+   *
+   * @throws IllegalArgumentException if {@code deadline} is zero or negative
+   */
+  public PredictorBuilder<I, O> warmUpDeadline(Duration deadline) {
+    once("warmUpDeadline");
+    this.warmUpDeadline = WarmUpPolicy.checkDeadline("warmUpDeadline", deadline);
+    return this;
+  }
+
+  /**
    * How the engine runs this predictor's model (default: the runtime's, {@link
    * Mlops#sessionOptions()}). Predictors with other options load sessions of their own.
    */
@@ -217,6 +233,9 @@ public final class PredictorBuilder<I, O> {
     }
     if (warmUp == null) {
       warmUp = runtime.warmUpPolicy();
+    }
+    if (warmUpDeadline == null) {
+      warmUpDeadline = runtime.warmUpDeadline();
     }
     if (sessionOptions == null) {
       sessionOptions = runtime.sessionOptions();

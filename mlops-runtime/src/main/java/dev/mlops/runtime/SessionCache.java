@@ -53,6 +53,10 @@ final class SessionCache {
 
   private static final Logger LOG = LoggerFactory.getLogger(SessionCache.class);
 
+  /** The options that set a runtime's warm-up deadline, named when a warm-up passes it. */
+  static final String DEADLINE_SETTING =
+      "Mlops.builder().warmUpDeadline(...) or newPredictor(...).warmUpDeadline(...)";
+
   /** What a session is cached under: the version and the options it was opened with. */
   record Key(String model, long version, SessionOptions options) {
     static Key of(ModelVersion v, SessionOptions options) {
@@ -122,13 +126,15 @@ final class SessionCache {
 
   /**
    * Returns the loaded version with one reference taken for the caller, loading it if needed and
-   * warming it up as {@code policy} says (a session loaded under a laxer policy is warmed up now).
+   * warming it up as {@code policy} says (a session loaded under a laxer policy is warmed up now),
+   * each warm-up run within {@code deadline}.
    *
    * @throws ModelLoadException (or an {@link dev.mlops.api.IntegrityException}) if it cannot load,
    *     or the policy requires an input example the version lacks
    * @throws ClosedException if the runtime is shutting down
    */
-  SessionHandle acquire(ModelVersion version, SessionOptions options, WarmUpPolicy policy) {
+  SessionHandle acquire(
+      ModelVersion version, SessionOptions options, WarmUpPolicy policy, Duration deadline) {
     if (policy == WarmUpPolicy.REQUIRE_INPUT_EXAMPLE && !version.hasInputExample()) {
       throw WarmUp.missingExample(version.ref().toString());
     }
@@ -140,18 +146,18 @@ final class SessionCache {
       }
       SessionHandle h = cache.getIfPresent(key);
       if (h != null && h.tryAcquire()) {
-        return warm(h, policy);
+        return warm(h, policy, deadline);
       }
       SessionHandle live = open.get(key);
       if (live != null && live.tryAcquire()) {
         recache(key, live);
-        return warm(live, policy);
+        return warm(live, policy, deadline);
       }
       CompletableFuture<SessionHandle> mine = new CompletableFuture<>();
       CompletableFuture<SessionHandle> f = loading.putIfAbsent(key, mine);
       if (f == null) {
         try {
-          SessionHandle loaded = load(key, version, policy);
+          SessionHandle loaded = load(key, version, policy, deadline);
           loaded.tryAcquire(); // the caller's reference; the cache owns the first one
           // Cached before the load is no longer in flight, so a concurrent caller finds it in one
           // of the two places and never loads it a second time.
@@ -175,7 +181,7 @@ final class SessionCache {
             "loading " + version.ref() + " failed: " + e.getCause(), e.getCause());
       }
       if (h.tryAcquire()) {
-        return warm(h, policy);
+        return warm(h, policy, deadline);
       }
       // That handle closed in the meantime (evicted and released): look again.
     }
@@ -194,14 +200,14 @@ final class SessionCache {
    * Runs what {@code policy} asks of a session that a laxer policy loaded; the caller holds a
    * reference, which it loses if the input example fails.
    */
-  private SessionHandle warm(SessionHandle h, WarmUpPolicy policy) {
+  private SessionHandle warm(SessionHandle h, WarmUpPolicy policy, Duration deadline) {
     if (policy == WarmUpPolicy.NONE
         || (h.version.hasInputExample() ? h.exampleRan() : h.warmUpTried())) {
       return h;
     }
     try {
       synchronized (h) {
-        warmUp(h, policy);
+        warmUp(h, policy, deadline);
       }
       return h;
     } catch (RuntimeException e) {
@@ -214,9 +220,10 @@ final class SessionCache {
   /**
    * Runs the warm-up {@code policy} asks for and the session has not had: the input example (its
    * failure throws), or a best-effort synthetic run (its failure is reported). Caller holds the
-   * handle's lock, or the handle is not published yet.
+   * handle's lock, or the handle is not published yet. A run past {@code deadline} throws {@link
+   * dev.mlops.api.WarmUpTimeoutException}.
    */
-  private void warmUp(SessionHandle h, WarmUpPolicy policy) {
+  private void warmUp(SessionHandle h, WarmUpPolicy policy, Duration deadline) {
     if (policy == WarmUpPolicy.NONE) {
       return;
     }
@@ -224,11 +231,12 @@ final class SessionCache {
     Optional<Map<String, Tensor>> example = registry.inputExample(h.version);
     if (example.isPresent()) {
       if (!h.exampleRan()) {
-        WarmUp.runExample(h.session, example.get(), what);
+        WarmUp.runExample(h.session, example.get(), deadline, what, DEADLINE_SETTING);
         h.warmedUp(true);
       }
     } else if (!h.warmUpTried()) {
-      Optional<ModelLoadException> failure = WarmUp.run(h.session, example, policy, what);
+      Optional<ModelLoadException> failure =
+          WarmUp.run(h.session, example, policy, deadline, what, DEADLINE_SETTING);
       h.warmedUp(false);
       failure.ifPresent(e -> warmUpFailed(h.version, h.session, e));
     }
@@ -253,7 +261,8 @@ final class SessionCache {
             e.getCause() != null ? e.getCause() : e));
   }
 
-  private SessionHandle load(Key key, ModelVersion version, WarmUpPolicy policy) {
+  private SessionHandle load(
+      Key key, ModelVersion version, WarmUpPolicy policy, Duration deadline) {
     long start = ticker.getAsLong();
     ModelSession session = null;
     try {
@@ -276,7 +285,7 @@ final class SessionCache {
       // Not published until warmed up: a failed warm-up closes the session itself, never the
       // handle.
       SessionHandle h = new SessionHandle(version, session, closed -> onClosed(key, closed));
-      warmUp(h, policy);
+      warmUp(h, policy, deadline);
       opened.incrementAndGet();
       open.put(key, h);
       long nanos = ticker.getAsLong() - start;

@@ -21,8 +21,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -53,9 +56,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Windows builds), it records events about the sessions it creates, model file names among them.
  * The environment is one per process, so the setting is too: the engine built last decides it.
  *
+ * <p>Runs never outlive the engine or the JVM inside ONNX Runtime: {@link #close()} terminates the
+ * runs still in progress on its sessions and waits for them to return, and at JVM exit the runs of
+ * every engine get {@link NativeRuns#EXIT_GRACE} to finish before they are terminated and awaited
+ * the same way. ONNX Runtime's Java binding frees its process-wide environment from a JVM shutdown
+ * hook of its own, which runs concurrently with every other hook; a run still inside ONNX Runtime
+ * then reads freed memory and the JVM dies with SIGSEGV. The engine therefore holds a reference of
+ * its own on that environment ({@link NativeRuns}), so that the binding's hook never frees it and
+ * the memory goes back to the system with the process.
+ *
  * <p>Thread-safe.
  */
 public final class OnnxRuntimeEngine implements InferenceEngine {
+
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(OnnxRuntimeEngine.class);
+
+  /** How long {@link #close()} waits for terminated runs to return from ONNX Runtime. */
+  static final long STOP_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final OrtEnvironment env;
 
@@ -63,6 +81,10 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
   private final String runtime;
 
   private final AtomicBoolean closed = new AtomicBoolean();
+
+  /** Open sessions, whose runs close() and the JVM's exit terminate. */
+  private final Set<OnnxSession> sessions = ConcurrentHashMap.newKeySet();
+
   private final ScheduledExecutorService givenDeadlines;
   private volatile ScheduledExecutorService ownDeadlines;
 
@@ -82,6 +104,7 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     }
     this.runtime = runtimeName(env);
     this.givenDeadlines = b.deadlines;
+    NativeRuns.register(this);
   }
 
   /** Turns telemetry on or off; a seam so that tests can see the call the engine makes. */
@@ -211,7 +234,14 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
       OrtLoggingLevel runLevel = runLogLevel(options.nativeLogLevel());
       runOptions = new OrtSession.RunOptions();
       runOptions.setLogLevel(runLevel);
-      return new OnnxSession(this, env, session, runOptions, runLevel, signature);
+      OnnxSession opened = new OnnxSession(this, env, session, runOptions, runLevel, signature);
+      sessions.add(opened);
+      if (closed.get()) {
+        // Closed while this session opened: close() may not have seen it.
+        opened.close();
+        throw new dev.mlops.api.ClosedException("the ONNX Runtime engine is closed");
+      }
+      return opened;
     } catch (OrtException | RuntimeException e) {
       if (runOptions != null) {
         runOptions.close();
@@ -330,13 +360,70 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     }
   }
 
+  /** A session closed: it no longer needs stopping. */
+  void forget(OnnxSession session) {
+    sessions.remove(session);
+  }
+
   /**
-   * Does not close the process-wide ONNX Runtime environment (other engines in the same process may
-   * share it); marks the engine closed so it opens no new sessions.
+   * Terminates the runs in progress on this engine's sessions (each ends with a {@link
+   * dev.mlops.api.ClosedException} naming {@code why}; the sessions refuse further runs) and waits
+   * up to {@code waitNanos} for every one to return from ONNX Runtime.
+   *
+   * @return whether none is in progress any more
+   */
+  boolean stopRuns(String why, long waitNanos) {
+    for (OnnxSession s : sessions) {
+      s.stopRuns(why);
+    }
+    return awaitRuns(waitNanos);
+  }
+
+  /** Waits up to {@code waitNanos} until no session of this engine has a run in progress. */
+  boolean awaitRuns(long waitNanos) {
+    long deadline = System.nanoTime() + waitNanos;
+    for (; ; ) {
+      if (runsInProgress() == 0) {
+        return true;
+      }
+      if (System.nanoTime() - deadline >= 0) {
+        return false;
+      }
+      try {
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return runsInProgress() == 0;
+      }
+    }
+  }
+
+  /** Runs in progress on this engine's sessions. */
+  int runsInProgress() {
+    int n = 0;
+    for (OnnxSession s : sessions) {
+      n += s.runsInProgress();
+    }
+    return n;
+  }
+
+  /**
+   * Marks the engine closed so it opens no new sessions, terminates the runs still in progress on
+   * its sessions and waits (up to 10 s) until each has returned from ONNX Runtime, then stops its
+   * own deadline scheduler. Does not close the process-wide ONNX Runtime environment (other engines
+   * in the same process share it). Idempotent.
    */
   @Override
   public void close() {
-    closed.set(true);
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    if (!stopRuns("the ONNX Runtime engine is closing", STOP_WAIT_NANOS)) {
+      LOG.warn(
+          "{} run(s) were still inside ONNX Runtime 10 s after the engine told them to terminate",
+          runsInProgress());
+    }
+    NativeRuns.forget(this);
     ScheduledExecutorService s = ownDeadlines;
     if (s != null) {
       s.shutdownNow();

@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.mlops.api.ClosedException;
 import dev.mlops.api.ModelSignature;
 import dev.mlops.api.PredictionException;
 import dev.mlops.api.PredictionTimeoutException;
@@ -22,9 +23,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One ONNX Runtime session. {@code run} is thread-safe; every native tensor it makes is closed.
@@ -38,7 +41,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Outputs are measured on ONNX Runtime's tensors before any is copied into the Java heap: a run
  * whose outputs pass the caller's cap ({@link ModelSession#DEFAULT_MAX_OUTPUT_BYTES} for {@link
- * #run(Map)}, which warm-up uses) or whose deadline has passed fails without copying them.
+ * #run(Map)}) or whose deadline has passed fails without copying them.
+ *
+ * <p>The session counts its runs in progress and knows the run options of each run with a deadline,
+ * so that the engine, when it closes or the JVM exits, can terminate every run and wait until none
+ * is inside ONNX Runtime ({@link #stopRuns}).
  */
 final class OnnxSession implements ModelSession {
 
@@ -54,6 +61,15 @@ final class OnnxSession implements ModelSession {
   private final List<String> inputNames;
   private final ThreadLocal<ByteBuffer[]> scratch;
   private final AtomicBoolean closed = new AtomicBoolean();
+
+  /** Runs in progress, with or without a deadline; an adder, since every call touches it. */
+  private final LongAdder active = new LongAdder();
+
+  /** The deadlines of the runs in progress that have one, so that {@link #stopRuns} finds them. */
+  private final Set<Deadline> deadlines = ConcurrentHashMap.newKeySet();
+
+  /** Why every run is being terminated ({@link #stopRuns}); null until then. */
+  private volatile String stopped;
 
   OnnxSession(
       OnnxRuntimeEngine engine,
@@ -110,7 +126,9 @@ final class OnnxSession implements ModelSession {
     OnnxTensor[] natives = new OnnxTensor[inputNames.size()];
     Deadline deadline = null;
     ScheduledFuture<?> terminator = null;
+    active.increment();
     try {
+      refuseIfStopped();
       ByteBuffer[] buffers = scratch.get();
       for (int i = 0; i < natives.length; i++) {
         Tensor t = inputs.get(inputNames.get(i));
@@ -133,6 +151,12 @@ final class OnnxSession implements ModelSession {
       if (timeout != null) {
         deadline = new Deadline(timeout, runLogLevel);
         options = deadline.options;
+        deadlines.add(deadline);
+        // stopRuns sets `stopped` before it walks the deadlines: a run it missed sees it here.
+        String why = stopped;
+        if (why != null) {
+          deadline.stop(why);
+        }
         terminator =
             engine.deadlines().schedule(deadline, deadline.limitNanos, TimeUnit.NANOSECONDS);
       }
@@ -172,6 +196,10 @@ final class OnnxSession implements ModelSession {
         return out;
       }
     } catch (OrtException e) {
+      String why = deadline != null && deadline.stoppedBy != null ? deadline.stoppedBy : stopped;
+      if (why != null) {
+        throw new ClosedException("the ONNX Runtime run was terminated: " + why);
+      }
       if (deadline != null && deadline.fired) {
         throw new PredictionTimeoutException(
             "the ONNX Runtime run was terminated at its deadline of " + timeout, e);
@@ -183,6 +211,7 @@ final class OnnxSession implements ModelSession {
         terminator.cancel(false);
       }
       if (deadline != null) {
+        deadlines.remove(deadline);
         deadline.close();
       }
       for (OnnxTensor t : natives) {
@@ -190,7 +219,42 @@ final class OnnxSession implements ModelSession {
           t.close();
         }
       }
+      active.decrement();
     }
+  }
+
+  private void refuseIfStopped() {
+    String why = stopped;
+    if (why != null) {
+      throw new ClosedException("the ONNX Runtime session refuses new runs: " + why);
+    }
+  }
+
+  /**
+   * Terminates every run in progress and refuses new ones: those with a deadline through their own
+   * run options, the others through the shared ones (which ONNX Runtime then refuses at every later
+   * run, so this session serves no more). Runs end with a {@link ClosedException} naming {@code
+   * why}. Does not wait; see {@link #runsInProgress()}.
+   */
+  void stopRuns(String why) {
+    stopped = why;
+    synchronized (closed) {
+      if (!closed.get()) {
+        try {
+          runOptions.setTerminate(true);
+        } catch (OrtException e) {
+          // The session is closing anyway.
+        }
+      }
+    }
+    for (Deadline d : deadlines) {
+      d.stop(why);
+    }
+  }
+
+  /** Runs in progress now (some may be inside ONNX Runtime). */
+  int runsInProgress() {
+    return active.intValue();
   }
 
   /**
@@ -204,6 +268,7 @@ final class OnnxSession implements ModelSession {
     final long start = System.nanoTime();
     final OrtSession.RunOptions options;
     volatile boolean fired;
+    volatile String stoppedBy;
     private boolean closed;
 
     Deadline(Duration timeout, OrtLoggingLevel logLevel) throws OrtException {
@@ -239,6 +304,14 @@ final class OnnxSession implements ModelSession {
           // The run is ending anyway.
         }
       }
+    }
+
+    /** Terminates the run before its deadline, because the engine stops. */
+    synchronized void stop(String why) {
+      if (stoppedBy == null) {
+        stoppedBy = why;
+      }
+      run();
     }
 
     /** Fails the call as a timeout if the deadline has passed, whether or not the task ran yet. */
@@ -313,9 +386,13 @@ final class OnnxSession implements ModelSession {
 
   @Override
   public void close() {
-    if (closed.compareAndSet(false, true)) {
-      OnnxRuntimeEngine.closeQuietly(session);
-      runOptions.close();
+    synchronized (closed) {
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
     }
+    engine.forget(this);
+    OnnxRuntimeEngine.closeQuietly(session);
+    runOptions.close();
   }
 }

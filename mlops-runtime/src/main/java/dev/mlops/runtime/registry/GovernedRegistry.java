@@ -21,9 +21,11 @@ import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Registration;
 import dev.mlops.api.RegistryException;
+import dev.mlops.api.SessionOptions;
 import dev.mlops.api.SignatureException;
 import dev.mlops.api.Tensor;
 import dev.mlops.api.VersionStatus;
+import dev.mlops.api.WarmUpTimeoutException;
 import dev.mlops.api.event.LifecycleEvent;
 import dev.mlops.api.event.LifecycleListener;
 import dev.mlops.api.spi.AliasTarget;
@@ -145,6 +147,7 @@ public final class GovernedRegistry implements ModelRegistry {
   private final long maxArtifactBytes;
   private final int maxArtifactFiles;
   private final ChildJvmValidator validator;
+  private final java.time.Duration warmUpDeadline;
   private final List<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
   private final List<Serving> serving = new CopyOnWriteArrayList<>();
 
@@ -197,6 +200,7 @@ public final class GovernedRegistry implements ModelRegistry {
     this.maxArtifactBytes = b.maxArtifactBytes;
     this.maxArtifactFiles = b.maxArtifactFiles;
     this.validator = b.validator;
+    this.warmUpDeadline = b.warmUpDeadline;
     this.feed =
         store.subscribe(
             new StoreListener() {
@@ -312,6 +316,16 @@ public final class GovernedRegistry implements ModelRegistry {
                   : Optional.empty());
         }
         signature = readSignature(location, example);
+      } catch (WarmUpTimeoutException e) {
+        throw new WarmUpTimeoutException(
+            "cannot register "
+                + describe(registration.source())
+                + " as a new version of models:/"
+                + model
+                + ": "
+                + e.getMessage(),
+            e.deadline(),
+            e.getCause());
       } catch (ModelLoadException e) {
         throw e.getClass() == ModelLoadException.class
             ? new ModelLoadException(
@@ -540,17 +554,43 @@ public final class GovernedRegistry implements ModelRegistry {
 
   /**
    * Opens a new artifact to read its signature and, when the registration has an input example,
-   * runs it: a version whose own example fails would never load, so it is refused here.
+   * runs it within the warm-up deadline: a version whose own example fails would never load, so it
+   * is refused here. The session is opened without graph optimisation ({@link #SIGNATURE_OPTIONS}):
+   * the signature is the graph's declared inputs and outputs, which optimisation never changes, and
+   * optimising (constant folding above all) is where a tiny model can make ONNX Runtime build
+   * gigabytes. The session that serves the version is optimised as its runtime says when it loads.
    */
   private ModelSignature readSignature(
       ArtifactLocation location, Optional<Map<String, Tensor>> example) {
-    try (ModelSession session = engine.open(location)) {
+    try (ModelSession session = engine.open(location, SIGNATURE_OPTIONS)) {
       if (example.isPresent()) {
         InputValidator.check(session.signature(), example.get());
-        WarmUp.runExample(session, example.get(), "the new version");
+        WarmUp.runExample(
+            session, example.get(), warmUpDeadline, "the new version", DEADLINE_SETTING);
       }
       return session.signature();
     }
+  }
+
+  /** The session options of registration's own session: one thread each, no graph optimisation. */
+  private static final SessionOptions SIGNATURE_OPTIONS =
+      SessionOptions.builder()
+          .intraOpThreads(1)
+          .interOpThreads(1)
+          .optimizationLevel(SessionOptions.OptimizationLevel.NONE)
+          .build();
+
+  /** The option that sets this registry's warm-up deadline, named when a run passes it. */
+  static final String DEADLINE_SETTING =
+      "GovernedRegistry.builder(...).warmUpDeadline(...) (or LocalModelRegistry.builder(...)"
+          + ".warmUpDeadline(...))";
+
+  /**
+   * How long the registry's own runs may take: a registration's input example, and the run before
+   * an alias moves when no runtime serves from this registry.
+   */
+  public java.time.Duration warmUpDeadline() {
+    return warmUpDeadline;
   }
 
   private static String describe(ArtifactSource source) {
@@ -1209,18 +1249,22 @@ public final class GovernedRegistry implements ModelRegistry {
           ModelSession session = engine.open(artifact.location())) {
         Optional<Map<String, Tensor>> example = inputExample(v);
         if (example.isPresent()) {
-          WarmUp.runExample(session, example.get(), v.ref().toString());
+          WarmUp.runExample(
+              session, example.get(), warmUpDeadline, v.ref().toString(), DEADLINE_SETTING);
         }
       }
     } catch (ModelLoadException e) {
       recordLoadFailure(v, e);
-      throw new ModelLoadException(
+      String message =
           "refusing to point an alias at "
               + v.ref()
               + ", which cannot be loaded: "
               + e.getMessage()
-              + " (use forceAlias to move it anyway)",
-          e);
+              + " (use forceAlias to move it anyway)";
+      if (e instanceof WarmUpTimeoutException t) {
+        throw new WarmUpTimeoutException(message, t.deadline(), e);
+      }
+      throw new ModelLoadException(message, e);
     }
   }
 
@@ -1445,6 +1489,8 @@ public final class GovernedRegistry implements ModelRegistry {
     private int maxArtifactFiles = DEFAULT_MAX_ARTIFACT_FILES;
     private boolean maxArtifactFilesSet;
     private ChildJvmValidator validator;
+    private java.time.Duration warmUpDeadline = dev.mlops.api.WarmUpPolicy.DEFAULT_DEADLINE;
+    private boolean warmUpDeadlineSet;
 
     private Builder(
         java.util.function.Supplier<ModelStore> store,
@@ -1577,6 +1623,27 @@ public final class GovernedRegistry implements ModelRegistry {
         throw new IllegalStateException("validateInChildJvm was already set to " + this.validator);
       }
       this.validator = validator;
+      return this;
+    }
+
+    /**
+     * How long each run the registry starts itself may take (default {@link
+     * dev.mlops.api.WarmUpPolicy#DEFAULT_DEADLINE}, 30 s): a registration's input example, and the
+     * run of a version's input example before an alias moves to it when no runtime serves from this
+     * registry (a runtime's own deadline applies when one does). A run past it is terminated inside
+     * ONNX Runtime: the registration is refused with {@link dev.mlops.api.WarmUpTimeoutException}
+     * and stores nothing, the alias does not move. A child JVM's runs have the deadline of its
+     * {@link ChildJvmValidator}.
+     *
+     * @throws IllegalArgumentException if {@code deadline} is zero or negative
+     */
+    public Builder warmUpDeadline(java.time.Duration deadline) {
+      dev.mlops.api.WarmUpPolicy.checkDeadline("warmUpDeadline", deadline);
+      if (warmUpDeadlineSet) {
+        throw new IllegalStateException("warmUpDeadline was already set to " + warmUpDeadline);
+      }
+      this.warmUpDeadline = deadline;
+      warmUpDeadlineSet = true;
       return this;
     }
 

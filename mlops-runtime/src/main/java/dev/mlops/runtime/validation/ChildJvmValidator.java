@@ -32,10 +32,12 @@ import org.slf4j.LoggerFactory;
  * so the child must survive it first) and its failure refuses the model; without one, {@link
  * WarmUpPolicy#BEST_EFFORT} (the default) tries synthetic inputs and only logs their failure,
  * {@link WarmUpPolicy#REQUIRE_INPUT_EXAMPLE} refuses the model, {@link WarmUpPolicy#NONE} runs
- * nothing. A clean rejection (a corrupt or unsupported model, a failing example) becomes a {@link
- * ModelLoadException} with the child's message; a child that dies (non-zero exit, a signal) becomes
- * {@code ModelLoadException("validation in a child JVM crashed: exit code ...")}; a child that runs
- * past the timeout is killed and refused the same way.
+ * nothing. Each run has a {@linkplain Builder#warmUpDeadline deadline} (30 s by default) after
+ * which ONNX Runtime terminates it and the model is refused with a {@link
+ * dev.mlops.api.WarmUpTimeoutException}. A clean rejection (a corrupt or unsupported model, a
+ * failing example) becomes a {@link ModelLoadException} with the child's message; a child that dies
+ * (non-zero exit, a signal) becomes {@code ModelLoadException("validation in a child JVM crashed:
+ * exit code ...")}; a child that runs past the timeout is killed and refused the same way.
  *
  * <p>It costs a JVM start and a model load per registration (typically one to a few seconds). It
  * narrows, but cannot close, the gap described in {@code SECURITY.md}: a model crafted to behave
@@ -55,9 +57,11 @@ public final class ChildJvmValidator {
   private final List<String> jvmOptions;
   private final String mainClass;
   private final WarmUpPolicy warmUp;
+  private final Duration warmUpDeadline;
 
   private ChildJvmValidator(Builder b) {
     this.warmUp = b.warmUp;
+    this.warmUpDeadline = b.warmUpDeadline;
     this.timeout = b.timeout;
     this.javaCommand =
         b.javaCommand != null
@@ -84,6 +88,11 @@ public final class ChildJvmValidator {
   /** How long a child may run before it is killed. */
   public Duration timeout() {
     return timeout;
+  }
+
+  /** How long each of the child's runs may take. */
+  public Duration warmUpDeadline() {
+    return warmUpDeadline;
   }
 
   /** The warm-up policy the child applies. */
@@ -134,6 +143,7 @@ public final class ChildJvmValidator {
     cmd.add(artifact.directory().toAbsolutePath().toString());
     cmd.add(artifact.directory().relativize(artifact.modelFile()).toString());
     cmd.add(warmUp.name());
+    cmd.add(warmUpDeadline.toString());
     inputExample.ifPresent(f -> cmd.add(f.toAbsolutePath().toString()));
     String what = artifact.modelFile().getFileName().toString();
     Process p = null;
@@ -170,6 +180,11 @@ public final class ChildJvmValidator {
         return;
       }
       if (exit == EXIT_REJECTED) {
+        String timeout = line(output, "TIMEOUT ");
+        if (timeout != null) {
+          throw new dev.mlops.api.WarmUpTimeoutException(
+              timeout + " (in a child JVM)", warmUpDeadline, null);
+        }
         String reason = line(output, "REJECTED ");
         throw new ModelLoadException(
             reason != null
@@ -258,6 +273,8 @@ public final class ChildJvmValidator {
         + javaCommand
         + ", warmUp="
         + warmUp
+        + ", warmUpDeadline="
+        + warmUpDeadline
         + "]";
   }
 
@@ -272,8 +289,28 @@ public final class ChildJvmValidator {
     private String mainClass = ValidateMain.class.getName();
     private WarmUpPolicy warmUp = WarmUpPolicy.BEST_EFFORT;
     private boolean warmUpSet;
+    private Duration warmUpDeadline = WarmUpPolicy.DEFAULT_DEADLINE;
+    private boolean warmUpDeadlineSet;
 
     private Builder() {}
+
+    /**
+     * How long each of the child's runs (the input example, or the synthetic warm-up) may take
+     * (default {@link WarmUpPolicy#DEFAULT_DEADLINE}, 30 s). A run past it is terminated and the
+     * model refused with a {@link dev.mlops.api.WarmUpTimeoutException}, without waiting for the
+     * child's {@linkplain #timeout timeout}, which must be longer when both are set.
+     *
+     * @throws IllegalArgumentException if {@code deadline} is zero or negative
+     */
+    public Builder warmUpDeadline(Duration deadline) {
+      WarmUpPolicy.checkDeadline("warmUpDeadline", deadline);
+      if (warmUpDeadlineSet) {
+        throw new IllegalStateException("warmUpDeadline was already set to " + warmUpDeadline);
+      }
+      this.warmUpDeadline = deadline;
+      warmUpDeadlineSet = true;
+      return this;
+    }
 
     /**
      * How the child warms the model up (default {@link WarmUpPolicy#BEST_EFFORT}, as a runtime
@@ -340,8 +377,21 @@ public final class ChildJvmValidator {
       return this;
     }
 
-    /** Builds the validator. */
+    /**
+     * Builds the validator.
+     *
+     * @throws IllegalStateException if both {@code warmUpDeadline} and {@code timeout} were set and
+     *     the deadline is not shorter: the child would be killed before its run is terminated
+     */
     public ChildJvmValidator build() {
+      if (warmUpDeadlineSet && timeoutSet && warmUpDeadline.compareTo(timeout) >= 0) {
+        throw new IllegalStateException(
+            "warmUpDeadline ("
+                + warmUpDeadline
+                + ") must be shorter than timeout ("
+                + timeout
+                + "), which kills the child JVM");
+      }
       return new ChildJvmValidator(this);
     }
   }

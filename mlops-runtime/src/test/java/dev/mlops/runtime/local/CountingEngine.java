@@ -20,6 +20,13 @@ public final class CountingEngine implements InferenceEngine {
   /** Models handed to {@link #open}. */
   public final AtomicInteger opens = new AtomicInteger();
 
+  /**
+   * The session options of every open, in order; {@link #open(ArtifactLocation)} records the
+   * defaults it uses.
+   */
+  public final java.util.List<dev.mlops.api.SessionOptions> optionsUsed =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
   final AtomicInteger opened = new AtomicInteger();
   final AtomicInteger closed = new AtomicInteger();
 
@@ -37,11 +44,13 @@ public final class CountingEngine implements InferenceEngine {
 
   @Override
   public ModelSession open(ArtifactLocation artifact, dev.mlops.api.SessionOptions options) {
+    optionsUsed.add(options);
     return counted(artifact, () -> delegate.open(artifact, options));
   }
 
   @Override
   public ModelSession open(ArtifactLocation artifact) {
+    optionsUsed.add(dev.mlops.api.SessionOptions.DEFAULTS);
     return counted(artifact, () -> delegate.open(artifact));
   }
 
