@@ -221,6 +221,23 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
     } catch (ModelLoadException e) {
       unchecked = e;
     }
+    OnnxSession opened = openSession(artifact, options, name, file, unchecked);
+    sessions.add(opened);
+    if (closed.get()) {
+      // Closed while this session opened: close() may not have seen it.
+      opened.close();
+      throw new dev.mlops.api.ClosedException("the ONNX Runtime engine is closed");
+    }
+    return opened;
+  }
+
+  /** Creates the native session; on failure nothing native is left open. */
+  private OnnxSession openSession(
+      ArtifactLocation artifact,
+      SessionOptions options,
+      String name,
+      String file,
+      ModelLoadException unchecked) {
     OrtSession session = null;
     OrtSession.RunOptions runOptions = null;
     try (OrtSession.SessionOptions ortOptions = sessionOptions(options)) {
@@ -234,14 +251,7 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
       OrtLoggingLevel runLevel = runLogLevel(options.nativeLogLevel());
       runOptions = new OrtSession.RunOptions();
       runOptions.setLogLevel(runLevel);
-      OnnxSession opened = new OnnxSession(this, env, session, runOptions, runLevel, signature);
-      sessions.add(opened);
-      if (closed.get()) {
-        // Closed while this session opened: close() may not have seen it.
-        opened.close();
-        throw new dev.mlops.api.ClosedException("the ONNX Runtime engine is closed");
-      }
-      return opened;
+      return new OnnxSession(this, env, session, runOptions, runLevel, signature);
     } catch (OrtException | RuntimeException e) {
       if (runOptions != null) {
         runOptions.close();
