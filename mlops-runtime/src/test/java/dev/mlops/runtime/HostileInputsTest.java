@@ -9,6 +9,7 @@ import dev.mlops.api.Codecs;
 import dev.mlops.api.IntegrityException;
 import dev.mlops.api.InvalidInputException;
 import dev.mlops.api.ModelRef;
+import dev.mlops.api.ModelVersion;
 import dev.mlops.api.PredictionException;
 import dev.mlops.api.PredictionTimeoutException;
 import dev.mlops.api.Predictor;
@@ -209,6 +210,30 @@ class HostileInputsTest {
                       .registry()
                       .inputExample(mlops.registry().get(ModelRef.parse("models:/tiny/1"))))
           .isExactlyInstanceOf(IntegrityException.class);
+    }
+    stillServes();
+  }
+
+  @Test
+  void anInputExampleAddedToAVersionRegisteredWithoutOneIsIgnored() throws IOException {
+    try (Mlops mlops = Mlops.builder().localRegistry(registryRoot()).build()) {
+      registerTiny(mlops, null);
+    }
+    Path version = registryRoot().resolve("models/tiny/1");
+    Files.write(version.resolve("input-example.bin"), shortExample(32768, 32768));
+    Path json = version.resolve("version.json");
+    String edited =
+        Files.readString(json).replaceFirst("(\"hasInputExample\"\\s*:\\s*)false", "$1true");
+    assertThat(edited).isNotEqualTo(Files.readString(json));
+    Files.writeString(json, edited);
+
+    try (Mlops mlops = Mlops.builder().localRegistry(registryRoot()).build()) {
+      ModelVersion v = mlops.registry().get(ModelRef.parse("models:/tiny/1"));
+      assertThat(v.hasInputExample()).isTrue();
+      // Nothing vouches for the added bytes: they are neither parsed nor run.
+      assertThat(mlops.registry().inputExample(v)).isEmpty();
+      assertThat(mlops.predictor("models:/tiny/1", Codecs.floatRow()).predict(ROW).value())
+          .hasSize(2);
     }
     stillServes();
   }

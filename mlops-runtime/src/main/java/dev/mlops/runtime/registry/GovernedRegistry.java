@@ -67,6 +67,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -136,6 +137,11 @@ public final class GovernedRegistry implements ModelRegistry {
   private final ArtifactStore artifacts;
   private final String description;
   private final Staging staging;
+
+  /**
+   * Versions whose stored input example was ignored for want of a recorded digest (logged once).
+   */
+  private final Set<String> unvouchedExamples = ConcurrentHashMap.newKeySet();
 
   /** Where loads copy a version's files to verify and serve exactly those bytes. */
   private final Staging loads;
@@ -986,7 +992,9 @@ public final class GovernedRegistry implements ModelRegistry {
   /**
    * The input example stored with a version, if it has one; the runtime warms up with it. Its bytes
    * must have the digest the version's REGISTER audit entry recorded, so an example replaced in the
-   * store is refused before it is parsed.
+   * store is refused before it is parsed. An example whose REGISTER entry records no digest (a
+   * version registered before examples were digested, or one registered without an example) is
+   * ignored, with one WARN line, as if there were none.
    *
    * @throws IntegrityException if the stored example is not the one registered
    */
@@ -1002,6 +1010,18 @@ public final class GovernedRegistry implements ModelRegistry {
                 () ->
                     new RegistryException("the input example of " + version.ref() + " is missing"));
     String recorded = registerEntry(version).details().get(AuditDetails.INPUT_EXAMPLE);
+    if (recorded == null) {
+      // Registered before examples were digested, or an example added to a version registered
+      // without one: either way nothing vouches for these bytes, so they are not run.
+      if (unvouchedExamples.add(version.ref().toString())) {
+        LOG.warn(
+            "the input example of {} is ignored: its REGISTER entry records no digest of it (it"
+                + " was registered before input examples were digested, or the example was added"
+                + " to the store later); register the version again to warm up with it",
+            version.ref());
+      }
+      return Optional.empty();
+    }
     String found = Storage.sha256Hex(bytes);
     if (!found.equals(recorded)) {
       throw new IntegrityException(
