@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * root/
  *   .lock                      exclusive lock for writers (threads and processes)
- *   audit.log                  append-only, one JSON object per line
+ *   audit.log                  append-only, one JSON object per line, each with the hash of the one before
+ *   journal.json               the change being made, while it is made
  *   staging/                   versions being written; never read
  *   models/NAME/state.json     aliases (with revisions), archived and deleted versions, replaced atomically
  *   models/NAME/N/version.json immutable metadata of version N
@@ -59,8 +60,10 @@ import org.slf4j.LoggerFactory;
  * atomic step under the lock, so a crash at any point leaves either no version or a complete one;
  * mutable state is replaced with write-fsync-rename. Writers take a JVM lock and a file lock, so
  * threads and processes sharing one directory serialise their changes, and numbers are assigned
- * under that lock. A change's audit line is appended right after the change, under the same lock (a
- * crash between the two loses the line, never the change's consistency). Reads take no lock.
+ * under that lock. A change's audit line is appended before the change becomes visible, under the
+ * same lock, with the change's redo in {@code journal.json} meanwhile: a crash between the two is
+ * completed, or dropped if its line was never written, by the next writer ({@link #change}). Reads
+ * take no lock.
  *
  * <p>The change feed delivers the changes made through this process's instances on the directory,
  * in commit order, on the committing threads; changes by other processes are seen on the next read
@@ -79,6 +82,7 @@ public final class DirectoryModelStore implements ModelStore {
   private final Path modelsDir;
   private final Path stagingDir;
   private final Path auditLog;
+  private final Path journal;
   private final DirectoryLock lock;
   private final Feed feed;
   private final ConcurrentHashMap<String, ModelVersion> versionCache = new ConcurrentHashMap<>();
@@ -100,7 +104,9 @@ public final class DirectoryModelStore implements ModelStore {
       this.modelsDir = Storage.plainDirectory(this.root.resolve("models"));
       this.stagingDir = Storage.plainDirectory(this.root.resolve("staging"));
       this.auditLog = this.root.resolve("audit.log");
+      this.journal = this.root.resolve("journal.json");
       Storage.requireRegularOrAbsent(auditLog);
+      Storage.requireRegularOrAbsent(journal);
       this.lock = DirectoryLock.acquire(this.root);
     } catch (Storage.NotRegularFileException e) {
       throw new RegistryException(
@@ -117,6 +123,7 @@ public final class DirectoryModelStore implements ModelStore {
     this.feed = FEEDS.computeIfAbsent(this.root, r -> new Feed());
     locked(
         () -> {
+          recover();
           removeAbandonedEntries();
           return null;
         });
@@ -292,20 +299,21 @@ public final class DirectoryModelStore implements ModelStore {
   public ModelVersion insertVersion(String model, LongFunction<NewVersion> make) {
     checkOpen();
     ModelRef.checkName(model);
-    Path stage = stagingDir.resolve(ProcessHandle.current().pid() + "-meta-" + UUID.randomUUID());
-    try {
-      return change(
-          () -> {
-            Path modelDir = modelsDir.resolve(model);
-            long number = nextVersion(model);
-            NewVersion nv = make.apply(number);
-            ModelVersion v = nv.version();
-            if (!v.name().equals(model) || v.version() != number) {
-              throw new IllegalArgumentException(
-                  "insertVersion(" + model + ") was given " + v.ref() + " for number " + number);
-            }
-            return io(
-                () -> {
+    return change(
+        () -> {
+          long number = nextVersion(model);
+          NewVersion nv = make.apply(number);
+          ModelVersion v = nv.version();
+          if (!v.name().equals(model) || v.version() != number) {
+            throw new IllegalArgumentException(
+                "insertVersion(" + model + ") was given " + v.ref() + " for number " + number);
+          }
+          requireModelDirectory(model);
+          String stageName = ProcessHandle.current().pid() + "-meta-" + UUID.randomUUID();
+          Path stage = stagingDir.resolve(stageName);
+          return io(
+              () -> {
+                try {
                   Files.createDirectory(stage);
                   for (Map.Entry<String, byte[]> f : nv.files().entrySet()) {
                     Path target = stage.resolve(f.getKey());
@@ -315,31 +323,13 @@ public final class DirectoryModelStore implements ModelStore {
                   Storage.writeNew(
                       stage.resolve("version.json"),
                       Metadata.versionToJson(v).getBytes(StandardCharsets.UTF_8));
-                  // The model's directory appears with its first complete version, never before.
-                  boolean newModel = !Files.exists(modelDir, LinkOption.NOFOLLOW_LINKS);
-                  Storage.plainDirectory(modelDir);
-                  Files.move(stage, versionDir(model, number), StandardCopyOption.ATOMIC_MOVE);
-                  Storage.fsyncDirectory(modelDir);
-                  return new Committed<ModelVersion>(
-                      v,
-                      nv.audit(),
-                      () -> {
-                        Files.move(
-                            versionDir(model, number), stage, StandardCopyOption.ATOMIC_MOVE);
-                        if (newModel) {
-                          Files.deleteIfExists(modelDir);
-                        }
-                      },
-                      null);
-                });
-          });
-    } finally {
-      try {
-        Storage.deleteRecursively(stage);
-      } catch (IOException e) {
-        LOG.warn("cannot remove staging directory {}: {}", stage, e.toString());
-      }
-    }
+                } catch (IOException | RuntimeException e) {
+                  Storage.deleteRecursively(stage);
+                  throw e;
+                }
+                return new Committed<>(v, nv.audit(), Redo.insert(model, number, stageName));
+              });
+        });
   }
 
   private long nextVersion(String model) {
@@ -364,7 +354,7 @@ public final class DirectoryModelStore implements ModelStore {
           AliasTarget current = s.aliases.get(alias);
           long actual = current == null ? 0 : current.version();
           if (actual != expected || (current == null && target == 0)) {
-            return new Committed<>(Optional.<AliasTarget>empty(), null);
+            return new Committed<>(Optional.<AliasTarget>empty());
           }
           long revision =
               (current == null ? s.deletedRevisions.getOrDefault(alias, 0L) : current.revision())
@@ -380,9 +370,8 @@ public final class DirectoryModelStore implements ModelStore {
             s.aliases.put(alias, next);
             s.deletedRevisions.remove(alias);
           }
-          byte[] before = stateBytes(model);
-          writeState(model, s);
-          return new Committed<>(Optional.of(next), entry, () -> restoreState(model, before), null);
+          requireModelDirectory(model);
+          return new Committed<>(Optional.of(next), entry, Redo.state(model, stateText(s)));
         });
   }
 
@@ -416,11 +405,10 @@ public final class DirectoryModelStore implements ModelStore {
           requireExisting(model, s, version);
           refuseIfAliased(s, model, version, "archive");
           if (!s.archived.add(version)) {
-            return new Committed<>(false, null);
+            return new Committed<>(false);
           }
-          byte[] before = stateBytes(model);
-          writeState(model, s);
-          return new Committed<>(true, entry, () -> restoreState(model, before), null);
+          requireModelDirectory(model);
+          return new Committed<>(true, entry, Redo.state(model, stateText(s)));
         });
   }
 
@@ -432,28 +420,10 @@ public final class DirectoryModelStore implements ModelStore {
           State s = readState(model);
           requireExisting(model, s, version);
           refuseIfAliased(s, model, version, "delete");
-          // Record the deletion first: a crash before the files are gone leaves an invisible
-          // directory that the next deletion attempt or a cleanup removes, never a half-deleted
-          // version.
-          byte[] before = stateBytes(model);
           s.deleted.add(version);
           s.archived.remove(version);
-          writeState(model, s);
-          Path trash =
-              stagingDir.resolve(ProcessHandle.current().pid() + "-deleted-" + UUID.randomUUID());
-          io(
-              () -> {
-                Files.move(versionDir(model, version), trash, StandardCopyOption.ATOMIC_MOVE);
-                return null;
-              });
-          return new Committed<Void>(
-              null,
-              entry,
-              () -> {
-                Files.move(trash, versionDir(model, version), StandardCopyOption.ATOMIC_MOVE);
-                restoreState(model, before);
-              },
-              () -> Storage.deleteRecursively(trash));
+          requireModelDirectory(model);
+          return new Committed<Void>(null, entry, Redo.delete(model, version, stateText(s)));
         });
   }
 
@@ -560,7 +530,8 @@ public final class DirectoryModelStore implements ModelStore {
     return s;
   }
 
-  private void writeState(String model, State s) {
+  /** The JSON text of a model's {@code state.json}. */
+  private static String stateText(State s) {
     Map<String, Object> aliases = new TreeMap<>();
     s.aliases.forEach(
         (k, t) -> {
@@ -576,34 +547,24 @@ public final class DirectoryModelStore implements ModelStore {
     if (!s.deletedRevisions.isEmpty()) {
       m.put("deletedAliasRevisions", new TreeMap<String, Object>(s.deletedRevisions));
     }
+    return Json.write(m);
+  }
+
+  /**
+   * Fails unless the model's directory is absent or a plain directory of the root, and its {@code
+   * state.json} absent or a regular file: checked before a change is recorded, so that applying it
+   * afterwards cannot meet a planted link.
+   */
+  private void requireModelDirectory(String model) {
     io(
         () -> {
           Path dir = modelsDir.resolve(model);
-          Storage.requirePlainDirectory(dir);
-          Storage.writeAtomically(dir.resolve("state.json"), Json.write(m));
+          if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            Storage.requirePlainDirectory(dir);
+            Storage.requireRegularOrAbsent(dir.resolve("state.json"));
+          }
           return null;
         });
-  }
-
-  /** The model's {@code state.json} as it is, null when it has none: what an undo restores. */
-  private byte[] stateBytes(String model) {
-    return io(
-        () -> {
-          try {
-            return Storage.readRegular(modelsDir.resolve(model).resolve("state.json"));
-          } catch (NoSuchFileException e) {
-            return null;
-          }
-        });
-  }
-
-  private void restoreState(String model, byte[] before) throws IOException {
-    Path file = modelsDir.resolve(model).resolve("state.json");
-    if (before == null) {
-      Files.deleteIfExists(file);
-    } else {
-      Storage.writeAtomically(file, new String(before, StandardCharsets.UTF_8));
-    }
   }
 
   /**
@@ -639,24 +600,77 @@ public final class DirectoryModelStore implements ModelStore {
   }
 
   /**
-   * A change's result, the audit entry it commits with (null: nothing changed), how to undo it if
-   * that entry cannot be written, and what to do once it is written (either may be null).
+   * A change's result, the audit entry it commits with and what makes it visible once that entry is
+   * written (both null: nothing changed).
    */
-  private record Committed<T>(T result, AuditEntry entry, IoStep undo, IoStep then) {
-    Committed(T result, AuditEntry entry) {
-      this(result, entry, null, null);
+  private record Committed<T>(T result, AuditEntry entry, Redo redo) {
+    /** A change that changes nothing. */
+    Committed(T result) {
+      this(result, null, null);
     }
   }
 
-  /** A step of a change that may fail with an I/O error. */
-  private interface IoStep {
-    void run() throws IOException;
+  /**
+   * What makes a recorded change visible, applied after its audit entry is written and again, if a
+   * crash came between, when the registry next opens or changes: applying it twice changes nothing.
+   *
+   * @param kind {@code insert} (rename the staged version {@code stage} into place as {@code
+   *     version}), {@code state} (write {@code state} as the model's state file) or {@code delete}
+   *     (write {@code state}, then remove the directory of {@code version})
+   */
+  private record Redo(String kind, String model, long version, String stage, String state) {
+    static Redo insert(String model, long version, String stage) {
+      return new Redo("insert", model, version, stage, null);
+    }
+
+    static Redo state(String model, String state) {
+      return new Redo("state", model, 0, null, state);
+    }
+
+    static Redo delete(String model, long version, String state) {
+      return new Redo("delete", model, version, null, state);
+    }
+
+    String toJson(String previous) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("previous", previous);
+      m.put("kind", kind);
+      m.put("model", model);
+      m.put("version", version);
+      m.put("stage", stage);
+      m.put("state", state);
+      return Json.write(m);
+    }
+
+    /**
+     * A journal as {@link #toJson} wrote it; its names are checked, since anyone could plant one.
+     */
+    static Redo fromJson(Map<String, Object> m) {
+      Redo r =
+          new Redo(
+              (String) m.get("kind"),
+              (String) m.get("model"),
+              (Long) m.get("version"),
+              (String) m.get("stage"),
+              (String) m.get("state"));
+      ModelRef.checkName(r.model);
+      if (!List.of("insert", "state", "delete").contains(r.kind)
+          || (r.stage != null && !r.stage.matches("[0-9]+-meta-[0-9a-f-]{36}"))
+          || (r.kind.equals("insert") ? r.stage == null : r.state == null)
+          || (!r.kind.equals("state") && r.version < 1)) {
+        throw new IllegalArgumentException("not a change this registry records: " + m);
+      }
+      return r;
+    }
   }
 
   /**
-   * Runs a change under the lock and appends its audit entry there, so the entry is durable before
-   * any other writer sees the change; if the entry cannot be written, the change is undone and a
-   * {@link RegistryException} says so. The audit log is checked first, so a log that is not a
+   * Runs a change under the lock. The change computes what it will do without making any of it
+   * visible; its redo is then written to {@code journal.json}, its audit entry appended, and only
+   * then is the change applied and the journal removed. So an entry is durable before its change is
+   * visible, a failed append leaves nothing changed (a {@link RegistryException} says so), and a
+   * crash in between is completed, or dropped when its entry was never written, by whoever takes
+   * the lock next ({@link #recover}). The audit log is checked first, so a log that is not a
    * regular file stops the change before it starts. Committed entries are queued for the feed in
    * commit order and delivered once the lock is released.
    */
@@ -669,47 +683,152 @@ public final class DirectoryModelStore implements ModelStore {
                     Storage.requireRegularOrAbsent(auditLog);
                     return null;
                   });
+              recover();
               Committed<T> done = action.get();
-              if (done.entry() != null) {
-                try {
-                  appendLine(done.entry());
-                } catch (RegistryException e) {
-                  throw undo(done, e);
-                }
-                feed.pending.add(done.entry());
+              if (done.entry() == null) {
+                return done;
               }
-              if (done.then() != null) {
-                try {
-                  done.then().run();
-                } catch (IOException e) {
-                  LOG.warn("cannot finish a registry change at {}: {}", root, e.toString());
-                }
+              io(
+                  () -> {
+                    Storage.writeNew(
+                        journal,
+                        done.redo()
+                            .toJson(AuditChain.after(Storage.lastLine(auditLog)))
+                            .getBytes(StandardCharsets.UTF_8));
+                    Storage.fsyncDirectory(root);
+                    return null;
+                  });
+              try {
+                appendLine(done.entry());
+              } catch (RegistryException e) {
+                io(
+                    () -> {
+                      discard(done.redo());
+                      Files.delete(journal);
+                      return null;
+                    });
+                throw new RegistryException(
+                    "nothing was changed because the change's audit entry could not be written: "
+                        + e.getMessage(),
+                    e);
               }
+              try {
+                apply(done.redo());
+                Files.delete(journal);
+                Storage.fsyncDirectory(root);
+              } catch (IOException | RuntimeException e) {
+                throw new RegistryException(
+                    "the change is in the audit log but could not be applied yet ("
+                        + e
+                        + "); the next change or opening of the registry at "
+                        + root
+                        + " applies it",
+                    e);
+              }
+              feed.pending.add(done.entry());
               return done;
             });
     feed.deliver();
     return c.result();
   }
 
-  private RegistryException undo(Committed<?> done, RegistryException failure) {
-    if (done.undo() == null) {
-      return failure;
+  /**
+   * Under the lock: completes the change a crashed writer left in {@code journal.json} if its audit
+   * entry was written (the log's last line follows the one the journal names), and drops it if not.
+   */
+  private void recover() {
+    io(
+        () -> {
+          byte[] bytes;
+          try {
+            bytes = Storage.readRegular(journal);
+          } catch (NoSuchFileException e) {
+            return null;
+          }
+          Map<String, Object> m;
+          Redo redo;
+          try {
+            m = Json.parseObject(new String(bytes, StandardCharsets.UTF_8));
+            redo = Redo.fromJson(m);
+          } catch (RuntimeException e) {
+            throw new RegistryException(
+                "the change journal "
+                    + journal
+                    + " is damaged ("
+                    + e.getMessage()
+                    + "); the registry writes it only inside a change, so remove it",
+                e);
+          }
+          String previous = (String) m.get("previous");
+          byte[] last = Storage.lastLine(auditLog);
+          boolean written =
+              last != null
+                  && previous.equals(
+                      Metadata.auditLineFromJson(new String(last, StandardCharsets.UTF_8))
+                          .previous());
+          if (written) {
+            LOG.info("completing a change to '{}' recorded at {} before a crash", redo.model, root);
+            apply(redo);
+          } else {
+            if (!previous.equals(AuditChain.after(last))) {
+              LOG.warn(
+                  "dropping the unfinished change to '{}' at {}: the audit log moved on without it",
+                  redo.model,
+                  root);
+            }
+            discard(redo);
+          }
+          Files.delete(journal);
+          Storage.fsyncDirectory(root);
+          return null;
+        });
+  }
+
+  /** Makes a recorded change visible; applying it again changes nothing. */
+  private void apply(Redo r) throws IOException {
+    Path modelDir = modelsDir.resolve(r.model);
+    switch (r.kind) {
+      case "insert" -> {
+        Path target = versionDir(r.model, r.version);
+        if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+          // The model's directory appears with its first complete version, never before.
+          Storage.plainDirectory(modelDir);
+          Files.move(stagingDir.resolve(r.stage), target, StandardCopyOption.ATOMIC_MOVE);
+          Storage.fsyncDirectory(modelDir);
+        }
+      }
+      case "state" -> writeStateText(r.model, r.state);
+      case "delete" -> {
+        // The state first: a crash before the files are gone leaves an invisible directory that
+        // the next application of this redo removes, never a half-deleted version.
+        writeStateText(r.model, r.state);
+        Path dir = versionDir(r.model, r.version);
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+          Path trash =
+              stagingDir.resolve(ProcessHandle.current().pid() + "-deleted-" + UUID.randomUUID());
+          Files.move(dir, trash, StandardCopyOption.ATOMIC_MOVE);
+          try {
+            Storage.deleteRecursively(trash);
+          } catch (IOException e) {
+            LOG.warn("cannot remove {}; the next open removes it: {}", trash, e.toString());
+          }
+        }
+      }
+      default -> throw new IllegalStateException("unknown change " + r.kind);
     }
-    try {
-      done.undo().run();
-    } catch (IOException | RuntimeException e) {
-      failure.addSuppressed(e);
-      return new RegistryException(
-          failure.getMessage()
-              + "; undoing the change failed too ("
-              + e
-              + "), so the registry may show it without its audit entry",
-          failure);
+  }
+
+  /** Drops what a change staged but never made visible. */
+  private void discard(Redo r) throws IOException {
+    if (r.stage != null) {
+      Storage.deleteRecursively(stagingDir.resolve(r.stage));
     }
-    return new RegistryException(
-        "the change was undone because its audit entry could not be written: "
-            + failure.getMessage(),
-        failure);
+  }
+
+  private void writeStateText(String model, String text) throws IOException {
+    Path dir = modelsDir.resolve(model);
+    Storage.requirePlainDirectory(dir);
+    Storage.writeAtomically(dir.resolve("state.json"), text);
   }
 
   private <T> T locked(Supplier<T> action) {

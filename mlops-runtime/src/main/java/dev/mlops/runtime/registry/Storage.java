@@ -91,17 +91,7 @@ public final class Storage {
       if (end < ch.size()) {
         ch.truncate(end);
       }
-      byte[] last = null;
-      if (end > 0) {
-        long start = endOfLastLine(ch, end - 1);
-        ByteBuffer lastBuf = ByteBuffer.allocate(Math.toIntExact(end - 1 - start));
-        while (lastBuf.hasRemaining()) {
-          if (ch.read(lastBuf, start + lastBuf.position()) < 0) {
-            throw new IOException("file shrank while reading its last line");
-          }
-        }
-        last = lastBuf.array();
-      }
+      byte[] last = lineEndingAt(ch, end);
       ByteBuffer buf = ByteBuffer.wrap((line.apply(last) + "\n").getBytes(StandardCharsets.UTF_8));
       while (buf.hasRemaining()) {
         end += ch.write(buf, end);
@@ -251,6 +241,33 @@ public final class Storage {
   }
 
   /** The offset just after the last newline before {@code limit}, 0 if there is none. */
+  /**
+   * The last complete line of a regular file, without its newline; null when the file is absent or
+   * holds no complete line. Bytes after the last newline (a torn append) are not a line.
+   */
+  public static byte[] lastLine(Path file) throws IOException {
+    try (FileChannel ch = openRegular(file, false)) {
+      return lineEndingAt(ch, endOfLastLine(ch, ch.size()));
+    } catch (java.nio.file.NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  /** The line whose newline ends just before {@code end}; null when {@code end} is 0. */
+  private static byte[] lineEndingAt(FileChannel ch, long end) throws IOException {
+    if (end == 0) {
+      return null;
+    }
+    long start = endOfLastLine(ch, end - 1);
+    ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(end - 1 - start));
+    while (buf.hasRemaining()) {
+      if (ch.read(buf, start + buf.position()) < 0) {
+        throw new IOException("file shrank while reading its last line");
+      }
+    }
+    return buf.array();
+  }
+
   private static long endOfLastLine(FileChannel ch, long limit) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(8192);
     long pos = limit;

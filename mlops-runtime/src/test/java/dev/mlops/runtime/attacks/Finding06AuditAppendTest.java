@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A change is applied only with its audit entry: an audit log replaced by a directory or a FIFO is
  * a typed {@link RegistryException} at open or before the change, nothing is applied and nothing
- * blocks; an entry that cannot be appended undoes its change.
+ * blocks; a change whose entry cannot be appended changes nothing.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class Finding06AuditAppendTest {
@@ -108,7 +108,7 @@ class Finding06AuditAppendTest {
   }
 
   @Test
-  void changeWhoseEntryCannotBeAppendedIsUndone() throws Exception {
+  void changeWhoseEntryCannotBeAppendedChangesNothing() throws Exception {
     // An entry longer than the log's reader accepts is refused by the log, after the change ran.
     AuditInfo huge = AuditInfo.by("alice", "x".repeat(17 << 20));
     try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
@@ -117,19 +117,19 @@ class Finding06AuditAppendTest {
       assertThatThrownBy(() -> registry.setAlias("cancer", "production", 2, huge))
           .isInstanceOf(RegistryException.class)
           .hasMessageContaining(
-              "the change was undone because its audit entry could not be written");
+              "nothing was changed because the change's audit entry could not be written");
       assertThatThrownBy(() -> registry.setAlias("cancer", "staging", 2, huge))
           .isInstanceOf(RegistryException.class)
-          .hasMessageContaining("was undone");
+          .hasMessageContaining("nothing was changed");
       assertThatThrownBy(
               () ->
                   registry.register(
                       Registration.builder("cancer", ArtifactSource.file(file)).build(), huge))
           .isInstanceOf(RegistryException.class)
-          .hasMessageContaining("was undone");
+          .hasMessageContaining("nothing was changed");
       assertThatThrownBy(() -> registry.archive("cancer", 2, huge))
           .isInstanceOf(RegistryException.class)
-          .hasMessageContaining("was undone");
+          .hasMessageContaining("nothing was changed");
 
       assertThat(registry.aliases("cancer")).isEqualTo(Map.of("production", 1L));
       assertThat(registry.versions("cancer")).hasSize(2);
