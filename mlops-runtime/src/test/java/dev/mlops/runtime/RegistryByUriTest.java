@@ -40,8 +40,7 @@ class RegistryByUriTest {
               mlops.predictor("models:/tiny/1", Codecs.floatRow()).predict(new float[4]).version())
           .isEqualTo(1);
       assertThat(mlops.registry()).isInstanceOf(GovernedRegistry.class);
-      assertThat(LocalModelRegistry.root((GovernedRegistry) mlops.registry()))
-          .contains(dir.toAbsolutePath());
+      assertThat(LocalModelRegistry.root(mlops.registry())).contains(dir.toAbsolutePath());
     }
     // The same directory, by path and by URI, is one registry.
     try (Mlops again = Mlops.builder().localRegistry(dir).build()) {
