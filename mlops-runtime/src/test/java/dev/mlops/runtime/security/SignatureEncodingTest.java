@@ -80,7 +80,7 @@ class SignatureEncodingTest {
     // S + L is the same scalar mod L: the JDK refuses it too, but it must be a typed refusal.
     byte[] twin = sig.clone();
     byte[] s = Arrays.copyOfRange(sig, 32, 64);
-    byte[] sPlusL = toLittleEndian32(littleEndian(s).add(L));
+    byte[] sPlusL = LittleEndian.bytes32(LittleEndian.toBigInteger(s).add(L));
     System.arraycopy(sPlusL, 0, twin, 32, 32);
     assertThatThrownBy(
             () ->
@@ -187,22 +187,5 @@ class SignatureEncodingTest {
       }
     }
     assertThat(refused).isEqualTo(2000);
-  }
-
-  private static BigInteger littleEndian(byte[] b) {
-    byte[] be = new byte[b.length];
-    for (int i = 0; i < b.length; i++) {
-      be[i] = b[b.length - 1 - i];
-    }
-    return new BigInteger(1, be);
-  }
-
-  private static byte[] toLittleEndian32(BigInteger v) {
-    byte[] be = v.toByteArray();
-    byte[] out = new byte[32];
-    for (int i = 0; i < 32 && i < be.length; i++) {
-      out[i] = be[be.length - 1 - i];
-    }
-    return out;
   }
 }

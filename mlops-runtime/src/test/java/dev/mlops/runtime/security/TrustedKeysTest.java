@@ -115,8 +115,8 @@ class TrustedKeysTest {
         .doesNotThrowAnyException();
 
     // A + (0, -1) = (-x, -y): y becomes p - y and the sign of x flips.
-    BigInteger y = littleEndian(a).clearBit(255);
-    byte[] mixed = toLittleEndian32(P.subtract(y));
+    BigInteger y = LittleEndian.toBigInteger(a).clearBit(255);
+    byte[] mixed = LittleEndian.bytes32(P.subtract(y));
     mixed[31] |= (byte) ((a[31] & 0x80) ^ 0x80);
     assertThatThrownBy(
             () -> TrustedKeys.builder().add("k", ed25519(HexFormat.of().formatHex(mixed))))
@@ -126,7 +126,7 @@ class TrustedKeysTest {
     // y + p encodes the same y, and so the same point, a second way.
     BigInteger yPlusP = y.add(P);
     if (yPlusP.bitLength() <= 255) {
-      byte[] twin = toLittleEndian32(yPlusP);
+      byte[] twin = LittleEndian.bytes32(yPlusP);
       twin[31] |= (byte) (a[31] & 0x80);
       assertThatThrownBy(
               () -> TrustedKeys.builder().add("k", ed25519(HexFormat.of().formatHex(twin))))
@@ -143,7 +143,7 @@ class TrustedKeysTest {
           .hasMessageContaining("encoding is not canonical");
     }
     // A y for which no x exists: not a point at all.
-    byte[] offCurve = toLittleEndian32(yWithoutX());
+    byte[] offCurve = LittleEndian.bytes32(yWithoutX());
     assertThatThrownBy(
             () -> TrustedKeys.builder().add("k", ed25519(HexFormat.of().formatHex(offCurve))))
         .isInstanceOf(IllegalArgumentException.class)
@@ -390,22 +390,5 @@ class TrustedKeysTest {
         return y;
       }
     }
-  }
-
-  private static BigInteger littleEndian(byte[] b) {
-    byte[] be = new byte[b.length];
-    for (int i = 0; i < b.length; i++) {
-      be[i] = b[b.length - 1 - i];
-    }
-    return new BigInteger(1, be);
-  }
-
-  private static byte[] toLittleEndian32(BigInteger v) {
-    byte[] be = v.toByteArray();
-    byte[] out = new byte[32];
-    for (int i = 0; i < 32 && i < be.length; i++) {
-      out[i] = be[be.length - 1 - i];
-    }
-    return out;
   }
 }
