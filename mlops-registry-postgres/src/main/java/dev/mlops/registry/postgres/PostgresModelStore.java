@@ -127,7 +127,7 @@ public final class PostgresModelStore implements ModelStore {
       try (Connection c = dataSource.getConnection()) {
         Migrations.migrate(c, Migrations.LATEST, Migrations.SCRIPTS);
       } catch (SQLException e) {
-        throw failure("create or migrate the registry schema", e, false);
+        throw failure("create or migrate the registry schema", e, Outcome.ROLLED_BACK);
       }
       return new PostgresModelStore(dataSource);
     }
@@ -643,7 +643,7 @@ public final class PostgresModelStore implements ModelStore {
     try (Connection c = dataSource.getConnection()) {
       return work.run(c);
     } catch (SQLException e) {
-      throw failure(what, e, false);
+      throw failure(what, e, Outcome.READ);
     }
   }
 
@@ -669,11 +669,11 @@ public final class PostgresModelStore implements ModelStore {
       try {
         c.commit();
       } catch (SQLException e) {
-        throw failure(what, e, true);
+        throw failure(what, e, Outcome.UNKNOWN);
       }
       restoreAutoCommit(c);
     } catch (SQLException e) {
-      throw failure(what, e, false);
+      throw failure(what, e, Outcome.ROLLED_BACK);
     }
     if (changed.test(result)) {
       feed.catchUp();
@@ -700,7 +700,22 @@ public final class PostgresModelStore implements ModelStore {
     }
   }
 
-  private static RegistryException failure(String what, SQLException e, boolean inCommit) {
+  /** What a failure leaves: for {@link #failure}. */
+  private enum Outcome {
+    READ(""),
+    ROLLED_BACK("; nothing was changed"),
+    UNKNOWN(
+        "; the commit failed, so whether the change was made is unknown: read the state"
+            + " again");
+
+    final String text;
+
+    Outcome(String text) {
+      this.text = text;
+    }
+  }
+
+  private static RegistryException failure(String what, SQLException e, Outcome outcome) {
     return new RegistryException(
         "cannot "
             + what
@@ -709,10 +724,7 @@ public final class PostgresModelStore implements ModelStore {
             + " (SQLSTATE "
             + e.getSQLState()
             + ")"
-            + (inCommit
-                ? "; the commit failed, so whether the change was made is unknown: read the state"
-                    + " again"
-                : "; nothing was changed"),
+            + outcome.text,
         e);
   }
 
