@@ -88,6 +88,22 @@ class PostgresRegistryTest {
                   .map(e -> e.details().get(AuditDetails.TO)))
           .as("audited moves of production")
           .containsExactly("1", "2");
+
+      // Another instance on the same database and artifact directory reads the same registry.
+      try (GovernedRegistry other =
+          GovernedRegistry.builder(
+                  () -> PostgresModelStore.builder(TestDatabases.dataSource(url)).build(),
+                  s -> new DirectoryArtifactStore(artifacts, tmp.resolve("artifact-staging-2")),
+                  "second instance")
+              .staging(tmp.resolve("staging-2"))
+              .build()) {
+        assertThat(other.versions("cancer")).containsExactly(v1, v2);
+        assertThat(other.aliases("cancer")).containsExactly(java.util.Map.entry("production", 2L));
+        try (var a = other.verifiedArtifact(v2)) {
+          assertThat(Files.readAllBytes(a.location().modelFile()))
+              .isEqualTo(TestModels.bytes(TestModels.BREAST_CANCER_V2));
+        }
+      }
     }
   }
 
