@@ -1,0 +1,167 @@
+package dev.mlops.registry.postgres;
+
+import dev.mlops.api.ArtifactFile;
+import dev.mlops.api.AuditAction;
+import dev.mlops.api.AuditEntry;
+import dev.mlops.api.ElementType;
+import dev.mlops.api.Lineage;
+import dev.mlops.api.ModelSignature;
+import dev.mlops.api.ModelVersion;
+import dev.mlops.api.TensorSpec;
+import dev.mlops.runtime.registry.Json;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * JSON of a version record and an audit entry, the same text the directory store writes (a copy of
+ * its package-private mapping, minus the audit chain, which a database with transactions does not
+ * need).
+ */
+final class Codec {
+
+  private Codec() {}
+
+  static String versionToJson(ModelVersion v) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("format", 1L);
+    m.put("name", v.name());
+    m.put("version", v.version());
+    m.put("createdAt", v.createdAt().toString());
+    m.put("createdBy", v.createdBy());
+    m.put("description", v.description());
+    m.put("modelFile", v.modelFile());
+    m.put("files", filesToJson(v.files()));
+    m.put("digest", v.digest());
+    Map<String, Object> sig = new LinkedHashMap<>();
+    sig.put("inputs", specs(v.signature().inputs()));
+    sig.put("outputs", specs(v.signature().outputs()));
+    m.put("signature", sig);
+    m.put("tags", new TreeMap<>(v.tags()));
+    Map<String, Object> lin = new LinkedHashMap<>();
+    lin.put("runId", v.lineage().runId());
+    lin.put("dataset", v.lineage().dataset());
+    lin.put("metrics", new TreeMap<>(v.lineage().metrics()));
+    m.put("lineage", lin);
+    m.put("hasInputExample", v.hasInputExample());
+    m.put("attachments", filesToJson(v.attachments()));
+    return Json.write(m);
+  }
+
+  private static List<Object> filesToJson(List<ArtifactFile> list) {
+    List<Object> files = new ArrayList<>();
+    for (ArtifactFile f : list) {
+      Map<String, Object> fm = new LinkedHashMap<>();
+      fm.put("path", f.path());
+      fm.put("size", f.size());
+      fm.put("sha256", f.sha256());
+      files.add(fm);
+    }
+    return files;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<ArtifactFile> filesFromJson(Object list) {
+    List<ArtifactFile> files = new ArrayList<>();
+    if (list != null) {
+      for (Object o : (List<Object>) list) {
+        Map<String, Object> f = (Map<String, Object>) o;
+        files.add(
+            new ArtifactFile(
+                (String) f.get("path"), (Long) f.get("size"), (String) f.get("sha256")));
+      }
+    }
+    return files;
+  }
+
+  private static List<Object> specs(List<TensorSpec> specs) {
+    List<Object> out = new ArrayList<>();
+    for (TensorSpec s : specs) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("name", s.name());
+      m.put("type", s.type().name());
+      m.put("shape", new ArrayList<Object>(s.shape()));
+      out.add(m);
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  static ModelVersion versionFromJson(String json) {
+    Map<String, Object> m = Json.parseObject(json);
+    List<ArtifactFile> files = filesFromJson(m.get("files"));
+    Map<String, Object> sig = (Map<String, Object>) m.get("signature");
+    Map<String, Object> lin = (Map<String, Object>) m.get("lineage");
+    Map<String, Double> metrics = new TreeMap<>();
+    ((Map<String, Object>) lin.get("metrics")).forEach((k, val) -> metrics.put(k, toDouble(val)));
+    Map<String, String> tags = new TreeMap<>();
+    ((Map<String, Object>) m.get("tags")).forEach((k, val) -> tags.put(k, (String) val));
+    return ModelVersion.builder((String) m.get("name"), (Long) m.get("version"))
+        .createdAt(Instant.parse((String) m.get("createdAt")))
+        .createdBy((String) m.get("createdBy"))
+        .description((String) m.get("description"))
+        .modelFile((String) m.get("modelFile"))
+        .files(files)
+        .digest((String) m.get("digest"))
+        .signature(
+            new ModelSignature(
+                specsFrom((List<Object>) sig.get("inputs")),
+                specsFrom((List<Object>) sig.get("outputs"))))
+        .tags(tags)
+        .lineage(new Lineage((String) lin.get("runId"), (String) lin.get("dataset"), metrics))
+        .hasInputExample((Boolean) m.get("hasInputExample"))
+        .attachments(filesFromJson(m.get("attachments")))
+        .build();
+  }
+
+  private static double toDouble(Object v) {
+    if (v instanceof String) {
+      return Double.parseDouble((String) v); // NaN and infinities are written as strings
+    }
+    return ((Number) v).doubleValue();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<TensorSpec> specsFrom(List<Object> list) {
+    List<TensorSpec> out = new ArrayList<>();
+    for (Object o : list) {
+      Map<String, Object> s = (Map<String, Object>) o;
+      List<Long> shape = new ArrayList<>();
+      for (Object d : (List<Object>) s.get("shape")) {
+        shape.add((Long) d);
+      }
+      out.add(
+          new TensorSpec(
+              (String) s.get("name"), ElementType.valueOf((String) s.get("type")), shape));
+    }
+    return out;
+  }
+
+  static String auditToJson(AuditEntry e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("time", e.time().toString());
+    m.put("actor", e.actor());
+    m.put("action", e.action().name());
+    m.put("model", e.model());
+    m.put("details", new TreeMap<>(e.details()));
+    m.put("reason", e.reason());
+    return Json.write(m);
+  }
+
+  @SuppressWarnings("unchecked")
+  static AuditEntry auditFromJson(String text) {
+    Map<String, Object> m = Json.parseObject(text);
+    Map<String, String> details = new TreeMap<>();
+    ((Map<String, Object>) m.get("details")).forEach((k, v) -> details.put(k, String.valueOf(v)));
+    return new AuditEntry(
+        Instant.parse((String) m.get("time")),
+        (String) m.get("actor"),
+        AuditAction.valueOf((String) m.get("action")),
+        (String) m.get("model"),
+        details,
+        (String) m.get("reason"));
+  }
+}

@@ -1,0 +1,858 @@
+package dev.mlops.registry.postgres;
+
+import dev.mlops.api.AuditAction;
+import dev.mlops.api.AuditEntry;
+import dev.mlops.api.AuditQuery;
+import dev.mlops.api.ClosedException;
+import dev.mlops.api.ConflictException;
+import dev.mlops.api.ModelNotFoundException;
+import dev.mlops.api.ModelRef;
+import dev.mlops.api.ModelVersion;
+import dev.mlops.api.RegistryException;
+import dev.mlops.api.VersionStatus;
+import dev.mlops.api.spi.AliasTarget;
+import dev.mlops.api.spi.ModelStore;
+import dev.mlops.api.spi.NewVersion;
+import dev.mlops.api.spi.StoreListener;
+import dev.mlops.runtime.registry.Json;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongFunction;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link ModelStore} on PostgreSQL, over any {@link DataSource} (a pool such as HikariCP, or
+ * pgjdbc's own): the store a fleet of instances shares.
+ *
+ * <pre>{@code
+ * PostgresModelStore store = PostgresModelStore.builder(dataSource).build();
+ * ModelRegistry registry = GovernedRegistry.builder(() -> store, artifacts).build();
+ * }</pre>
+ *
+ * <p><b>Schema.</b> {@link Builder#build()} creates the schema in an empty database, or brings an
+ * older one up to date, in one transaction under an advisory lock, so instances starting at once
+ * migrate once; a schema newer than this code is refused with a {@link RegistryException}. The
+ * tables live in the connection's current schema ({@code search_path}).
+ *
+ * <p><b>What it guarantees.</b> Every change is one transaction together with its audit entry, so
+ * the entry is durable exactly when the change commits, and a connection that dies mid-change
+ * leaves nothing (the server rolls the transaction back). Version numbers are gap-free and unique
+ * across every instance: the registering transaction bumps the model's counter under its row lock,
+ * which also orders concurrent registrations, and a rolled-back registration gives its number back.
+ * An alias moves by compare-and-set on its row ({@code UPDATE ... WHERE version = expected}, or
+ * {@code INSERT ... ON CONFLICT DO NOTHING}-style for a new one), reading the row count; the target
+ * is then checked ready under a share lock, which archiving and deleting wait for. Each committed
+ * change also sends a small {@code pg_notify} on channel {@value #CHANNEL} (model, action, and the
+ * alias and revision or the version), delivered by PostgreSQL exactly when the transaction commits.
+ * The audit log comes back in commit order: writers take one transaction-scoped advisory lock just
+ * before inserting their entry, so entries are numbered in the order their transactions commit
+ * (changes serialise only for that last step).
+ *
+ * <p><b>The change feed (preview).</b> Listeners receive each committed change once, in commit
+ * order, after it is visible to reads: after each commit through this instance, the committing
+ * thread reads the audit log from where the feed stands and delivers what it finds. That includes
+ * changes by other instances and processes, but only when this instance next commits a change of
+ * its own: this store does not yet LISTEN for other instances' notifications (a listener on a
+ * dedicated connection, with heartbeat, reconnection and resync, comes next), and it never asks for
+ * a {@linkplain StoreListener#resync() resync}. Entries of {@link #appendAudit} are not delivered.
+ *
+ * <p><b>Failures.</b> Every database failure becomes a {@link RegistryException} naming what was
+ * being done and the SQLSTATE; the change is rolled back. When the commit itself fails, its outcome
+ * is unknown and the message says so. Conflicts and missing versions are {@link ConflictException}
+ * and {@link ModelNotFoundException} as the SPI says.
+ *
+ * <p>Thread-safe. {@code insertVersion}'s {@code make} runs inside the registering transaction,
+ * holding the model's row lock: a slow {@code make} holds up that model's other registrations. The
+ * store borrows one connection per call and does not own the data source: {@link #close()} stops
+ * its listeners and makes its methods throw {@link ClosedException}, and leaves the data source
+ * open. {@code close()} is idempotent.
+ */
+public final class PostgresModelStore implements ModelStore {
+
+  /** The channel every committed change notifies. */
+  public static final String CHANNEL = "mlops_registry";
+
+  private static final Logger LOG = LoggerFactory.getLogger(PostgresModelStore.class);
+
+  /** Key of the advisory lock that orders audit entries ("mlops-au" in ASCII). */
+  private static final long AUDIT_LOCK_KEY = 0x6d6c6f70732d6175L;
+
+  private final DataSource dataSource;
+  private final Feed feed = new Feed();
+  private volatile boolean closed;
+
+  private PostgresModelStore(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /**
+   * Starts a store on {@code dataSource}; {@link Builder#build()} migrates the schema.
+   *
+   * @param dataSource where connections come from; the store borrows one per call
+   */
+  public static Builder builder(DataSource dataSource) {
+    return new Builder(dataSource);
+  }
+
+  /** Builds a {@link PostgresModelStore}. Not thread-safe. */
+  public static final class Builder {
+    private final DataSource dataSource;
+
+    private Builder(DataSource dataSource) {
+      this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    }
+
+    /**
+     * Creates or migrates the schema and opens the store.
+     *
+     * @throws RegistryException if the database cannot be reached, a migration fails (nothing is
+     *     applied then), or the schema is newer than this code
+     */
+    public PostgresModelStore build() {
+      try (Connection c = dataSource.getConnection()) {
+        Migrations.migrate(c, Migrations.LATEST, Migrations.SCRIPTS);
+      } catch (SQLException e) {
+        throw failure("create or migrate the registry schema", e, Outcome.ROLLED_BACK);
+      }
+      return new PostgresModelStore(dataSource);
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  @Override
+  public List<String> models() {
+    return read(
+        "list models",
+        c -> {
+          List<String> out = new ArrayList<>();
+          try (PreparedStatement p = c.prepareStatement("SELECT name FROM models");
+              ResultSet r = p.executeQuery()) {
+            while (r.next()) {
+              out.add(r.getString(1));
+            }
+          }
+          Collections.sort(out);
+          return Collections.unmodifiableList(out);
+        });
+  }
+
+  @Override
+  public List<ModelVersion> versions(String model) {
+    ModelRef.checkName(model);
+    return read(
+        "list the versions of model '" + model + "'",
+        c -> {
+          List<ModelVersion> out = new ArrayList<>();
+          try (PreparedStatement p =
+              c.prepareStatement(
+                  "SELECT status, record FROM versions WHERE model = ? ORDER BY version")) {
+            p.setString(1, model);
+            try (ResultSet r = p.executeQuery()) {
+              while (r.next()) {
+                out.add(versionOf(r.getString(1), r.getString(2)));
+              }
+            }
+          }
+          return Collections.unmodifiableList(out);
+        });
+  }
+
+  @Override
+  public Optional<ModelVersion> version(String model, long number) {
+    ModelRef.checkName(model);
+    return read(
+        "read models:/" + model + "/" + number,
+        c -> {
+          try (PreparedStatement p =
+              c.prepareStatement(
+                  "SELECT status, record FROM versions WHERE model = ? AND version = ?")) {
+            p.setString(1, model);
+            p.setLong(2, number);
+            try (ResultSet r = p.executeQuery()) {
+              return r.next()
+                  ? Optional.of(versionOf(r.getString(1), r.getString(2)))
+                  : Optional.<ModelVersion>empty();
+            }
+          }
+        });
+  }
+
+  private static ModelVersion versionOf(String status, String record) {
+    ModelVersion v = Codec.versionFromJson(record);
+    VersionStatus s = VersionStatus.valueOf(status);
+    return v.status() == s ? v : v.withStatus(s);
+  }
+
+  @Override
+  public Map<String, AliasTarget> aliases(String model) {
+    ModelRef.checkName(model);
+    return read(
+        "read the aliases of model '" + model + "'",
+        c -> {
+          Map<String, AliasTarget> out = new TreeMap<>();
+          try (PreparedStatement p =
+              c.prepareStatement(
+                  "SELECT alias, version, revision FROM aliases"
+                      + " WHERE model = ? AND version IS NOT NULL")) {
+            p.setString(1, model);
+            try (ResultSet r = p.executeQuery()) {
+              while (r.next()) {
+                out.put(r.getString(1), new AliasTarget(r.getLong(2), r.getLong(3)));
+              }
+            }
+          }
+          return Collections.unmodifiableMap(out);
+        });
+  }
+
+  @Override
+  public Optional<byte[]> file(String model, long version, String name) {
+    Objects.requireNonNull(name, "name");
+    return read(
+        "read side file " + name + " of models:/" + model + "/" + version,
+        c -> {
+          try (PreparedStatement p =
+              c.prepareStatement(
+                  "SELECT content FROM version_files WHERE model = ? AND version = ? AND name = ?")) {
+            p.setString(1, model);
+            p.setLong(2, version);
+            p.setString(3, name);
+            try (ResultSet r = p.executeQuery()) {
+              return r.next() ? Optional.of(r.getBytes(1)) : Optional.<byte[]>empty();
+            }
+          }
+        });
+  }
+
+  @Override
+  public List<AuditEntry> audit(AuditQuery query) {
+    Objects.requireNonNull(query, "query");
+    return read(
+        "read the audit log",
+        c -> {
+          // The indexed criteria narrow the rows in SQL; the query itself decides the rest.
+          StringBuilder sql = new StringBuilder("SELECT entry FROM audit WHERE true");
+          List<String> args = new ArrayList<>();
+          query
+              .model()
+              .ifPresent(
+                  m -> {
+                    sql.append(" AND model = ?");
+                    args.add(m);
+                  });
+          query
+              .actor()
+              .ifPresent(
+                  a -> {
+                    sql.append(" AND actor = ?");
+                    args.add(a);
+                  });
+          if (query.actions().size() < AuditAction.values().length) {
+            sql.append(" AND action IN (");
+            String sep = "";
+            for (AuditAction a : query.actions()) {
+              sql.append(sep).append('?');
+              args.add(a.name());
+              sep = ", ";
+            }
+            sql.append(')');
+          }
+          sql.append(" ORDER BY id");
+          List<AuditEntry> out = new ArrayList<>();
+          try (PreparedStatement p = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < args.size(); i++) {
+              p.setString(i + 1, args.get(i));
+            }
+            try (ResultSet r = p.executeQuery()) {
+              while (r.next()) {
+                AuditEntry e = Codec.auditFromJson(r.getString(1));
+                if (query.matches(e)) {
+                  out.add(e);
+                }
+              }
+            }
+          }
+          return Collections.unmodifiableList(out);
+        });
+  }
+
+  // ---------------------------------------------------------------- changes
+
+  @Override
+  public ModelVersion insertVersion(String model, LongFunction<NewVersion> make) {
+    ModelRef.checkName(model);
+    Objects.requireNonNull(make, "make");
+    return change(
+        "register a version of model '" + model + "'",
+        c -> {
+          try (PreparedStatement p =
+              c.prepareStatement("INSERT INTO models (name) VALUES (?) ON CONFLICT DO NOTHING")) {
+            p.setString(1, model);
+            p.executeUpdate();
+          }
+          long number;
+          try (PreparedStatement p =
+              c.prepareStatement(
+                  "UPDATE models SET last_version = last_version + 1 WHERE name = ?"
+                      + " RETURNING last_version")) {
+            p.setString(1, model);
+            try (ResultSet r = p.executeQuery()) {
+              r.next();
+              number = r.getLong(1);
+            }
+          }
+          // make runs under the model's row lock; if it throws, the rollback gives the number back.
+          NewVersion nv = Objects.requireNonNull(make.apply(number), "make returned null");
+          ModelVersion v = nv.version();
+          if (!v.name().equals(model) || v.version() != number) {
+            throw new IllegalArgumentException(
+                "insertVersion("
+                    + model
+                    + ") expected a record of models:/"
+                    + model
+                    + "/"
+                    + number
+                    + " but was given "
+                    + v.ref());
+          }
+          try (PreparedStatement p =
+              c.prepareStatement(
+                  "INSERT INTO versions (model, version, status, record) VALUES (?, ?, ?, ?)")) {
+            p.setString(1, model);
+            p.setLong(2, number);
+            p.setString(3, VersionStatus.READY.name());
+            p.setString(4, Codec.versionToJson(v));
+            p.executeUpdate();
+          }
+          if (!nv.files().isEmpty()) {
+            try (PreparedStatement p =
+                c.prepareStatement(
+                    "INSERT INTO version_files (model, version, name, content)"
+                        + " VALUES (?, ?, ?, ?)")) {
+              for (Map.Entry<String, byte[]> f : nv.files().entrySet()) {
+                p.setString(1, model);
+                p.setLong(2, number);
+                p.setString(3, f.getKey());
+                p.setBytes(4, f.getValue());
+                p.addBatch();
+              }
+              p.executeBatch();
+            }
+          }
+          record(c, nv.audit(), notice(model, nv.audit().action(), "version", number));
+          return v;
+        });
+  }
+
+  @Override
+  public Optional<AliasTarget> compareAndSetAlias(
+      String model, String alias, long expected, long target, AuditEntry entry) {
+    ModelRef.checkName(model);
+    Objects.requireNonNull(alias, "alias");
+    Objects.requireNonNull(entry, "entry");
+    if (expected < 0 || target < 0) {
+      throw new IllegalArgumentException(
+          "expected and target must be >= 0: " + expected + ", " + target);
+    }
+    if (expected == 0 && target == 0) {
+      checkOpen();
+      return Optional.empty(); // deleting an alias that does not exist: nothing to compare
+    }
+    String what =
+        (target == 0 ? "delete alias " : "move alias ")
+            + alias
+            + " of model '"
+            + model
+            + "' from "
+            + expected
+            + (target == 0 ? "" : " to " + target);
+    return change(
+        what,
+        c -> {
+          long revision;
+          if (expected == 0) {
+            if (!modelExists(c, model)) {
+              throw missingTarget(model, target);
+            }
+            // A new alias, or one deleted before (its row keeps the revision count going).
+            try (PreparedStatement p =
+                c.prepareStatement(
+                    "INSERT INTO aliases (model, alias, version, revision) VALUES (?, ?, ?, 1)"
+                        + " ON CONFLICT (model, alias) DO UPDATE"
+                        + " SET version = EXCLUDED.version, revision = aliases.revision + 1"
+                        + " WHERE aliases.version IS NULL RETURNING revision")) {
+              p.setString(1, model);
+              p.setString(2, alias);
+              p.setLong(3, target);
+              revision = returned(p);
+            }
+          } else {
+            try (PreparedStatement p =
+                c.prepareStatement(
+                    "UPDATE aliases SET version = ?, revision = revision + 1"
+                        + " WHERE model = ? AND alias = ? AND version IS NOT DISTINCT FROM ?"
+                        + " RETURNING revision")) {
+              if (target == 0) {
+                p.setNull(1, java.sql.Types.BIGINT);
+              } else {
+                p.setLong(1, target);
+              }
+              p.setString(2, model);
+              p.setString(3, alias);
+              p.setLong(4, expected);
+              revision = returned(p);
+            }
+          }
+          if (revision == 0) {
+            return Optional.<AliasTarget>empty(); // the alias is not at expected: nothing changed
+          }
+          if (target != 0) {
+            requireReady(c, model, target);
+          }
+          Map<String, Object> notice = notice(model, entry.action(), "alias", alias);
+          notice.put("revision", revision);
+          record(c, entry, notice);
+          return Optional.of(new AliasTarget(target, revision));
+        },
+        Optional::isPresent);
+  }
+
+  /** The revision a statement returned, or 0 if it touched no row. */
+  private static long returned(PreparedStatement p) throws SQLException {
+    try (ResultSet r = p.executeQuery()) {
+      return r.next() ? r.getLong(1) : 0;
+    }
+  }
+
+  private static boolean modelExists(Connection c, String model) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM models WHERE name = ?")) {
+      p.setString(1, model);
+      try (ResultSet r = p.executeQuery()) {
+        return r.next();
+      }
+    }
+  }
+
+  /**
+   * Refuses a target that is not a ready version, holding a share lock on it until commit so that
+   * it cannot be archived or deleted meanwhile.
+   */
+  private static void requireReady(Connection c, String model, long version) throws SQLException {
+    try (PreparedStatement p =
+        c.prepareStatement(
+            "SELECT status FROM versions WHERE model = ? AND version = ? FOR SHARE")) {
+      p.setString(1, model);
+      p.setLong(2, version);
+      try (ResultSet r = p.executeQuery()) {
+        if (!r.next()) {
+          throw missingTarget(model, version);
+        }
+        if (!VersionStatus.READY.name().equals(r.getString(1))) {
+          throw new ConflictException(
+              "models:/"
+                  + model
+                  + "/"
+                  + version
+                  + " is "
+                  + r.getString(1)
+                  + "; only a READY version can take an alias");
+        }
+      }
+    }
+  }
+
+  private static ConflictException missingTarget(String model, long version) {
+    return new ConflictException(
+        "models:/"
+            + model
+            + "/"
+            + version
+            + " does not exist; an alias can only point at a ready version");
+  }
+
+  @Override
+  public boolean archive(String model, long version, AuditEntry entry) {
+    Objects.requireNonNull(entry, "entry");
+    return change(
+        "archive models:/" + model + "/" + version,
+        c -> {
+          String status = lockExisting(c, model, version, "archive");
+          if (VersionStatus.ARCHIVED.name().equals(status)) {
+            return false; // archived already: nothing changes, nothing is recorded
+          }
+          try (PreparedStatement p =
+              c.prepareStatement(
+                  "UPDATE versions SET status = ? WHERE model = ? AND version = ?")) {
+            p.setString(1, VersionStatus.ARCHIVED.name());
+            p.setString(2, model);
+            p.setLong(3, version);
+            p.executeUpdate();
+          }
+          record(c, entry, notice(model, entry.action(), "version", version));
+          return true;
+        },
+        changed -> changed);
+  }
+
+  @Override
+  public void delete(String model, long version, AuditEntry entry) {
+    Objects.requireNonNull(entry, "entry");
+    change(
+        "delete models:/" + model + "/" + version,
+        c -> {
+          lockExisting(c, model, version, "delete");
+          try (PreparedStatement p =
+              c.prepareStatement("DELETE FROM versions WHERE model = ? AND version = ?")) {
+            p.setString(1, model);
+            p.setLong(2, version);
+            p.executeUpdate(); // its side files go with it (ON DELETE CASCADE)
+          }
+          record(c, entry, notice(model, entry.action(), "version", version));
+          return null;
+        });
+  }
+
+  /**
+   * Locks a version's row and refuses it if missing or aliased; returns its status. Alias moves
+   * take a share lock on their target, so one that is committing is seen here.
+   */
+  private static String lockExisting(Connection c, String model, long version, String what)
+      throws SQLException {
+    String status;
+    try (PreparedStatement p =
+        c.prepareStatement(
+            "SELECT status FROM versions WHERE model = ? AND version = ? FOR UPDATE")) {
+      p.setString(1, model);
+      p.setLong(2, version);
+      try (ResultSet r = p.executeQuery()) {
+        if (!r.next()) {
+          throw new ModelNotFoundException("model '" + model + "' has no version " + version);
+        }
+        status = r.getString(1);
+      }
+    }
+    List<String> pointing = new ArrayList<>();
+    try (PreparedStatement p =
+        c.prepareStatement("SELECT alias FROM aliases WHERE model = ? AND version = ?")) {
+      p.setString(1, model);
+      p.setLong(2, version);
+      try (ResultSet r = p.executeQuery()) {
+        while (r.next()) {
+          pointing.add(r.getString(1));
+        }
+      }
+    }
+    if (!pointing.isEmpty()) {
+      Collections.sort(pointing);
+      throw new ConflictException(
+          "cannot "
+              + what
+              + " models:/"
+              + model
+              + "/"
+              + version
+              + ": aliases "
+              + pointing
+              + " point at it; move or delete them first");
+    }
+    return status;
+  }
+
+  @Override
+  public void appendAudit(AuditEntry entry) {
+    Objects.requireNonNull(entry, "entry");
+    change(
+        "append a " + entry.action() + " entry to the audit log",
+        c -> {
+          record(c, entry, null);
+          return null;
+        },
+        r -> false);
+  }
+
+  /** The notification payload: a few keys, never data (a payload must stay under 8000 bytes). */
+  private static Map<String, Object> notice(
+      String model, AuditAction action, String key, Object value) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("model", model);
+    m.put("action", action.name());
+    m.put(key, value);
+    return m;
+  }
+
+  /**
+   * Inserts {@code entry} into the audit log, last in its transaction, under the lock that numbers
+   * entries in commit order; with a {@code notice}, the entry records a change and the transaction
+   * notifies {@link #CHANNEL}.
+   */
+  private static void record(Connection c, AuditEntry entry, Map<String, Object> notice)
+      throws SQLException {
+    try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+      p.setLong(1, AUDIT_LOCK_KEY);
+      p.execute();
+    }
+    try (PreparedStatement p =
+        c.prepareStatement(
+            "INSERT INTO audit (model, action, actor, is_change, entry) VALUES (?, ?, ?, ?, ?)")) {
+      p.setString(1, entry.model());
+      p.setString(2, entry.action().name());
+      p.setString(3, entry.actor());
+      p.setBoolean(4, notice != null);
+      p.setString(5, Codec.auditToJson(entry));
+      p.executeUpdate();
+    }
+    if (notice != null) {
+      try (PreparedStatement p = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+        p.setString(1, CHANNEL);
+        p.setString(2, Json.write(notice));
+        p.execute();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /** Work on a connection. */
+  private interface Work<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  /** Whether a change's result says it committed a change (and the feed has something new). */
+  private interface Changed<T> {
+    boolean test(T result);
+  }
+
+  private <T> T read(String what, Work<T> work) {
+    checkOpen();
+    try (Connection c = dataSource.getConnection()) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw failure(what, e, Outcome.READ);
+    }
+  }
+
+  private <T> T change(String what, Work<T> work) {
+    return change(what, work, r -> true);
+  }
+
+  /**
+   * Runs {@code work} in one transaction and commits it; on any failure rolls back and rethrows
+   * (SQL failures as {@link RegistryException}). After a commit that {@code changed}, delivers.
+   */
+  private <T> T change(String what, Work<T> work, Changed<T> changed) {
+    checkOpen();
+    T result;
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        result = work.run(c);
+      } catch (SQLException | RuntimeException | Error e) {
+        rollback(c, e);
+        throw e;
+      }
+      try {
+        c.commit();
+      } catch (SQLException e) {
+        throw failure(what, e, Outcome.UNKNOWN);
+      }
+      restoreAutoCommit(c);
+    } catch (SQLException e) {
+      throw failure(what, e, Outcome.ROLLED_BACK);
+    }
+    if (changed.test(result)) {
+      feed.catchUp();
+    }
+    return result;
+  }
+
+  private static void rollback(Connection c, Throwable cause) {
+    try {
+      c.rollback();
+      restoreAutoCommit(c);
+    } catch (SQLException e) {
+      // The connection is gone; so is the transaction, which the server rolls back.
+      cause.addSuppressed(e);
+    }
+  }
+
+  /** Hands a pooled connection back as it was lent. */
+  private static void restoreAutoCommit(Connection c) {
+    try {
+      c.setAutoCommit(true);
+    } catch (SQLException e) {
+      LOG.debug("cannot restore autocommit on a connection being returned: {}", e.toString());
+    }
+  }
+
+  /** What a failure leaves: for {@link #failure}. */
+  private enum Outcome {
+    READ(""),
+    ROLLED_BACK("; nothing was changed"),
+    UNKNOWN(
+        "; the commit failed, so whether the change was made is unknown: read the state"
+            + " again");
+
+    final String text;
+
+    Outcome(String text) {
+      this.text = text;
+    }
+  }
+
+  private static RegistryException failure(String what, SQLException e, Outcome outcome) {
+    return new RegistryException(
+        "cannot "
+            + what
+            + " in PostgreSQL: "
+            + e.getMessage()
+            + " (SQLSTATE "
+            + e.getSQLState()
+            + ")"
+            + outcome.text,
+        e);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new ClosedException(
+          "this PostgresModelStore is closed; build another on the data source");
+    }
+  }
+
+  // ---------------------------------------------------------------- the feed
+
+  @Override
+  public AutoCloseable subscribe(StoreListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    long after =
+        read(
+            "subscribe to the change feed",
+            c -> {
+              try (PreparedStatement p =
+                      c.prepareStatement("SELECT coalesce(max(id), 0) FROM audit");
+                  ResultSet r = p.executeQuery()) {
+                r.next();
+                return r.getLong(1);
+              }
+            });
+    Subscription sub = new Subscription(listener, after);
+    feed.subscriptions.add(sub);
+    return () -> feed.subscriptions.remove(sub);
+  }
+
+  /** A listener and the id of the last audit entry committed before it subscribed. */
+  private record Subscription(StoreListener listener, long after) {}
+
+  /**
+   * Delivers committed changes from the audit log, in id order, which is commit order. Each commit
+   * asks for a catch-up; one thread at a time reads and delivers, and a request made while it does
+   * makes it read again, so no committed change is left behind.
+   */
+  private final class Feed {
+    final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+    final ReentrantLock delivering = new ReentrantLock();
+    final AtomicLong requests = new AtomicLong();
+    volatile long handled;
+
+    /** The id of the last entry read; guarded by {@link #delivering}. */
+    long cursor;
+
+    void catchUp() {
+      requests.incrementAndGet();
+      if (delivering.isHeldByCurrentThread()) {
+        return; // a listener changed the store: the loop below it reads again
+      }
+      while (requests.get() != handled && delivering.tryLock()) {
+        try {
+          long request = requests.get();
+          deliver();
+          handled = request;
+        } finally {
+          delivering.unlock();
+        }
+      }
+    }
+
+    private void deliver() {
+      if (subscriptions.isEmpty() || closed) {
+        return;
+      }
+      long from = cursor;
+      long oldest = Long.MAX_VALUE;
+      for (Subscription s : subscriptions) {
+        oldest = Math.min(oldest, s.after());
+      }
+      from = Math.max(from, oldest);
+      List<Long> ids = new ArrayList<>();
+      List<AuditEntry> entries = new ArrayList<>();
+      try (Connection c = dataSource.getConnection();
+          PreparedStatement p =
+              c.prepareStatement(
+                  "SELECT id, entry FROM audit WHERE id > ? AND is_change ORDER BY id")) {
+        p.setLong(1, from);
+        try (ResultSet r = p.executeQuery()) {
+          while (r.next()) {
+            ids.add(r.getLong(1));
+            entries.add(Codec.auditFromJson(r.getString(2)));
+          }
+        }
+      } catch (SQLException e) {
+        // The entries stay in the table; the next catch-up reads them from the same cursor.
+        LOG.warn(
+            "cannot read the audit log to deliver changes after id {}: {}; they will be delivered"
+                + " after the next change",
+            from,
+            e.toString());
+        return;
+      }
+      for (int i = 0; i < entries.size(); i++) {
+        long id = ids.get(i);
+        for (Subscription s : subscriptions) {
+          if (id > s.after() && !closed) {
+            try {
+              s.listener().changed(entries.get(i));
+            } catch (RuntimeException e) {
+              LOG.warn(
+                  "store listener {} failed on {}: {}",
+                  s.listener(),
+                  entries.get(i),
+                  e.toString(),
+                  e);
+            }
+          }
+        }
+        cursor = id;
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    feed.subscriptions.clear();
+  }
+
+  @Override
+  public String toString() {
+    return "PostgresModelStore[" + dataSource + "]";
+  }
+}

@@ -1,0 +1,172 @@
+package dev.mlops.registry.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mlops.api.AuditQuery;
+import dev.mlops.api.RegistryException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+
+/** The store's schema on a real PostgreSQL: created from empty, migrated once, refused if newer. */
+class MigrationsTest {
+
+  @Test
+  void anEmptyDatabaseGetsTheLatestSchema() throws Exception {
+    DataSource ds = TestDatabases.dataSource(TestDatabases.newDatabase("mig"));
+    try (PostgresModelStore store = PostgresModelStore.builder(ds).build()) {
+      assertThat(store.models()).isEmpty();
+    }
+    assertThat(schemaVersions(ds)).containsExactly("1 V1__registry.sql");
+    assertThat(tables(ds))
+        .containsExactly(
+            "aliases", "audit", "models", "schema_version", "version_files", "versions");
+  }
+
+  @Test
+  void openingAnUpToDateSchemaAgainChangesNothingAndKeepsTheData() throws Exception {
+    DataSource ds = TestDatabases.dataSource(TestDatabases.newDatabase("mig"));
+    try (PostgresModelStore store = PostgresModelStore.builder(ds).build()) {
+      store.insertVersion("m", n -> Samples.newVersion("m", n, Map.of()));
+    }
+    for (int i = 0; i < 2; i++) {
+      try (PostgresModelStore again = PostgresModelStore.builder(ds).build()) {
+        assertThat(again.versions("m")).containsExactly(Samples.version("m", 1));
+      }
+    }
+    try (Connection c = ds.getConnection()) {
+      assertThat(Migrations.migrate(c, Migrations.LATEST, Migrations.SCRIPTS))
+          .as("version found by a migration of an up-to-date schema")
+          .isEqualTo(Migrations.LATEST);
+    }
+    assertThat(schemaVersions(ds)).containsExactly("1 V1__registry.sql");
+  }
+
+  @Test
+  void aSchemaAtThePreviousVersionGetsOnlyTheNextScriptAndKeepsItsData() throws Exception {
+    DataSource ds = TestDatabases.dataSource(TestDatabases.newDatabase("mig"));
+    try (PostgresModelStore store = PostgresModelStore.builder(ds).build()) {
+      store.insertVersion("m", n -> Samples.newVersion("m", n, Map.of()));
+    }
+    List<String> withNext = List.of(Migrations.SCRIPTS.get(0), "V2__test_only_note.sql");
+    try (Connection c = ds.getConnection()) {
+      assertThat(Migrations.migrate(c, 2, withNext)).as("version found").isEqualTo(1);
+      assertThat(Migrations.migrate(c, 2, withNext))
+          .as("version found the second time")
+          .isEqualTo(2);
+    }
+    assertThat(schemaVersions(ds))
+        .containsExactly("1 V1__registry.sql", "2 V2__test_only_note.sql");
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT name, last_version, note FROM models")) {
+      assertThat(r.next()).isTrue();
+      assertThat(r.getString(1) + " " + r.getLong(2) + " '" + r.getString(3) + "'")
+          .isEqualTo("m 1 ''");
+    }
+  }
+
+  @Test
+  void aFailingScriptAppliesNothingNotEvenTheVersionTable() throws Exception {
+    DataSource empty = TestDatabases.dataSource(TestDatabases.newDatabase("mig"));
+    try (Connection c = empty.getConnection()) {
+      assertThatThrownBy(() -> Migrations.migrate(c, 1, List.of("V2__test_only_note.sql")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining(
+              "cannot apply migration V2__test_only_note.sql (schema version 0 to 1)")
+          .hasMessageContaining("nothing was applied");
+    }
+    assertThat(tables(empty)).as("tables after the failed migration").isEmpty();
+  }
+
+  @Test
+  void aSchemaNewerThanTheCodeIsRefused() throws Exception {
+    DataSource ds = TestDatabases.dataSource(TestDatabases.newDatabase("mig"));
+    PostgresModelStore.builder(ds).build().close();
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "INSERT INTO schema_version (version, script) VALUES (2, 'V2__from_the_future.sql')");
+    }
+    assertThatThrownBy(() -> PostgresModelStore.builder(ds).build())
+        .isInstanceOf(RegistryException.class)
+        .hasMessageContaining("schema in this database is at version 2")
+        .hasMessageContaining("supports versions up to 1");
+  }
+
+  @Test
+  void fourStoresStartingAtOnceOnAnEmptyDatabaseMigrateItOnce() throws Exception {
+    String url = TestDatabases.newDatabase("mig");
+    int stores = 4;
+    CountDownLatch start = new CountDownLatch(1);
+    List<Throwable> failures = new CopyOnWriteArrayList<>();
+    List<PostgresModelStore> opened = new CopyOnWriteArrayList<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < stores; i++) {
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  opened.add(PostgresModelStore.builder(TestDatabases.dataSource(url)).build());
+                } catch (Throwable e) {
+                  failures.add(e);
+                }
+              },
+              "start-" + i);
+      t.start();
+      threads.add(t);
+    }
+    start.countDown();
+    for (Thread t : threads) {
+      t.join(TimeUnit.SECONDS.toMillis(60));
+      assertThat(t.isAlive()).as("%s still running", t.getName()).isFalse();
+    }
+    assertThat(failures).as("failures of the concurrent starts").isEmpty();
+    assertThat(opened).hasSize(stores);
+    DataSource ds = TestDatabases.dataSource(url);
+    assertThat(schemaVersions(ds)).containsExactly("1 V1__registry.sql");
+    for (PostgresModelStore s : opened) {
+      assertThat(s.audit(AuditQuery.all())).isEmpty();
+      s.close();
+    }
+  }
+
+  private static List<String> schemaVersions(DataSource ds) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement();
+        ResultSet r =
+            s.executeQuery("SELECT version, script FROM schema_version ORDER BY version")) {
+      while (r.next()) {
+        out.add(r.getInt(1) + " " + r.getString(2));
+      }
+    }
+    return out;
+  }
+
+  private static List<String> tables(DataSource ds) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement();
+        ResultSet r =
+            s.executeQuery(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                    + " ORDER BY tablename")) {
+      while (r.next()) {
+        out.add(r.getString(1));
+      }
+    }
+    return out;
+  }
+}
