@@ -15,6 +15,7 @@ import dev.mlops.api.spi.ModelStore;
 import dev.mlops.api.spi.NewVersion;
 import dev.mlops.api.spi.StoreListener;
 import dev.mlops.runtime.registry.Json;
+import dev.mlops.runtime.registry.Records;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -194,7 +195,7 @@ public final class PostgresModelStore implements ModelStore {
   }
 
   private static ModelVersion versionOf(String status, String record) {
-    ModelVersion v = Codec.versionFromJson(record);
+    ModelVersion v = Records.versionFromJson(record);
     VersionStatus s = VersionStatus.valueOf(status);
     return v.status() == s ? v : v.withStatus(s);
   }
@@ -281,7 +282,7 @@ public final class PostgresModelStore implements ModelStore {
             }
             try (ResultSet r = p.executeQuery()) {
               while (r.next()) {
-                AuditEntry e = Codec.auditFromJson(r.getString(1));
+                AuditEntry e = Records.auditFromJson(r.getString(1));
                 if (query.matches(e)) {
                   out.add(e);
                 }
@@ -337,7 +338,7 @@ public final class PostgresModelStore implements ModelStore {
             p.setString(1, model);
             p.setLong(2, number);
             p.setString(3, VersionStatus.READY.name());
-            p.setString(4, Codec.versionToJson(v));
+            p.setString(4, Records.versionToJson(v));
             p.executeUpdate();
           }
           if (!nv.files().isEmpty()) {
@@ -614,7 +615,7 @@ public final class PostgresModelStore implements ModelStore {
       p.setString(2, entry.action().name());
       p.setString(3, entry.actor());
       p.setBoolean(4, notice != null);
-      p.setString(5, Codec.auditToJson(entry));
+      p.setString(5, Records.auditToJson(entry));
       p.executeUpdate();
     }
     if (notice != null) {
@@ -809,7 +810,7 @@ public final class PostgresModelStore implements ModelStore {
         try (ResultSet r = p.executeQuery()) {
           while (r.next()) {
             ids.add(r.getLong(1));
-            entries.add(Codec.auditFromJson(r.getString(2)));
+            entries.add(Records.auditFromJson(r.getString(2)));
           }
         }
       } catch (SQLException e) {

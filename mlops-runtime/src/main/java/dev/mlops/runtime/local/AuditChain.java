@@ -2,6 +2,7 @@ package dev.mlops.runtime.local;
 
 import dev.mlops.api.AuditEntry;
 import dev.mlops.api.RegistryException;
+import dev.mlops.runtime.registry.Records;
 import dev.mlops.runtime.registry.Storage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -60,9 +61,9 @@ final class AuditChain {
       byte[] line = Arrays.copyOfRange(content, start, i);
       start = i + 1;
       lineNo++;
-      Metadata.AuditLine parsed;
+      Records.AuditLine parsed;
       try {
-        parsed = Metadata.auditLineFromJson(new String(line, StandardCharsets.UTF_8));
+        parsed = Records.auditLineFromJson(new String(line, StandardCharsets.UTF_8));
       } catch (RuntimeException e) {
         throw new RegistryException(
             "audit log " + log + " line " + lineNo + " is damaged: " + e.getMessage(), e);

@@ -14,6 +14,7 @@ import dev.mlops.api.spi.ModelStore;
 import dev.mlops.api.spi.NewVersion;
 import dev.mlops.api.spi.StoreListener;
 import dev.mlops.runtime.registry.Json;
+import dev.mlops.runtime.registry.Records;
 import dev.mlops.runtime.registry.Storage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -235,7 +236,7 @@ public final class DirectoryModelStore implements ModelStore {
         k -> {
           Path file = versionDir(model, n).resolve("version.json");
           try {
-            return Metadata.versionFromJson(Storage.readRegularString(file));
+            return Records.versionFromJson(Storage.readRegularString(file));
           } catch (IOException | RuntimeException e) {
             throw new RegistryException(
                 "cannot read metadata of models:/" + model + "/" + n + " from " + file + ": " + e,
@@ -322,7 +323,7 @@ public final class DirectoryModelStore implements ModelStore {
                   }
                   Storage.writeNew(
                       stage.resolve("version.json"),
-                      Metadata.versionToJson(v).getBytes(StandardCharsets.UTF_8));
+                      Records.versionToJson(v).getBytes(StandardCharsets.UTF_8));
                 } catch (IOException | RuntimeException e) {
                   Storage.deleteRecursively(stage);
                   throw e;
@@ -577,7 +578,7 @@ public final class DirectoryModelStore implements ModelStore {
       Storage.appendLine(
           auditLog,
           last -> {
-            String line = Metadata.auditToJson(e, AuditChain.after(last));
+            String line = Records.auditToJson(e, AuditChain.after(last));
             if (line.length() > Json.MAX_CHARS) {
               throw new UncheckedIOException(
                   new IOException(
@@ -764,7 +765,7 @@ public final class DirectoryModelStore implements ModelStore {
           boolean written =
               last != null
                   && previous.equals(
-                      Metadata.auditLineFromJson(new String(last, StandardCharsets.UTF_8))
+                      Records.auditLineFromJson(new String(last, StandardCharsets.UTF_8))
                           .previous());
           if (written) {
             LOG.info("completing a change to '{}' recorded at {} before a crash", redo.model, root);

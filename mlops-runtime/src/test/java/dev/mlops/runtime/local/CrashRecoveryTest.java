@@ -15,6 +15,7 @@ import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Registration;
 import dev.mlops.runtime.local.RegistryTestSupport.ChildJvm;
 import dev.mlops.runtime.registry.GovernedRegistry;
+import dev.mlops.runtime.registry.Records;
 import dev.mlops.testmodels.TestModels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -239,7 +240,7 @@ class CrashRecoveryTest {
   /** What a crash in the middle of an append leaves: the first half of a line, no newline. */
   private static void appendTornLine(Path root) throws Exception {
     String line =
-        Metadata.auditToJson(
+        Records.auditToJson(
             new AuditEntry(
                 Instant.now(),
                 "tester",

@@ -12,6 +12,7 @@ import dev.mlops.api.Registration;
 import dev.mlops.api.RegistryException;
 import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.runtime.registry.Json;
+import dev.mlops.runtime.registry.Records;
 import dev.mlops.runtime.registry.Storage;
 import dev.mlops.testmodels.TestModels;
 import java.nio.charset.StandardCharsets;
@@ -84,7 +85,7 @@ class JournalRecoveryTest {
             AuditDetails.aliasMoved("production", 1, 2, false, List.of()),
             "release");
     String line =
-        Metadata.auditToJson(e, AuditChain.after(Storage.lastLine(root.resolve("audit.log"))));
+        Records.auditToJson(e, AuditChain.after(Storage.lastLine(root.resolve("audit.log"))));
     Files.writeString(
         root.resolve("audit.log"), line + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
   }

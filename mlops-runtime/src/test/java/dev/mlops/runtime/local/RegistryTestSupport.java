@@ -7,6 +7,7 @@ import dev.mlops.api.AuditEntry;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.runtime.registry.Json;
+import dev.mlops.runtime.registry.Records;
 import dev.mlops.runtime.registry.Storage;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -109,7 +110,7 @@ public final class RegistryTestSupport {
               .resolve("models")
               .resolve(model)
               .resolve(Long.toString(v.version()));
-      assertThat(Metadata.versionFromJson(Files.readString(dir.resolve("version.json"))))
+      assertThat(Records.versionFromJson(Files.readString(dir.resolve("version.json"))))
           .as("version.json of %s", v.ref())
           .isEqualTo(v);
       assertThat(dev.mlops.runtime.testing.Stored.modelFile(registry, v))
@@ -146,7 +147,7 @@ public final class RegistryTestSupport {
   static List<AuditEntry> parseAuditFile(Path root) throws IOException {
     List<AuditEntry> out = new ArrayList<>();
     for (String line : Files.readAllLines(root.resolve("audit.log"), StandardCharsets.UTF_8)) {
-      out.add(Metadata.auditFromJson(line));
+      out.add(Records.auditFromJson(line));
     }
     return out;
   }

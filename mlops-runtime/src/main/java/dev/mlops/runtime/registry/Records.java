@@ -1,4 +1,4 @@
-package dev.mlops.runtime.local;
+package dev.mlops.runtime.registry;
 
 import dev.mlops.api.ArtifactFile;
 import dev.mlops.api.AuditAction;
@@ -8,7 +8,6 @@ import dev.mlops.api.Lineage;
 import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.TensorSpec;
-import dev.mlops.runtime.registry.Json;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,12 +15,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** JSON mapping of the registry's metadata: versions and audit entries. */
-final class Metadata {
+/**
+ * JSON of the registry's records, as every store that keeps them as text writes them: a version's
+ * metadata and an audit entry (with, in the directory store's log, the hash that chains it to the
+ * line before). Stateless.
+ */
+public final class Records {
 
-  private Metadata() {}
+  private Records() {}
 
-  static String versionToJson(ModelVersion v) {
+  public static String versionToJson(ModelVersion v) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("format", 1L);
     m.put("name", v.name());
@@ -86,7 +89,7 @@ final class Metadata {
   }
 
   @SuppressWarnings("unchecked")
-  static ModelVersion versionFromJson(String json) {
+  public static ModelVersion versionFromJson(String json) {
     Map<String, Object> m = Json.parseObject(json);
     List<ArtifactFile> files = filesFromJson(m.get("files"));
     Map<String, Object> sig = (Map<String, Object>) m.get("signature");
@@ -136,16 +139,17 @@ final class Metadata {
     return out;
   }
 
-  static String auditToJson(AuditEntry e) {
+  public static String auditToJson(AuditEntry e) {
     return auditToJson(e, null);
   }
 
   /**
    * One line of the audit log.
    *
-   * @param previous the hash that chains it to the line before ({@link AuditChain}), or null
+   * @param previous the hash that chains it to the line before (the directory store's audit chain),
+   *     or null
    */
-  static String auditToJson(AuditEntry e, String previous) {
+  public static String auditToJson(AuditEntry e, String previous) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("time", e.time().toString());
     m.put("actor", e.actor());
@@ -159,15 +163,15 @@ final class Metadata {
     return Json.write(m);
   }
 
-  static AuditEntry auditFromJson(String line) {
+  public static AuditEntry auditFromJson(String line) {
     return auditLineFromJson(line).entry();
   }
 
   /** A parsed audit line: its entry and the chain hash it carries (null on lines before chains). */
-  record AuditLine(AuditEntry entry, String previous) {}
+  public record AuditLine(AuditEntry entry, String previous) {}
 
   @SuppressWarnings("unchecked")
-  static AuditLine auditLineFromJson(String line) {
+  public static AuditLine auditLineFromJson(String line) {
     Map<String, Object> m = Json.parseObject(line);
     Map<String, String> details = new TreeMap<>();
     ((Map<String, Object>) m.get("details")).forEach((k, v) -> details.put(k, String.valueOf(v)));
