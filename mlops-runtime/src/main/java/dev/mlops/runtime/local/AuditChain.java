@@ -37,7 +37,7 @@ final class AuditChain {
 
   /** The {@code previous} of the line after {@code line} (null: the log is empty). */
   static String after(byte[] line) {
-    return line == null ? START : Storage.hex(Storage.sha256().digest(line));
+    return line == null ? START : Storage.sha256Hex(line);
   }
 
   /**

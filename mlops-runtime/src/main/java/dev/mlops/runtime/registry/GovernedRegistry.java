@@ -356,10 +356,7 @@ public final class GovernedRegistry implements ModelRegistry {
       for (Map.Entry<String, byte[]> a : registration.attachments().entrySet()) {
         sideFiles.put(NewVersion.ATTACHMENTS + a.getKey(), a.getValue());
         attachments.add(
-            new ArtifactFile(
-                a.getKey(),
-                a.getValue().length,
-                Storage.hex(Storage.sha256().digest(a.getValue()))));
+            new ArtifactFile(a.getKey(), a.getValue().length, Storage.sha256Hex(a.getValue())));
       }
       String digest = manifestDigest(staged.files);
       artifacts.put(digest, filesDir, staged.files);
@@ -1063,7 +1060,7 @@ public final class GovernedRegistry implements ModelRegistry {
       throw new IntegrityException(
           "cannot read attachment " + name + " of " + version.ref() + ": " + e.getMessage(), e);
     }
-    String actual = Storage.hex(Storage.sha256().digest(bytes));
+    String actual = Storage.sha256Hex(bytes);
     if (!actual.equals(entry.get().sha256())) {
       throw new IntegrityException(
           "attachment "
