@@ -138,6 +138,9 @@ public final class GovernedRegistry implements ModelRegistry {
   private final String description;
   private final Staging staging;
 
+  /** REGISTER entries already read, by version reference ({@link #registerEntry}). */
+  private final Map<String, AuditEntry> registerEntries = new ConcurrentHashMap<>();
+
   /**
    * Versions whose stored input example was ignored for want of a recorded digest (logged once).
    */
@@ -865,6 +868,14 @@ public final class GovernedRegistry implements ModelRegistry {
    * @throws IntegrityException if there is none
    */
   private AuditEntry registerEntry(ModelVersion version) {
+    // A version's REGISTER entry is written once and its number never reused, so the entry read
+    // from a checked log holds for the life of the registry: a load reads the log once, not once
+    // for the files and again for the input example.
+    String key = version.ref().toString();
+    AuditEntry known = registerEntries.get(key);
+    if (known != null) {
+      return known;
+    }
     List<AuditEntry> registered =
         store.audit(
             AuditQuery.builder()
@@ -878,7 +889,9 @@ public final class GovernedRegistry implements ModelRegistry {
               + " has no REGISTER entry in the audit log; the registry serves only versions it"
               + " registered itself");
     }
-    return registered.get(registered.size() - 1);
+    AuditEntry entry = registered.get(registered.size() - 1);
+    registerEntries.put(key, entry);
+    return entry;
   }
 
   private static List<String> paths(List<ArtifactFile> files) {
