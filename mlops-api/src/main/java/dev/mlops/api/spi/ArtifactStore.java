@@ -41,6 +41,14 @@ public interface ArtifactStore extends AutoCloseable {
   /** Deletes an artifact; deleting one that is not stored does nothing. */
   void delete(String digest);
 
+  /**
+   * What a remote store has fetched into its local cache, and what it is fetching now. Default:
+   * empty, for a store that fetches nothing (its files are local).
+   */
+  default java.util.Optional<TransferStatus> transferStatus() {
+    return java.util.Optional.empty();
+  }
+
   /** Releases the store's resources. Idempotent. */
   @Override
   void close();

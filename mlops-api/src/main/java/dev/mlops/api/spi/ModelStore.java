@@ -118,6 +118,14 @@ public interface ModelStore extends AutoCloseable {
    */
   AutoCloseable subscribe(StoreListener listener);
 
+  /**
+   * The state of the feed's connection to shared state, for a store that watches one (a database
+   * notification channel). Default: empty, for a store whose feed needs no connection.
+   */
+  default Optional<FeedStatus> feedStatus() {
+    return Optional.empty();
+  }
+
   /** Releases the store's resources. Idempotent. */
   @Override
   void close();
