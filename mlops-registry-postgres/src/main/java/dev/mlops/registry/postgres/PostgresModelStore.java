@@ -11,6 +11,7 @@ import dev.mlops.api.ModelVersion;
 import dev.mlops.api.RegistryException;
 import dev.mlops.api.VersionStatus;
 import dev.mlops.api.spi.AliasTarget;
+import dev.mlops.api.spi.FeedStatus;
 import dev.mlops.api.spi.ModelStore;
 import dev.mlops.api.spi.NewVersion;
 import dev.mlops.api.spi.StoreListener;
@@ -20,6 +21,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -29,6 +32,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongFunction;
@@ -64,13 +68,18 @@ import org.slf4j.LoggerFactory;
  * before inserting their entry, so entries are numbered in the order their transactions commit
  * (changes serialise only for that last step).
  *
- * <p><b>The change feed (preview).</b> Listeners receive each committed change once, in commit
- * order, after it is visible to reads: after each commit through this instance, the committing
- * thread reads the audit log from where the feed stands and delivers what it finds. That includes
- * changes by other instances and processes, but only when this instance next commits a change of
- * its own: this store does not yet LISTEN for other instances' notifications (a listener on a
- * dedicated connection, with heartbeat, reconnection and resync, comes next), and it never asks for
- * a {@linkplain StoreListener#resync() resync}. Entries of {@link #appendAudit} are not delivered.
+ * <p><b>The change feed.</b> Listeners receive each committed change once, in commit order, after
+ * it is visible to reads, whichever instance or process committed it: the feed reads the audit log
+ * from where it stands and delivers what it finds. It does so after each commit through this
+ * instance, and whenever a notification arrives on a dedicated connection that LISTENs on {@value
+ * #CHANNEL} (see {@link Builder#listen}). A notification is only a wake-up: the tables are the
+ * truth, so a notification repeated, merged or lost while disconnected loses nothing. After every
+ * (re)connect, and every {@linkplain Builder#resyncInterval resync interval}, listeners are asked
+ * to {@linkplain StoreListener#resync() resync}. When the channel is quiet for a {@linkplain
+ * Builder#heartbeat heartbeat}, the connection must answer {@code isValid} within {@linkplain
+ * Builder#heartbeatTimeout its timeout}; a dead or black-holed one is replaced, with backoff and
+ * jitter. {@link #feedStatus()} says whether it is connected, since when, and how often it
+ * reconnected. Entries of {@link #appendAudit} are not delivered.
  *
  * <p><b>Failures.</b> Every database failure becomes a {@link RegistryException} naming what was
  * being done and the SQLSTATE; the change is rolled back. When the commit itself fails, its outcome
@@ -93,8 +102,18 @@ public final class PostgresModelStore implements ModelStore {
   /** Key of the advisory lock that orders audit entries ("mlops-au" in ASCII). */
   private static final long AUDIT_LOCK_KEY = 0x6d6c6f70732d6175L;
 
+  /** The default of {@link Builder#heartbeat}. */
+  public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
+
+  /** The default of {@link Builder#heartbeatTimeout}. */
+  public static final Duration DEFAULT_HEARTBEAT_TIMEOUT = Duration.ofSeconds(2);
+
+  /** The default of {@link Builder#resyncInterval}. */
+  public static final Duration DEFAULT_RESYNC_INTERVAL = Duration.ofMinutes(5);
+
   private final DataSource dataSource;
   private final Feed feed = new Feed();
+  private volatile FeedListener listener;
   private volatile boolean closed;
 
   private PostgresModelStore(DataSource dataSource) {
@@ -110,16 +129,148 @@ public final class PostgresModelStore implements ModelStore {
     return new Builder(dataSource);
   }
 
-  /** Builds a {@link PostgresModelStore}. Not thread-safe. */
+  /** Builds a {@link PostgresModelStore}; each option may be set once. Not thread-safe. */
   public static final class Builder {
     private final DataSource dataSource;
+    private final java.util.Set<String> set = new java.util.HashSet<>();
+    private boolean listen = true;
+    private DataSource listenerDataSource;
+    private Duration heartbeat = DEFAULT_HEARTBEAT;
+    private Duration heartbeatTimeout = DEFAULT_HEARTBEAT_TIMEOUT;
+    private Duration resyncInterval = DEFAULT_RESYNC_INTERVAL;
+    private Duration backoffMin = Duration.ofMillis(250);
+    private Duration backoffMax = Duration.ofSeconds(15);
+    private Duration connectWait = Duration.ofSeconds(10);
+    private ThreadFactory threadFactory;
+    private Clock clock = Clock.systemUTC();
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
     }
 
+    private void once(String option) {
+      if (!set.add(option)) {
+        throw new IllegalStateException(option + ": already set");
+      }
+    }
+
+    private static Duration positive(String option, Duration d) {
+      Objects.requireNonNull(d, option);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(option + " must be positive, was " + d);
+      }
+      return d;
+    }
+
     /**
-     * Creates or migrates the schema and opens the store.
+     * Whether the store LISTENs for changes committed by other instances and processes, on a
+     * dedicated connection (default: true). Without it, the feed delivers only what this instance
+     * commits, and the changes of others when it next commits: enough for a tool that registers or
+     * moves an alias and exits, not for a serving instance.
+     */
+    public Builder listen(boolean listen) {
+      once("listen");
+      this.listen = listen;
+      return this;
+    }
+
+    /**
+     * Where the listener's dedicated connection comes from (default: the store's data source). Give
+     * a plain, non-pooled data source on a direct URL when the store's is a pool (a pool's maximum
+     * lifetime would retire the listening connection) or goes through PgBouncer in transaction or
+     * statement pooling, where LISTEN does not work. The listener borrows one connection and keeps
+     * it until it fails or the store closes.
+     */
+    public Builder listenerDataSource(DataSource listenerDataSource) {
+      once("listenerDataSource");
+      this.listenerDataSource = Objects.requireNonNull(listenerDataSource, "listenerDataSource");
+      return this;
+    }
+
+    /**
+     * How long the channel may be quiet before the listener checks its connection (default: 5 s). A
+     * dead or black-holed connection is detected within this plus {@link #heartbeatTimeout}.
+     */
+    public Builder heartbeat(Duration heartbeat) {
+      once("heartbeat");
+      this.heartbeat = positive("heartbeat", heartbeat);
+      return this;
+    }
+
+    /**
+     * How long the connection has to answer a heartbeat, in whole seconds, at least 1 (default: 2
+     * s; JDBC's {@code isValid} counts in seconds).
+     */
+    public Builder heartbeatTimeout(Duration timeout) {
+      once("heartbeatTimeout");
+      positive("heartbeatTimeout", timeout);
+      if (timeout.toMillis() % 1000 != 0) {
+        throw new IllegalArgumentException(
+            "heartbeatTimeout must be a whole number of seconds, was " + timeout);
+      }
+      this.heartbeatTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How often listeners are asked to resync even though the connection stayed up (default: 5
+     * min): a safety net, since notifications are only wake-ups and the tables the truth.
+     */
+    public Builder resyncInterval(Duration interval) {
+      once("resyncInterval");
+      this.resyncInterval = positive("resyncInterval", interval);
+      return this;
+    }
+
+    /**
+     * The wait before reconnecting, doubled after each failed attempt from {@code min} up to {@code
+     * max}, with up to half again of random jitter so a fleet does not reconnect at once (default:
+     * 250 ms to 15 s).
+     */
+    public Builder reconnectBackoff(Duration min, Duration max) {
+      once("reconnectBackoff");
+      positive("reconnectBackoff min", min);
+      positive("reconnectBackoff max", max);
+      if (max.compareTo(min) < 0) {
+        throw new IllegalArgumentException(
+            "reconnectBackoff max (" + max + ") must not be below min (" + min + ")");
+      }
+      this.backoffMin = min;
+      this.backoffMax = max;
+      return this;
+    }
+
+    /**
+     * How long {@link #build()} waits for the listener's first connection (default: 10 s). If it
+     * cannot connect by then, the store is built anyway and the listener keeps trying; {@link
+     * PostgresModelStore#feedStatus()} tells.
+     */
+    public Builder connectWait(Duration wait) {
+      once("connectWait");
+      this.connectWait = positive("connectWait", wait);
+      return this;
+    }
+
+    /**
+     * Makes the listener's thread (default: one daemon platform thread named {@value
+     * FeedListener#APPLICATION_NAME}). The thread runs until the store closes.
+     */
+    public Builder threadFactory(ThreadFactory threadFactory) {
+      once("threadFactory");
+      this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
+      return this;
+    }
+
+    /** The clock of the feed status's times (default: the system clock in UTC). */
+    public Builder clock(Clock clock) {
+      once("clock");
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Creates or migrates the schema, opens the store and, unless {@link #listen} is off, starts
+     * its listener and waits up to {@link #connectWait} for it to LISTEN.
      *
      * @throws RegistryException if the database cannot be reached, a migration fails (nothing is
      *     applied then), or the schema is newer than this code
@@ -130,7 +281,11 @@ public final class PostgresModelStore implements ModelStore {
       } catch (SQLException e) {
         throw failure("create or migrate the registry schema", e, Outcome.ROLLED_BACK);
       }
-      return new PostgresModelStore(dataSource);
+      PostgresModelStore store = new PostgresModelStore(dataSource);
+      if (listen) {
+        store.startListener(this);
+      }
+      return store;
     }
   }
 
@@ -771,8 +926,29 @@ public final class PostgresModelStore implements ModelStore {
     final AtomicLong requests = new AtomicLong();
     volatile long handled;
 
+    /** The last read of the audit log failed: the listener's next heartbeat reads it again. */
+    volatile boolean stale;
+
     /** The id of the last entry read; guarded by {@link #delivering}. */
     long cursor;
+
+    /**
+     * Asks every listener to resync, then delivers what committed meanwhile (nothing is lost while
+     * disconnected: the audit log holds every change, and the cursor says where delivery stands).
+     */
+    void resync() {
+      for (Subscription s : subscriptions) {
+        if (closed) {
+          return;
+        }
+        try {
+          s.listener().resync();
+        } catch (RuntimeException e) {
+          LOG.warn("store listener {} failed to resync: {}", s.listener(), e.toString(), e);
+        }
+      }
+      catchUp();
+    }
 
     void catchUp() {
       requests.incrementAndGet();
@@ -815,13 +991,15 @@ public final class PostgresModelStore implements ModelStore {
         }
       } catch (SQLException e) {
         // The entries stay in the table; the next catch-up reads them from the same cursor.
+        stale = true;
         LOG.warn(
             "cannot read the audit log to deliver changes after id {}: {}; they will be delivered"
-                + " after the next change",
+                + " after the next change or heartbeat",
             from,
             e.toString());
         return;
       }
+      stale = false;
       for (int i = 0; i < entries.size(); i++) {
         long id = ids.get(i);
         for (Subscription s : subscriptions) {
@@ -843,6 +1021,62 @@ public final class PostgresModelStore implements ModelStore {
     }
   }
 
+  private void startListener(Builder b) {
+    FeedListener l =
+        new FeedListener(
+            b.listenerDataSource != null ? b.listenerDataSource : dataSource,
+            new FeedListener.Target() {
+              @Override
+              public void notified() {
+                feed.catchUp();
+              }
+
+              @Override
+              public void resync() {
+                feed.resync();
+              }
+
+              @Override
+              public void quiet() {
+                if (feed.stale) {
+                  feed.catchUp();
+                }
+              }
+            },
+            new FeedListener.Timings(
+                b.heartbeat,
+                (int) b.heartbeatTimeout.toSeconds(),
+                b.resyncInterval,
+                b.backoffMin,
+                b.backoffMax),
+            b.clock,
+            b.threadFactory != null
+                ? b.threadFactory
+                : r -> {
+                  Thread t = new Thread(r, FeedListener.APPLICATION_NAME);
+                  t.setDaemon(true);
+                  return t;
+                });
+    listener = l;
+    l.start(b.connectWait);
+  }
+
+  /**
+   * The listener's state: connected or not, since when, the last notification, reconnects and
+   * resyncs; empty when the store was built without {@linkplain Builder#listen listening}.
+   */
+  @Override
+  public Optional<FeedStatus> feedStatus() {
+    FeedListener l = listener;
+    return l == null ? Optional.empty() : Optional.of(l.status());
+  }
+
+  /** The backend PID of the listening connection, 0 when none: for tests that kill it. */
+  int listenerBackendPid() {
+    FeedListener l = listener;
+    return l == null ? 0 : l.backendPid();
+  }
+
   @Override
   public void close() {
     if (closed) {
@@ -850,6 +1084,10 @@ public final class PostgresModelStore implements ModelStore {
     }
     closed = true;
     feed.subscriptions.clear();
+    FeedListener l = listener;
+    if (l != null) {
+      l.close();
+    }
   }
 
   @Override

@@ -8,9 +8,8 @@ import java.util.Optional;
 
 /**
  * The PostgreSQL store against the kit, on a real server, each test on a fresh database, child
- * processes included (they connect to the same database). Instances in one JVM do not share the
- * feed yet (that needs the LISTEN listener), so the kit's two checks of a shared feed are skipped
- * by {@link #instancesInOneJvmShareTheFeed()} returning false, as the store's documentation says.
+ * processes included (they connect to the same database). Instances share the feed through LISTEN,
+ * and a lost connection is the listener's backend terminated by {@code pg_terminate_backend}.
  */
 class PostgresModelStoreCompatibilityTest extends ModelStoreCompatibilityKit<PostgresModelStore> {
 
@@ -41,6 +40,24 @@ class PostgresModelStoreCompatibilityTest extends ModelStoreCompatibilityKit<Pos
     PostgresModelStore store = PostgresModelStore.builder(TestDatabases.dataSource(url)).build();
     urls.put(store, url);
     return store;
+  }
+
+  @Override
+  protected boolean instancesInOneJvmShareTheFeed() {
+    return true;
+  }
+
+  @Override
+  protected Optional<Runnable> loseConnection(PostgresModelStore store) {
+    String url = urls.get(store);
+    return Optional.of(
+        () -> {
+          int pid = store.listenerBackendPid();
+          if (pid == 0) {
+            throw new IllegalStateException("the store's listener is not connected");
+          }
+          TestDatabases.terminate(url, pid);
+        });
   }
 
   @Override

@@ -171,13 +171,19 @@ class PostgresModelStoreTest {
         "");
   }
 
-  /** Terminates every other backend on the test's database; returns how many. */
+  /**
+   * Terminates every other backend on the test's database but the store's listener; returns how
+   * many.
+   */
   private static int terminateOthers(String url) {
     try (Connection c = TestDatabases.dataSource(url).getConnection();
         PreparedStatement p =
             c.prepareStatement(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    + " WHERE datname = current_database() AND pid <> pg_backend_pid()")) {
+                    + " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    + " AND application_name <> '"
+                    + FeedListener.APPLICATION_NAME
+                    + "'")) {
       try (ResultSet r = p.executeQuery()) {
         r.next();
         return r.getInt(1);

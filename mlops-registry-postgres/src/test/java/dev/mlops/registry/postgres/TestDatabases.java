@@ -63,4 +63,20 @@ final class TestDatabases {
     ds.setApplicationName("mlops-registry-postgres-test");
     return ds;
   }
+
+  /** Terminates one backend with {@code pg_terminate_backend}; fails unless it was there. */
+  static void terminate(String url, int pid) {
+    try (Connection c = dataSource(url).getConnection();
+        java.sql.PreparedStatement p = c.prepareStatement("SELECT pg_terminate_backend(?)")) {
+      p.setInt(1, pid);
+      try (java.sql.ResultSet r = p.executeQuery()) {
+        r.next();
+        if (!r.getBoolean(1)) {
+          throw new IllegalStateException("backend " + pid + " was not there to terminate");
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot terminate backend " + pid + ": " + e, e);
+    }
+  }
 }
