@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -77,6 +78,7 @@ final class Binding {
 
   private final AtomicBoolean refreshPending = new AtomicBoolean();
   private volatile AutoCloseable subscription = () -> {};
+  private volatile AutoCloseable resyncSubscription = () -> {};
   private volatile boolean closed;
 
   /**
@@ -115,6 +117,8 @@ final class Binding {
       return;
     }
     subscription = runtime.registry().addListener(this::onRegistryEvent);
+    // After a lost connection to a shared registry, moves may have been missed: re-resolve.
+    resyncSubscription = runtime.registry().addResyncListener(this::scheduleRefresh);
     // A move while the first version loaded came before the listener: catch up now rather than
     // serve the old version until the next move.
     try {
@@ -279,14 +283,18 @@ final class Binding {
     if (!refreshPending.compareAndSet(false, true)) {
       return;
     }
+    long delay = runtime.swapDelay().toNanos();
+    Executor executor =
+        delay == 0
+            ? runtime.swapExecutor()
+            : CompletableFuture.delayedExecutor(
+                delay, TimeUnit.NANOSECONDS, runtime.swapExecutor());
     try {
-      runtime
-          .swapExecutor()
-          .execute(
-              () -> {
-                refreshPending.set(false);
-                refresh();
-              });
+      executor.execute(
+          () -> {
+            refreshPending.set(false);
+            refresh();
+          });
     } catch (RejectedExecutionException e) {
       refreshPending.set(false);
       LOG.debug(
@@ -511,6 +519,7 @@ final class Binding {
       closed = true;
       try {
         subscription.close();
+        resyncSubscription.close();
       } catch (Exception e) {
         LOG.debug("removing the registry listener failed", e);
       }

@@ -72,6 +72,7 @@ public final class Mlops implements AutoCloseable {
   private final java.time.Duration drainTimeout;
   private final WarmUpPolicy warmUpPolicy;
   private final java.time.Duration warmUpDeadline;
+  private final java.time.Duration swapDelay;
   private final dev.mlops.api.SessionOptions sessionOptions;
   private final AutoCloseable registryAttachment;
   private final Thread shutdownHook;
@@ -110,6 +111,14 @@ public final class Mlops implements AutoCloseable {
     this.warmUpPolicy = b.warmUpPolicy;
     this.warmUpDeadline = b.warmUpDeadline;
     this.sessionOptions = b.sessionOptions;
+    this.swapDelay =
+        b.swapDelay != null
+            ? b.swapDelay
+            : b.staggerUpTo != null && !b.staggerUpTo.isZero()
+                ? java.time.Duration.ofNanos(
+                    java.util.concurrent.ThreadLocalRandom.current()
+                        .nextLong(b.staggerUpTo.toNanos() + 1))
+                : java.time.Duration.ZERO;
     // The registry's checks go through this runtime: an alias check loads into this cache, and a
     // deletion sees the predictors pinned to a version.
     this.registryAttachment = registry.attach(new Serving());
@@ -222,6 +231,11 @@ public final class Mlops implements AutoCloseable {
    * whether cached), the loads in flight, the session counters and the telemetry failure counts.
    * Works after {@link #close()} too (then with no predictors). Never blocks a prediction.
    */
+  /** How long each hot swap waits before it starts ({@link Builder#staggerSwaps}). */
+  java.time.Duration swapDelay() {
+    return swapDelay;
+  }
+
   public RuntimeState state() {
     List<RuntimeState.PredictorState> open = new java.util.ArrayList<>(predictors.size());
     for (DefaultPredictor<?, ?> p : predictors) {
@@ -238,7 +252,10 @@ public final class Mlops implements AutoCloseable {
         sessionStats(),
         telemetry.sinkFailures(),
         telemetry.observerFailures(),
-        telemetry.listenerFailures());
+        telemetry.listenerFailures(),
+        swapDelay,
+        registry.store().feedStatus(),
+        registry.artifacts().transferStatus());
   }
 
   SessionCache cache() {
@@ -428,6 +445,8 @@ public final class Mlops implements AutoCloseable {
     private boolean warmUpDeadlineSet;
     private dev.mlops.api.SessionOptions sessionOptions = dev.mlops.api.SessionOptions.DEFAULTS;
     private boolean sessionOptionsSet;
+    private java.time.Duration swapDelay;
+    private java.time.Duration staggerUpTo;
 
     private Builder() {}
 
@@ -479,6 +498,51 @@ public final class Mlops implements AutoCloseable {
       this.sessionOptions = options;
       this.sessionOptionsSet = true;
       return this;
+    }
+
+    /**
+     * Delays every hot swap of this runtime's predictors by a random time up to {@code upTo},
+     * picked once when the runtime is built (default: no delay), so that the instances of a fleet
+     * do not all load a large new version at the same instant after an alias moves. The calls keep
+     * the old version meanwhile; moves during the delay coalesce into one swap. {@link
+     * RuntimeState#swapDelay()} shows the delay picked.
+     *
+     * @throws IllegalStateException if a delay was already set
+     */
+    public Builder staggerSwaps(java.time.Duration upTo) {
+      Objects.requireNonNull(upTo, "upTo");
+      if (upTo.isNegative()) {
+        throw new IllegalArgumentException("staggerSwaps must not be negative: " + upTo);
+      }
+      onceDelay("staggerSwaps");
+      this.staggerUpTo = upTo;
+      return this;
+    }
+
+    /**
+     * Delays every hot swap of this runtime's predictors by exactly {@code delay} (default: none):
+     * for an ordinal stagger, give instance {@code i} the delay {@code step.multipliedBy(i)}.
+     *
+     * @throws IllegalStateException if a delay was already set
+     */
+    public Builder swapDelay(java.time.Duration delay) {
+      Objects.requireNonNull(delay, "delay");
+      if (delay.isNegative()) {
+        throw new IllegalArgumentException("swapDelay must not be negative: " + delay);
+      }
+      onceDelay("swapDelay");
+      this.swapDelay = delay;
+      return this;
+    }
+
+    private void onceDelay(String option) {
+      if (swapDelay != null || staggerUpTo != null) {
+        throw new IllegalStateException(
+            option
+                + ": a swap delay was already set ("
+                + (swapDelay != null ? "swapDelay " + swapDelay : "staggerSwaps " + staggerUpTo)
+                + "); set one of staggerSwaps and swapDelay, once");
+      }
     }
 
     /**

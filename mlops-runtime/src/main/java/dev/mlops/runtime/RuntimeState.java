@@ -2,9 +2,12 @@ package dev.mlops.runtime;
 
 import dev.mlops.api.ModelRef;
 import dev.mlops.api.SessionOptions;
+import dev.mlops.api.spi.FeedStatus;
+import dev.mlops.api.spi.TransferStatus;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A read-only snapshot of one {@link Mlops} runtime, from {@link Mlops#state()}: every open
@@ -25,6 +28,12 @@ import java.util.Objects;
  * @param sinkFailures times the metric sink has thrown so far
  * @param observerFailures times a prediction observer has thrown so far
  * @param listenerFailures times a lifecycle listener has thrown so far
+ * @param swapDelay how long each hot swap waits before it starts ({@code Mlops.Builder
+ *     .staggerSwaps} or {@code swapDelay}), zero by default
+ * @param registryFeed the state of the registry's change feed (a PostgreSQL registry's listener:
+ *     connected, last notification, reconnects), empty for a registry without one
+ * @param artifactTransfers what a remote artifact store fetched into its local cache and is
+ *     fetching now, empty for a local store
  */
 public record RuntimeState(
     Instant time,
@@ -35,12 +44,18 @@ public record RuntimeState(
     Mlops.SessionStats sessions,
     long sinkFailures,
     long observerFailures,
-    long listenerFailures) {
+    long listenerFailures,
+    java.time.Duration swapDelay,
+    Optional<FeedStatus> registryFeed,
+    Optional<TransferStatus> artifactTransfers) {
 
   /** Validates and copies the lists. */
   public RuntimeState {
     Objects.requireNonNull(time, "time");
     Objects.requireNonNull(sessions, "sessions");
+    Objects.requireNonNull(swapDelay, "swapDelay");
+    Objects.requireNonNull(registryFeed, "registryFeed");
+    Objects.requireNonNull(artifactTransfers, "artifactTransfers");
     predictors = List.copyOf(predictors);
     loaded = List.copyOf(loaded);
     loading = List.copyOf(loading);

@@ -158,6 +158,7 @@ public final class GovernedRegistry implements ModelRegistry {
   private final ChildJvmValidator validator;
   private final java.time.Duration warmUpDeadline;
   private final List<LifecycleListener> listeners = new CopyOnWriteArrayList<>();
+  private final List<Runnable> resyncListeners = new CopyOnWriteArrayList<>();
   private final List<Serving> serving = new CopyOnWriteArrayList<>();
 
   /**
@@ -216,6 +217,11 @@ public final class GovernedRegistry implements ModelRegistry {
               @Override
               public void changed(AuditEntry change) {
                 onChange(change);
+              }
+
+              @Override
+              public void resync() {
+                onResync();
               }
             });
   }
@@ -1466,6 +1472,29 @@ public final class GovernedRegistry implements ModelRegistry {
       default:
         return null;
     }
+  }
+
+  private void onResync() {
+    for (Runnable r : resyncListeners) {
+      try {
+        r.run();
+      } catch (RuntimeException ex) {
+        LOG.warn("resync listener {} failed: {}", r, ex.toString(), ex);
+      }
+    }
+  }
+
+  /**
+   * Calls {@code listener} whenever the store says changes may have been missed (its connection to
+   * shared state was lost and is back, or a periodic resync is due), so that whoever follows an
+   * alias re-reads it. A runtime's predictors register here; applications rarely need to.
+   *
+   * @return a handle whose {@code close()} removes the listener
+   */
+  public AutoCloseable addResyncListener(Runnable listener) {
+    Objects.requireNonNull(listener, "listener");
+    resyncListeners.add(listener);
+    return () -> resyncListeners.remove(listener);
   }
 
   @Override
