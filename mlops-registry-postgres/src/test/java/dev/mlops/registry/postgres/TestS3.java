@@ -67,7 +67,7 @@ final class TestS3 {
     return client;
   }
 
-  /** A new client that records the name of every operation it completes in {@code operations}. */
+  /** A new client that records the name of every operation it begins in {@code operations}. */
   static S3Client recordingClient(List<String> operations) {
     return newClient(List.of(new Recorder(operations)));
   }
@@ -94,7 +94,7 @@ final class TestS3 {
     return name;
   }
 
-  /** Records the operations that completed. */
+  /** Records the operations begun, those that fail too (a HEAD of a missing key). */
   static final class Recorder implements ExecutionInterceptor {
     private final List<String> operations;
 
@@ -103,8 +103,8 @@ final class TestS3 {
     }
 
     @Override
-    public void afterExecution(
-        Context.AfterExecution context, ExecutionAttributes executionAttributes) {
+    public void beforeExecution(
+        Context.BeforeExecution context, ExecutionAttributes executionAttributes) {
       operations.add(executionAttributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME));
     }
   }
