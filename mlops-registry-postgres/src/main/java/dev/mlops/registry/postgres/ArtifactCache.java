@@ -421,8 +421,10 @@ public final class ArtifactCache {
 
     private String rate(Instant now) {
       double seconds = Math.max(1, Duration.between(started, now).toMillis()) / 1000.0;
-      return String.format(
-          java.util.Locale.ROOT, "%.1f MiB/s", done.get() / seconds / (1024 * 1024));
+      double kib = done.get() / seconds / 1024;
+      return kib < 1024
+          ? String.format(java.util.Locale.ROOT, "%.1f KiB/s", kib)
+          : String.format(java.util.Locale.ROOT, "%.1f MiB/s", kib / 1024);
     }
   }
 

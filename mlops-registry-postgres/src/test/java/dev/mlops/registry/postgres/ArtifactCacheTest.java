@@ -7,12 +7,20 @@ import dev.mlops.api.ArtifactFile;
 import dev.mlops.api.IntegrityException;
 import dev.mlops.api.RegistryException;
 import dev.mlops.api.spi.TransferStatus;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -376,5 +384,63 @@ class ArtifactCacheTest {
     assertThat(reopened.status().refetches())
         .as("a file missing from an artifact cached before the reopening")
         .isEqualTo(1);
+  }
+
+  @Test
+  void aLongDownloadLogsItsProgressAtMostOncePerIntervalAndWhenItEnds() throws Exception {
+    // Every reading of the clock moves it 3 s on, so with a 5 s interval every second write of
+    // the download is due a line.
+    Instant[] now = {Instant.parse("2026-03-01T12:00:00Z")};
+    Clock ticking =
+        new Clock() {
+          @Override
+          public ZoneId getZone() {
+            return ZoneOffset.UTC;
+          }
+
+          @Override
+          public Clock withZone(ZoneId zone) {
+            return this;
+          }
+
+          @Override
+          public synchronized Instant instant() {
+            now[0] = now[0].plusSeconds(3);
+            return now[0];
+          }
+        };
+    ArtifactCache cache =
+        ArtifactCache.open(
+            Files.createTempDirectory(tmp, "cache-"), ticking, Duration.ofSeconds(5));
+    TestArtifact one = TestArtifact.of(Map.of("model.onnx", TestArtifact.noise(6, 10_240)));
+    byte[] content = one.content.get("model.onnx");
+    ArtifactCache.Fetcher inQuarters =
+        (digest, file, out) -> {
+          for (int i = 0; i < 4; i++) {
+            out.write(content, i * 2_560, 2_560);
+          }
+        };
+
+    List<String> lines = new ArrayList<>();
+    PrintStream err = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      cache.materialize(one.digest, one.files, inQuarters);
+    } finally {
+      System.setErr(err);
+    }
+    for (String line : captured.toString(StandardCharsets.UTF_8).split("\n")) {
+      int at = line.indexOf(" INFO " + ArtifactCache.class.getName() + " - ");
+      if (at >= 0 && line.contains(" model.onnx of artifact ")) {
+        lines.add(line.substring(line.indexOf(" - ", at) + 3));
+      }
+    }
+    String of = " model.onnx of artifact " + one.digest + ": ";
+    assertThat(lines)
+        .containsExactly(
+            "fetching" + of + "5120 of 10240 bytes, 0.8 KiB/s",
+            "fetching" + of + "10240 of 10240 bytes, 0.8 KiB/s",
+            "fetched" + of + "10240 of 10240 bytes, 0.7 KiB/s");
   }
 }
