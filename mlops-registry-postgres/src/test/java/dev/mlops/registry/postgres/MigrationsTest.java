@@ -27,10 +27,18 @@ class MigrationsTest {
     try (PostgresModelStore store = PostgresModelStore.builder(ds).build()) {
       assertThat(store.models()).isEmpty();
     }
-    assertThat(schemaVersions(ds)).containsExactly("1 V1__registry.sql");
+    assertThat(schemaVersions(ds)).containsExactly("1 V1__registry.sql", "2 V2__artifacts.sql");
     assertThat(tables(ds))
         .containsExactly(
-            "aliases", "audit", "models", "schema_version", "version_files", "versions");
+            "aliases",
+            "artifact_chunks",
+            "artifact_files",
+            "artifacts",
+            "audit",
+            "models",
+            "schema_version",
+            "version_files",
+            "versions");
   }
 
   @Test
@@ -49,24 +57,57 @@ class MigrationsTest {
           .as("version found by a migration of an up-to-date schema")
           .isEqualTo(Migrations.LATEST);
     }
-    assertThat(schemaVersions(ds)).containsExactly("1 V1__registry.sql");
+    assertThat(schemaVersions(ds)).containsExactly("1 V1__registry.sql", "2 V2__artifacts.sql");
   }
 
   @Test
-  void aSchemaAtThePreviousVersionGetsOnlyTheNextScriptAndKeepsItsData() throws Exception {
+  void aSchemaAtVersion1GetsOnlyTheArtifactTablesAndKeepsItsData() throws Exception {
+    DataSource ds = TestDatabases.dataSource(TestDatabases.newDatabase("mig"));
+    try (Connection c = ds.getConnection()) {
+      assertThat(Migrations.migrate(c, 1, Migrations.SCRIPTS.subList(0, 1)))
+          .as("version found on an empty database")
+          .isEqualTo(0);
+      try (Statement s = c.createStatement()) {
+        s.execute("INSERT INTO models (name, last_version) VALUES ('m', 7)");
+      }
+    }
+    assertThat(tables(ds)).doesNotContain("artifacts");
+
+    try (Connection c = ds.getConnection()) {
+      assertThat(Migrations.migrate(c, Migrations.LATEST, Migrations.SCRIPTS))
+          .as("version found at version 1")
+          .isEqualTo(1);
+    }
+    assertThat(schemaVersions(ds)).containsExactly("1 V1__registry.sql", "2 V2__artifacts.sql");
+    assertThat(tables(ds)).contains("artifacts", "artifact_files", "artifact_chunks");
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT name, last_version FROM models")) {
+      assertThat(r.next()).isTrue();
+      assertThat(r.getString(1) + " " + r.getLong(2)).isEqualTo("m 7");
+      assertThat(r.next()).isFalse();
+    }
+  }
+
+  @Test
+  void aSchemaAtTheLatestVersionGetsOnlyTheNextScriptAndKeepsItsData() throws Exception {
     DataSource ds = TestDatabases.dataSource(TestDatabases.newDatabase("mig"));
     try (PostgresModelStore store = PostgresModelStore.builder(ds).build()) {
       store.insertVersion("m", n -> Samples.newVersion("m", n, Map.of()));
     }
-    List<String> withNext = List.of(Migrations.SCRIPTS.get(0), "V2__test_only_note.sql");
+    List<String> withNext = new ArrayList<>(Migrations.SCRIPTS);
+    withNext.add("V3__test_only_note.sql");
+    int next = Migrations.LATEST + 1;
     try (Connection c = ds.getConnection()) {
-      assertThat(Migrations.migrate(c, 2, withNext)).as("version found").isEqualTo(1);
-      assertThat(Migrations.migrate(c, 2, withNext))
+      assertThat(Migrations.migrate(c, next, withNext))
+          .as("version found")
+          .isEqualTo(Migrations.LATEST);
+      assertThat(Migrations.migrate(c, next, withNext))
           .as("version found the second time")
-          .isEqualTo(2);
+          .isEqualTo(next);
     }
     assertThat(schemaVersions(ds))
-        .containsExactly("1 V1__registry.sql", "2 V2__test_only_note.sql");
+        .containsExactly("1 V1__registry.sql", "2 V2__artifacts.sql", "3 V3__test_only_note.sql");
     try (Connection c = ds.getConnection();
         Statement s = c.createStatement();
         ResultSet r = s.executeQuery("SELECT name, last_version, note FROM models")) {
@@ -80,10 +121,10 @@ class MigrationsTest {
   void aFailingScriptAppliesNothingNotEvenTheVersionTable() throws Exception {
     DataSource empty = TestDatabases.dataSource(TestDatabases.newDatabase("mig"));
     try (Connection c = empty.getConnection()) {
-      assertThatThrownBy(() -> Migrations.migrate(c, 1, List.of("V2__test_only_note.sql")))
+      assertThatThrownBy(() -> Migrations.migrate(c, 1, List.of("V3__test_only_note.sql")))
           .isInstanceOf(RegistryException.class)
           .hasMessageContaining(
-              "cannot apply migration V2__test_only_note.sql (schema version 0 to 1)")
+              "cannot apply migration V3__test_only_note.sql (schema version 0 to 1)")
           .hasMessageContaining("nothing was applied");
     }
     assertThat(tables(empty)).as("tables after the failed migration").isEmpty();
@@ -96,12 +137,12 @@ class MigrationsTest {
     try (Connection c = ds.getConnection();
         Statement s = c.createStatement()) {
       s.execute(
-          "INSERT INTO schema_version (version, script) VALUES (2, 'V2__from_the_future.sql')");
+          "INSERT INTO schema_version (version, script) VALUES (3, 'V3__from_the_future.sql')");
     }
     assertThatThrownBy(() -> PostgresModelStore.builder(ds).build())
         .isInstanceOf(RegistryException.class)
-        .hasMessageContaining("schema in this database is at version 2")
-        .hasMessageContaining("supports versions up to 1");
+        .hasMessageContaining("schema in this database is at version 3")
+        .hasMessageContaining("supports versions up to 2");
   }
 
   @Test
@@ -135,7 +176,7 @@ class MigrationsTest {
     assertThat(failures).as("failures of the concurrent starts").isEmpty();
     assertThat(opened).hasSize(stores);
     DataSource ds = TestDatabases.dataSource(url);
-    assertThat(schemaVersions(ds)).containsExactly("1 V1__registry.sql");
+    assertThat(schemaVersions(ds)).containsExactly("1 V1__registry.sql", "2 V2__artifacts.sql");
     for (PostgresModelStore s : opened) {
       assertThat(s.audit(AuditQuery.all())).isEmpty();
       s.close();
