@@ -17,10 +17,12 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A child JVM on this JVM's class path, with its stdout lines queued and its stderr in a file.
- * Closing it kills the process if it still runs, so no check leaves one behind.
+ * A child JVM on this JVM's class path, with its stdout lines queued and its stderr in a file: for
+ * tests with several processes (the kits' multi-process checks, a fleet of instances). Closing it
+ * kills the process if it still runs, so no test leaves one behind. Not thread-safe: one test
+ * thread reads its lines.
  */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
 
   private static final String EOF = "\u0000EOF";
 
@@ -59,18 +61,35 @@ final class ChildJvm implements AutoCloseable {
    * Starts {@code mainClass} with {@code args}; {@code scratch} takes its stderr ({@code name.err})
    * and its temporary files.
    */
-  static ChildJvm start(Path scratch, String name, Class<?> mainClass, List<String> args)
+  public static ChildJvm start(Path scratch, String name, Class<?> mainClass, List<String> args)
+      throws IOException {
+    return start(scratch, name, mainClass, List.of("-Xmx256m"), args);
+  }
+
+  /**
+   * Starts {@code mainClass} with {@code args} and these JVM options (e.g. {@code -Xmx512m});
+   * {@code scratch} takes its stderr ({@code name.err}) and its temporary files.
+   *
+   * @throws IOException if the process cannot be started
+   */
+  public static ChildJvm start(
+      Path scratch, String name, Class<?> mainClass, List<String> jvmOptions, List<String> args)
       throws IOException {
     Path tmp = Files.createDirectories(scratch.resolve(name + "-tmp"));
     Path err = scratch.resolve(name + ".err");
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx256m");
+    cmd.addAll(jvmOptions);
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.add("-Djava.io.tmpdir=" + tmp);
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    // The class path goes in an argument file: ONNX Runtime 1.29 crashes the JVM (SIGSEGV) while
+    // it creates its environment when the process's command line reaches about 4 KB, which a test
+    // class path with a few dozen jars does.
+    Path argFile = scratch.resolve(name + ".classpath");
+    Files.writeString(
+        argFile, "-cp \"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"\n");
+    cmd.add("@" + argFile);
     cmd.add(mainClass.getName());
     cmd.addAll(args);
     Process p =
@@ -78,14 +97,15 @@ final class ChildJvm implements AutoCloseable {
     return new ChildJvm(p, err);
   }
 
-  Process process() {
+  /** The process. */
+  public Process process() {
     return process;
   }
 
   /**
    * The next stdout line, or {@code null} at the end of the output; fails after {@code timeout}.
    */
-  String nextLine(Duration timeout) throws InterruptedException {
+  public String nextLine(Duration timeout) throws InterruptedException {
     String line = lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     if (line == null) {
       throw new AssertionError(
@@ -102,7 +122,7 @@ final class ChildJvm implements AutoCloseable {
   /**
    * Reads lines until one starts with {@code prefix}; fails at the end of the output or on timeout.
    */
-  String awaitLine(String prefix, Duration timeout) throws InterruptedException {
+  public String awaitLine(String prefix, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       long left = deadline - System.nanoTime();
@@ -118,7 +138,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Every remaining line, until the process closes its stdout. */
-  List<String> drain(Duration timeout) throws InterruptedException {
+  public List<String> drain(Duration timeout) throws InterruptedException {
     List<String> rest = new ArrayList<>();
     String line;
     while ((line = nextLine(timeout)) != null) {
@@ -127,13 +147,14 @@ final class ChildJvm implements AutoCloseable {
     return rest;
   }
 
-  void send(String line) throws IOException {
+  /** Writes one line to the child's stdin. */
+  public void send(String line) throws IOException {
     stdin.write(line + "\n");
     stdin.flush();
   }
 
   /** The exit code; kills the process and fails if it takes longer than {@code timeout}. */
-  int awaitExit(Duration timeout) throws InterruptedException {
+  public int awaitExit(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       throw new AssertionError(
@@ -143,7 +164,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** SIGKILL ({@link Process#destroyForcibly()}), then waits until the process is reaped. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     if (!process.waitFor(10, TimeUnit.SECONDS)) {
       throw new AssertionError("child " + process.pid() + " survived SIGKILL for 10 s");
@@ -151,7 +172,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** What the child printed so far and the end of its stderr, for failure messages. */
-  String diagnostics() {
+  public String diagnostics() {
     try {
       String err = Files.exists(stderr) ? Files.readString(stderr) : "";
       if (err.length() > 4000) {

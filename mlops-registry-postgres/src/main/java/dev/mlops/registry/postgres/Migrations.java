@@ -46,6 +46,14 @@ final class Migrations {
    *     (nothing is applied then)
    */
   static int migrate(Connection c, int latest, List<String> scripts) throws SQLException {
+    // A schema already current needs no lock and no DDL: a read-only role (a serving instance)
+    // can open it.
+    if (hasVersionTable(c)) {
+      int found = current(c);
+      if (found == latest) {
+        return found;
+      }
+    }
     boolean autoCommit = c.getAutoCommit();
     c.setAutoCommit(false);
     try {
@@ -101,6 +109,14 @@ final class Migrations {
       throw e;
     } finally {
       c.setAutoCommit(autoCommit);
+    }
+  }
+
+  private static boolean hasVersionTable(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT to_regclass('schema_version') IS NOT NULL")) {
+      r.next();
+      return r.getBoolean(1);
     }
   }
 

@@ -422,15 +422,6 @@ public final class PostgresArtifactStore implements ArtifactStore {
   }
 
   private static RegistryException failure(String what, SQLException e, String outcome) {
-    return new RegistryException(
-        "cannot "
-            + what
-            + " in PostgreSQL: "
-            + e.getMessage()
-            + " (SQLSTATE "
-            + e.getSQLState()
-            + ")"
-            + outcome,
-        e);
+    return SqlFailures.of(what, e, outcome);
   }
 }

@@ -114,6 +114,7 @@ public final class PostgresModelStore implements ModelStore {
   private final DataSource dataSource;
   private final Feed feed = new Feed();
   private volatile FeedListener listener;
+  private AutoCloseable closing;
   private volatile boolean closed;
 
   private PostgresModelStore(DataSource dataSource) {
@@ -143,6 +144,7 @@ public final class PostgresModelStore implements ModelStore {
     private Duration connectWait = Duration.ofSeconds(10);
     private ThreadFactory threadFactory;
     private Clock clock = Clock.systemUTC();
+    private AutoCloseable closing;
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -261,6 +263,16 @@ public final class PostgresModelStore implements ModelStore {
       return this;
     }
 
+    /**
+     * Something the store closes after itself, such as a pool made only for it (default: none; the
+     * store never closes its data source on its own).
+     */
+    public Builder closing(AutoCloseable resource) {
+      once("closing");
+      this.closing = Objects.requireNonNull(resource, "resource");
+      return this;
+    }
+
     /** The clock of the feed status's times (default: the system clock in UTC). */
     public Builder clock(Clock clock) {
       once("clock");
@@ -278,10 +290,21 @@ public final class PostgresModelStore implements ModelStore {
     public PostgresModelStore build() {
       try (Connection c = dataSource.getConnection()) {
         Migrations.migrate(c, Migrations.LATEST, Migrations.SCRIPTS);
-      } catch (SQLException e) {
-        throw failure("create or migrate the registry schema", e, Outcome.ROLLED_BACK);
+      } catch (SQLException | RuntimeException e) {
+        if (closing != null) {
+          try {
+            closing.close();
+          } catch (Exception suppressed) {
+            e.addSuppressed(suppressed);
+          }
+        }
+        if (e instanceof SQLException sql) {
+          throw failure("create or migrate the registry schema", sql, Outcome.ROLLED_BACK);
+        }
+        throw (RuntimeException) e;
       }
       PostgresModelStore store = new PostgresModelStore(dataSource);
+      store.closing = closing;
       if (listen) {
         store.startListener(this);
       }
@@ -857,7 +880,7 @@ public final class PostgresModelStore implements ModelStore {
   }
 
   /** What a failure leaves: for {@link #failure}. */
-  private enum Outcome {
+  enum Outcome {
     READ(""),
     ROLLED_BACK("; nothing was changed"),
     UNKNOWN(
@@ -871,17 +894,8 @@ public final class PostgresModelStore implements ModelStore {
     }
   }
 
-  private static RegistryException failure(String what, SQLException e, Outcome outcome) {
-    return new RegistryException(
-        "cannot "
-            + what
-            + " in PostgreSQL: "
-            + e.getMessage()
-            + " (SQLSTATE "
-            + e.getSQLState()
-            + ")"
-            + outcome.text,
-        e);
+  static RegistryException failure(String what, SQLException e, Outcome outcome) {
+    return SqlFailures.of(what, e, outcome.text);
   }
 
   private void checkOpen() {
@@ -1087,6 +1101,13 @@ public final class PostgresModelStore implements ModelStore {
     FeedListener l = listener;
     if (l != null) {
       l.close();
+    }
+    if (closing != null) {
+      try {
+        closing.close();
+      } catch (Exception e) {
+        LOG.warn("closing {} after the store: {}", closing, e.toString());
+      }
     }
   }
 

@@ -90,6 +90,7 @@ public final class S3ArtifactStore implements ArtifactStore {
   private static final int MAX_PARTS = 10_000;
 
   private final S3Client s3;
+  private final boolean closeClient;
   private final String bucket;
   private final String base;
   private final ArtifactCache cache;
@@ -97,8 +98,14 @@ public final class S3ArtifactStore implements ArtifactStore {
   private volatile boolean closed;
 
   private S3ArtifactStore(
-      S3Client s3, String bucket, String prefix, ArtifactCache cache, long partBytes) {
+      S3Client s3,
+      String bucket,
+      String prefix,
+      ArtifactCache cache,
+      long partBytes,
+      boolean closeClient) {
     this.s3 = s3;
+    this.closeClient = closeClient;
     this.bucket = bucket;
     this.base = prefix.isEmpty() ? "artifacts/" : prefix + "/artifacts/";
     this.cache = cache;
@@ -122,6 +129,7 @@ public final class S3ArtifactStore implements ArtifactStore {
     private String prefix;
     private Path cache;
     private Long partBytes;
+    private boolean closeClient;
 
     private Builder(S3Client s3, String bucket) {
       this.s3 = Objects.requireNonNull(s3, "s3");
@@ -200,6 +208,15 @@ public final class S3ArtifactStore implements ArtifactStore {
     }
 
     /**
+     * Makes the store close the client when it closes (default: the caller keeps the client and
+     * closes it): for a client built only for this store.
+     */
+    public Builder closeClient() {
+      this.closeClient = true;
+      return this;
+    }
+
+    /**
      * Opens the cache and the store. Contacts nothing: a wrong bucket or credentials show on the
      * first call.
      *
@@ -216,7 +233,8 @@ public final class S3ArtifactStore implements ArtifactStore {
           bucket,
           prefix == null ? "" : prefix,
           ArtifactCache.open(cache),
-          partBytes == null ? DEFAULT_PART_BYTES : partBytes);
+          partBytes == null ? DEFAULT_PART_BYTES : partBytes,
+          closeClient);
     }
   }
 
@@ -523,10 +541,19 @@ public final class S3ArtifactStore implements ArtifactStore {
     return Optional.of(cache.status());
   }
 
-  /** Marks the store closed; the client and the cached files stay. Idempotent. */
+  /**
+   * Marks the store closed, and closes the client if the builder said {@link Builder#closeClient};
+   * the cached files stay. Idempotent.
+   */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
+    if (closeClient) {
+      s3.close();
+    }
   }
 
   @Override

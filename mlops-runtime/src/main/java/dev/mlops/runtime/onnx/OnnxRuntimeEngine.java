@@ -89,6 +89,7 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
   private volatile ScheduledExecutorService ownDeadlines;
 
   private OnnxRuntimeEngine(Builder b) {
+    CommandLineCheck.once();
     this.env = OrtEnvironment.getEnvironment();
     try {
       b.telemetrySwitch.set(env, b.telemetry);
