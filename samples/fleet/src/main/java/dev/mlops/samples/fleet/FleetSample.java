@@ -155,9 +155,7 @@ public final class FleetSample {
       // The class path in an argument file keeps the command line short: ONNX Runtime 1.29
       // crashes the JVM when the command line reaches about 4 KB.
       Path classPath = work.resolve(name + ".classpath");
-      Files.writeString(
-          classPath,
-          "-cp \"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"\n");
+      Files.writeString(classPath, "-cp \"" + classPath().replace("\\", "\\\\") + "\"\n");
       List<String> cmd =
           List.of(
               Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -169,6 +167,26 @@ public final class FleetSample {
       Process p =
           new ProcessBuilder(cmd).redirectError(work.resolve(name + ".log").toFile()).start();
       return new Instance(name, p);
+    }
+
+    /**
+     * This sample's class path: the class loader's when it runs inside Maven ({@code exec:java}),
+     * the JVM's otherwise.
+     */
+    static String classPath() {
+      if (FleetSample.class.getClassLoader() instanceof java.net.URLClassLoader loader
+          && loader.getURLs().length > 0) {
+        List<String> paths = new ArrayList<>();
+        for (java.net.URL url : loader.getURLs()) {
+          try {
+            paths.add(Path.of(url.toURI()).toString());
+          } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+            // not a file: nothing a child JVM could load from
+          }
+        }
+        return String.join(java.io.File.pathSeparator, paths);
+      }
+      return System.getProperty("java.class.path");
     }
 
     String awaitLine(String contains) throws IOException {
