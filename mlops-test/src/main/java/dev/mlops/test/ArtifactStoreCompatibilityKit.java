@@ -54,7 +54,8 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>after a put, {@code contains} is true and {@code materialize} gives a directory holding
  *       exactly the listed files (nested paths and an empty file too), byte for byte; artifacts of
  *       other digests are independent;
- *   <li>a put of a stored digest changes nothing, even from a directory whose bytes differ;
+ *   <li>a put of a stored digest changes nothing, even from a directory whose bytes differ, but the
+ *       time {@code stored()} lists for it, which moves forward (unless the store cannot list);
  *   <li>{@value #THREADS} threads putting one digest at once all return normally and leave one
  *       intact artifact;
  *   <li>an artifact is never visible half-written: a reader polling {@code contains} and {@code
@@ -198,6 +199,42 @@ public abstract class ArtifactStoreCompatibilityKit<S extends ArtifactStore> {
     write(impostor.resolve("data/weights.bin"), StoreSamples.noise(9, 2, 50_000));
     store.put(a.digest, impostor, a.files);
     assertMaterialized(store, a);
+  }
+
+  /**
+   * {@code stored()} lists each stored artifact with the time of its last put, which a put of the
+   * stored digest moves forward, and a deleted one no more. Skipped for a store that cannot list
+   * ({@code stored()} empty after a put). The one check that waits for real time: store clocks (a
+   * database's {@code now()}, an object's last-modified) count in seconds at worst.
+   */
+  @Test
+  public void storedListsEachArtifactWithTheTimeOfItsLastPut() {
+    S store = newStore();
+    Artifact a = Artifact.of(Map.of("model.onnx", StoreSamples.noise(1, 1, 10_000)));
+    Artifact b = Artifact.of(Map.of("model.onnx", StoreSamples.noise(2, 1, 10_000)));
+    java.time.Instant before = java.time.Instant.now().minusSeconds(2);
+    store.put(a.digest, source(a), a.files);
+    store.put(b.digest, source(b), b.files);
+    Map<String, java.time.Instant> first = store.stored();
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        first.isEmpty(), "the store cannot list its artifacts (stored() is empty)");
+    assertThat(first).containsOnlyKeys(a.digest, b.digest);
+    java.time.Instant after = java.time.Instant.now().plusSeconds(2);
+    assertThat(first.values()).allSatisfy(t -> assertThat(t).isBetween(before, after));
+
+    java.util.concurrent.locks.LockSupport.parkNanos(
+        java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(2_100));
+    store.put(a.digest, source(a), a.files);
+    Map<String, java.time.Instant> second = store.stored();
+    assertThat(second.get(a.digest))
+        .as("time of a stored digest put again")
+        .isAfter(first.get(a.digest));
+    assertThat(second.get(b.digest)).as("time of the other").isEqualTo(first.get(b.digest));
+    assertMaterialized(store, a);
+
+    store.delete(a.digest);
+    assertThat(store.stored()).containsOnlyKeys(b.digest);
+    assertThat(newAnother(store).stored()).containsOnlyKeys(b.digest);
   }
 
   /**

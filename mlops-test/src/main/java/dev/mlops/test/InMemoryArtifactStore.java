@@ -79,6 +79,7 @@ public final class InMemoryArtifactStore implements ArtifactStore {
   private static final class Backing {
     final Path work;
     final ConcurrentHashMap<String, Map<String, byte[]>> artifacts = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, java.time.Instant> putAt = new ConcurrentHashMap<>();
 
     Backing(Path work) {
       this.work = work;
@@ -101,6 +102,7 @@ public final class InMemoryArtifactStore implements ArtifactStore {
     Objects.requireNonNull(directory, "directory");
     Objects.requireNonNull(files, "files");
     if (backing.artifacts.containsKey(digest)) {
+      backing.putAt.put(digest, java.time.Instant.now());
       return;
     }
     Map<String, byte[]> content = new TreeMap<>();
@@ -122,6 +124,17 @@ public final class InMemoryArtifactStore implements ArtifactStore {
       }
     }
     backing.artifacts.putIfAbsent(digest, Collections.unmodifiableMap(content));
+    backing.putAt.put(digest, java.time.Instant.now());
+  }
+
+  @Override
+  public Map<String, java.time.Instant> stored() {
+    checkOpen();
+    Map<String, java.time.Instant> out = new TreeMap<>();
+    for (String d : backing.artifacts.keySet()) {
+      out.put(d, backing.putAt.getOrDefault(d, java.time.Instant.EPOCH));
+    }
+    return out;
   }
 
   @Override

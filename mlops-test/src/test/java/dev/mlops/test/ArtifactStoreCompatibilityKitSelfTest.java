@@ -42,7 +42,8 @@ class ArtifactStoreCompatibilityKitSelfTest {
           "anotherInstanceOnTheSameBackingSeesPutsAndDeletes",
           "aPutWhoseSourceLacksAListedFileFailsAndStoresNothing",
           "aPutStoresOnlyTheListedFiles",
-          "artifactsSurviveClosingAndReopening");
+          "artifactsSurviveClosingAndReopening",
+          "storedListsEachArtifactWithTheTimeOfItsLastPut");
 
   @Test
   void theKitHasExactlyTheListedChecks() {
@@ -87,6 +88,12 @@ class ArtifactStoreCompatibilityKitSelfTest {
             "concurrentPutsOfOneDigestEndWithOneIntactArtifact");
   }
 
+  @Test
+  void aPutOfAStoredDigestThatKeepsItsOldTimeFailsTheStoredCheck() {
+    assertThat(failedChecks(StaleTimeKit.class))
+        .containsExactly("storedListsEachArtifactWithTheTimeOfItsLastPut");
+  }
+
   private static Events run(Class<?> kit) {
     return EngineTestKit.engine("junit-jupiter").selectors(selectClass(kit)).execute().testEvents();
   }
@@ -123,14 +130,19 @@ class ArtifactStoreCompatibilityKitSelfTest {
 
     abstract boolean idempotent();
 
+    boolean touches() {
+      return true;
+    }
+
     @Override
     protected SimpleDirectoryArtifactStore createStore() {
-      return new SimpleDirectoryArtifactStore(scratchDirectory(), staged(), idempotent());
+      return new SimpleDirectoryArtifactStore(
+          scratchDirectory(), staged(), idempotent(), touches());
     }
 
     @Override
     protected SimpleDirectoryArtifactStore openAnother(SimpleDirectoryArtifactStore store) {
-      return new SimpleDirectoryArtifactStore(store.root, staged(), idempotent());
+      return new SimpleDirectoryArtifactStore(store.root, staged(), idempotent(), touches());
     }
   }
 
@@ -153,6 +165,13 @@ class ArtifactStoreCompatibilityKitSelfTest {
     }
   }
 
+  static class StaleTimeKit extends StagedKit {
+    @Override
+    boolean touches() {
+      return false;
+    }
+  }
+
   static class ReplacingKit extends StagedKit {
     @Override
     boolean idempotent() {
@@ -169,17 +188,43 @@ class ArtifactStoreCompatibilityKitSelfTest {
     final Path root;
     private final boolean staged;
     private final boolean idempotent;
+    private final boolean touches;
 
-    SimpleDirectoryArtifactStore(Path root, boolean staged, boolean idempotent) {
+    SimpleDirectoryArtifactStore(Path root, boolean staged, boolean idempotent, boolean touches) {
       this.root = root;
       this.staged = staged;
       this.idempotent = idempotent;
+      this.touches = touches;
+    }
+
+    @Override
+    public java.util.Map<String, java.time.Instant> stored() {
+      java.util.Map<String, java.time.Instant> out = new java.util.TreeMap<>();
+      try (Stream<Path> dirs = Files.list(root)) {
+        for (Path d : (Iterable<Path>) dirs::iterator) {
+          String name = d.getFileName().toString();
+          if (!name.startsWith(".") && Files.isDirectory(d)) {
+            out.put(name, Files.getLastModifiedTime(d).toInstant());
+          }
+        }
+      } catch (IOException e) {
+        throw new RegistryException("cannot list " + root + ": " + e, e);
+      }
+      return out;
     }
 
     @Override
     public void put(String digest, Path directory, List<ArtifactFile> files) {
       Path target = root.resolve(digest);
       if (idempotent && Files.isDirectory(target)) {
+        if (touches) {
+          try {
+            Files.setLastModifiedTime(
+                target, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
+          } catch (IOException e) {
+            throw new RegistryException("cannot touch " + target + ": " + e, e);
+          }
+        }
         return;
       }
       Path into = staged ? root.resolve(".stage-" + UUID.randomUUID()) : target;

@@ -18,7 +18,9 @@ public interface ArtifactStore extends AutoCloseable {
 
   /**
    * Stores the files of an artifact under its manifest digest. Storing a digest already stored
-   * changes nothing. The artifact is readable only once all of it is stored.
+   * changes nothing but its {@linkplain #stored() stored time}, which it sets to now, so that a
+   * registration reusing stored files is not collected as garbage before its version is recorded.
+   * The artifact is readable only once all of it is stored.
    *
    * @param digest the manifest digest
    * @param directory a local directory holding the files at their relative paths
@@ -38,7 +40,20 @@ public interface ArtifactStore extends AutoCloseable {
    */
   Path materialize(String digest, List<ArtifactFile> files);
 
-  /** Deletes an artifact; deleting one that is not stored does nothing. */
+  /**
+   * Every artifact stored, and every one a put left incomplete (a process killed mid-put), by
+   * digest, with the last time it was put: what a garbage collection of artifacts that no version
+   * references looks at ({@code GovernedRegistry.collectGarbage}). Default: empty, for a store that
+   * cannot list its artifacts, where nothing is collected.
+   */
+  default java.util.Map<String, java.time.Instant> stored() {
+    return java.util.Map.of();
+  }
+
+  /**
+   * Deletes an artifact, and whatever an incomplete put of it left; deleting one that is not stored
+   * does nothing.
+   */
   void delete(String digest);
 
   /**

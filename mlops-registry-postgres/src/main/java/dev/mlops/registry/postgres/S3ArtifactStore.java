@@ -267,14 +267,15 @@ public final class S3ArtifactStore implements ArtifactStore {
   public void put(String digest, Path directory, List<ArtifactFile> files) {
     Objects.requireNonNull(directory, "directory");
     List<ArtifactFile> listed = List.copyOf(files);
-    if (contains(digest)) {
-      return;
-    }
-    for (ArtifactFile f : listed) {
-      checkSource(digest, directory, f);
-    }
-    for (ArtifactFile f : listed) {
-      upload(digest, directory.resolve(f.path()), f);
+    // A stored digest gets its manifest written again, which only moves its time: a collection
+    // then spares it while the registration that reuses it records its version.
+    if (!contains(digest)) {
+      for (ArtifactFile f : listed) {
+        checkSource(digest, directory, f);
+      }
+      for (ArtifactFile f : listed) {
+        upload(digest, directory.resolve(f.path()), f);
+      }
     }
     StringBuilder manifest = new StringBuilder();
     for (ArtifactFile f : listed) {
@@ -533,6 +534,37 @@ public final class S3ArtifactStore implements ArtifactStore {
           return null;
         });
     cache.drop(digest);
+  }
+
+  /**
+   * Every artifact under the prefix: complete ones with their manifest's time, and the files an
+   * interrupted put left without a manifest with the newest file's time.
+   */
+  @Override
+  public java.util.Map<String, java.time.Instant> stored() {
+    checkOpen();
+    java.util.Map<String, java.time.Instant> complete = new java.util.TreeMap<>();
+    java.util.Map<String, java.time.Instant> partial = new java.util.TreeMap<>();
+    s3(
+        "list the artifacts under " + where(base),
+        () -> {
+          for (S3Object o :
+              s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(base)).contents()) {
+            String rest = o.key().substring(base.length());
+            if (rest.length() < 64 || !DIGEST.matcher(rest.substring(0, 64)).matches()) {
+              continue;
+            }
+            String digest = rest.substring(0, 64);
+            if (rest.equals(digest + ".complete")) {
+              complete.put(digest, o.lastModified());
+            } else if (rest.startsWith(digest + "/")) {
+              partial.merge(digest, o.lastModified(), (a, b) -> a.isAfter(b) ? a : b);
+            }
+          }
+          return null;
+        });
+    partial.putAll(complete);
+    return partial;
   }
 
   /** The local cache's counts and running downloads; always present. */

@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
@@ -226,6 +227,82 @@ class FleetIT {
     assertThat(sorted.get(sorted.size() - 1))
         .as("the slowest instance's switch after a move, in microseconds")
         .isLessThanOrEqualTo(2_000_000L);
+  }
+
+  @Test
+  void writersKilledMidRegistrationLeaveNoHalfVersionAndTheirLeftoversAreCollected()
+      throws Exception {
+    String db = db("crash");
+    registry = open(uri(db, "cache-parent"));
+    Path model = TestModels.copy(TestModels.TINY, tmp.resolve("tiny.onnx"));
+    java.util.Random random = new java.util.Random();
+    List<Path> stagings = new ArrayList<>();
+    for (int round = 0; round < 3; round++) {
+      String name = "killed-" + round;
+      ChildJvm w = start(name, "writer", uri(db, "cache-" + name).toString(), "crash", ALIAS, "1");
+      w.awaitLine("ready", START);
+      w.send("register-loop " + model + " " + tmp.resolve(name + "-work"));
+      w.awaitLine("registered", STEP);
+      // Somewhere in a later registration: staging, hashing, storing the files or the version.
+      java.util.concurrent.locks.LockSupport.parkNanos(
+          TimeUnit.MILLISECONDS.toNanos(100 + random.nextInt(900)));
+      w.kill();
+      // Its private staging: mlops-<user> in its temporary directory (ChildJvm gives each its own).
+      stagings.add(tmp.resolve(name + "-tmp").resolve("mlops-" + System.getProperty("user.name")));
+    }
+
+    // No half version: every version listed is complete, verifies, and numbers have no gap.
+    List<ModelVersion> versions = registry.versions("crash");
+    assertThat(versions)
+        .extracting(ModelVersion::version)
+        .containsExactlyElementsOf(LongStream.rangeClosed(1, versions.size()).boxed().toList());
+    for (ModelVersion v : versions) {
+      try (var verified = registry.verifiedArtifact(v)) {
+        assertThat(verified.location().modelFile()).exists();
+      }
+    }
+    // Leftovers: artifacts stored by a registration that never recorded its version, collected.
+    java.util.Set<String> referenced =
+        versions.stream().map(ModelVersion::digest).collect(Collectors.toSet());
+    Map<String, Instant> stored = registry.artifacts().stored();
+    assertThat(stored.keySet()).containsAll(referenced);
+    List<String> orphans =
+        stored.keySet().stream().filter(d -> !referenced.contains(d)).sorted().toList();
+    assertThat(registry.collectGarbage(Duration.ZERO)).containsExactlyElementsOf(orphans);
+    assertThat(registry.artifacts().stored().keySet()).isEqualTo(referenced);
+    // and each killed process's staging entries, removed when a registry opens on that directory.
+    int leftInStaging = 0;
+    for (Path staging : stagings) {
+      Path registrations = staging.resolve("registrations");
+      if (java.nio.file.Files.isDirectory(registrations)) {
+        try (var left = java.nio.file.Files.list(registrations)) {
+          leftInStaging += (int) left.count();
+        }
+      }
+      GovernedRegistry.builder(
+              () ->
+                  PostgresModelStore.builder(TestDatabases.dataSource(jdbc(db)))
+                      .listen(false)
+                      .build(),
+              s -> dev.mlops.test.InMemoryArtifactStore.create(tmp.resolve("unused")),
+              "staging cleanup")
+          .staging(staging)
+          .build()
+          .close();
+      try (var left = java.nio.file.Files.list(registrations)) {
+        assertThat(left.toList()).as("entries left in " + registrations).isEmpty();
+      }
+    }
+    LOG.info(
+        "3 writers killed mid-registration: {} complete versions, {} orphaned artifacts collected,"
+            + " {} staging entries of the killed processes removed",
+        versions.size(),
+        orphans.size(),
+        leftInStaging);
+  }
+
+  private static String jdbc(String db) {
+    return TestDatabases.server().getJdbcUrl("postgres", db);
   }
 
   private static Map<String, String> fields(String line) {

@@ -269,6 +269,26 @@ public final class FleetProcess {
             t.join();
           }
           say("done " + round);
+        } else if (w[0].equals("register-loop")) {
+          // register-loop <model file> <work dir>: registers new artifacts (the model and 8 MiB of
+          // fresh bytes) until the process is killed.
+          Path modelFile = Path.of(w[1]);
+          Path work = Path.of(w[2]);
+          java.util.Random random = new java.util.Random();
+          for (int n = 0; ; n++) {
+            Path dir = java.nio.file.Files.createDirectories(work.resolve("artifact-" + n));
+            java.nio.file.Files.copy(modelFile, dir.resolve("model.onnx"));
+            byte[] extra = new byte[8 << 20];
+            random.nextBytes(extra);
+            java.nio.file.Files.write(dir.resolve("extra.bin"), extra);
+            ModelVersion v =
+                registry.register(
+                    Registration.builder(
+                            model, dev.mlops.api.ArtifactSource.directory(dir, "model.onnx"))
+                        .build(),
+                    WRITER);
+            say("registered " + v.version());
+          }
         } else if (w[0].equals("register")) {
           // register <count> <file>: each thread registers count versions of the file.
           int count = Integer.parseInt(w[1]);

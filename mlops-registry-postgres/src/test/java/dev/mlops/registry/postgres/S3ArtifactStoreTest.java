@@ -84,6 +84,25 @@ class S3ArtifactStoreTest {
   }
 
   @Test
+  void filesAPutLeftWithoutItsManifestAreListedAsStoredAndGoWithADelete() {
+    String bucket = TestS3.newBucket();
+    try (S3ArtifactStore store = store(TestS3.client(), bucket)) {
+      // What a process killed mid-put leaves: one file uploaded, no manifest.
+      String key = "team/a/artifacts/" + artifact.digest + "/model.onnx";
+      TestS3.client()
+          .putObject(
+              b -> b.bucket(bucket).key(key),
+              RequestBody.fromBytes(artifact.content.get("model.onnx")));
+      assertThat(store.contains(artifact.digest)).isFalse();
+      assertThat(store.stored()).containsOnlyKeys(artifact.digest);
+
+      store.delete(artifact.digest);
+      assertThat(store.stored()).isEmpty();
+      assertThat(keys(bucket)).isEmpty();
+    }
+  }
+
+  @Test
   void anObjectReplacedInTheBucketGivesIntegrityExceptionOnAFreshCacheAndCachesNothing() {
     String bucket = TestS3.newBucket();
     String key = "team/a/artifacts/" + artifact.digest + "/model.onnx";

@@ -34,7 +34,7 @@ final class TestS3 {
 
   private TestS3() {}
 
-  private static synchronized URI endpoint() {
+  static synchronized URI endpoint() {
     if (proxy == null) {
       BlobStoreContext context =
           ContextBuilder.newBuilder("transient")

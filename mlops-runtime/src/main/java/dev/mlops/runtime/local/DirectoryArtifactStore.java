@@ -63,6 +63,7 @@ public final class DirectoryArtifactStore implements ArtifactStore {
   public void put(String digest, Path directory, List<ArtifactFile> files) {
     Path target = dir(digest);
     if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+      touch(target);
       return;
     }
     try (Staging.Entry entry = staging.create()) {
@@ -145,6 +146,32 @@ public final class DirectoryArtifactStore implements ArtifactStore {
                 + sha);
       }
     }
+  }
+
+  private static void touch(Path dir) {
+    try {
+      Files.setLastModifiedTime(
+          dir, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
+    } catch (IOException e) {
+      throw new RegistryException("cannot mark the artifact " + dir + " as stored again: " + e, e);
+    }
+  }
+
+  /** Each artifact directory, with its modification time (set again by each put). */
+  @Override
+  public java.util.Map<String, java.time.Instant> stored() {
+    java.util.Map<String, java.time.Instant> out = new java.util.TreeMap<>();
+    try (java.util.stream.Stream<Path> dirs = Files.list(artifactsDir)) {
+      for (Path d : (Iterable<Path>) dirs::iterator) {
+        String name = d.getFileName().toString();
+        if (DIGEST.matcher(name).matches() && Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+          out.put(name, Files.getLastModifiedTime(d, LinkOption.NOFOLLOW_LINKS).toInstant());
+        }
+      }
+    } catch (IOException e) {
+      throw new RegistryException("cannot list the artifacts in " + artifactsDir + ": " + e, e);
+    }
+    return out;
   }
 
   @Override

@@ -1474,6 +1474,50 @@ public final class GovernedRegistry implements ModelRegistry {
     }
   }
 
+  /**
+   * Deletes the artifacts no version references that were last put more than {@code minimumAge}
+   * ago: what a process killed mid-registration leaves (its files stored, its version never
+   * recorded), and the files of deleted versions. Versions are read after the artifacts are listed,
+   * and a registration puts its files again (which moves their time) before it records its version,
+   * so an artifact a registration in flight is about to reference is spared as long as {@code
+   * minimumAge} is longer than a registration takes. Run it from one process at a time, e.g. a
+   * scheduled job; a store that cannot list its artifacts collects nothing.
+   *
+   * @param minimumAge how long an unreferenced artifact is kept; at least zero
+   * @return the digests deleted, sorted
+   * @throws RegistryException if a store fails (what was deleted before stays deleted)
+   */
+  public List<String> collectGarbage(java.time.Duration minimumAge) {
+    Objects.requireNonNull(minimumAge, "minimumAge");
+    if (minimumAge.isNegative()) {
+      throw new IllegalArgumentException("minimumAge must not be negative: " + minimumAge);
+    }
+    checkOpen();
+    Instant cutoff = clock.instant().minus(minimumAge);
+    Map<String, Instant> stored = artifacts.stored();
+    java.util.Set<String> referenced = new java.util.HashSet<>();
+    for (String model : store.models()) {
+      for (ModelVersion v : store.versions(model)) {
+        referenced.add(v.digest());
+      }
+    }
+    List<String> deleted = new ArrayList<>();
+    for (Map.Entry<String, Instant> e : new TreeMap<>(stored).entrySet()) {
+      if (!referenced.contains(e.getKey()) && e.getValue().isBefore(cutoff)) {
+        artifacts.delete(e.getKey());
+        deleted.add(e.getKey());
+      }
+    }
+    if (!deleted.isEmpty()) {
+      LOG.info(
+          "collected {} artifacts that no version references, last put before {}: {}",
+          deleted.size(),
+          cutoff,
+          deleted);
+    }
+    return Collections.unmodifiableList(deleted);
+  }
+
   private void onResync() {
     for (Runnable r : resyncListeners) {
       try {

@@ -1,10 +1,12 @@
 -- Artifacts kept in PostgreSQL by PostgresArtifactStore, by the SHA-256 digest of their manifest.
 -- A put inserts the artifact's row, its files and its chunks in one transaction, so an artifact is
 -- visible only whole; the primary key makes a concurrent put of the same digest wait for the first
--- and then find it stored (INSERT ... ON CONFLICT DO NOTHING).
+-- and then find it stored (INSERT ... ON CONFLICT DO NOTHING). stored_at is the time of the last
+-- put (a put of a stored digest sets it again), so that garbage collection spares an artifact a
+-- registration in flight is about to reference.
 CREATE TABLE artifacts (
-  digest  text        PRIMARY KEY CHECK (digest ~ '^[0-9a-f]{64}$'),
-  created timestamptz NOT NULL DEFAULT now()
+  digest    text        PRIMARY KEY CHECK (digest ~ '^[0-9a-f]{64}$'),
+  stored_at timestamptz NOT NULL DEFAULT now()
 );
 
 -- The artifact's files as registered: relative path, size and SHA-256 of the content.
