@@ -120,6 +120,31 @@ class FeedFailoverTest {
   }
 
   @Test
+  void anInstanceFollowingLatestServesAVersionRegisteredByAnotherProcessOfTheFleet()
+      throws Exception {
+    String db = db("latest");
+    try (GovernedRegistry writer = writer(db);
+        Mlops instance =
+            Mlops.builder()
+                .registry(URI.create(base(db) + "&cache=" + tmp.resolve("instance-cache")))
+                .build()) {
+      Predictor<float[], float[]> latest = instance.predictor("models:/cancer", Codecs.floatRow());
+      assertThat(latest.predict(ROW).version()).isEqualTo(2);
+
+      writer.register(
+          Registration.builder(
+                  "cancer",
+                  ArtifactSource.file(
+                      TestModels.copy(TestModels.BREAST_CANCER_V1, tmp.resolve("v3.onnx"))))
+              .build(),
+          OPS);
+      await(Duration.ofSeconds(10), () -> latest.predict(ROW).version() == 3);
+      writer.archive("cancer", 3, OPS);
+      await(Duration.ofSeconds(10), () -> latest.predict(ROW).version() == 2);
+    }
+  }
+
+  @Test
   void aMoveInARolledBackTransactionIsNeverSeen() throws Exception {
     String db = db("rollback");
     String jdbc = TestDatabases.server().getJdbcUrl("postgres", db);
