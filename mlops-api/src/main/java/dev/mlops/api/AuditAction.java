@@ -32,5 +32,22 @@ public enum AuditAction {
    * signature is incompatible with the one it serves, and kept serving that one. Details: {@code
    * version} (the refused one), {@code serving}, {@code target}, {@code error} (the differences).
    */
-  SWAP_REFUSED
+  SWAP_REFUSED,
+  /**
+   * A rollout started behind an alias. Details: {@code alias}, {@code rollout} (its id), {@code
+   * from} (the stable version), {@code to} (the candidate), {@code weight} (basis points), {@code
+   * change} ({@code start}).
+   */
+  START_ROLLOUT,
+  /**
+   * A running rollout changed: {@code change} is {@code weight}, {@code pause} or {@code resume}.
+   * Details as {@link #START_ROLLOUT}.
+   */
+  UPDATE_ROLLOUT,
+  /**
+   * A rollout ended: {@code change} is {@code promote} (the alias moved to the candidate), {@code
+   * abort}, or {@code rollback} (failed checks; the reason says which). Details as {@link
+   * #START_ROLLOUT}.
+   */
+  END_ROLLOUT
 }

@@ -65,6 +65,27 @@ public final class AuditDetails {
    */
   public static final String INPUT_EXAMPLE = "inputExample";
 
+  /** Key: a rollout's id. */
+  public static final String ROLLOUT = "rollout";
+
+  /** Key: a rollout's weight, in basis points. */
+  public static final String WEIGHT = "weight";
+
+  /** Key: what a rollout change did ({@code start}, {@code weight}, {@code pause}, ...). */
+  public static final String CHANGE = "change";
+
+  /** Details of a rollout change: alias, id, stable as from, candidate as to, weight, change. */
+  public static Map<String, String> rollout(Rollout r, String change) {
+    Map<String, String> d = new java.util.TreeMap<>();
+    d.put(ALIAS, r.alias());
+    d.put(ROLLOUT, r.id());
+    d.put(FROM, Long.toString(r.stable()));
+    d.put(TO, Long.toString(r.candidate()));
+    d.put(WEIGHT, Integer.toString(r.weight()));
+    d.put(CHANGE, change);
+    return java.util.Collections.unmodifiableMap(d);
+  }
+
   private AuditDetails() {}
 
   /** {@link AuditAction#REGISTER}: the number, the digest and what became of its signature. */

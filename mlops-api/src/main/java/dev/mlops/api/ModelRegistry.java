@@ -241,6 +241,82 @@ public interface ModelRegistry extends AutoCloseable {
     return Optional.empty();
   }
 
+  // ---------------------------------------------------------------- rollouts
+
+  /**
+   * Starts a rollout of {@code spec.candidate()} behind {@code alias}: every predictor that follows
+   * the alias sends the spec's weight of its calls to the candidate, and the rest to the alias's
+   * target, the stable version. The candidate must be a ready version whose signature is compatible
+   * with the stable one, and must load (as {@link #setAlias} checks). Audited as {@link
+   * AuditAction#START_ROLLOUT}.
+   *
+   * @return the rollout started
+   * @throws ModelNotFoundException if the model, the alias or the candidate does not exist
+   * @throws ConflictException if a rollout is active on the alias, or the candidate is the stable
+   *     version or not ready
+   * @throws IncompatibleSignatureException if the candidate's signature is incompatible
+   * @throws ModelLoadException if the candidate does not load
+   * @throws UnsupportedOperationException if the registry's store keeps no rollouts
+   */
+  default Rollout startRollout(String model, String alias, RolloutSpec spec, AuditInfo audit) {
+    throw new UnsupportedOperationException(getClass().getName() + " has no rollouts");
+  }
+
+  /**
+   * Sets the candidate's share of the calls of an active rollout, in basis points (0 to 10,000).
+   * Audited as {@link AuditAction#UPDATE_ROLLOUT}.
+   *
+   * @throws ConflictException if no rollout is active on the alias, or it is paused
+   */
+  default Rollout setRolloutWeight(String model, String alias, int weight, AuditInfo audit) {
+    throw new UnsupportedOperationException(getClass().getName() + " has no rollouts");
+  }
+
+  /**
+   * Pauses a running rollout: calls keep being routed by its weight, and the weight stays until
+   * {@link #resumeRollout}.
+   *
+   * @throws ConflictException if no rollout is running on the alias
+   */
+  default Rollout pauseRollout(String model, String alias, AuditInfo audit) {
+    throw new UnsupportedOperationException(getClass().getName() + " has no rollouts");
+  }
+
+  /**
+   * Resumes a paused rollout.
+   *
+   * @throws ConflictException if no rollout is paused on the alias
+   */
+  default Rollout resumeRollout(String model, String alias, AuditInfo audit) {
+    throw new UnsupportedOperationException(getClass().getName() + " has no rollouts");
+  }
+
+  /**
+   * Ends an active rollout without promoting it: every call goes to the stable version again.
+   * Audited as {@link AuditAction#END_ROLLOUT} with the reason of {@code audit}.
+   *
+   * @throws ConflictException if no rollout is active on the alias
+   */
+  default Rollout abortRollout(String model, String alias, AuditInfo audit) {
+    throw new UnsupportedOperationException(getClass().getName() + " has no rollouts");
+  }
+
+  /**
+   * Ends an active rollout by moving the alias to the candidate (a compare-and-set from the stable
+   * version), then marking the rollout promoted. Both are audited.
+   *
+   * @throws ConflictException if no rollout is active on the alias, or the alias no longer points
+   *     at the rollout's stable version
+   */
+  default Rollout promoteRollout(String model, String alias, AuditInfo audit) {
+    throw new UnsupportedOperationException(getClass().getName() + " has no rollouts");
+  }
+
+  /** The last rollout behind an alias, active or ended, if the alias ever had one. */
+  default Optional<Rollout> rolloutStatus(String model, String alias) {
+    return Optional.empty();
+  }
+
   /**
    * Adds a listener for this registry's events.
    *

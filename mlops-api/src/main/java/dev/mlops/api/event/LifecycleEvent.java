@@ -148,4 +148,25 @@ public sealed interface LifecycleEvent {
    * version
    */
   record ModelUnloaded(Instant time, String model, long version) implements LifecycleEvent {}
+
+  /**
+   * A rollout behind an alias started, changed or ended (in this process or, with a shared
+   * registry, anywhere in the fleet).
+   *
+   * @param time when
+   * @param model model
+   * @param rollout the rollout as it is after the change
+   * @param change what changed: {@code start}, {@code weight}, {@code pause}, {@code resume},
+   *     {@code promote}, {@code abort} or {@code rollback}
+   * @param actor who
+   * @param reason why
+   */
+  record RolloutChanged(
+      Instant time,
+      String model,
+      dev.mlops.api.Rollout rollout,
+      String change,
+      String actor,
+      String reason)
+      implements LifecycleEvent {}
 }

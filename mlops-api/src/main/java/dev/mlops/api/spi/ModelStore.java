@@ -77,6 +77,30 @@ public interface ModelStore extends AutoCloseable {
       String model, String alias, long expected, long target, AuditEntry entry);
 
   /**
+   * The rollouts of a model, by alias: the last one written for each alias, ended ones included.
+   * Default: none, for a store that keeps no rollouts.
+   */
+  default Map<String, StoredRollout> rollouts(String model) {
+    return Map.of();
+  }
+
+  /**
+   * Writes the rollout record of an alias if the alias's rollout is at revision {@code expected}
+   * now ({@code 0}: only if the alias never had one), atomically with {@code entry}, which the feed
+   * then delivers like any change.
+   *
+   * @return the record's new revision ({@code expected + 1}), or empty if the alias's rollout was
+   *     not at {@code expected}: nothing changed
+   * @throws ConflictException if the model has no version
+   * @throws UnsupportedOperationException if the store keeps no rollouts (the default)
+   */
+  default java.util.OptionalLong compareAndSetRollout(
+      String model, String alias, long expected, String record, AuditEntry entry) {
+    throw new UnsupportedOperationException(
+        getClass().getName() + " keeps no rollouts; use a store that does (directory, PostgreSQL)");
+  }
+
+  /**
    * Marks a version archived, atomically with {@code entry}; archiving an archived version changes
    * nothing and records nothing.
    *
