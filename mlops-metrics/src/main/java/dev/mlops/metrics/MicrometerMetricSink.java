@@ -54,9 +54,10 @@ import org.slf4j.LoggerFactory;
  * <table>
  *   <caption>Meters</caption>
  *   <tr><th>name</th><th>type</th><th>tags</th><th>what</th></tr>
- *   <tr><td>{@value #PREDICTIONS}</td><td>Timer</td><td>model, version, outcome</td>
+ *   <tr><td>{@value #PREDICTIONS}</td><td>Timer</td><td>model, version, outcome, arm</td>
  *       <td>one per prediction call: latency from entry to result or failure (negative latencies
- *       count as 0)</td></tr>
+ *       count as 0); {@code arm} is {@code candidate} for a call a rollout routed to its
+ *       candidate, {@code stable} otherwise</td></tr>
  *   <tr><td>{@value #QUEUE_TIME}</td><td>Timer</td><td>model, version</td>
  *       <td>time waited in a batching queue; only calls that waited (queue time above 0) are
  *       recorded, so without batching this meter does not appear</td></tr>
@@ -239,7 +240,7 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
     }
     VersionMeters meters = b.meters(event.model(), event.version());
     meters
-        .latency(event.outcome())
+        .latency(event.outcome(), event.arm())
         .record(Math.max(0L, event.latencyNanos()), TimeUnit.NANOSECONDS);
     if (event.batchSize() > 0) {
       meters.batchSize().record(event.batchSize());
@@ -466,7 +467,7 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
     final MeterRegistry registry;
     final long version;
     final Tags tags;
-    final AtomicReferenceArray<Timer> latency = new AtomicReferenceArray<>(OUTCOMES.length);
+    final AtomicReferenceArray<Timer> latency = new AtomicReferenceArray<>(OUTCOMES.length * 2);
     volatile DistributionSummary batchSize;
     volatile Timer queueTime;
 
@@ -476,15 +477,17 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
       this.tags = versionTags(model, version);
     }
 
-    Timer latency(Outcome outcome) {
-      Timer t = latency.get(outcome.ordinal());
+    Timer latency(Outcome outcome, dev.mlops.api.Prediction.Arm arm) {
+      int i = outcome.ordinal() * 2 + arm.ordinal();
+      Timer t = latency.get(i);
       if (t == null) {
         // Registries return the same meter for the same id, so a racing creation is harmless.
         t =
             timer(PREDICTIONS, "Prediction calls, from entry to result or failure")
                 .tag("outcome", outcome.tag())
+                .tag("arm", arm.tag())
                 .register(registry);
-        latency.set(outcome.ordinal(), t);
+        latency.set(i, t);
       }
       return t;
     }

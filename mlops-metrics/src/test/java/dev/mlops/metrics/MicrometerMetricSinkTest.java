@@ -110,9 +110,12 @@ class MicrometerMetricSinkTest {
         assertThat(meters).isEqualTo(expectedMeters(recorder));
         // What the test itself fixes, whatever the runtime's policies.
         assertThat(meters)
-            .containsEntry("mlops.predictions{model=cancer,outcome=success,version=1}", 5.0)
-            .containsEntry("mlops.predictions{model=cancer,outcome=invalid_input,version=1}", 2.0)
-            .containsEntry("mlops.predictions{model=cancer,outcome=success,version=2}", 8.0)
+            .containsEntry(
+                "mlops.predictions{arm=stable,model=cancer,outcome=success,version=1}", 5.0)
+            .containsEntry(
+                "mlops.predictions{arm=stable,model=cancer,outcome=invalid_input,version=1}", 2.0)
+            .containsEntry(
+                "mlops.predictions{arm=stable,model=cancer,outcome=success,version=2}", 8.0)
             .containsEntry("mlops.batch.size{model=cancer,version=2}", 8.0)
             .containsEntry("mlops.lifecycle.events{event=version_registered,model=cancer}", 2.0)
             .containsEntry("mlops.lifecycle.events{event=alias_moved,model=cancer}", 2.0)
@@ -172,7 +175,9 @@ class MicrometerMetricSinkTest {
     for (PredictionEvent e : recorder.predictions) {
       String mv = "model=" + e.model() + ",";
       m.merge(
-          "mlops.predictions{"
+          "mlops.predictions{arm="
+              + e.arm().tag()
+              + ","
               + mv
               + "outcome="
               + e.outcome().name().toLowerCase(java.util.Locale.ROOT)

@@ -7,6 +7,7 @@ import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.PredictionException;
 import dev.mlops.api.PredictionTimeoutException;
+import dev.mlops.api.Rollout;
 import dev.mlops.api.SessionOptions;
 import dev.mlops.api.WarmUpPolicy;
 import dev.mlops.api.event.LifecycleEvent;
@@ -79,6 +80,7 @@ final class Binding {
   private final AtomicBoolean refreshPending = new AtomicBoolean();
   private volatile AutoCloseable subscription = () -> {};
   private volatile AutoCloseable resyncSubscription = () -> {};
+  private volatile Route route;
   private volatile boolean closed;
 
   /**
@@ -119,6 +121,14 @@ final class Binding {
     subscription = runtime.registry().addListener(this::onRegistryEvent);
     // After a lost connection to a shared registry, moves may have been missed: re-resolve.
     resyncSubscription = runtime.registry().addResyncListener(this::scheduleRefresh);
+    // A rollout already in force: route to its candidate from the first call.
+    try {
+      synchronized (swapLock) {
+        refreshRoute();
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("cannot follow the rollout behind {}: {}", target, e.toString());
+    }
     // A move while the first version loaded came before the listener: catch up now rather than
     // serve the old version until the next move.
     try {
@@ -263,7 +273,9 @@ final class Binding {
       String alias = target.alias().get();
       relevant =
           (event instanceof LifecycleEvent.AliasMoved m && m.alias().equals(alias))
-              || (event instanceof LifecycleEvent.AliasDeleted d && d.alias().equals(alias));
+              || (event instanceof LifecycleEvent.AliasDeleted d && d.alias().equals(alias))
+              || (event instanceof LifecycleEvent.RolloutChanged c
+                  && c.rollout().alias().equals(alias));
     } else {
       relevant =
           event instanceof LifecycleEvent.VersionRegistered
@@ -312,55 +324,212 @@ final class Binding {
       if (closed) {
         return;
       }
-      Optional<ModelVersion> next;
-      try {
-        next = runtime.registry().find(target);
-      } catch (MlopsException e) {
-        LOG.warn(
-            "cannot resolve {}; {} keeps serving: {}",
-            target,
-            describe(current.get()),
-            e.getMessage());
+      refreshStable();
+      refreshRoute();
+    }
+  }
+
+  /** Moves to the target's version if it changed (under swapLock). */
+  private void refreshStable() {
+    Optional<ModelVersion> next;
+    try {
+      next = runtime.registry().find(target);
+    } catch (MlopsException e) {
+      LOG.warn(
+          "cannot resolve {}; {} keeps serving: {}",
+          target,
+          describe(current.get()),
+          e.getMessage());
+      return;
+    }
+    SessionHandle old = current.get();
+    if (next.isEmpty()) {
+      LOG.warn("{} no longer resolves; {} keeps serving", target, describe(old));
+      return;
+    }
+    if (old != null && old.version.version() == next.get().version()) {
+      return;
+    }
+    if (old != null && !acceptIncompatible) {
+      List<String> differences =
+          old.version
+              .signature()
+              .incompatibilities(
+                  next.get().signature(), outputsRead.apply(old.version.signature()));
+      if (!differences.isEmpty()) {
+        refuseSwap(old.version, next.get(), differences);
         return;
       }
-      SessionHandle old = current.get();
-      if (next.isEmpty()) {
-        LOG.warn("{} no longer resolves; {} keeps serving", target, describe(old));
-        return;
+    }
+    SessionHandle fresh =
+        swapMode == SwapMode.AVAILABILITY_PRESERVING
+            ? swapKeepingOld(old, next.get())
+            : swapUnloadingFirst(old, next.get());
+    if (fresh == null) {
+      return;
+    }
+    refusedVersion = 0;
+    LOG.info("{} switched from {} to {}", target, describe(old), fresh.version.ref());
+    runtime
+        .telemetry()
+        .publish(
+            new LifecycleEvent.VersionSwapped(
+                runtime.clock().instant(),
+                target.name(),
+                target.toString(),
+                old == null ? 0 : old.version.version(),
+                fresh.version.version()));
+  }
+
+  // ---------------------------------------------------------------- rollout routing
+
+  /**
+   * The candidate arm of the rollout in force behind the target's alias: its lease and the weight.
+   * Immutable; replaced whole when the rollout changes.
+   */
+  static final class Route {
+    final Rollout rollout;
+    final SessionHandle candidate;
+    private final long salt;
+
+    Route(Rollout rollout, SessionHandle candidate) {
+      this.rollout = rollout;
+      this.candidate = candidate;
+      this.salt = fnv(rollout.id(), 0xcbf29ce484222325L);
+    }
+
+    /**
+     * Whether a call goes to the candidate: by its key's bucket when it has one (the same key, the
+     * same arm, while the rollout is unchanged; a growing weight moves keys only towards the
+     * candidate), else at random by weight.
+     */
+    boolean takes(String key) {
+      int weight = rollout.weight();
+      if (weight <= 0) {
+        return false;
       }
-      if (old != null && old.version.version() == next.get().version()) {
-        return;
+      if (weight >= Rollout.FULL) {
+        return true;
       }
-      if (old != null && !acceptIncompatible) {
+      int bucket =
+          key.isEmpty()
+              ? java.util.concurrent.ThreadLocalRandom.current().nextInt(Rollout.FULL)
+              : bucket(key);
+      return bucket < weight;
+    }
+
+    /** The key's bucket, 0 to 9,999: FNV-1a of the key salted by the rollout id, then mixed. */
+    int bucket(String key) {
+      long h = fnv(key, salt);
+      h ^= h >>> 33;
+      h *= 0xff51afd7ed558ccdL;
+      h ^= h >>> 33;
+      h *= 0xc4ceb9fe1a85ec53L;
+      h ^= h >>> 33;
+      return (int) Long.remainderUnsigned(h, Rollout.FULL);
+    }
+
+    private static long fnv(String s, long h) {
+      for (int i = 0; i < s.length(); i++) {
+        h ^= s.charAt(i);
+        h *= 0x100000001b3L;
+      }
+      return h;
+    }
+  }
+
+  /** The route of the rollout in force, or null: read once per call. */
+  Route route() {
+    return route;
+  }
+
+  /**
+   * Leases the candidate of {@code r} for one call, or returns null when that route was replaced
+   * meanwhile (the caller then takes the stable arm).
+   */
+  SessionHandle leaseCandidate(Route r) {
+    return r.candidate.tryAcquire() ? r.candidate : null;
+  }
+
+  /**
+   * Follows the rollout behind the target's alias (under swapLock): loads the candidate when one is
+   * in force against the version this binding serves, drops it when none is.
+   */
+  private void refreshRoute() {
+    if (target.alias().isEmpty()) {
+      return;
+    }
+    Route old = route;
+    Optional<Rollout> rollout;
+    try {
+      rollout = runtime.registry().activeRollout(target.name(), target.alias().get());
+    } catch (MlopsException e) {
+      LOG.warn(
+          "cannot read the rollout behind {}; routing stays as it was: {}", target, e.getMessage());
+      return;
+    }
+    SessionHandle serving = current.get();
+    Rollout r = rollout.orElse(null);
+    if (r == null || serving == null || serving.version.version() != r.stable()) {
+      dropRoute(
+          old, r == null ? "no rollout is active" : "the rollout's stable version is not served");
+      return;
+    }
+    if (old != null && old.rollout.candidate() == r.candidate()) {
+      route = new Route(r, old.candidate); // same candidate: a new weight or state
+      return;
+    }
+    ModelVersion candidate;
+    SessionHandle fresh;
+    try {
+      candidate =
+          runtime.registry().get(dev.mlops.api.ModelRef.version(target.name(), r.candidate()));
+      if (!acceptIncompatible) {
         List<String> differences =
-            old.version
+            serving
+                .version
                 .signature()
                 .incompatibilities(
-                    next.get().signature(), outputsRead.apply(old.version.signature()));
+                    candidate.signature(), outputsRead.apply(serving.version.signature()));
         if (!differences.isEmpty()) {
-          refuseSwap(old.version, next.get(), differences);
+          LOG.warn(
+              "{} does not route to rollout {}'s candidate {}, whose signature is incompatible: {}",
+              target,
+              r.id(),
+              candidate.ref(),
+              String.join("; ", differences));
+          dropRoute(old, "incompatible candidate");
           return;
         }
       }
-      SessionHandle fresh =
-          swapMode == SwapMode.AVAILABILITY_PRESERVING
-              ? swapKeepingOld(old, next.get())
-              : swapUnloadingFirst(old, next.get());
-      if (fresh == null) {
-        return;
-      }
-      refusedVersion = 0;
-      LOG.info("{} switched from {} to {}", target, describe(old), fresh.version.ref());
-      runtime
-          .telemetry()
-          .publish(
-              new LifecycleEvent.VersionSwapped(
-                  runtime.clock().instant(),
-                  target.name(),
-                  target.toString(),
-                  old == null ? 0 : old.version.version(),
-                  fresh.version.version()));
+      fresh = runtime.cache().acquire(candidate, sessionOptions, warmUp, warmUpDeadline);
+    } catch (MlopsException e) {
+      LOG.warn(
+          "{} cannot load rollout {}'s candidate, version {}; every call stays on {}: {}",
+          target,
+          r.id(),
+          r.candidate(),
+          describe(serving),
+          e.getMessage());
+      dropRoute(old, "candidate failed to load");
+      return;
     }
+    route = new Route(r, fresh);
+    if (old != null) {
+      old.candidate.release();
+    }
+    LOG.info(
+        "{} routes {} % of its calls to rollout {}'s candidate {}",
+        target, r.weightPercent(), r.id(), candidate.ref());
+  }
+
+  private void dropRoute(Route old, String why) {
+    if (old == null) {
+      return;
+    }
+    route = null;
+    old.candidate.release();
+    LOG.info("{} stops routing to rollout {}'s candidate: {}", target, old.rollout.id(), why);
   }
 
   /**
@@ -526,6 +695,11 @@ final class Binding {
       SessionHandle h = current.getAndSet(null);
       if (h != null) {
         h.release();
+      }
+      Route r = route;
+      route = null;
+      if (r != null) {
+        r.candidate.release();
       }
       while (!warm.isEmpty()) {
         warm.removeFirst().release();

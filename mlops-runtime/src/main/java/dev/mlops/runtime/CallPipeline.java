@@ -136,6 +136,12 @@ final class CallPipeline<I, O> {
 
   /** Runs one call on a version the caller has leased, and reports it. */
   Prediction<O> call(SessionHandle h, I input, long start, long deadline, String key) {
+    return call(h, input, start, deadline, key, Prediction.Arm.STABLE);
+  }
+
+  /** Runs one call on a version the caller has leased for {@code arm}, and reports it. */
+  Prediction<O> call(
+      SessionHandle h, I input, long start, long deadline, String key, Prediction.Arm arm) {
     ModelVersion version = h.version;
     Outcome outcome = Outcome.ERROR;
     int rows = 0;
@@ -146,12 +152,12 @@ final class CallPipeline<I, O> {
       Map<String, Tensor> outputs = run(h, signature, inputs, deadline, "prediction");
       O value = decode(version, outputs);
       outcome = Outcome.SUCCESS;
-      return new Prediction<>(value, model, version.version(), now() - start);
+      return new Prediction<>(value, model, version.version(), now() - start, arm);
     } catch (MlopsException e) {
       outcome = outcome(e);
       throw e;
     } finally {
-      record(version.version(), now() - start, 0, rows, outcome, key);
+      record(version.version(), now() - start, 0, rows, outcome, key, arm);
     }
   }
 
@@ -272,7 +278,19 @@ final class CallPipeline<I, O> {
       int batchSize,
       Outcome outcome,
       String key) {
-    telemetry.prediction(model, version, latencyNanos, queueNanos, batchSize, outcome, key);
+    record(version, latencyNanos, queueNanos, batchSize, outcome, key, Prediction.Arm.STABLE);
+  }
+
+  /** Reports one call of a rollout arm to the telemetry bus. */
+  void record(
+      long version,
+      long latencyNanos,
+      long queueNanos,
+      int batchSize,
+      Outcome outcome,
+      String key,
+      Prediction.Arm arm) {
+    telemetry.prediction(model, version, latencyNanos, queueNanos, batchSize, outcome, key, arm);
   }
 
   /** The outcome a typed failure is reported as. */

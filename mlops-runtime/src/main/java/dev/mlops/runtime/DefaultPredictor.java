@@ -83,11 +83,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
   @Override
   public Prediction<O> predict(I input) {
     checkInput(input);
-    long start = pipeline.now();
-    if (batcher != null) {
-      return batcher.call(input, start, CallPipeline.NO_DEADLINE, "");
-    }
-    return pipeline.direct(binding, input, start, CallPipeline.NO_DEADLINE, "");
+    return run(input, pipeline.now(), CallPipeline.NO_DEADLINE, "");
   }
 
   @Override
@@ -95,11 +91,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     checkInput(input);
     checkTimeout(timeout);
     long start = pipeline.now();
-    long deadline = CallPipeline.deadline(start, timeout);
-    if (batcher != null) {
-      return batcher.call(input, start, deadline, "");
-    }
-    return pipeline.direct(binding, input, start, deadline, "");
+    return run(input, start, CallPipeline.deadline(start, timeout), "");
   }
 
   @Override
@@ -108,10 +100,29 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     Objects.requireNonNull(options, "options must not be null; pass CallOptions.NONE for none");
     long start = pipeline.now();
     long deadline = CallPipeline.deadline(start, options.deadline().orElse(null));
-    if (batcher != null) {
-      return batcher.call(input, start, deadline, options.requestKey());
+    return run(input, start, deadline, options.requestKey());
+  }
+
+  /**
+   * One call on the caller's thread: on the rollout's candidate when the route takes it (never
+   * batched: a canary's share is small), else on the stable version, batched if configured.
+   */
+  private Prediction<O> run(I input, long start, long deadline, String key) {
+    Binding.Route r = binding.route();
+    if (r != null && r.takes(key)) {
+      SessionHandle h = binding.leaseCandidate(r);
+      if (h != null) {
+        try {
+          return pipeline.call(h, input, start, deadline, key, Prediction.Arm.CANDIDATE);
+        } finally {
+          h.release();
+        }
+      }
     }
-    return pipeline.direct(binding, input, start, deadline, options.requestKey());
+    if (batcher != null) {
+      return batcher.call(input, start, deadline, key);
+    }
+    return pipeline.direct(binding, input, start, deadline, key);
   }
 
   @Override
@@ -121,6 +132,14 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
       if (inputs.get(i) == null) {
         throw new NullPointerException("inputs[" + i + "] must not be null");
       }
+    }
+    if (binding.route() != null) {
+      // Each input is routed on its own while a rollout is in force.
+      List<Prediction<O>> out = new ArrayList<>(inputs.size());
+      for (I input : inputs) {
+        out.add(run(input, pipeline.now(), CallPipeline.NO_DEADLINE, ""));
+      }
+      return out;
     }
     if (batcher != null) {
       return batcher.callAll(inputs, "");
@@ -161,12 +180,18 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     long submitted = pipeline.now();
     long deadline = CallPipeline.deadline(submitted, options.deadline().orElse(null));
     String key = options.requestKey();
-    if (batcher != null) {
+    Binding.Route r = binding.route();
+    boolean candidate = r != null && r.takes(key);
+    if (batcher != null && !candidate) {
       return batcher.submit(input, submitted, deadline, key, null);
     }
     try {
       return CompletableFuture.supplyAsync(
-          () -> pipeline.direct(binding, input, pipeline.now(), deadline, key), runtime.executor());
+          () ->
+              candidate
+                  ? runCandidate(r, input, deadline, key)
+                  : run(input, pipeline.now(), deadline, key),
+          runtime.executor());
     } catch (RejectedExecutionException e) {
       // Close may shut the executor down after the check above; a caller's executor may be full.
       // Either way the contract is a failed future, not an exception thrown here.
@@ -180,6 +205,22 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
                       + e.getMessage()
                       + "; give the runtime an executor with room, or call predict",
                   e));
+    }
+  }
+
+  /** A call the route sent to the candidate; on the stable arm if that route was replaced. */
+  private Prediction<O> runCandidate(Binding.Route r, I input, long deadline, String key) {
+    long start = pipeline.now();
+    SessionHandle h = binding.leaseCandidate(r);
+    if (h == null) {
+      return batcher != null
+          ? batcher.call(input, start, deadline, key)
+          : pipeline.direct(binding, input, start, deadline, key);
+    }
+    try {
+      return pipeline.call(h, input, start, deadline, key, Prediction.Arm.CANDIDATE);
+    } finally {
+      h.release();
     }
   }
 

@@ -80,14 +80,15 @@ final class Telemetry {
       long queueNanos,
       int batchSize,
       Outcome outcome,
-      String requestKey) {
+      String requestKey,
+      dev.mlops.api.Prediction.Arm arm) {
     if (sink == MetricSink.NOOP) {
       return;
     }
     try {
       sink.onPrediction(
           new PredictionEvent(
-              model, version, latencyNanos, queueNanos, batchSize, outcome, requestKey));
+              model, version, latencyNanos, queueNanos, batchSize, outcome, requestKey, arm));
     } catch (RuntimeException e) {
       sinkFailed(e);
     }

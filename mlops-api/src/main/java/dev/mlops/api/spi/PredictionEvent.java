@@ -12,6 +12,7 @@ import java.util.Objects;
  * @param batchSize number of rows in the engine run that served it
  * @param outcome how it ended
  * @param requestKey the caller's request key, empty if none
+ * @param arm the rollout arm the call was routed to ({@code STABLE} without a rollout)
  */
 public record PredictionEvent(
     String model,
@@ -20,11 +21,33 @@ public record PredictionEvent(
     long queueNanos,
     int batchSize,
     Outcome outcome,
-    String requestKey) {
+    String requestKey,
+    dev.mlops.api.Prediction.Arm arm) {
   /** Validates. */
   public PredictionEvent {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(outcome, "outcome");
     Objects.requireNonNull(requestKey, "requestKey");
+    Objects.requireNonNull(arm, "arm");
+  }
+
+  /** A call on the stable arm. */
+  public PredictionEvent(
+      String model,
+      long version,
+      long latencyNanos,
+      long queueNanos,
+      int batchSize,
+      Outcome outcome,
+      String requestKey) {
+    this(
+        model,
+        version,
+        latencyNanos,
+        queueNanos,
+        batchSize,
+        outcome,
+        requestKey,
+        dev.mlops.api.Prediction.Arm.STABLE);
   }
 }

@@ -21,6 +21,8 @@ import dev.mlops.api.ModelSignature;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Registration;
 import dev.mlops.api.RegistryException;
+import dev.mlops.api.Rollout;
+import dev.mlops.api.RolloutSpec;
 import dev.mlops.api.SessionOptions;
 import dev.mlops.api.SignatureException;
 import dev.mlops.api.Tensor;
@@ -35,6 +37,7 @@ import dev.mlops.api.spi.ModelSession;
 import dev.mlops.api.spi.ModelStore;
 import dev.mlops.api.spi.NewVersion;
 import dev.mlops.api.spi.StoreListener;
+import dev.mlops.api.spi.StoredRollout;
 import dev.mlops.runtime.loading.InputValidator;
 import dev.mlops.runtime.loading.TensorIo;
 import dev.mlops.runtime.loading.WarmUp;
@@ -1173,6 +1176,7 @@ public final class GovernedRegistry implements ModelRegistry {
   @Override
   public OptionalLong setAlias(String model, String alias, long version, AuditInfo audit) {
     checkAliasArguments(model, alias, audit);
+    refuseDuringRollout(model, alias, "move");
     ModelVersion v = requireExisting(model, version);
     // Compatibility first: it reads metadata only, so an incompatible move costs no load.
     AliasTarget current = store.aliases(model).get(alias);
@@ -1217,6 +1221,7 @@ public final class GovernedRegistry implements ModelRegistry {
   public void compareAndSetAlias(
       String model, String alias, long expectedVersion, long newVersion, AuditInfo audit) {
     checkAliasArguments(model, alias, audit);
+    refuseDuringRollout(model, alias, "move");
     ModelVersion v = requireExisting(model, newVersion);
     refuseIfIncompatible(model, alias, expectedVersion, v);
     checkLoads(v);
@@ -1244,6 +1249,7 @@ public final class GovernedRegistry implements ModelRegistry {
   @Override
   public OptionalLong deleteAlias(String model, String alias, AuditInfo audit) {
     checkAliasArguments(model, alias, audit);
+    refuseDuringRollout(model, alias, "delete");
     for (; ; ) {
       AliasTarget current = store.aliases(model).get(alias);
       if (current == null) {
@@ -1259,6 +1265,299 @@ public final class GovernedRegistry implements ModelRegistry {
         return OptionalLong.of(current.version());
       }
     }
+  }
+
+  // ---------------------------------------------------------------- rollouts
+
+  /**
+   * The rollout in force behind an alias: the last one written, if it is active and its stable
+   * version is still the alias's target (a forced alias move leaves an active rollout inert).
+   */
+  public Optional<Rollout> activeRollout(String model, String alias) {
+    StoredRollout stored = store.rollouts(model).get(alias);
+    if (stored == null) {
+      return Optional.empty();
+    }
+    Rollout r = Records.rolloutFromJson(stored.record(), stored.revision());
+    if (!r.active()) {
+      return Optional.empty();
+    }
+    AliasTarget target = store.aliases(model).get(alias);
+    return target != null && target.version() == r.stable() ? Optional.of(r) : Optional.empty();
+  }
+
+  private void refuseDuringRollout(String model, String alias, String what) {
+    Optional<Rollout> r = activeRollout(model, alias);
+    if (r.isPresent()) {
+      throw new ConflictException(
+          "cannot "
+              + what
+              + " alias '"
+              + alias
+              + "' of model '"
+              + model
+              + "': rollout "
+              + r.get().id()
+              + " of version "
+              + r.get().candidate()
+              + " is "
+              + r.get().state().name().toLowerCase(java.util.Locale.ROOT)
+              + " behind it; promote or abort the rollout first (forceAlias moves it anyway and"
+              + " leaves the rollout without effect)");
+    }
+  }
+
+  @Override
+  public Optional<Rollout> rolloutStatus(String model, String alias) {
+    checkOpen();
+    ModelRef.checkName(model);
+    ModelRef.checkAlias(alias);
+    StoredRollout stored = store.rollouts(model).get(alias);
+    return stored == null
+        ? Optional.empty()
+        : Optional.of(Records.rolloutFromJson(stored.record(), stored.revision()));
+  }
+
+  @Override
+  public Rollout startRollout(String model, String alias, RolloutSpec spec, AuditInfo audit) {
+    checkAliasArguments(model, alias, audit);
+    Objects.requireNonNull(spec, "spec");
+    for (; ; ) {
+      AliasTarget target = store.aliases(model).get(alias);
+      if (target == null) {
+        throw new ModelNotFoundException(
+            "model '"
+                + model
+                + "' has no alias '"
+                + alias
+                + "'; point it at the stable version before rolling out a candidate behind it");
+      }
+      ModelVersion candidate = requireExisting(model, spec.candidate());
+      if (candidate.version() == target.version()) {
+        throw new ConflictException(
+            "alias '"
+                + alias
+                + "' of model '"
+                + model
+                + "' points at version "
+                + target.version()
+                + " already; a rollout needs another version as its candidate");
+      }
+      if (candidate.status() != VersionStatus.READY) {
+        throw new ConflictException(
+            candidate.ref()
+                + " is "
+                + candidate.status()
+                + "; only a READY version can be rolled out");
+      }
+      refuseIfIncompatible(model, alias, target.version(), candidate);
+      Optional<Rollout> active = activeRollout(model, alias);
+      if (active.isPresent()) {
+        throw new ConflictException(
+            "rollout "
+                + active.get().id()
+                + " of version "
+                + active.get().candidate()
+                + " is already "
+                + active.get().state().name().toLowerCase(java.util.Locale.ROOT)
+                + " behind models:/"
+                + model
+                + "@"
+                + alias
+                + "; promote or abort it first");
+      }
+      checkLoads(candidate);
+      StoredRollout current = store.rollouts(model).get(alias);
+      long expected = current == null ? 0 : current.revision();
+      Instant now = clock.instant();
+      Rollout r =
+          new Rollout(
+              model,
+              alias,
+              java.util.UUID.randomUUID().toString().substring(0, 8),
+              target.version(),
+              candidate.version(),
+              spec.weight(),
+              Rollout.State.RUNNING,
+              audit.reason(),
+              now,
+              now,
+              expected + 1);
+      if (writeRollout(r, expected, AuditAction.START_ROLLOUT, "start", audit)) {
+        LOG.info(
+            "started rollout {} of {} behind models:/{}@{} (stable: version {}) at {} %",
+            r.id(), candidate.ref(), model, alias, r.stable(), r.weightPercent());
+        return r;
+      }
+      // Another rollout change committed meanwhile: check again against it.
+    }
+  }
+
+  @Override
+  public Rollout setRolloutWeight(String model, String alias, int weight, AuditInfo audit) {
+    checkAliasArguments(model, alias, audit);
+    if (weight < 0 || weight > Rollout.FULL) {
+      throw new IllegalArgumentException(
+          "weight must be 0 to 10000 basis points (0 to 100 %), was " + weight);
+    }
+    return changeRollout(
+        model,
+        alias,
+        audit,
+        "weight",
+        r -> {
+          if (r.state() == Rollout.State.PAUSED) {
+            throw new ConflictException(
+                "rollout "
+                    + r.id()
+                    + " behind models:/"
+                    + model
+                    + "@"
+                    + alias
+                    + " is paused; resume it before changing its weight");
+          }
+          return r.with(weight, r.state(), audit.reason(), clock.instant());
+        });
+  }
+
+  @Override
+  public Rollout pauseRollout(String model, String alias, AuditInfo audit) {
+    checkAliasArguments(model, alias, audit);
+    return changeRollout(
+        model,
+        alias,
+        audit,
+        "pause",
+        r -> {
+          if (r.state() != Rollout.State.RUNNING) {
+            throw new ConflictException(
+                "rollout " + r.id() + " behind models:/" + model + "@" + alias + " is not running");
+          }
+          return r.with(r.weight(), Rollout.State.PAUSED, audit.reason(), clock.instant());
+        });
+  }
+
+  @Override
+  public Rollout resumeRollout(String model, String alias, AuditInfo audit) {
+    checkAliasArguments(model, alias, audit);
+    return changeRollout(
+        model,
+        alias,
+        audit,
+        "resume",
+        r -> {
+          if (r.state() != Rollout.State.PAUSED) {
+            throw new ConflictException(
+                "rollout " + r.id() + " behind models:/" + model + "@" + alias + " is not paused");
+          }
+          return r.with(r.weight(), Rollout.State.RUNNING, audit.reason(), clock.instant());
+        });
+  }
+
+  @Override
+  public Rollout abortRollout(String model, String alias, AuditInfo audit) {
+    checkAliasArguments(model, alias, audit);
+    return changeRollout(
+        model,
+        alias,
+        audit,
+        "abort",
+        r -> r.with(0, Rollout.State.ABORTED, audit.reason(), clock.instant()));
+  }
+
+  /**
+   * Ends an active rollout as failed checks do: weight 0, marked rolled back, audited with the
+   * reason (for example "auto-rollback: p99 612 ms &gt; 500 ms in 3 of 3 checks").
+   *
+   * @throws ConflictException if no rollout is active on the alias
+   */
+  public Rollout rollBackRollout(String model, String alias, AuditInfo audit) {
+    checkAliasArguments(model, alias, audit);
+    return changeRollout(
+        model,
+        alias,
+        audit,
+        "rollback",
+        r -> r.with(0, Rollout.State.ROLLED_BACK, audit.reason(), clock.instant()));
+  }
+
+  @Override
+  public Rollout promoteRollout(String model, String alias, AuditInfo audit) {
+    checkAliasArguments(model, alias, audit);
+    Rollout r = activeRollout(model, alias).orElseThrow(() -> noActiveRollout(model, alias));
+    ModelVersion candidate = requireExisting(model, r.candidate());
+    checkLoads(candidate);
+    AuditEntry move =
+        entry(
+            AuditAction.SET_ALIAS,
+            model,
+            AuditDetails.aliasMoved(alias, r.stable(), r.candidate(), false, List.of()),
+            audit);
+    if (store.compareAndSetAlias(model, alias, r.stable(), r.candidate(), move).isEmpty()) {
+      throw new ConflictException(
+          "cannot promote rollout "
+              + r.id()
+              + ": alias '"
+              + alias
+              + "' of model '"
+              + model
+              + "' no longer points at its stable version "
+              + r.stable());
+    }
+    // The alias points at the candidate now, so the rollout is no longer in force; record its end.
+    for (; ; ) {
+      StoredRollout stored = store.rollouts(model).get(alias);
+      Rollout now = Records.rolloutFromJson(stored.record(), stored.revision());
+      if (!now.id().equals(r.id()) || !now.active()) {
+        return now;
+      }
+      Rollout promoted =
+          now.with(Rollout.FULL, Rollout.State.PROMOTED, audit.reason(), clock.instant())
+              .atRevision(stored.revision() + 1);
+      if (writeRollout(promoted, stored.revision(), AuditAction.END_ROLLOUT, "promote", audit)) {
+        LOG.info(
+            "promoted rollout {}: models:/{}@{} moved from version {} to {}",
+            r.id(),
+            model,
+            alias,
+            r.stable(),
+            r.candidate());
+        return promoted;
+      }
+    }
+  }
+
+  private ConflictException noActiveRollout(String model, String alias) {
+    return new ConflictException(
+        "no rollout is active behind models:/" + model + "@" + alias + "; start one first");
+  }
+
+  /** Applies {@code change} to the active rollout by compare-and-set, retrying on a race. */
+  private Rollout changeRollout(
+      String model,
+      String alias,
+      AuditInfo audit,
+      String change,
+      java.util.function.UnaryOperator<Rollout> next) {
+    for (; ; ) {
+      Rollout r = activeRollout(model, alias).orElseThrow(() -> noActiveRollout(model, alias));
+      Rollout changed = next.apply(r).atRevision(r.revision() + 1);
+      AuditAction action = changed.active() ? AuditAction.UPDATE_ROLLOUT : AuditAction.END_ROLLOUT;
+      if (writeRollout(changed, r.revision(), action, change, audit)) {
+        LOG.info(
+            "rollout {} behind models:/{}@{}: {} (weight {} %, {})",
+            r.id(), model, alias, change, changed.weightPercent(), changed.state());
+        return changed;
+      }
+    }
+  }
+
+  private boolean writeRollout(
+      Rollout r, long expected, AuditAction action, String change, AuditInfo audit) {
+    AuditEntry e = entry(action, r.model(), AuditDetails.rollout(r, change), audit);
+    return store
+        .compareAndSetRollout(r.model(), r.alias(), expected, Records.rolloutToJson(r), e)
+        .isPresent();
   }
 
   private void checkAliasArguments(String model, String alias, AuditInfo audit) {
@@ -1456,6 +1755,10 @@ public final class GovernedRegistry implements ModelRegistry {
               e.actor(),
               e.reason());
         }
+      case START_ROLLOUT:
+      case UPDATE_ROLLOUT:
+      case END_ROLLOUT:
+        return rolloutEvent(e);
       case DELETE_ALIAS:
         return new LifecycleEvent.AliasDeleted(
             e.time(),
@@ -1539,6 +1842,45 @@ public final class GovernedRegistry implements ModelRegistry {
     Objects.requireNonNull(listener, "listener");
     resyncListeners.add(listener);
     return () -> resyncListeners.remove(listener);
+  }
+
+  /** The event of a rollout change, rebuilt from its audit entry (and the stored start time). */
+  private LifecycleEvent rolloutEvent(AuditEntry e) {
+    Map<String, String> d = e.details();
+    String change = d.getOrDefault(AuditDetails.CHANGE, "");
+    Rollout.State state =
+        switch (change) {
+          case "pause" -> Rollout.State.PAUSED;
+          case "promote" -> Rollout.State.PROMOTED;
+          case "abort" -> Rollout.State.ABORTED;
+          case "rollback" -> Rollout.State.ROLLED_BACK;
+          default -> Rollout.State.RUNNING;
+        };
+    String alias = d.get(AuditDetails.ALIAS);
+    String id = d.get(AuditDetails.ROLLOUT);
+    Instant started = e.time();
+    StoredRollout stored = store.rollouts(e.model()).get(alias);
+    long revision = 0;
+    if (stored != null) {
+      Rollout now = Records.rolloutFromJson(stored.record(), stored.revision());
+      if (now.id().equals(id)) {
+        started = now.started();
+      }
+    }
+    Rollout r =
+        new Rollout(
+            e.model(),
+            alias,
+            id,
+            Long.parseLong(d.get(AuditDetails.FROM)),
+            Long.parseLong(d.get(AuditDetails.TO)),
+            Integer.parseInt(d.get(AuditDetails.WEIGHT)),
+            state,
+            e.reason(),
+            started.isAfter(e.time()) ? e.time() : started,
+            e.time(),
+            revision);
+    return new LifecycleEvent.RolloutChanged(e.time(), e.model(), r, change, e.actor(), e.reason());
   }
 
   @Override

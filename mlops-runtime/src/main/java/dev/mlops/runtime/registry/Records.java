@@ -185,4 +185,38 @@ public final class Records {
             (String) m.get("reason")),
         (String) m.get("previous"));
   }
+
+  /** A rollout's record, as every store keeps it (without its revision, which the store keeps). */
+  public static String rolloutToJson(dev.mlops.api.Rollout r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("format", 1L);
+    m.put("model", r.model());
+    m.put("alias", r.alias());
+    m.put("id", r.id());
+    m.put("stable", r.stable());
+    m.put("candidate", r.candidate());
+    m.put("weight", (long) r.weight());
+    m.put("state", r.state().name());
+    m.put("reason", r.reason());
+    m.put("started", r.started().toString());
+    m.put("updated", r.updated().toString());
+    return Json.write(m);
+  }
+
+  /** The rollout of a record, at the store's revision. */
+  public static dev.mlops.api.Rollout rolloutFromJson(String json, long revision) {
+    Map<String, Object> m = Json.parseObject(json);
+    return new dev.mlops.api.Rollout(
+        (String) m.get("model"),
+        (String) m.get("alias"),
+        (String) m.get("id"),
+        (Long) m.get("stable"),
+        (Long) m.get("candidate"),
+        ((Long) m.get("weight")).intValue(),
+        dev.mlops.api.Rollout.State.valueOf((String) m.get("state")),
+        (String) m.get("reason"),
+        Instant.parse((String) m.get("started")),
+        Instant.parse((String) m.get("updated")),
+        revision);
+  }
 }

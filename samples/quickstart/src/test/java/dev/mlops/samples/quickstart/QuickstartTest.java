@@ -37,7 +37,7 @@ class QuickstartTest {
             "swapped models:/cancer@production from v1 to v2",
             "failed calls: 0",
             "SET_ALIAS",
-            "mlops.predictions{model=cancer,outcome=success,version=1}",
+            "mlops.predictions{arm=stable,model=cancer,outcome=success,version=1}",
             "mlops.swaps");
     // Only the two shifted features raise a drift alarm.
     assertThat(s.driftAlarms()).containsExactly("f0", "f7");
