@@ -20,6 +20,7 @@ import java.util.Objects;
  * @param stable the version the alias points at, which the rest of the calls get
  * @param candidate the version being rolled out
  * @param weight the candidate's share of the calls, in basis points (0 to 10,000 = 100 %)
+ * @param plan its step schedule and analysis, {@link RolloutPlan#MANUAL} for none
  * @param state where the rollout stands
  * @param reason why it last changed, as its actor gave it (for an automatic rollback, the failed
  *     checks)
@@ -35,6 +36,7 @@ public record Rollout(
     long stable,
     long candidate,
     int weight,
+    RolloutPlan plan,
     State state,
     String reason,
     Instant started,
@@ -74,6 +76,7 @@ public record Rollout(
     ModelRef.checkName(model);
     Objects.requireNonNull(alias, "alias");
     Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(plan, "plan");
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(reason, "reason");
     Objects.requireNonNull(started, "started");
@@ -108,12 +111,14 @@ public record Rollout(
   /** This rollout with another weight, state, reason and update time (same identity). */
   public Rollout with(int weight, State state, String reason, Instant updated) {
     return new Rollout(
-        model, alias, id, stable, candidate, weight, state, reason, started, updated, revision);
+        model, alias, id, stable, candidate, weight, plan, state, reason, started, updated,
+        revision);
   }
 
   /** This rollout at another store revision. */
   public Rollout atRevision(long revision) {
     return new Rollout(
-        model, alias, id, stable, candidate, weight, state, reason, started, updated, revision);
+        model, alias, id, stable, candidate, weight, plan, state, reason, started, updated,
+        revision);
   }
 }

@@ -42,6 +42,8 @@ final class LifecycleEventNames {
       return "warm_up_failed";
     } else if (event instanceof SwapRefused) {
       return "swap_refused";
+    } else if (event instanceof LifecycleEvent.RolloutChanged) {
+      return "rollout_changed";
     }
     // LifecycleEvent is sealed; this only runs against a newer API with a kind added.
     return event

@@ -77,6 +77,8 @@ import org.slf4j.LoggerFactory;
  *       it serves, tagged with the refused version</td></tr>
  *   <tr><td>{@value #WARM_UP_FAILURES}</td><td>Counter</td><td>model, version</td>
  *       <td>best-effort warm-ups on synthetic inputs that failed (the version serves anyway)</td></tr>
+ *   <tr><td>{@value #ROLLOUT_CHANGES}</td><td>Counter</td><td>model, alias, change</td>
+ *       <td>one per rollout change; {@code change=rollback} counts automatic rollbacks</td></tr>
  *   <tr><td>{@value #VERSIONS_LOADED}</td><td>Gauge</td><td>model</td>
  *       <td>versions of the model loaded now; appears at the model's first load</td></tr>
  *   <tr><td>{@value #CACHE_WEIGHT}</td><td>Gauge (bytes)</td><td>none</td>
@@ -142,6 +144,9 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
 
   /** Counter of failed best-effort warm-ups. */
   public static final String WARM_UP_FAILURES = "mlops.warmup.failures";
+
+  /** Counter of rollout changes, by model, alias and change (a rollback among them). */
+  public static final String ROLLOUT_CHANGES = "mlops.rollout.changes";
 
   /** Gauge of versions loaded now, per model. */
   public static final String VERSIONS_LOADED = "mlops.versions.loaded";
@@ -291,6 +296,16 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
           .description(
               "Switches refused because the version's signature is incompatible, by the refused version")
           .tags(versionTags(e.model(), e.toVersion()))
+          .register(registry)
+          .increment();
+    } else if (event instanceof LifecycleEvent.RolloutChanged e) {
+      Counter.builder(ROLLOUT_CHANGES)
+          .description(
+              "Rollout changes behind an alias: start, weight, pause, resume, promote, abort,"
+                  + " rollback")
+          .tag("model", e.model())
+          .tag("alias", e.rollout().alias())
+          .tag("change", e.change())
           .register(registry)
           .increment();
     } else if (event instanceof WarmUpFailed) {

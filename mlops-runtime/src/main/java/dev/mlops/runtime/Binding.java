@@ -391,11 +391,32 @@ final class Binding {
     final Rollout rollout;
     final SessionHandle candidate;
     private final long salt;
+    private final boolean analysed;
+    private final java.util.concurrent.atomic.AtomicReference<RolloutWindow> stableWindow =
+        new java.util.concurrent.atomic.AtomicReference<>(new RolloutWindow());
+    private final java.util.concurrent.atomic.AtomicReference<RolloutWindow> candidateWindow =
+        new java.util.concurrent.atomic.AtomicReference<>(new RolloutWindow());
 
     Route(Rollout rollout, SessionHandle candidate) {
       this.rollout = rollout;
       this.candidate = candidate;
       this.salt = fnv(rollout.id(), 0xcbf29ce484222325L);
+      this.analysed = rollout.plan().analysis().isPresent();
+    }
+
+    /** Whether calls are counted for the rollout's analysis. */
+    boolean analysed() {
+      return analysed;
+    }
+
+    /** Counts one call of an arm for the analysis. */
+    void record(boolean candidateArm, dev.mlops.api.spi.Outcome outcome, long nanos) {
+      (candidateArm ? candidateWindow : stableWindow).get().record(outcome, nanos);
+    }
+
+    /** Takes the arm's window, and starts a new one. */
+    RolloutWindow drain(boolean candidateArm) {
+      return (candidateArm ? candidateWindow : stableWindow).getAndSet(new RolloutWindow());
     }
 
     /**

@@ -105,24 +105,57 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
 
   /**
    * One call on the caller's thread: on the rollout's candidate when the route takes it (never
-   * batched: a canary's share is small), else on the stable version, batched if configured.
+   * batched: a canary's share is small), else on the stable version, batched if configured. Under
+   * an analysed rollout each call is counted for its arm.
    */
   private Prediction<O> run(I input, long start, long deadline, String key) {
     Binding.Route r = binding.route();
-    if (r != null && r.takes(key)) {
+    if (r == null) {
+      return stable(input, start, deadline, key);
+    }
+    if (r.takes(key)) {
       SessionHandle h = binding.leaseCandidate(r);
       if (h != null) {
-        try {
-          return pipeline.call(h, input, start, deadline, key, Prediction.Arm.CANDIDATE);
-        } finally {
-          h.release();
-        }
+        return onCandidate(r, h, input, start, deadline, key);
       }
     }
+    if (!r.analysed()) {
+      return stable(input, start, deadline, key);
+    }
+    try {
+      Prediction<O> p = stable(input, start, deadline, key);
+      r.record(false, dev.mlops.api.spi.Outcome.SUCCESS, p.latencyNanos());
+      return p;
+    } catch (dev.mlops.api.MlopsException e) {
+      r.record(false, CallPipeline.outcome(e), pipeline.now() - start);
+      throw e;
+    }
+  }
+
+  private Prediction<O> stable(I input, long start, long deadline, String key) {
     if (batcher != null) {
       return batcher.call(input, start, deadline, key);
     }
     return pipeline.direct(binding, input, start, deadline, key);
+  }
+
+  /** Runs a call on the candidate the caller leased, counts it, and releases the lease. */
+  private Prediction<O> onCandidate(
+      Binding.Route r, SessionHandle h, I input, long start, long deadline, String key) {
+    try {
+      Prediction<O> p = pipeline.call(h, input, start, deadline, key, Prediction.Arm.CANDIDATE);
+      if (r.analysed()) {
+        r.record(true, dev.mlops.api.spi.Outcome.SUCCESS, p.latencyNanos());
+      }
+      return p;
+    } catch (dev.mlops.api.MlopsException e) {
+      if (r.analysed()) {
+        r.record(true, CallPipeline.outcome(e), pipeline.now() - start);
+      }
+      throw e;
+    } finally {
+      h.release();
+    }
   }
 
   @Override
@@ -213,15 +246,9 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     long start = pipeline.now();
     SessionHandle h = binding.leaseCandidate(r);
     if (h == null) {
-      return batcher != null
-          ? batcher.call(input, start, deadline, key)
-          : pipeline.direct(binding, input, start, deadline, key);
+      return stable(input, start, deadline, key);
     }
-    try {
-      return pipeline.call(h, input, start, deadline, key, Prediction.Arm.CANDIDATE);
-    } finally {
-      h.release();
-    }
+    return onCandidate(r, h, input, start, deadline, key);
   }
 
   /** What {@link Mlops#state()} reports of this predictor. */

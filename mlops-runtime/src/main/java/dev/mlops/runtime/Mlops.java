@@ -73,6 +73,9 @@ public final class Mlops implements AutoCloseable {
   private final WarmUpPolicy warmUpPolicy;
   private final java.time.Duration warmUpDeadline;
   private final java.time.Duration swapDelay;
+  private final RolloutDecider decider;
+  private final java.util.concurrent.ScheduledExecutorService ownRolloutScheduler;
+  private final java.util.concurrent.ScheduledFuture<?> decisions;
   private final dev.mlops.api.SessionOptions sessionOptions;
   private final AutoCloseable registryAttachment;
   private final Thread shutdownHook;
@@ -129,6 +132,42 @@ public final class Mlops implements AutoCloseable {
       shutdownHook = null;
     }
     this.registrySubscription = registry.addListener(telemetry::publish);
+    this.decider = new RolloutDecider(this, ticker);
+    if (b.rolloutDecisions) {
+      this.ownRolloutScheduler =
+          b.rolloutScheduler == null
+              ? Executors.newSingleThreadScheduledExecutor(new DaemonThreads("mlops-rollouts-"))
+              : null;
+      java.util.concurrent.ScheduledExecutorService scheduler =
+          b.rolloutScheduler != null ? b.rolloutScheduler : ownRolloutScheduler;
+      this.decisions =
+          scheduler.scheduleWithFixedDelay(
+              this::decideRollouts, 100, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } else {
+      this.ownRolloutScheduler = null;
+      this.decisions = null;
+    }
+  }
+
+  /** One round of rollout decisions; a failure is logged and the next round runs. */
+  void decideRollouts() {
+    try {
+      decider.tick();
+    } catch (RuntimeException e) {
+      LOG.warn("a round of rollout decisions failed: {}", e.toString(), e);
+    }
+  }
+
+  /** The rollout routes of every open predictor, for the decider. */
+  List<Binding.Route> routes() {
+    List<Binding.Route> out = new java.util.ArrayList<>();
+    for (DefaultPredictor<?, ?> p : predictors) {
+      Binding.Route r = p.binding().route();
+      if (r != null && !p.binding().isClosed()) {
+        out.add(r);
+      }
+    }
+    return out;
   }
 
   /** Starts a builder. */
@@ -360,6 +399,12 @@ public final class Mlops implements AutoCloseable {
         LOG.debug("detaching from the registry failed", e);
       }
     }
+    if (decisions != null) {
+      decisions.cancel(false);
+    }
+    if (ownRolloutScheduler != null) {
+      ownRolloutScheduler.shutdownNow();
+    }
     for (DefaultPredictor<?, ?> p : predictors) {
       p.close();
     }
@@ -447,6 +492,9 @@ public final class Mlops implements AutoCloseable {
     private boolean sessionOptionsSet;
     private java.time.Duration swapDelay;
     private java.time.Duration staggerUpTo;
+    private boolean rolloutDecisions = true;
+    private boolean rolloutDecisionsSet;
+    private java.util.concurrent.ScheduledExecutorService rolloutScheduler;
 
     private Builder() {}
 
@@ -497,6 +545,37 @@ public final class Mlops implements AutoCloseable {
       }
       this.sessionOptions = options;
       this.sessionOptionsSet = true;
+      return this;
+    }
+
+    /**
+     * Whether this runtime moves automatic rollouts on (default: true): every step interval it
+     * analyses the calls of its predictors that follow the rollout's alias, and rolls back, steps
+     * up or promotes through the registry. In a fleet, leave it on in the instances with the
+     * registry's writer credentials (one is enough); a runtime whose writes are refused stops
+     * deciding with a warning.
+     */
+    public Builder rolloutDecisions(boolean decide) {
+      if (rolloutDecisionsSet) {
+        throw new IllegalStateException("rolloutDecisions: already set");
+      }
+      this.rolloutDecisions = decide;
+      this.rolloutDecisionsSet = true;
+      return this;
+    }
+
+    /**
+     * Runs the rollout decisions (a check every 100 ms; each rollout's analysis every step
+     * interval) on this scheduler; the caller keeps ownership. Default: one daemon thread of the
+     * runtime's own ({@code mlops-rollouts}), started with the runtime when {@link
+     * #rolloutDecisions} is on, and stopped by {@code close}.
+     */
+    public Builder rolloutScheduler(java.util.concurrent.ScheduledExecutorService scheduler) {
+      Objects.requireNonNull(scheduler, "scheduler");
+      if (rolloutScheduler != null) {
+        throw new IllegalStateException("rolloutScheduler: already set");
+      }
+      this.rolloutScheduler = scheduler;
       return this;
     }
 

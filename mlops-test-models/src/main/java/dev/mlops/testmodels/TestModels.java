@@ -53,6 +53,16 @@ public final class TestModels {
   /** Breast-cancer classifier v2: standard scaling + MLP; more accurate than v1. */
   public static final String BREAST_CANCER_V2 = "breast-cancer-v2.onnx";
 
+  /**
+   * Breast-cancer classifier v1 that fails at run time on a row whose feature {@code f0} is above
+   * {@value #FLAKY_THRESHOLD} (a Gather out of bounds), and gives v1's results on every other row:
+   * a candidate that fails on the share of calls a test chooses. Made by {@code generate_flaky.py}.
+   */
+  public static final String BREAST_CANCER_FLAKY = "breast-cancer-flaky.onnx";
+
+  /** Rows of {@link #BREAST_CANCER_FLAKY} with {@code f0} above this fail. */
+  public static final float FLAKY_THRESHOLD = 1000f;
+
   /** Model with a float32 {@code amount} and an int64 {@code category} input. */
   public static final String MIXED_INPUTS = "mixed-inputs.onnx";
 
@@ -60,7 +70,7 @@ public final class TestModels {
   public static final String TINY = "tiny.onnx";
 
   private static final List<String> MODEL_FILES =
-      List.of(BREAST_CANCER_V1, BREAST_CANCER_V2, MIXED_INPUTS, TINY);
+      List.of(BREAST_CANCER_V1, BREAST_CANCER_V2, BREAST_CANCER_FLAKY, MIXED_INPUTS, TINY);
 
   private static final String TEST_SET_FILE = "breast-cancer-test.csv";
   private static final String PROPERTIES_FILE = "fixtures.properties";

@@ -1378,6 +1378,7 @@ public final class GovernedRegistry implements ModelRegistry {
               target.version(),
               candidate.version(),
               spec.weight(),
+              spec.plan(),
               Rollout.State.RUNNING,
               audit.reason(),
               now,
@@ -1859,12 +1860,14 @@ public final class GovernedRegistry implements ModelRegistry {
     String alias = d.get(AuditDetails.ALIAS);
     String id = d.get(AuditDetails.ROLLOUT);
     Instant started = e.time();
+    dev.mlops.api.RolloutPlan plan = dev.mlops.api.RolloutPlan.MANUAL;
     StoredRollout stored = store.rollouts(e.model()).get(alias);
     long revision = 0;
     if (stored != null) {
       Rollout now = Records.rolloutFromJson(stored.record(), stored.revision());
       if (now.id().equals(id)) {
         started = now.started();
+        plan = now.plan();
       }
     }
     Rollout r =
@@ -1875,6 +1878,7 @@ public final class GovernedRegistry implements ModelRegistry {
             Long.parseLong(d.get(AuditDetails.FROM)),
             Long.parseLong(d.get(AuditDetails.TO)),
             Integer.parseInt(d.get(AuditDetails.WEIGHT)),
+            plan,
             state,
             e.reason(),
             started.isAfter(e.time()) ? e.time() : started,

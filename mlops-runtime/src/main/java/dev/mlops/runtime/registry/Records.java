@@ -196,6 +196,24 @@ public final class Records {
     m.put("stable", r.stable());
     m.put("candidate", r.candidate());
     m.put("weight", (long) r.weight());
+    Map<String, Object> plan = new LinkedHashMap<>();
+    List<Object> steps = new ArrayList<>();
+    r.plan().steps().forEach(st -> steps.add((long) st));
+    plan.put("steps", steps);
+    plan.put("intervalMillis", r.plan().interval().toMillis());
+    r.plan()
+        .analysis()
+        .ifPresent(
+            a -> {
+              Map<String, Object> am = new LinkedHashMap<>();
+              am.put("maxErrorRate", Double.toString(a.maxErrorRate()));
+              a.maxP99().ifPresent(d -> am.put("maxP99Micros", d.toNanos() / 1000));
+              am.put("maxP99Ratio", Double.toString(a.maxP99Ratio()));
+              am.put("minRequests", a.minRequests());
+              am.put("failureThreshold", (long) a.failureThreshold());
+              plan.put("analysis", am);
+            });
+    m.put("plan", plan);
     m.put("state", r.state().name());
     m.put("reason", r.reason());
     m.put("started", r.started().toString());
@@ -204,8 +222,35 @@ public final class Records {
   }
 
   /** The rollout of a record, at the store's revision. */
+  @SuppressWarnings("unchecked")
   public static dev.mlops.api.Rollout rolloutFromJson(String json, long revision) {
     Map<String, Object> m = Json.parseObject(json);
+    dev.mlops.api.RolloutPlan plan = dev.mlops.api.RolloutPlan.MANUAL;
+    Map<String, Object> pm = (Map<String, Object>) m.get("plan");
+    if (pm != null) {
+      List<Integer> steps = new ArrayList<>();
+      for (Object o : (List<Object>) pm.get("steps")) {
+        steps.add(((Long) o).intValue());
+      }
+      java.util.Optional<dev.mlops.api.AnalysisPolicy> analysis = java.util.Optional.empty();
+      Map<String, Object> am = (Map<String, Object>) pm.get("analysis");
+      if (am != null) {
+        Long p99 = (Long) am.get("maxP99Micros");
+        analysis =
+            java.util.Optional.of(
+                new dev.mlops.api.AnalysisPolicy(
+                    toDouble(am.get("maxErrorRate")),
+                    p99 == null
+                        ? java.util.Optional.empty()
+                        : java.util.Optional.of(java.time.Duration.ofNanos(p99 * 1000)),
+                    toDouble(am.get("maxP99Ratio")),
+                    (Long) am.get("minRequests"),
+                    ((Long) am.get("failureThreshold")).intValue()));
+      }
+      plan =
+          new dev.mlops.api.RolloutPlan(
+              steps, java.time.Duration.ofMillis((Long) pm.get("intervalMillis")), analysis);
+    }
     return new dev.mlops.api.Rollout(
         (String) m.get("model"),
         (String) m.get("alias"),
@@ -213,6 +258,7 @@ public final class Records {
         (Long) m.get("stable"),
         (Long) m.get("candidate"),
         ((Long) m.get("weight")).intValue(),
+        plan,
         dev.mlops.api.Rollout.State.valueOf((String) m.get("state")),
         (String) m.get("reason"),
         Instant.parse((String) m.get("started")),
