@@ -13,6 +13,7 @@ import dev.mlops.api.spi.AliasTarget;
 import dev.mlops.api.spi.ModelStore;
 import dev.mlops.api.spi.NewVersion;
 import dev.mlops.api.spi.StoreListener;
+import dev.mlops.api.spi.StoredRollout;
 import dev.mlops.runtime.registry.Json;
 import dev.mlops.runtime.registry.Records;
 import dev.mlops.runtime.registry.Storage;
@@ -30,7 +31,9 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -52,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *   audit.log                  append-only, one JSON object per line, each with the hash of the one before
  *   journal.json               the change being made, while it is made
  *   staging/                   versions being written; never read
- *   models/NAME/state.json     aliases (with revisions), archived and deleted versions, replaced atomically
+ *   models/NAME/state.json     aliases and rollout records (with revisions), archived and deleted
+ *                              versions, replaced atomically
  *   models/NAME/N/version.json immutable metadata of version N
  *   models/NAME/N/...          its side files: input-example.bin, signature.json, attachments/
  * </pre>
@@ -253,6 +257,13 @@ public final class DirectoryModelStore implements ModelStore {
   }
 
   @Override
+  public Map<String, StoredRollout> rollouts(String model) {
+    checkOpen();
+    ModelRef.checkName(model);
+    return Collections.unmodifiableMap(new TreeMap<>(readState(model).rollouts));
+  }
+
+  @Override
   public Optional<byte[]> file(String model, long version, String name) {
     checkOpen();
     if (name.isEmpty()
@@ -376,6 +387,43 @@ public final class DirectoryModelStore implements ModelStore {
         });
   }
 
+  /**
+   * Writes the record in the model's {@code state.json}, like an alias move: journal, audit line,
+   * then the new state, under the lock.
+   */
+  @Override
+  public OptionalLong compareAndSetRollout(
+      String model, String alias, long expected, String record, AuditEntry entry) {
+    checkOpen();
+    ModelRef.checkName(model);
+    Objects.requireNonNull(alias, "alias");
+    Objects.requireNonNull(record, "record");
+    Objects.requireNonNull(entry, "entry");
+    if (expected < 0) {
+      throw new IllegalArgumentException("expected must be >= 0: " + expected);
+    }
+    return change(
+        () -> {
+          // The model's directory appears with its first version, so without it there is none.
+          if (!Files.isDirectory(modelsDir.resolve(model), LinkOption.NOFOLLOW_LINKS)) {
+            throw new ConflictException(
+                "model '"
+                    + model
+                    + "' has no version; a rollout can only be written for a registered model");
+          }
+          State s = readState(model);
+          StoredRollout current = s.rollouts.get(alias);
+          long actual = current == null ? 0 : current.revision();
+          if (actual != expected) {
+            return new Committed<>(OptionalLong.empty());
+          }
+          s.rollouts.put(alias, new StoredRollout(record, expected + 1));
+          requireModelDirectory(model);
+          return new Committed<>(
+              OptionalLong.of(expected + 1), entry, Redo.state(model, stateText(s)));
+        });
+  }
+
   private void requireReady(String model, State s, long version) {
     if (s.deleted.contains(version) || !Files.isDirectory(versionDir(model, version))) {
       throw new ConflictException(
@@ -468,7 +516,7 @@ public final class DirectoryModelStore implements ModelStore {
 
   @Override
   public AutoCloseable subscribe(StoreListener listener) {
-    java.util.Objects.requireNonNull(listener, "listener");
+    Objects.requireNonNull(listener, "listener");
     checkOpen();
     mine.add(listener);
     feed.listeners.add(listener);
@@ -491,6 +539,9 @@ public final class DirectoryModelStore implements ModelStore {
 
     final TreeSet<Long> archived = new TreeSet<>();
     final TreeSet<Long> deleted = new TreeSet<>();
+
+    /** The last rollout record of each alias; absent from files written before rollouts. */
+    final TreeMap<String, StoredRollout> rollouts = new TreeMap<>();
   }
 
   @SuppressWarnings("unchecked")
@@ -524,6 +575,16 @@ public final class DirectoryModelStore implements ModelStore {
       if (revisions != null) {
         ((Map<String, Object>) revisions).forEach((k, v) -> s.deletedRevisions.put(k, (Long) v));
       }
+      Object rollouts = m.get("rollouts");
+      if (rollouts != null) {
+        ((Map<String, Object>) rollouts)
+            .forEach(
+                (k, v) -> {
+                  Map<String, Object> r = (Map<String, Object>) v;
+                  s.rollouts.put(
+                      k, new StoredRollout((String) r.get("record"), (Long) r.get("revision")));
+                });
+      }
     } catch (RuntimeException e) {
       throw new RegistryException(
           "registry state file " + file + " is damaged: " + e.getMessage(), e);
@@ -547,6 +608,18 @@ public final class DirectoryModelStore implements ModelStore {
     m.put("deleted", new ArrayList<Object>(s.deleted));
     if (!s.deletedRevisions.isEmpty()) {
       m.put("deletedAliasRevisions", new TreeMap<String, Object>(s.deletedRevisions));
+    }
+    // Written only when there is one, so a model without rollouts keeps the file as it was.
+    if (!s.rollouts.isEmpty()) {
+      Map<String, Object> rollouts = new TreeMap<>();
+      s.rollouts.forEach(
+          (k, r) -> {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("record", r.record());
+            e.put("revision", r.revision());
+            rollouts.put(k, e);
+          });
+      m.put("rollouts", rollouts);
     }
     return Json.write(m);
   }
@@ -691,11 +764,17 @@ public final class DirectoryModelStore implements ModelStore {
               }
               io(
                   () -> {
-                    Storage.writeNew(
-                        journal,
-                        done.redo()
-                            .toJson(AuditChain.after(Storage.lastLine(auditLog)))
-                            .getBytes(StandardCharsets.UTF_8));
+                    String redo = done.redo().toJson(AuditChain.after(Storage.lastLine(auditLog)));
+                    if (redo.length() > Json.MAX_CHARS) {
+                      // recover() could not read it back: refuse before anything is written.
+                      throw new RegistryException(
+                          "nothing was changed: the change's journal would be "
+                              + redo.length()
+                              + " characters long but the registry reads at most "
+                              + Json.MAX_CHARS
+                              + "; store less (shorter rollout records)");
+                    }
+                    Storage.writeNew(journal, redo.getBytes(StandardCharsets.UTF_8));
                     Storage.fsyncDirectory(root);
                     return null;
                   });
