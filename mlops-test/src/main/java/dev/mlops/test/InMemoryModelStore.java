@@ -12,6 +12,7 @@ import dev.mlops.api.spi.AliasTarget;
 import dev.mlops.api.spi.ModelStore;
 import dev.mlops.api.spi.NewVersion;
 import dev.mlops.api.spi.StoreListener;
+import dev.mlops.api.spi.StoredRollout;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -40,11 +42,13 @@ import org.slf4j.LoggerFactory;
  * <p>What it guarantees: every change and its audit entry are committed together under one lock, so
  * readers see a change entirely or not at all; numbers are 1, 2, 3 ... per model and never reused,
  * also after a deletion; aliases move only by compare-and-set and every move bumps the revision; an
- * alias points only at a ready version; the change feed delivers each committed change once, in
- * commit order, after it is visible to readers, on a committing thread (entries of {@link
- * #appendAudit}, which change nothing, are not delivered). Several instances can share one backing
- * ({@link #openAnother()}), as processes share a database: they share numbering, state, audit log
- * and change feed. Nothing survives the last reference to the backing; there is no process sharing.
+ * alias points only at a ready version; rollout records move only by compare-and-set on their
+ * revision, one per alias, and only for a model that has a version; the change feed delivers each
+ * committed change once, in commit order, after it is visible to readers, on a committing thread
+ * (entries of {@link #appendAudit}, which change nothing, are not delivered). Several instances can
+ * share one backing ({@link #openAnother()}), as processes share a database: they share numbering,
+ * state, audit log and change feed. Nothing survives the last reference to the backing; there is no
+ * process sharing.
  *
  * <p>Thread-safe: one lock per backing orders every change and read, and {@code insertVersion}'s
  * {@code make} runs under it, so a slow {@code make} holds up the backing's other callers. Closing
@@ -123,6 +127,9 @@ public final class InMemoryModelStore implements ModelStore {
 
     /** The last revision of each deleted alias: a re-created alias continues from it. */
     final TreeMap<String, Long> deletedRevisions = new TreeMap<>();
+
+    /** The last rollout record written for each alias, with its revision. */
+    final TreeMap<String, StoredRollout> rollouts = new TreeMap<>();
   }
 
   private record Stored(ModelVersion version, Map<String, byte[]> files) {}
@@ -176,6 +183,16 @@ public final class InMemoryModelStore implements ModelStore {
         () -> {
           ModelState s = backing.models.get(model);
           return s == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(s.aliases));
+        });
+  }
+
+  @Override
+  public Map<String, StoredRollout> rollouts(String model) {
+    ModelRef.checkName(model);
+    return read(
+        () -> {
+          ModelState s = backing.models.get(model);
+          return s == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(s.rollouts));
         });
   }
 
@@ -284,6 +301,35 @@ public final class InMemoryModelStore implements ModelStore {
             s.deletedRevisions.remove(alias);
           }
           return new Committed<>(Optional.of(next), entry);
+        });
+  }
+
+  @Override
+  public OptionalLong compareAndSetRollout(
+      String model, String alias, long expected, String record, AuditEntry entry) {
+    ModelRef.checkName(model);
+    Objects.requireNonNull(alias, "alias");
+    Objects.requireNonNull(record, "record");
+    Objects.requireNonNull(entry, "entry");
+    if (expected < 0) {
+      throw new IllegalArgumentException("expected must be >= 0: " + expected);
+    }
+    return change(
+        () -> {
+          ModelState s = backing.models.get(model);
+          if (s == null) {
+            throw new ConflictException(
+                "model '"
+                    + model
+                    + "' has no version; a rollout can only be written for a registered model");
+          }
+          StoredRollout current = s.rollouts.get(alias);
+          long actual = current == null ? 0 : current.revision();
+          if (actual != expected) {
+            return new Committed<>(OptionalLong.empty(), null);
+          }
+          s.rollouts.put(alias, new StoredRollout(record, expected + 1));
+          return new Committed<>(OptionalLong.of(expected + 1), entry);
         });
   }
 

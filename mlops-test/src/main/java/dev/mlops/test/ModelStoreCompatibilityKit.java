@@ -16,6 +16,7 @@ import dev.mlops.api.spi.AliasTarget;
 import dev.mlops.api.spi.ModelStore;
 import dev.mlops.api.spi.NewVersion;
 import dev.mlops.api.spi.StoreListener;
+import dev.mlops.api.spi.StoredRollout;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -90,6 +92,14 @@ import org.slf4j.LoggerFactory;
  *       {@code expected} changes nothing, records nothing and delivers nothing; deleting an alias
  *       removes it and reports the revision it reached; {@value #THREADS} threads racing from one
  *       {@code expected} have exactly one winner, with exactly one audit entry and one delivery.
+ *   <li><b>Rollouts.</b> An alias's first rollout write gives revision 1 and each write bumps it,
+ *       the record stored exactly as given; a write from a wrong {@code expected} changes, records
+ *       and delivers nothing; each committed write is in the audit log once, in commit order, and
+ *       delivered once, in that order; {@value #THREADS} threads racing from one {@code expected}
+ *       (0 included) have exactly one winner; a model with no version is refused with {@link
+ *       ConflictException}; each alias's rollout is independent, and records and revisions survive
+ *       closing and reopening; instances on one backing see each other's writes, and so does a
+ *       child process's (when {@link #childProcessStore} is given).
  *   <li><b>References.</b> An alias move to a missing, deleted or archived version, and archiving
  *       or deleting a version an alias points at, throw {@link ConflictException} and change
  *       nothing; archiving returns true, then false, and records once; archived versions are listed
@@ -840,6 +850,318 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
         .as("audited moves after the first")
         .containsExactlyElementsOf(winners);
     assertThat(feed.await(rounds)).containsExactlyElementsOf(winners);
+  }
+
+  // ================================================================ rollouts
+
+  /**
+   * An alias's first rollout write gives revision 1 and each write bumps it; each write is audited
+   * and delivered as its entry.
+   */
+  @Test
+  public void writingARolloutGivesRevisionOneAndEachWriteBumpsIt() {
+    S store = newStore();
+    insert(store, MODEL);
+    Recorder feed = subscribe(store);
+    List<AuditEntry> writes = new ArrayList<>();
+
+    assertThat(roll(store, MODEL, PROD, 0, "r1", writes)).hasValue(1);
+    assertThat(store.rollouts(MODEL))
+        .containsExactly(Map.entry(PROD, new StoredRollout(rolloutRecord("r1"), 1)));
+    assertThat(roll(store, MODEL, PROD, 1, "r2", writes)).hasValue(2);
+    assertThat(roll(store, MODEL, PROD, 2, "r3", writes)).hasValue(3);
+
+    assertThat(store.rollouts(MODEL))
+        .containsExactly(Map.entry(PROD, new StoredRollout(rolloutRecord("r3"), 3)));
+    assertThat(store.rollouts(OTHER)).as("rollouts of a model never registered").isEmpty();
+    assertThat(store.aliases(MODEL)).as("aliases after rollout writes").isEmpty();
+    assertThat(
+            store.audit(
+                AuditQuery.builder()
+                    .actions(AuditAction.START_ROLLOUT, AuditAction.UPDATE_ROLLOUT)
+                    .build()))
+        .containsExactlyElementsOf(writes);
+    assertThat(feed.await(writes.size())).containsExactlyElementsOf(writes);
+  }
+
+  /**
+   * A rollout write from a revision the alias's rollout is not at (or, with 0, while it has one)
+   * changes nothing, records nothing, delivers nothing.
+   */
+  @Test
+  public void aRolloutWriteFromAWrongExpectedChangesNothing() {
+    S store = newStore();
+    insert(store, MODEL);
+    roll(store, MODEL, PROD, 0, "first", null);
+    List<AuditEntry> audit = store.audit(AuditQuery.all());
+    Recorder feed = subscribe(store);
+
+    assertThat(roll(store, MODEL, PROD, 0, "again", null)).as("start while one exists").isEmpty();
+    assertThat(roll(store, MODEL, PROD, 2, "ahead", null)).as("write from 2 while at 1").isEmpty();
+    assertThat(roll(store, MODEL, STAGING, 1, "none", null))
+        .as("write from 1 for an alias that never had a rollout")
+        .isEmpty();
+
+    assertThat(store.rollouts(MODEL))
+        .containsExactly(Map.entry(PROD, new StoredRollout(rolloutRecord("first"), 1)));
+    assertThat(store.audit(AuditQuery.all()))
+        .as("audit after the refused writes")
+        .containsExactlyElementsOf(audit);
+    AuditEntry marker = marker(store);
+    assertThat(feed.await(1))
+        .as("deliveries: only the change made after the refused writes")
+        .containsExactly(marker);
+  }
+
+  /**
+   * Rollout writes between other changes are each in the audit log exactly once, in commit order,
+   * and delivered once each, in that order, to every listener.
+   */
+  @Test
+  public void aCommittedRolloutWriteIsAuditedAndDeliveredOnceInCommitOrder() {
+    S store = newStore();
+    insert(store, MODEL);
+    insert(store, MODEL);
+    List<AuditEntry> before = store.audit(AuditQuery.all());
+    Recorder first = subscribe(store);
+    Recorder second = subscribe(store);
+    List<AuditEntry> changes = new ArrayList<>();
+
+    roll(store, MODEL, PROD, 0, "start", changes);
+    move(store, PROD, 0, 1, changes);
+    roll(store, MODEL, PROD, 1, "weight", changes);
+    roll(store, MODEL, STAGING, 0, "staging", changes);
+    move(store, PROD, 1, 2, changes);
+    AuditEntry end = entry(AuditAction.END_ROLLOUT, MODEL, rolloutDetails(PROD, "promote"));
+    assertThat(store.compareAndSetRollout(MODEL, PROD, 2, rolloutRecord("ended"), end)).hasValue(3);
+    changes.add(end);
+    assertThat(roll(store, MODEL, PROD, 2, "late", changes))
+        .as("a write from before the end")
+        .isEmpty();
+
+    List<AuditEntry> expected = new ArrayList<>(before);
+    expected.addAll(changes);
+    assertThat(store.audit(AuditQuery.all())).containsExactlyElementsOf(expected);
+    assertThat(store.audit(AuditQuery.builder().actions(AuditAction.END_ROLLOUT).build()))
+        .containsExactly(end);
+    AuditEntry marker = marker(store);
+    changes.add(marker);
+    assertThat(first.await(changes.size())).as("first listener").containsExactlyElementsOf(changes);
+    assertThat(second.await(changes.size()))
+        .as("second listener")
+        .containsExactlyElementsOf(changes);
+    assertThat(store.rollouts(MODEL))
+        .containsExactly(
+            Map.entry(PROD, new StoredRollout(rolloutRecord("ended"), 3)),
+            Map.entry(STAGING, new StoredRollout(rolloutRecord("staging"), 1)));
+  }
+
+  /**
+   * {@value #THREADS} threads racing a rollout write from the same revision, 5 rounds (the first
+   * from 0, the alias's first rollout): exactly one wins each round, with exactly one audit entry
+   * and one delivery.
+   *
+   * @throws Exception if interrupted
+   */
+  @Test
+  public void racingRolloutWritesFromOneExpectedHaveExactlyOneWinner() throws Exception {
+    S store = newStore();
+    insert(store, MODEL);
+    Recorder feed = subscribe(store);
+    List<AuditEntry> winners = new ArrayList<>();
+    int rounds = 5;
+    for (int round = 0; round < rounds; round++) {
+      long from = round;
+      Map<Integer, Long> won = new ConcurrentHashMap<>();
+      Map<Integer, AuditEntry> entries = new ConcurrentHashMap<>();
+      AtomicInteger lost = new AtomicInteger();
+      int r = round;
+      runAtOnce(
+          THREADS,
+          t -> {
+            AuditEntry e =
+                new AuditEntry(
+                    at(2000 + r),
+                    actor(t),
+                    from == 0 ? AuditAction.START_ROLLOUT : AuditAction.UPDATE_ROLLOUT,
+                    MODEL,
+                    rolloutDetails(PROD, from == 0 ? "start" : "weight"),
+                    "round " + r + " thread " + t);
+            entries.put(t, e);
+            OptionalLong result =
+                store.compareAndSetRollout(
+                    MODEL, PROD, from, rolloutRecord("round " + r + " thread " + t), e);
+            if (result.isPresent()) {
+              won.put(t, result.getAsLong());
+            } else {
+              lost.incrementAndGet();
+            }
+          });
+      assertThat(won).as("winners of round %d", round).hasSize(1);
+      assertThat(lost).as("losers of round %d", round).hasValue(THREADS - 1);
+      int winner = won.keySet().iterator().next();
+      assertThat(won.get(winner)).as("revision won in round %d", round).isEqualTo(from + 1);
+      assertThat(store.rollouts(MODEL))
+          .containsExactly(
+              Map.entry(
+                  PROD,
+                  new StoredRollout(
+                      rolloutRecord("round " + round + " thread " + winner), from + 1)));
+      winners.add(entries.get(winner));
+    }
+    assertThat(
+            store.audit(
+                AuditQuery.builder()
+                    .actions(AuditAction.START_ROLLOUT, AuditAction.UPDATE_ROLLOUT)
+                    .build()))
+        .containsExactlyElementsOf(winners);
+    assertThat(feed.await(rounds)).containsExactlyElementsOf(winners);
+    AuditEntry marker = marker(store);
+    assertThat(feed.await(rounds + 1))
+        .as("deliveries up to a later change")
+        .containsExactlyElementsOf(concat(winners, marker));
+  }
+
+  /**
+   * A rollout write for a model that has no version is refused with {@link ConflictException} and
+   * stores, records and delivers nothing.
+   */
+  @Test
+  public void aRolloutOfAModelWithNoVersionIsRefused() {
+    S store = newStore();
+    insert(store, MODEL);
+    List<AuditEntry> audit = store.audit(AuditQuery.all());
+    Recorder feed = subscribe(store);
+
+    assertConflict(
+        () -> roll(store, OTHER, PROD, 0, "nowhere", null), "a rollout of an unknown model");
+    assertConflict(
+        () -> roll(store, OTHER, PROD, 1, "nowhere", null),
+        "a rollout of an unknown model from revision 1");
+
+    assertThat(store.models()).containsExactly(MODEL);
+    assertThat(store.rollouts(OTHER)).isEmpty();
+    assertThat(store.audit(AuditQuery.all())).containsExactlyElementsOf(audit);
+    AuditEntry marker = marker(store);
+    assertThat(feed.await(1)).as("deliveries after the refusals").containsExactly(marker);
+  }
+
+  /**
+   * Each alias's rollout has its own revision, also across models, and records and revisions are
+   * there after closing and reopening, where writes continue from them.
+   */
+  @Test
+  public void rolloutsPerAliasAreIndependentAndSurviveClosingAndReopening() {
+    S store = newStore();
+    insert(store, MODEL);
+    insert(store, OTHER);
+    roll(store, MODEL, PROD, 0, "prod 1", null);
+    roll(store, MODEL, PROD, 1, "prod 2", null);
+    roll(store, MODEL, STAGING, 0, "staging 1", null);
+    roll(store, OTHER, PROD, 0, "other 1", null);
+    assertThat(roll(store, MODEL, STAGING, 2, "staging at prod's revision", null))
+        .as("a write to staging from prod's revision")
+        .isEmpty();
+    Map<String, StoredRollout> rollouts = store.rollouts(MODEL);
+    assertThat(rollouts)
+        .containsExactly(
+            Map.entry(PROD, new StoredRollout(rolloutRecord("prod 2"), 2)),
+            Map.entry(STAGING, new StoredRollout(rolloutRecord("staging 1"), 1)));
+    assertThat(store.rollouts(OTHER))
+        .containsExactly(Map.entry(PROD, new StoredRollout(rolloutRecord("other 1"), 1)));
+    List<AuditEntry> audit = store.audit(AuditQuery.all());
+    store.close();
+
+    S reopened = newAnother(store);
+    assertThat(reopened.rollouts(MODEL)).isEqualTo(rollouts);
+    assertThat(reopened.rollouts(OTHER))
+        .containsExactly(Map.entry(PROD, new StoredRollout(rolloutRecord("other 1"), 1)));
+    assertThat(reopened.audit(AuditQuery.all())).isEqualTo(audit);
+    assertThat(roll(reopened, MODEL, PROD, 2, "prod 3", null)).hasValue(3);
+    assertThat(roll(reopened, MODEL, STAGING, 1, "staging 2", null)).hasValue(2);
+    assertThat(reopened.rollouts(MODEL))
+        .containsExactly(
+            Map.entry(PROD, new StoredRollout(rolloutRecord("prod 3"), 3)),
+            Map.entry(STAGING, new StoredRollout(rolloutRecord("staging 2"), 2)));
+  }
+
+  /**
+   * Instances on one backing see each other's rollout writes, and a write from a revision another
+   * instance moved past is refused; when the feed is shared, each delivers the other's writes.
+   */
+  @Test
+  public void instancesOnOneBackingSeeEachOthersRolloutWrites() {
+    S a = newStore();
+    S b = newAnother(a);
+    insert(a, MODEL);
+    Recorder onA = subscribe(a);
+    Recorder onB = subscribe(b);
+    List<AuditEntry> writes = new ArrayList<>();
+
+    assertThat(roll(a, MODEL, PROD, 0, "by a", writes)).hasValue(1);
+    assertThat(b.rollouts(MODEL))
+        .containsExactly(Map.entry(PROD, new StoredRollout(rolloutRecord("by a"), 1)));
+    assertThat(roll(b, MODEL, PROD, 1, "by b", writes)).hasValue(2);
+    assertThat(roll(a, MODEL, PROD, 1, "by a, stale", null))
+        .as("a write from the revision the other instance moved past")
+        .isEmpty();
+    assertThat(a.rollouts(MODEL))
+        .containsExactly(Map.entry(PROD, new StoredRollout(rolloutRecord("by b"), 2)));
+
+    if (instancesInOneJvmShareTheFeed()) {
+      assertThat(onA.await(2)).as("deliveries on the first").containsExactlyElementsOf(writes);
+      assertThat(onB.await(2)).as("deliveries on the second").containsExactlyElementsOf(writes);
+    } else {
+      assertThat(onA.await(1)).as("deliveries on the first").contains(writes.get(0));
+      assertThat(onB.await(1)).as("deliveries on the second").contains(writes.get(1));
+    }
+  }
+
+  /**
+   * A rollout written by a child process is visible here, and a child's write from a revision this
+   * process moved past is refused.
+   *
+   * @throws Exception if a child cannot be started or the wait is interrupted
+   */
+  @Test
+  public void aRolloutWrittenByAChildProcessIsVisible() throws Exception {
+    S store = newStore();
+    ChildProcessStore child = requireChildProcessStore(store);
+    insert(store, MODEL);
+    try (ChildJvm c = startWorker(child, "rollout-1", "rollout", MODEL, PROD, "0", "process-a")) {
+      assertThat(c.awaitLine("ROLLOUT ", CHILD_TIMEOUT))
+          .as("the child's write%s", c.diagnostics())
+          .isEqualTo("ROLLOUT 1");
+      c.awaitLine("DONE", CHILD_TIMEOUT);
+      assertThat(c.awaitExit(CHILD_TIMEOUT)).as("exit code%s", c.diagnostics()).isZero();
+    }
+    assertThat(store.rollouts(MODEL))
+        .containsExactly(
+            Map.entry(
+                PROD,
+                new StoredRollout(StoreSamples.rolloutRecord(MODEL, PROD, 1, "process-a"), 1)));
+    AuditEntry mine = StoreSamples.rolloutWritten(MODEL, PROD, 2, "parent");
+    assertThat(
+            store.compareAndSetRollout(
+                MODEL, PROD, 1, StoreSamples.rolloutRecord(MODEL, PROD, 2, "parent"), mine))
+        .hasValue(2);
+    try (ChildJvm c = startWorker(child, "rollout-2", "rollout", MODEL, PROD, "1", "process-b")) {
+      assertThat(c.awaitLine("REFUSED", CHILD_TIMEOUT))
+          .as("the child's stale write%s", c.diagnostics())
+          .isEqualTo("REFUSED");
+      c.awaitLine("DONE", CHILD_TIMEOUT);
+      assertThat(c.awaitExit(CHILD_TIMEOUT)).as("exit code%s", c.diagnostics()).isZero();
+    }
+    assertThat(store.rollouts(MODEL))
+        .containsExactly(
+            Map.entry(
+                PROD, new StoredRollout(StoreSamples.rolloutRecord(MODEL, PROD, 2, "parent"), 2)));
+    assertThat(
+            store.audit(
+                AuditQuery.builder()
+                    .actions(AuditAction.START_ROLLOUT, AuditAction.UPDATE_ROLLOUT)
+                    .build()))
+        .containsExactly(StoreSamples.rolloutWritten(MODEL, PROD, 1, "process-a"), mine);
   }
 
   // ================================================================ references
@@ -1743,6 +2065,51 @@ public abstract class ModelStoreCompatibilityKit<S extends ModelStore> {
       record.add(e);
     }
     return result;
+  }
+
+  /**
+   * A rollout write of {@code rolloutRecord(tag)} from {@code expected} with a fresh entry; when
+   * {@code record} is given and the write succeeds, the entry is added to it.
+   */
+  private OptionalLong roll(
+      ModelStore store,
+      String model,
+      String alias,
+      long expected,
+      String tag,
+      List<AuditEntry> record) {
+    AuditEntry e =
+        entry(
+            expected == 0 ? AuditAction.START_ROLLOUT : AuditAction.UPDATE_ROLLOUT,
+            model,
+            rolloutDetails(alias, expected == 0 ? "start" : "weight"));
+    OptionalLong result = store.compareAndSetRollout(model, alias, expected, rolloutRecord(tag), e);
+    if (record != null && result.isPresent()) {
+      record.add(e);
+    }
+    return result;
+  }
+
+  /** A rollout record as a registry might encode it, with characters a careless store loses. */
+  private static String rolloutRecord(String tag) {
+    return "{\"rollout\":\"" + tag + "\",\"weight\":2500,\"note\":" + StoreSamples.AWKWARD + "}";
+  }
+
+  private static Map<String, String> rolloutDetails(String alias, String change) {
+    Map<String, String> d = new TreeMap<>();
+    d.put("alias", alias);
+    d.put("rollout", "kit-rollout");
+    d.put("from", "1");
+    d.put("to", "2");
+    d.put("weight", "2500");
+    d.put("change", change);
+    return d;
+  }
+
+  private static List<AuditEntry> concat(List<AuditEntry> first, AuditEntry last) {
+    List<AuditEntry> out = new ArrayList<>(first);
+    out.add(last);
+    return out;
   }
 
   /** A change made to tell when every earlier delivery has arrived: the feed is in commit order. */

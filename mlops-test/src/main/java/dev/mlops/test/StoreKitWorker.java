@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * insert MODEL COUNT ACTOR   READY, waits for GO on stdin, then INSERTED n per version, DONE
  * loop MODEL ACTOR BYTES     READY, then INSERTED n per version (side files of BYTES each) until killed
+ * rollout MODEL ALIAS EXPECTED ACTOR  writes the sample rollout record at EXPECTED + 1, then
+ *                            ROLLOUT n (its new revision) or REFUSED, DONE
  * </pre>
  *
  * <p>Stdout is the parent's only channel back, so the worker writes its protocol lines there and
@@ -46,6 +48,9 @@ final class StoreKitWorker {
           break;
         case "loop":
           loop(store, model, args[4], Integer.parseInt(args[5]));
+          break;
+        case "rollout":
+          rollout(store, model, args[4], Long.parseLong(args[5]), args[6]);
           break;
         default:
           throw new IllegalArgumentException("unknown mode " + args[2]);
@@ -83,6 +88,18 @@ final class StoreKitWorker {
               n -> StoreSamples.newVersion(model, n, actor, StoreSamples.sideFiles(n, bytes)));
       say("INSERTED " + v.version());
     }
+  }
+
+  private static void rollout(
+      ModelStore store, String model, String alias, long expected, String actor) {
+    java.util.OptionalLong revision =
+        store.compareAndSetRollout(
+            model,
+            alias,
+            expected,
+            StoreSamples.rolloutRecord(model, alias, expected + 1, actor),
+            StoreSamples.rolloutWritten(model, alias, expected + 1, actor));
+    say(revision.isPresent() ? "ROLLOUT " + revision.getAsLong() : "REFUSED");
   }
 
   private static void say(String line) {

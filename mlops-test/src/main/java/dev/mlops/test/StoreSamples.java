@@ -103,6 +103,46 @@ final class StoreSamples {
         "registration " + n + " by " + actor);
   }
 
+  /**
+   * The record a rollout write by {@code actor} stores for {@code alias} at {@code revision}:
+   * opaque to the store, which keeps it exactly as given.
+   */
+  static String rolloutRecord(String model, String alias, long revision, String actor) {
+    return "{\"model\":\""
+        + model
+        + "\",\"alias\":\""
+        + alias
+        + "\",\"weight\":"
+        + (revision * 100)
+        + ",\"by\":\""
+        + actor
+        + "\",\"note\":"
+        + AWKWARD
+        + "}";
+  }
+
+  /**
+   * The audit entry of the rollout write by {@code actor} that brings {@code alias} to {@code
+   * revision}: {@link AuditAction#START_ROLLOUT} for revision 1, {@link AuditAction#UPDATE_ROLLOUT}
+   * after.
+   */
+  static AuditEntry rolloutWritten(String model, String alias, long revision, String actor) {
+    Map<String, String> details = new TreeMap<>();
+    details.put("alias", alias);
+    details.put("rollout", "rollout-" + alias);
+    details.put("from", "1");
+    details.put("to", "2");
+    details.put("weight", Long.toString(revision * 100));
+    details.put("change", revision == 1 ? "start" : "weight");
+    return new AuditEntry(
+        T0.plusSeconds(7200).plusMillis(revision),
+        actor,
+        revision == 1 ? AuditAction.START_ROLLOUT : AuditAction.UPDATE_ROLLOUT,
+        model,
+        details,
+        "rollout of " + alias + " at revision " + revision + " by " + actor);
+  }
+
   /** What {@code insertVersion}'s {@code make} returns for number {@code n}. */
   static NewVersion newVersion(String model, long n, String actor, Map<String, byte[]> sideFiles) {
     return new NewVersion(

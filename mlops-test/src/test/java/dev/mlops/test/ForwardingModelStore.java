@@ -7,9 +7,11 @@ import dev.mlops.api.spi.AliasTarget;
 import dev.mlops.api.spi.ModelStore;
 import dev.mlops.api.spi.NewVersion;
 import dev.mlops.api.spi.StoreListener;
+import dev.mlops.api.spi.StoredRollout;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.LongFunction;
 
 /**
@@ -53,6 +55,17 @@ class ForwardingModelStore implements ModelStore {
   public Optional<AliasTarget> compareAndSetAlias(
       String model, String alias, long expected, long target, AuditEntry entry) {
     return delegate.compareAndSetAlias(model, alias, expected, target, entry);
+  }
+
+  @Override
+  public Map<String, StoredRollout> rollouts(String model) {
+    return delegate.rollouts(model);
+  }
+
+  @Override
+  public OptionalLong compareAndSetRollout(
+      String model, String alias, long expected, String record, AuditEntry entry) {
+    return delegate.compareAndSetRollout(model, alias, expected, record, entry);
   }
 
   @Override

@@ -8,11 +8,13 @@ import dev.mlops.api.spi.AliasTarget;
 import dev.mlops.api.spi.ModelStore;
 import dev.mlops.api.spi.NewVersion;
 import dev.mlops.api.spi.StoreListener;
+import dev.mlops.api.spi.StoredRollout;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -37,7 +39,8 @@ class ModelStoreCompatibilityKitSelfTest {
   static final Set<String> PROCESS_CHECKS =
       Set.of(
           "twoProcessesInsertingAtOnceGetEachNumberOnce",
-          "aProcessKilledMidInsertLeavesOnlyCompleteGapFreeVersions");
+          "aProcessKilledMidInsertLeavesOnlyCompleteGapFreeVersions",
+          "aRolloutWrittenByAChildProcessIsVisible");
 
   static final Set<String> ALL_CHECKS =
       Set.of(
@@ -56,6 +59,14 @@ class ModelStoreCompatibilityKitSelfTest {
           "aCompareAndSetFromAWrongExpectedChangesNothing",
           "deletingAnAliasRemovesItAtTheNextRevision",
           "racingCompareAndSetsFromOneExpectedHaveExactlyOneWinner",
+          "writingARolloutGivesRevisionOneAndEachWriteBumpsIt",
+          "aRolloutWriteFromAWrongExpectedChangesNothing",
+          "aCommittedRolloutWriteIsAuditedAndDeliveredOnceInCommitOrder",
+          "racingRolloutWritesFromOneExpectedHaveExactlyOneWinner",
+          "aRolloutOfAModelWithNoVersionIsRefused",
+          "rolloutsPerAliasAreIndependentAndSurviveClosingAndReopening",
+          "instancesOnOneBackingSeeEachOthersRolloutWrites",
+          "aRolloutWrittenByAChildProcessIsVisible",
           "anAliasMoveToAMissingVersionIsRefusedAndChangesNothing",
           "anAliasMoveToAnArchivedVersionIsRefusedAndChangesNothing",
           "archivingOrDeletingAnAliasedVersionIsRefusedAndChangesNothing",
@@ -131,6 +142,17 @@ class ModelStoreCompatibilityKitSelfTest {
   }
 
   @Test
+  void aRolloutWriteThatIgnoresExpectedFailsTheRolloutCompareAndSetChecks() {
+    assertThat(failedChecks(IgnoresRolloutExpectedKit.class))
+        .containsExactlyInAnyOrder(
+            "aRolloutWriteFromAWrongExpectedChangesNothing",
+            "aCommittedRolloutWriteIsAuditedAndDeliveredOnceInCommitOrder",
+            "racingRolloutWritesFromOneExpectedHaveExactlyOneWinner",
+            "rolloutsPerAliasAreIndependentAndSurviveClosingAndReopening",
+            "instancesOnOneBackingSeeEachOthersRolloutWrites");
+  }
+
+  @Test
   void aStoreThatNeverBumpsTheRevisionFailsTheRevisionChecks() {
     assertThat(failedChecks(NoRevisionBumpKit.class))
         .containsExactlyInAnyOrder(
@@ -185,7 +207,13 @@ class ModelStoreCompatibilityKitSelfTest {
             "refusedAndFailedChangesDeliverNothing",
             "closingTheSubscriptionStopsDelivery",
             "instancesOnOneBackingInThisJvmSeeEachOthersChanges",
-            "aClosedStoreDeliversNothingToItsListeners");
+            "aClosedStoreDeliversNothingToItsListeners",
+            "writingARolloutGivesRevisionOneAndEachWriteBumpsIt",
+            "aRolloutWriteFromAWrongExpectedChangesNothing",
+            "aCommittedRolloutWriteIsAuditedAndDeliveredOnceInCommitOrder",
+            "racingRolloutWritesFromOneExpectedHaveExactlyOneWinner",
+            "aRolloutOfAModelWithNoVersionIsRefused",
+            "instancesOnOneBackingSeeEachOthersRolloutWrites");
   }
 
   @Test
@@ -361,6 +389,21 @@ class ModelStoreCompatibilityKitSelfTest {
           AliasTarget current = delegate.aliases(model).get(alias);
           return delegate.compareAndSetAlias(
               model, alias, current == null ? 0 : current.version(), target, entry);
+        }
+      };
+    }
+  }
+
+  static class IgnoresRolloutExpectedKit extends WrapperKit {
+    @Override
+    ModelStore wrap(InMemoryModelStore store) {
+      return new ForwardingModelStore(store) {
+        @Override
+        public OptionalLong compareAndSetRollout(
+            String model, String alias, long expected, String record, AuditEntry entry) {
+          StoredRollout current = delegate.rollouts(model).get(alias);
+          return delegate.compareAndSetRollout(
+              model, alias, current == null ? 0 : current.revision(), record, entry);
         }
       };
     }
