@@ -28,7 +28,8 @@ final class Migrations {
   private static final Logger LOG = LoggerFactory.getLogger(Migrations.class);
 
   /** The scripts, oldest first; the schema version after script {@code i} is {@code i + 1}. */
-  static final List<String> SCRIPTS = List.of("V1__registry.sql", "V2__artifacts.sql");
+  static final List<String> SCRIPTS =
+      List.of("V1__registry.sql", "V2__artifacts.sql", "V3__rollouts.sql");
 
   /** The schema version this code reads and writes. */
   static final int LATEST = SCRIPTS.size();

@@ -15,6 +15,7 @@ import dev.mlops.api.spi.FeedStatus;
 import dev.mlops.api.spi.ModelStore;
 import dev.mlops.api.spi.NewVersion;
 import dev.mlops.api.spi.StoreListener;
+import dev.mlops.api.spi.StoredRollout;
 import dev.mlops.runtime.registry.Json;
 import dev.mlops.runtime.registry.Records;
 import java.sql.Connection;
@@ -30,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
@@ -61,7 +63,9 @@ import org.slf4j.LoggerFactory;
  * which also orders concurrent registrations, and a rolled-back registration gives its number back.
  * An alias moves by compare-and-set on its row ({@code UPDATE ... WHERE version = expected}, or
  * {@code INSERT ... ON CONFLICT DO NOTHING}-style for a new one), reading the row count; the target
- * is then checked ready under a share lock, which archiving and deleting wait for. Each committed
+ * is then checked ready under a share lock, which archiving and deleting wait for. A rollout record
+ * moves the same way on its own row in {@code rollouts} ({@code UPDATE ... WHERE revision =
+ * expected}, or {@code INSERT ... ON CONFLICT DO NOTHING} for an alias's first). Each committed
  * change also sends a small {@code pg_notify} on channel {@value #CHANNEL} (model, action, and the
  * alias and revision or the version), delivered by PostgreSQL exactly when the transaction commits.
  * The audit log comes back in commit order: writers take one transaction-scoped advisory lock just
@@ -401,6 +405,26 @@ public final class PostgresModelStore implements ModelStore {
   }
 
   @Override
+  public Map<String, StoredRollout> rollouts(String model) {
+    ModelRef.checkName(model);
+    return read(
+        "read the rollouts of model '" + model + "'",
+        c -> {
+          Map<String, StoredRollout> out = new TreeMap<>();
+          try (PreparedStatement p =
+              c.prepareStatement("SELECT alias, record, revision FROM rollouts WHERE model = ?")) {
+            p.setString(1, model);
+            try (ResultSet r = p.executeQuery()) {
+              while (r.next()) {
+                out.put(r.getString(1), new StoredRollout(r.getString(2), r.getLong(3)));
+              }
+            }
+          }
+          return Collections.unmodifiableMap(out);
+        });
+  }
+
+  @Override
   public Optional<byte[]> file(String model, long version, String name) {
     Objects.requireNonNull(name, "name");
     return read(
@@ -610,6 +634,71 @@ public final class PostgresModelStore implements ModelStore {
           return Optional.of(new AliasTarget(target, revision));
         },
         Optional::isPresent);
+  }
+
+  /**
+   * Compare-and-set on the alias's row in {@code rollouts}, reading the row count: a first write
+   * inserts with {@code ON CONFLICT DO NOTHING} (a concurrent first write waits for the other's
+   * commit and then inserts nothing; a unique violation would abort the transaction), a later one
+   * updates only at {@code expected}. A refused write records and notifies nothing.
+   */
+  @Override
+  public OptionalLong compareAndSetRollout(
+      String model, String alias, long expected, String record, AuditEntry entry) {
+    ModelRef.checkName(model);
+    Objects.requireNonNull(alias, "alias");
+    Objects.requireNonNull(record, "record");
+    Objects.requireNonNull(entry, "entry");
+    if (expected < 0) {
+      throw new IllegalArgumentException("expected must be >= 0: " + expected);
+    }
+    return change(
+        "write the rollout of alias "
+            + alias
+            + " of model '"
+            + model
+            + "' from revision "
+            + expected,
+        c -> {
+          // Rows of models are never deleted, so one found here stays for the insert's key.
+          if (!modelExists(c, model)) {
+            throw new ConflictException(
+                "model '"
+                    + model
+                    + "' has no version; a rollout can only be written for a registered model");
+          }
+          long revision;
+          if (expected == 0) {
+            try (PreparedStatement p =
+                c.prepareStatement(
+                    "INSERT INTO rollouts (model, alias, record, revision) VALUES (?, ?, ?, 1)"
+                        + " ON CONFLICT (model, alias) DO NOTHING RETURNING revision")) {
+              p.setString(1, model);
+              p.setString(2, alias);
+              p.setString(3, record);
+              revision = returned(p);
+            }
+          } else {
+            try (PreparedStatement p =
+                c.prepareStatement(
+                    "UPDATE rollouts SET record = ?, revision = revision + 1"
+                        + " WHERE model = ? AND alias = ? AND revision = ? RETURNING revision")) {
+              p.setString(1, record);
+              p.setString(2, model);
+              p.setString(3, alias);
+              p.setLong(4, expected);
+              revision = returned(p);
+            }
+          }
+          if (revision == 0) {
+            return OptionalLong.empty(); // the rollout is not at expected: nothing changed
+          }
+          Map<String, Object> notice = notice(model, entry.action(), "alias", alias);
+          notice.put("revision", revision);
+          record(c, entry, notice);
+          return OptionalLong.of(revision);
+        },
+        OptionalLong::isPresent);
   }
 
   /** The revision a statement returned, or 0 if it touched no row. */

@@ -10,6 +10,7 @@ import dev.mlops.api.AuditQuery;
 import dev.mlops.api.ClosedException;
 import dev.mlops.api.RegistryException;
 import dev.mlops.api.spi.AliasTarget;
+import dev.mlops.api.spi.StoredRollout;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -21,7 +22,10 @@ import java.util.Map;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
-/** What the PostgreSQL store adds to the kit's checks: failures mid-change, notifications. */
+/**
+ * What the PostgreSQL store adds to the kit's checks: failures mid-change, notifications, a first
+ * rollout write that waits on another.
+ */
 class PostgresModelStoreTest {
 
   @Test
@@ -141,6 +145,143 @@ class PostgresModelStoreTest {
               "{\"model\":\"m\",\"action\":\"SET_ALIAS\",\"alias\":\"prod\",\"revision\":1}",
               "{\"model\":\"m\",\"action\":\"DELETE_ALIAS\",\"alias\":\"prod\",\"revision\":2}");
     }
+  }
+
+  @Test
+  void eachCommittedRolloutWriteNotifiesItsAliasAndRevisionAndARefusedOneNothing()
+      throws Exception {
+    String url = TestDatabases.newDatabase("store");
+    try (PostgresModelStore store =
+            PostgresModelStore.builder(TestDatabases.dataSource(url)).build();
+        Connection listener = TestDatabases.dataSource(url).getConnection()) {
+      store.insertVersion("m", n -> Samples.newVersion("m", n, Map.of()));
+      try (var s = listener.createStatement()) {
+        s.execute("LISTEN " + PostgresModelStore.CHANNEL);
+      }
+      assertThat(store.compareAndSetRollout("m", "prod", 0, "{\"w\":1}", rollout("start")))
+          .hasValue(1);
+      assertThat(store.compareAndSetRollout("m", "prod", 0, "{\"w\":2}", rollout("start")))
+          .as("a second first write")
+          .isEmpty();
+      assertThat(store.compareAndSetRollout("m", "prod", 2, "{\"w\":2}", rollout("weight")))
+          .as("a write from a revision not reached")
+          .isEmpty();
+      assertThatThrownBy(
+              () -> store.compareAndSetRollout("none", "prod", 0, "{}", rollout("start")))
+          .isInstanceOf(dev.mlops.api.ConflictException.class);
+      assertThat(store.compareAndSetRollout("m", "prod", 1, "{\"w\":3}", rollout("weight")))
+          .hasValue(2);
+
+      assertThat(notifications(listener, 2))
+          .containsExactly(
+              "{\"model\":\"m\",\"action\":\"START_ROLLOUT\",\"alias\":\"prod\",\"revision\":1}",
+              "{\"model\":\"m\",\"action\":\"UPDATE_ROLLOUT\",\"alias\":\"prod\",\"revision\":2}");
+      assertThat(store.rollouts("m"))
+          .containsExactly(Map.entry("prod", new StoredRollout("{\"w\":3}", 2)));
+    }
+  }
+
+  @Test
+  void aFirstRolloutWriteWaitingOnAnotherUncommittedOneIsRefusedWithoutAnError() throws Exception {
+    String url = TestDatabases.newDatabase("store");
+    try (PostgresModelStore store =
+        PostgresModelStore.builder(TestDatabases.dataSource(url)).build()) {
+      store.insertVersion("m", n -> Samples.newVersion("m", n, Map.of()));
+      List<AuditEntry> audit = store.audit(AuditQuery.all());
+      try (Connection holder = TestDatabases.dataSource(url).getConnection()) {
+        holder.setAutoCommit(false);
+        try (PreparedStatement p =
+            holder.prepareStatement(
+                "INSERT INTO rollouts (model, alias, record, revision)"
+                    + " VALUES ('m', 'prod', 'theirs', 1)")) {
+          p.executeUpdate();
+        }
+        java.util.concurrent.CompletableFuture<java.util.OptionalLong> mine =
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> store.compareAndSetRollout("m", "prod", 0, "mine", rollout("start")));
+        awaitLockWait(url);
+        holder.commit();
+        assertThat(mine.get(60, java.util.concurrent.TimeUnit.SECONDS))
+            .as("the write that waited on the other's row")
+            .isEmpty();
+      }
+      assertThat(store.rollouts("m"))
+          .containsExactly(Map.entry("prod", new StoredRollout("theirs", 1)));
+      assertThat(store.audit(AuditQuery.all())).isEqualTo(audit);
+    }
+  }
+
+  @Test
+  void aRolloutWriteKilledBeforeItsCommitChangesNothing() throws Exception {
+    String url = TestDatabases.newDatabase("store");
+    try (PostgresModelStore store =
+        PostgresModelStore.builder(TestDatabases.dataSource(url)).build()) {
+      store.insertVersion("m", n -> Samples.newVersion("m", n, Map.of()));
+      assertThat(store.compareAndSetRollout("m", "prod", 0, "one", rollout("start"))).hasValue(1);
+      List<AuditEntry> audit = store.audit(AuditQuery.all());
+
+      try (Connection holder = TestDatabases.dataSource(url).getConnection()) {
+        holder.setAutoCommit(false);
+        try (PreparedStatement p =
+            holder.prepareStatement("SELECT 1 FROM rollouts WHERE model = 'm' FOR UPDATE")) {
+          p.executeQuery().close();
+        }
+        Thread killer =
+            new Thread(
+                () -> {
+                  try {
+                    awaitLockWait(url);
+                    terminateWaiting(url);
+                  } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                  }
+                });
+        killer.start();
+        assertThatThrownBy(
+                () -> store.compareAndSetRollout("m", "prod", 1, "two", rollout("weight")))
+            .isInstanceOf(RegistryException.class)
+            .hasMessageContaining("cannot write the rollout of alias prod of model 'm'");
+        killer.join();
+        holder.rollback();
+      }
+      assertThat(store.rollouts("m"))
+          .containsExactly(Map.entry("prod", new StoredRollout("one", 1)));
+      assertThat(store.audit(AuditQuery.all())).isEqualTo(audit);
+      assertThat(store.compareAndSetRollout("m", "prod", 1, "two", rollout("weight"))).hasValue(2);
+    }
+  }
+
+  private static AuditEntry rollout(String change) {
+    return new AuditEntry(
+        Instant.EPOCH,
+        "kit",
+        change.equals("start") ? AuditAction.START_ROLLOUT : AuditAction.UPDATE_ROLLOUT,
+        "m",
+        Map.of("alias", "prod", "change", change),
+        "");
+  }
+
+  /** The payloads of up to {@code n} notifications, waiting up to 10 s for each batch. */
+  private static List<String> notifications(Connection listener, int n) throws SQLException {
+    List<String> payloads = new ArrayList<>();
+    org.postgresql.PGConnection pg = listener.unwrap(org.postgresql.PGConnection.class);
+    while (payloads.size() < n) {
+      org.postgresql.PGNotification[] got = pg.getNotifications(10_000);
+      if (got == null || got.length == 0) {
+        break;
+      }
+      for (org.postgresql.PGNotification x : got) {
+        payloads.add(x.getParameter());
+      }
+    }
+    // A refused write would have notified before the last committed one: none may follow either.
+    org.postgresql.PGNotification[] more = pg.getNotifications(200);
+    if (more != null) {
+      for (org.postgresql.PGNotification x : more) {
+        payloads.add(x.getParameter());
+      }
+    }
+    return payloads;
   }
 
   @Test
