@@ -32,7 +32,8 @@ class TestModelsTest {
         "mixed-inputs.onnx",
         "tiny.onnx",
         "breast-cancer-test.csv",
-        "fixtures.properties"
+        "fixtures.properties",
+        "breast-cancer-flaky.onnx"
       })
   void everyResourceIsShippedNonEmptyAndSmall(String name) throws IOException {
     byte[] content = resource(name);
@@ -41,11 +42,12 @@ class TestModelsTest {
   }
 
   @Test
-  void modelFilesListsTheFourConstants() {
+  void modelFilesListsEveryModelConstant() {
     assertThat(TestModels.modelFiles())
         .containsExactly(
             TestModels.BREAST_CANCER_V1,
             TestModels.BREAST_CANCER_V2,
+            TestModels.BREAST_CANCER_FLAKY,
             TestModels.MIXED_INPUTS,
             TestModels.TINY);
   }

@@ -189,7 +189,33 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
             3,
             List.of("input 'x' (float32[?,4]) is gone")),
         new LifecycleEvent.SwapRefused(T0, MODEL, "models:/kit-model", 2, 4, List.of()),
+        new LifecycleEvent.RolloutChanged(
+            T0, MODEL, sampleRollout(500, dev.mlops.api.Rollout.State.RUNNING), "start", "kit", ""),
+        new LifecycleEvent.RolloutChanged(
+            T0,
+            MODEL,
+            sampleRollout(0, dev.mlops.api.Rollout.State.ROLLED_BACK),
+            "rollback",
+            "mlops-rollouts",
+            "auto-rollback: error rate 5.0 % > 1.0 % in 3 of 3 checks"),
         new ModelUnloaded(T0, MODEL, 2));
+  }
+
+  private static dev.mlops.api.Rollout sampleRollout(
+      int weight, dev.mlops.api.Rollout.State state) {
+    return new dev.mlops.api.Rollout(
+        MODEL,
+        "production",
+        "kit00001",
+        1,
+        2,
+        weight,
+        dev.mlops.api.RolloutPlan.MANUAL,
+        state,
+        "",
+        T0,
+        T0,
+        1);
   }
 
   /**
