@@ -186,6 +186,9 @@ class RolloutTest {
           .isInstanceOf(ConflictException.class)
           .hasMessageContaining("promote or abort the rollout first");
 
+      assertThatThrownBy(() -> registry.resumeRollout("cancer", "production", OPS))
+          .isInstanceOf(ConflictException.class)
+          .hasMessageContaining("is running, not paused");
       registry.setRolloutWeight("cancer", "production", Rollout.FULL, OPS);
       assertThat(p.predict(ROW).arm()).as("weight 100 %").isEqualTo(Prediction.Arm.CANDIDATE);
       registry.pauseRollout("cancer", "production", OPS);

@@ -1423,35 +1423,43 @@ public final class GovernedRegistry implements ModelRegistry {
 
   @Override
   public Rollout pauseRollout(String model, String alias, AuditInfo audit) {
-    checkAliasArguments(model, alias, audit);
-    return changeRollout(
-        model,
-        alias,
-        audit,
-        "pause",
-        r -> {
-          if (r.state() != Rollout.State.RUNNING) {
-            throw new ConflictException(
-                "rollout " + r.id() + " behind models:/" + model + "@" + alias + " is not running");
-          }
-          return r.with(r.weight(), Rollout.State.PAUSED, audit.reason(), clock.instant());
-        });
+    return switchState(model, alias, audit, "pause", Rollout.State.RUNNING, Rollout.State.PAUSED);
   }
 
   @Override
   public Rollout resumeRollout(String model, String alias, AuditInfo audit) {
+    return switchState(model, alias, audit, "resume", Rollout.State.PAUSED, Rollout.State.RUNNING);
+  }
+
+  /** Moves an active rollout from state {@code from} to {@code to}, keeping its weight. */
+  private Rollout switchState(
+      String model,
+      String alias,
+      AuditInfo audit,
+      String change,
+      Rollout.State from,
+      Rollout.State to) {
     checkAliasArguments(model, alias, audit);
     return changeRollout(
         model,
         alias,
         audit,
-        "resume",
+        change,
         r -> {
-          if (r.state() != Rollout.State.PAUSED) {
+          if (r.state() != from) {
             throw new ConflictException(
-                "rollout " + r.id() + " behind models:/" + model + "@" + alias + " is not paused");
+                "rollout "
+                    + r.id()
+                    + " behind models:/"
+                    + model
+                    + "@"
+                    + alias
+                    + " is "
+                    + r.state().name().toLowerCase(java.util.Locale.ROOT)
+                    + ", not "
+                    + from.name().toLowerCase(java.util.Locale.ROOT));
           }
-          return r.with(r.weight(), Rollout.State.RUNNING, audit.reason(), clock.instant());
+          return r.with(r.weight(), to, audit.reason(), clock.instant());
         });
   }
 
