@@ -103,10 +103,14 @@ class RolloutAnalysisTest {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
       stop.set(true);
-      for (Thread t : threads) {
-        t.join(30_000);
+      try {
+        for (Thread t : threads) {
+          t.join(30_000);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
   }
