@@ -113,12 +113,13 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     if (r == null) {
       return stable(input, start, deadline, key);
     }
-    if (r.takes(key)) {
-      SessionHandle h = binding.leaseCandidate(r);
-      if (h != null) {
-        return onCandidate(r, h, input, start, deadline, key);
-      }
-    }
+    return r.takes(key)
+        ? onCandidate(r, input, start, deadline, key)
+        : onStable(r, input, start, deadline, key);
+  }
+
+  /** A call the route gave the stable arm: counted for the analysis if the rollout has one. */
+  private Prediction<O> onStable(Binding.Route r, I input, long start, long deadline, String key) {
     if (!r.analysed()) {
       return stable(input, start, deadline, key);
     }
@@ -139,9 +140,16 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     return pipeline.direct(binding, input, start, deadline, key);
   }
 
-  /** Runs a call on the candidate the caller leased, counts it, and releases the lease. */
+  /**
+   * A call the route gave the candidate: leased, counted and released; on the stable arm if the
+   * route was replaced meanwhile.
+   */
   private Prediction<O> onCandidate(
-      Binding.Route r, SessionHandle h, I input, long start, long deadline, String key) {
+      Binding.Route r, I input, long start, long deadline, String key) {
+    SessionHandle h = binding.leaseCandidate(r);
+    if (h == null) {
+      return stable(input, start, deadline, key);
+    }
     try {
       Prediction<O> p = pipeline.call(h, input, start, deadline, key, Prediction.Arm.CANDIDATE);
       if (r.analysed()) {
@@ -220,10 +228,16 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     }
     try {
       return CompletableFuture.supplyAsync(
-          () ->
-              candidate
-                  ? runCandidate(r, input, deadline, key)
-                  : run(input, pipeline.now(), deadline, key),
+          () -> {
+            // The arm was picked above, once: picking again here would skew the weight.
+            long start = pipeline.now();
+            if (r == null) {
+              return stable(input, start, deadline, key);
+            }
+            return candidate
+                ? onCandidate(r, input, start, deadline, key)
+                : onStable(r, input, start, deadline, key);
+          },
           runtime.executor());
     } catch (RejectedExecutionException e) {
       // Close may shut the executor down after the check above; a caller's executor may be full.
@@ -239,16 +253,6 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
                       + "; give the runtime an executor with room, or call predict",
                   e));
     }
-  }
-
-  /** A call the route sent to the candidate; on the stable arm if that route was replaced. */
-  private Prediction<O> runCandidate(Binding.Route r, I input, long deadline, String key) {
-    long start = pipeline.now();
-    SessionHandle h = binding.leaseCandidate(r);
-    if (h == null) {
-      return stable(input, start, deadline, key);
-    }
-    return onCandidate(r, h, input, start, deadline, key);
   }
 
   /** What {@link Mlops#state()} reports of this predictor. */

@@ -120,6 +120,24 @@ class RolloutTest {
   }
 
   @Test
+  void asyncCallsWithoutKeysPickTheirArmOnceByWeight() throws Exception {
+    try (Mlops mlops = runtime(MetricSink.NOOP)) {
+      Predictor<float[], float[]> p =
+          mlops.predictor("models:/cancer@production", Codecs.floatRow());
+      mlops
+          .registry()
+          .startRollout("cancer", "production", RolloutSpec.of(2).weightPercent(10), OPS);
+      int candidate = 0;
+      for (int i = 0; i < 50_000; i++) {
+        if (p.predictAsync(ROW).get().arm() == Prediction.Arm.CANDIDATE) {
+          candidate++;
+        }
+      }
+      assertThat(candidate / 500.0).as("candidate share of async calls, %").isBetween(9.0, 11.0);
+    }
+  }
+
+  @Test
   void keysStayOnTheirArmAndAGrowingWeightMovesThemOnlyToTheCandidate() {
     try (Mlops mlops = runtime(MetricSink.NOOP)) {
       Predictor<float[], float[]> p =
