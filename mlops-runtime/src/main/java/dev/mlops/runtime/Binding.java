@@ -271,6 +271,13 @@ final class Binding {
     boolean relevant;
     if (target.alias().isPresent()) {
       String alias = target.alias().get();
+      if (event instanceof LifecycleEvent.RolloutChanged c
+          && c.rollout().alias().equals(alias)
+          && !c.rollout().active()) {
+        // An ended rollout stops routing at once, never after a staggered swap's delay: a rolled
+        // back candidate must not keep its share of the calls.
+        dropEndedRoute();
+      }
       relevant =
           (event instanceof LifecycleEvent.AliasMoved m && m.alias().equals(alias))
               || (event instanceof LifecycleEvent.AliasDeleted d && d.alias().equals(alias))
@@ -542,6 +549,24 @@ final class Binding {
     LOG.info(
         "{} routes {} % of its calls to rollout {}'s candidate {}",
         target, r.weightPercent(), r.id(), candidate.ref());
+  }
+
+  /** Stops routing to a candidate whose rollout ended, on the swap executor without delay. */
+  private void dropEndedRoute() {
+    try {
+      runtime
+          .swapExecutor()
+          .execute(
+              () -> {
+                synchronized (swapLock) {
+                  if (!closed) {
+                    refreshRoute();
+                  }
+                }
+              });
+    } catch (RejectedExecutionException e) {
+      LOG.debug("the swap executor refused a route refresh of {}", target);
+    }
   }
 
   private void dropRoute(Route old, String why) {

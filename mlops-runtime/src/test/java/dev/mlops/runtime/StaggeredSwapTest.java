@@ -76,6 +76,37 @@ class StaggeredSwapTest {
   }
 
   @Test
+  void anEndedRolloutStopsRoutingAtOnceWhateverTheSwapDelay() {
+    try (Mlops mlops =
+        Mlops.builder()
+            .localRegistry(tmp.resolve("registry"))
+            .swapDelay(Duration.ofSeconds(60))
+            .build()) {
+      registerTwo(mlops);
+      mlops.registry().forceAlias("cancer", "production", 1, OPS);
+      mlops
+          .registry()
+          .startRollout(
+              "cancer", "production", dev.mlops.api.RolloutSpec.of(2).weightPercent(100), OPS);
+      Predictor<float[], float[]> p =
+          mlops
+              .newPredictor(ModelRef.parse("models:/cancer@production"), Codecs.floatRow())
+              .build();
+      float[] row = new float[30];
+      assertThat(p.predict(row).version()).as("routed from the first call").isEqualTo(2);
+
+      mlops.registry().abortRollout("cancer", "production", AuditInfo.by("ops", "bad canary"));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (p.predict(row).version() != 1 && System.nanoTime() < deadline) {
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+      }
+      assertThat(p.predict(row).version())
+          .as("served after the abort, well before the 60 s swap delay")
+          .isEqualTo(1);
+    }
+  }
+
+  @Test
   void aRandomStaggerIsPickedOnceWithinItsBound() {
     Set<Duration> picked = new HashSet<>();
     for (int i = 0; i < 8; i++) {
