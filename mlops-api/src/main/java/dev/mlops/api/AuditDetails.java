@@ -71,10 +71,16 @@ public final class AuditDetails {
   /** Key: a rollout's weight, in basis points. */
   public static final String WEIGHT = "weight";
 
+  /** Key: a rollout's shadow share, in basis points (present when it is above 0). */
+  public static final String SHADOW = "shadow";
+
   /** Key: what a rollout change did ({@code start}, {@code weight}, {@code pause}, ...). */
   public static final String CHANGE = "change";
 
-  /** Details of a rollout change: alias, id, stable as from, candidate as to, weight, change. */
+  /**
+   * Details of a rollout change: alias, id, stable as from, candidate as to, weight, shadow (when
+   * above 0), change.
+   */
   public static Map<String, String> rollout(Rollout r, String change) {
     Map<String, String> d = new java.util.TreeMap<>();
     d.put(ALIAS, r.alias());
@@ -82,6 +88,9 @@ public final class AuditDetails {
     d.put(FROM, Long.toString(r.stable()));
     d.put(TO, Long.toString(r.candidate()));
     d.put(WEIGHT, Integer.toString(r.weight()));
+    if (r.shadow() > 0) {
+      d.put(SHADOW, Integer.toString(r.shadow()));
+    }
     d.put(CHANGE, change);
     return java.util.Collections.unmodifiableMap(d);
   }

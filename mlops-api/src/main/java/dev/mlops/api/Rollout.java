@@ -14,12 +14,20 @@ import java.util.Objects;
  * while the rollout is unchanged, and when the weight grows a key moves only from stable to
  * candidate, never back. A call without a key picks its arm at random by weight.
  *
+ * <p>Shadow (mirror): a share {@link #shadow()} of the calls the stable version answers is also run
+ * on the candidate, off the caller's thread, on a bounded executor; its result is compared with the
+ * stable one and discarded, so the caller's result, exception and latency never depend on it. A
+ * shadow-only rollout (weight 0, shadow 100 %) compares a challenger on live inputs with no traffic
+ * risk.
+ *
  * @param model the model
  * @param alias the alias whose callers are routed
  * @param id the rollout's identity, fixed at its start: the salt of the key hash
  * @param stable the version the alias points at, which the rest of the calls get
  * @param candidate the version being rolled out
  * @param weight the candidate's share of the calls, in basis points (0 to 10,000 = 100 %)
+ * @param shadow the share of the stable arm's calls also run on the candidate as a shadow, in basis
+ *     points (0 for none)
  * @param plan its step schedule and analysis, {@link RolloutPlan#MANUAL} for none
  * @param state where the rollout stands
  * @param reason why it last changed, as its actor gave it (for an automatic rollback, the failed
@@ -36,6 +44,7 @@ public record Rollout(
     long stable,
     long candidate,
     int weight,
+    int shadow,
     RolloutPlan plan,
     State state,
     String reason,
@@ -86,6 +95,7 @@ public record Rollout(
           "stable and candidate must be two versions >= 1: " + stable + ", " + candidate);
     }
     checkWeight("weight", weight);
+    checkWeight("shadow", shadow);
     if (revision < 0) {
       throw new IllegalArgumentException("revision must be >= 0: " + revision);
     }
@@ -108,17 +118,22 @@ public record Rollout(
     return weight / 100.0;
   }
 
+  /** The shadow share as a percentage, e.g. 100.0. */
+  public double shadowPercent() {
+    return shadow / 100.0;
+  }
+
   /** This rollout with another weight, state, reason and update time (same identity). */
   public Rollout with(int weight, State state, String reason, Instant updated) {
     return new Rollout(
-        model, alias, id, stable, candidate, weight, plan, state, reason, started, updated,
+        model, alias, id, stable, candidate, weight, shadow, plan, state, reason, started, updated,
         revision);
   }
 
   /** This rollout at another store revision. */
   public Rollout atRevision(long revision) {
     return new Rollout(
-        model, alias, id, stable, candidate, weight, plan, state, reason, started, updated,
+        model, alias, id, stable, candidate, weight, shadow, plan, state, reason, started, updated,
         revision);
   }
 }

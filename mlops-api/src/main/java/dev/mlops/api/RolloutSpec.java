@@ -16,15 +16,18 @@ import java.util.Optional;
  *     RolloutSpec.of(7).steps(5, 25, 50, 100).every(Duration.ofMinutes(5))
  *         .analysis(AnalysisPolicy.builder().maxErrorRate(0.01).build()),
  *     audit);
+ * // Champion/challenger: no traffic on the candidate, every stable call mirrored to it.
+ * registry.startRollout("fraud", "production", RolloutSpec.of(7).shadowPercent(100), audit);
  * }</pre>
  *
  * <p>With steps and no explicit weight, the rollout starts at the first step.
  *
  * @param candidate the version to roll out behind the alias
  * @param weight its first share of the calls, in basis points (0 to 10,000)
+ * @param shadow the share of the stable arm's calls mirrored to the candidate, in basis points
  * @param plan its steps and analysis
  */
-public record RolloutSpec(long candidate, int weight, RolloutPlan plan) {
+public record RolloutSpec(long candidate, int weight, int shadow, RolloutPlan plan) {
 
   /** Validates. */
   public RolloutSpec {
@@ -32,22 +35,23 @@ public record RolloutSpec(long candidate, int weight, RolloutPlan plan) {
       throw new IllegalArgumentException("candidate must be a version >= 1, was " + candidate);
     }
     Rollout.checkWeight("weight", weight);
+    Rollout.checkWeight("shadow", shadow);
     Objects.requireNonNull(plan, "plan");
   }
 
   /** A rollout of {@code candidate} at weight 0 (no call routed to it until the weight grows). */
   public static RolloutSpec of(long candidate) {
-    return new RolloutSpec(candidate, 0, RolloutPlan.MANUAL);
+    return new RolloutSpec(candidate, 0, 0, RolloutPlan.MANUAL);
   }
 
   /** This spec with a first weight in basis points (0 to 10,000). */
   public RolloutSpec weight(int basisPoints) {
-    return new RolloutSpec(candidate, basisPoints, plan);
+    return new RolloutSpec(candidate, basisPoints, shadow, plan);
   }
 
   /** This spec with a first weight as a percentage (0 to 100, to 0.01). */
   public RolloutSpec weightPercent(double percent) {
-    return new RolloutSpec(candidate, basisPoints(percent), plan);
+    return new RolloutSpec(candidate, basisPoints(percent), shadow, plan);
   }
 
   /**
@@ -65,13 +69,14 @@ public record RolloutSpec(long candidate, int weight, RolloutPlan plan) {
             bp,
             plan.interval().isZero() ? Duration.ofMinutes(1) : plan.interval(),
             plan.analysis());
-    return new RolloutSpec(candidate, weight == 0 && !bp.isEmpty() ? bp.get(0) : weight, next);
+    return new RolloutSpec(
+        candidate, weight == 0 && !bp.isEmpty() ? bp.get(0) : weight, shadow, next);
   }
 
   /** This spec with each step and analysis window lasting {@code interval} (default 1 min). */
   public RolloutSpec every(Duration interval) {
     return new RolloutSpec(
-        candidate, weight, new RolloutPlan(plan.steps(), interval, plan.analysis()));
+        candidate, weight, shadow, new RolloutPlan(plan.steps(), interval, plan.analysis()));
   }
 
   /** This spec with an analysis whose failures roll the rollout back. */
@@ -79,10 +84,25 @@ public record RolloutSpec(long candidate, int weight, RolloutPlan plan) {
     return new RolloutSpec(
         candidate,
         weight,
+        shadow,
         new RolloutPlan(
             plan.steps(),
             plan.interval().isZero() ? Duration.ofMinutes(1) : plan.interval(),
             Optional.of(policy)));
+  }
+
+  /**
+   * This spec with a shadow share in basis points (0 to 10,000): that share of the calls the stable
+   * version answers also runs on the candidate, off the caller's thread, and is compared and
+   * discarded.
+   */
+  public RolloutSpec shadow(int basisPoints) {
+    return new RolloutSpec(candidate, weight, basisPoints, plan);
+  }
+
+  /** This spec with a shadow share as a percentage (0 to 100, to 0.01); see {@link #shadow}. */
+  public RolloutSpec shadowPercent(double percent) {
+    return new RolloutSpec(candidate, weight, basisPoints(percent), plan);
   }
 
   /**

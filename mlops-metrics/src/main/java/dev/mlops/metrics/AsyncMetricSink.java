@@ -64,6 +64,12 @@ public final class AsyncMetricSink implements MetricSink, AutoCloseable {
     enqueue(event);
   }
 
+  /** Queues the event for the delegate; drops and counts it when the queue is full. */
+  @Override
+  public void onShadow(dev.mlops.api.spi.ShadowEvent event) {
+    enqueue(event);
+  }
+
   private void enqueue(Object event) {
     if (closed || !queue.offer(event)) {
       dropped.increment();
@@ -87,6 +93,8 @@ public final class AsyncMetricSink implements MetricSink, AutoCloseable {
         try {
           if (e instanceof PredictionEvent) {
             delegate.onPrediction((PredictionEvent) e);
+          } else if (e instanceof dev.mlops.api.spi.ShadowEvent) {
+            delegate.onShadow((dev.mlops.api.spi.ShadowEvent) e);
           } else {
             delegate.onLifecycle((LifecycleEvent) e);
           }

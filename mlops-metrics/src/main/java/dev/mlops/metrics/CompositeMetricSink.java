@@ -113,6 +113,18 @@ public final class CompositeMetricSink implements MetricSink {
     }
   }
 
+  /** Delivers the event to every sink in order; a failing sink is logged and skipped. */
+  @Override
+  public void onShadow(dev.mlops.api.spi.ShadowEvent event) {
+    for (int i = 0; i < failureLogs.length; i++) {
+      try {
+        sinks.get(i).onShadow(event);
+      } catch (RuntimeException e) {
+        failed(i, "onShadow", e);
+      }
+    }
+  }
+
   /** Lists the sinks, e.g. {@code CompositeMetricSink[InMemoryMetricSink[...], ...]}. */
   @Override
   public String toString() {

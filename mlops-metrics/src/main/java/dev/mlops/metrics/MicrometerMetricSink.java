@@ -79,6 +79,17 @@ import org.slf4j.LoggerFactory;
  *       <td>best-effort warm-ups on synthetic inputs that failed (the version serves anyway)</td></tr>
  *   <tr><td>{@value #ROLLOUT_CHANGES}</td><td>Counter</td><td>model, alias, change</td>
  *       <td>one per rollout change; {@code change=rollback} counts automatic rollbacks</td></tr>
+ *   <tr><td>{@value #SHADOW_PREDICTIONS}</td><td>Timer</td><td>model, rollout, version, outcome</td>
+ *       <td>one per shadow call of a rollout's candidate (a copy of a stable call, run off the
+ *       caller's thread and discarded): the candidate's run, decoding included; {@code version} is
+ *       the candidate's, {@code rollout} the rollout's id</td></tr>
+ *   <tr><td>{@value #SHADOW_DROPPED}</td><td>Counter</td><td>model, rollout</td>
+ *       <td>shadow copies dropped without running: the shadow executor was saturated</td></tr>
+ *   <tr><td>{@value #SHADOW_DIFFERENCE}</td><td>DistributionSummary</td><td>model, rollout</td>
+ *       <td>per successful shadow call, the largest absolute difference between the candidate's and
+ *       the stable version's outputs; its count is the number of calls compared</td></tr>
+ *   <tr><td>{@value #SHADOW_ARGMAX_DIFFERENCES}</td><td>Counter</td><td>model, rollout</td>
+ *       <td>compared shadow calls where a row's arg-max (a classifier's class) differed</td></tr>
  *   <tr><td>{@value #VERSIONS_LOADED}</td><td>Gauge</td><td>model</td>
  *       <td>versions of the model loaded now; appears at the model's first load</td></tr>
  *   <tr><td>{@value #CACHE_WEIGHT}</td><td>Gauge (bytes)</td><td>none</td>
@@ -147,6 +158,18 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
 
   /** Counter of rollout changes, by model, alias and change (a rollback among them). */
   public static final String ROLLOUT_CHANGES = "mlops.rollout.changes";
+
+  /** Timer of shadow calls of a rollout's candidate. */
+  public static final String SHADOW_PREDICTIONS = "mlops.shadow.predictions";
+
+  /** Counter of shadow copies dropped because the shadow was saturated. */
+  public static final String SHADOW_DROPPED = "mlops.shadow.dropped";
+
+  /** Distribution of the largest absolute output difference, candidate against stable. */
+  public static final String SHADOW_DIFFERENCE = "mlops.shadow.max.abs.difference";
+
+  /** Counter of shadow calls whose arg-max differed from the stable version's. */
+  public static final String SHADOW_ARGMAX_DIFFERENCES = "mlops.shadow.argmax.differences";
 
   /** Gauge of versions loaded now, per model. */
   public static final String VERSIONS_LOADED = "mlops.versions.loaded";
@@ -253,6 +276,57 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
     if (event.queueNanos() > 0) {
       meters.queueTime().record(event.queueNanos(), TimeUnit.NANOSECONDS);
     }
+  }
+
+  /**
+   * Records one shadow call of a rollout's candidate, or one dropped copy; dropped if the sink is
+   * not bound yet. Thread-safe.
+   */
+  @Override
+  public void onShadow(dev.mlops.api.spi.ShadowEvent event) {
+    Bound b = bound;
+    if (b == null) {
+      return;
+    }
+    MeterRegistry registry = b.registry;
+    if (event.dropped()) {
+      Counter.builder(SHADOW_DROPPED)
+          .description("Shadow copies of calls dropped because the shadow executor was saturated")
+          .tag("model", event.model())
+          .tag("rollout", event.rollout())
+          .register(registry)
+          .increment();
+      return;
+    }
+    Timer.builder(SHADOW_PREDICTIONS)
+        .description("Shadow calls of a rollout's candidate, run off the caller's thread")
+        .tag("model", event.model())
+        .tag("rollout", event.rollout())
+        .tag("version", Long.toString(event.candidateVersion()))
+        .tag("outcome", event.outcome().tag())
+        .register(registry)
+        .record(Math.max(0L, event.latencyNanos()), TimeUnit.NANOSECONDS);
+    event
+        .comparison()
+        .ifPresent(
+            c -> {
+              DistributionSummary.builder(SHADOW_DIFFERENCE)
+                  .description(
+                      "Largest absolute difference between the candidate's and the stable outputs")
+                  .tag("model", event.model())
+                  .tag("rollout", event.rollout())
+                  .register(registry)
+                  .record(c.maxAbsDifference());
+              Counter argmax =
+                  Counter.builder(SHADOW_ARGMAX_DIFFERENCES)
+                      .description("Shadow calls whose arg-max differed from the stable version's")
+                      .tag("model", event.model())
+                      .tag("rollout", event.rollout())
+                      .register(registry);
+              if (c.argmaxDiffers()) {
+                argmax.increment();
+              }
+            });
   }
 
   /** Updates the loaded-version bookkeeping, then, if bound, counts the event. Thread-safe. */

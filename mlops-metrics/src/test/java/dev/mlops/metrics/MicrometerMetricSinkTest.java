@@ -157,10 +157,16 @@ class MicrometerMetricSinkTest {
   private static final class RecordingSink implements MetricSink {
     final List<PredictionEvent> predictions = new CopyOnWriteArrayList<>();
     final List<LifecycleEvent> lifecycle = new CopyOnWriteArrayList<>();
+    final List<dev.mlops.api.spi.ShadowEvent> shadow = new CopyOnWriteArrayList<>();
 
     @Override
     public void onPrediction(PredictionEvent event) {
       predictions.add(event);
+    }
+
+    @Override
+    public void onShadow(dev.mlops.api.spi.ShadowEvent event) {
+      shadow.add(event);
     }
 
     @Override
@@ -550,6 +556,87 @@ class MicrometerMetricSinkTest {
       return ((Gauge) m).value();
     }
     throw new AssertionError("unexpected meter " + m.getId());
+  }
+
+  /**
+   * A shadow-only rollout on real models: every stable call's copy on the candidate is timed under
+   * its outcome and compared, and a dropped copy is counted.
+   */
+  @Test
+  void shadowCallsAreTimedComparedAndDropsCounted() throws Exception {
+    MicrometerMetricSink sink = MicrometerMetricSink.create();
+    sink.bindTo(registry);
+    RecordingSink recorder = new RecordingSink();
+    TestSet test = TestModels.breastCancerTestSet();
+    try (Mlops mlops =
+        Mlops.builder()
+            .localRegistry(tmp.resolve("registry"))
+            .metricSink(CompositeMetricSink.of(sink, recorder))
+            .swapExecutor(Runnable::run)
+            .build()) {
+      register(mlops, TestModels.BREAST_CANCER_V1);
+      register(mlops, TestModels.BREAST_CANCER_V2);
+      mlops.registry().setAlias("cancer", "production", 1, ALICE);
+      String id =
+          mlops
+              .registry()
+              .startRollout(
+                  "cancer", "production", dev.mlops.api.RolloutSpec.of(2).shadowPercent(100), ALICE)
+              .id();
+      int n = 60;
+      try (Predictor<float[], float[]> predictor =
+          mlops.predictor("models:/cancer@production", Codecs.floatRow())) {
+        for (int i = 0; i < n; i++) {
+          assertThat(predictor.predict(test.features()[i]).version()).isEqualTo(1);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (mlops.state().shadow().mirrored() + mlops.state().shadow().dropped() < n
+            || mlops.state().shadow().inFlight() > 0) {
+          assertThat(System.nanoTime()).as("the shadow drains").isLessThan(deadline);
+          Thread.sleep(2);
+        }
+      }
+      long mirrored = mlops.state().shadow().mirrored();
+      assertThat(mirrored).isEqualTo(n);
+      Timer shadow =
+          registry
+              .get(MicrometerMetricSink.SHADOW_PREDICTIONS)
+              .tags("model", "cancer", "rollout", id, "version", "2", "outcome", "success")
+              .timer();
+      assertThat(shadow.count()).isEqualTo(n);
+      DistributionSummary diff =
+          registry
+              .get(MicrometerMetricSink.SHADOW_DIFFERENCE)
+              .tags("model", "cancer", "rollout", id)
+              .summary();
+      assertThat(diff.count()).isEqualTo(n);
+      // v2 is another model (an MLP): its probabilities differ from v1's logistic regression.
+      assertThat(diff.max()).isGreaterThan(0);
+      long argmaxDiffers =
+          recorder.shadow.stream()
+              .filter(e -> e.comparison().orElseThrow().argmaxDiffers())
+              .count();
+      assertThat(
+              registry
+                  .get(MicrometerMetricSink.SHADOW_ARGMAX_DIFFERENCES)
+                  .tags("model", "cancer", "rollout", id)
+                  .counter()
+                  .count())
+          .isEqualTo(argmaxDiffers);
+      // The callers' own meter saw only the stable arm.
+      assertThat(registry.find(MicrometerMetricSink.PREDICTIONS).tags("arm", "candidate").timers())
+          .allSatisfy(t -> assertThat(t.count()).isZero());
+    }
+    sink.onShadow(
+        new dev.mlops.api.spi.ShadowEvent(
+            "cancer", "r1", 1, 2, true, Outcome.OVERLOADED, 0, java.util.Optional.empty()));
+    assertThat(
+            registry
+                .get(MicrometerMetricSink.SHADOW_DROPPED)
+                .tags("model", "cancer", "rollout", "r1")
+                .counter()
+                .count())
+        .isEqualTo(1);
   }
 
   private ModelVersion register(Mlops mlops, String file) {

@@ -78,6 +78,9 @@ final class Batcher<I, O> {
     /** The lease the request must run on, or null for the version serving when its batch runs. */
     final SessionHandle pinned;
 
+    /** Shown the request's inputs and outputs when it succeeds (a rollout's shadow), or null. */
+    final CallPipeline.Tap tap;
+
     final CompletableFuture<Prediction<O>> result = new CompletableFuture<>();
 
     /** Set by whoever reports the outcome and completes the future, so that each is done once. */
@@ -87,12 +90,19 @@ final class Batcher<I, O> {
     Map<String, Tensor> inputs;
     int rows;
 
-    Request(I input, long enqueuedAt, long deadline, String key, SessionHandle pinned) {
+    Request(
+        I input,
+        long enqueuedAt,
+        long deadline,
+        String key,
+        SessionHandle pinned,
+        CallPipeline.Tap tap) {
       this.input = input;
       this.enqueuedAt = enqueuedAt;
       this.deadline = deadline;
       this.key = key;
       this.pinned = pinned;
+      this.tap = tap;
     }
 
     boolean claim() {
@@ -290,12 +300,18 @@ final class Batcher<I, O> {
    */
   CompletableFuture<Prediction<O>> submit(
       I input, long start, long deadline, String key, SessionHandle pinned) {
-    return enqueue(input, start, deadline, key, pinned).result;
+    return enqueue(input, start, deadline, key, pinned, null).result;
+  }
+
+  /** As {@link #submit(Object, long, long, String, SessionHandle)}, shown to {@code tap}. */
+  CompletableFuture<Prediction<O>> submitTapped(
+      I input, long start, long deadline, String key, CallPipeline.Tap tap) {
+    return enqueue(input, start, deadline, key, null, tap).result;
   }
 
   private Request<I, O> enqueue(
-      I input, long start, long deadline, String key, SessionHandle pinned) {
-    Request<I, O> r = new Request<>(input, start, withDefault(start, deadline), key, pinned);
+      I input, long start, long deadline, String key, SessionHandle pinned, CallPipeline.Tap tap) {
+    Request<I, O> r = new Request<>(input, start, withDefault(start, deadline), key, pinned, tap);
     pending.incrementAndGet();
     r.result.whenComplete(
         (p, e) -> {
@@ -385,15 +401,20 @@ final class Batcher<I, O> {
    * hand-off to a worker (two context switches, which cost more than a small model's run).
    */
   Prediction<O> call(I input, long start, long deadline, String key) {
+    return call(input, start, deadline, key, null);
+  }
+
+  /** As {@link #call(Object, long, long, String)}; a success is shown to {@code tap}. */
+  Prediction<O> call(I input, long start, long deadline, String key, CallPipeline.Tap tap) {
     long due = withDefault(start, deadline);
     if (pending.compareAndSet(0, 1)) {
       try {
-        return pipeline.direct(binding, input, start, due, key);
+        return pipeline.direct(binding, input, start, due, key, tap);
       } finally {
         pending.decrementAndGet();
       }
     }
-    Request<I, O> r = enqueue(input, start, due, key, null);
+    Request<I, O> r = enqueue(input, start, due, key, null, tap);
     CompletableFuture<Prediction<O>> f = r.result;
     try {
       if (due == CallPipeline.NO_DEADLINE) {
@@ -737,6 +758,9 @@ final class Batcher<I, O> {
       if (r.claim()) {
         long latency = pipeline.now() - r.enqueuedAt;
         pipeline.record(version, latency, start - r.enqueuedAt, rows, Outcome.SUCCESS, r.key);
+        if (r.tap != null) {
+          r.tap.answered(h.version, r.inputs, mine);
+        }
         r.result.complete(new Prediction<>(value, h.version.name(), version, latency));
       }
     }

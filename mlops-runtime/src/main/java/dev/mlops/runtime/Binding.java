@@ -398,6 +398,7 @@ final class Binding {
     final Rollout rollout;
     final SessionHandle candidate;
     private final long salt;
+    private final long shadowSalt;
     private final boolean analysed;
     private final java.util.concurrent.atomic.AtomicReference<RolloutWindow> stableWindow =
         new java.util.concurrent.atomic.AtomicReference<>(new RolloutWindow());
@@ -408,6 +409,9 @@ final class Binding {
       this.rollout = rollout;
       this.candidate = candidate;
       this.salt = fnv(rollout.id(), 0xcbf29ce484222325L);
+      // Its own salt: which stable calls are mirrored does not depend on which went to the
+      // candidate.
+      this.shadowSalt = fnv("shadow/" + rollout.id(), 0xcbf29ce484222325L);
       this.analysed = rollout.plan().analysis().isPresent();
     }
 
@@ -419,6 +423,13 @@ final class Binding {
     /** Counts one call of an arm for the analysis. */
     void record(boolean candidateArm, dev.mlops.api.spi.Outcome outcome, long nanos) {
       (candidateArm ? candidateWindow : stableWindow).get().record(outcome, nanos);
+    }
+
+    /** What the arm's current window has counted so far, without taking it. */
+    long counted(boolean candidateArm) {
+      return RolloutWindow.Counts.empty()
+          .plus((candidateArm ? candidateWindow : stableWindow).get())
+          .calls();
     }
 
     /** Takes the arm's window, and starts a new one. */
@@ -446,9 +457,31 @@ final class Binding {
       return bucket < weight;
     }
 
+    /**
+     * Whether a call the stable arm answers is also run on the candidate as a shadow: by its key's
+     * bucket (with a salt of its own) when it has one, else at random by the shadow share.
+     */
+    boolean mirrors(String key) {
+      int shadow = rollout.shadow();
+      if (shadow <= 0) {
+        return false;
+      }
+      if (shadow >= Rollout.FULL) {
+        return true;
+      }
+      int bucket =
+          key.isEmpty()
+              ? java.util.concurrent.ThreadLocalRandom.current().nextInt(Rollout.FULL)
+              : mix(fnv(key, shadowSalt));
+      return bucket < shadow;
+    }
+
     /** The key's bucket, 0 to 9,999: FNV-1a of the key salted by the rollout id, then mixed. */
     int bucket(String key) {
-      long h = fnv(key, salt);
+      return mix(fnv(key, salt));
+    }
+
+    private static int mix(long h) {
       h ^= h >>> 33;
       h *= 0xff51afd7ed558ccdL;
       h ^= h >>> 33;

@@ -70,6 +70,15 @@ final class CallPipeline<I, O> {
     }
   }
 
+  /**
+   * Sees a call the stable arm answered, on the thread that ran it: its version, the encoded inputs
+   * and the outputs the codec read (immutable tensors). A rollout's shadow hands them over to the
+   * candidate; it must not block or throw.
+   */
+  interface Tap {
+    void answered(ModelVersion version, Map<String, Tensor> inputs, Map<String, Tensor> outputs);
+  }
+
   CallPipeline(
       String model,
       Codec<I, O> codec,
@@ -113,11 +122,22 @@ final class CallPipeline<I, O> {
     return codec;
   }
 
+  String model() {
+    return model;
+  }
+
   /**
    * Leases the binding's version and runs one call on it, on the caller's thread. A lease that
    * fails for want of a version (not for a closed predictor) is reported as the call's outcome.
    */
   Prediction<O> direct(Binding binding, I input, long start, long deadline, String key) {
+    return direct(binding, input, start, deadline, key, null);
+  }
+
+  /**
+   * As {@link #direct(Binding, Object, long, long, String)}, shown to {@code tap} if it succeeds.
+   */
+  Prediction<O> direct(Binding binding, I input, long start, long deadline, String key, Tap tap) {
     SessionHandle h;
     try {
       h = binding.lease(start, deadline);
@@ -128,7 +148,7 @@ final class CallPipeline<I, O> {
       throw e;
     }
     try {
-      return call(h, input, start, deadline, key);
+      return call(h, input, start, deadline, key, Prediction.Arm.STABLE, tap);
     } finally {
       h.release();
     }
@@ -142,6 +162,18 @@ final class CallPipeline<I, O> {
   /** Runs one call on a version the caller has leased for {@code arm}, and reports it. */
   Prediction<O> call(
       SessionHandle h, I input, long start, long deadline, String key, Prediction.Arm arm) {
+    return call(h, input, start, deadline, key, arm, null);
+  }
+
+  /** Runs one call for {@code arm} on a leased version; a success is shown to {@code tap}. */
+  Prediction<O> call(
+      SessionHandle h,
+      I input,
+      long start,
+      long deadline,
+      String key,
+      Prediction.Arm arm,
+      Tap tap) {
     ModelVersion version = h.version;
     Outcome outcome = Outcome.ERROR;
     int rows = 0;
@@ -152,6 +184,9 @@ final class CallPipeline<I, O> {
       Map<String, Tensor> outputs = run(h, signature, inputs, deadline, "prediction");
       O value = decode(version, outputs);
       outcome = Outcome.SUCCESS;
+      if (tap != null) {
+        tap.answered(version, inputs, outputs);
+      }
       return new Prediction<>(value, model, version.version(), now() - start, arm);
     } catch (MlopsException e) {
       outcome = outcome(e);
@@ -233,6 +268,22 @@ final class CallPipeline<I, O> {
     if (telemetry.hasObservers()) {
       telemetry.observe(h.version, inputs, outputs);
     }
+    return outputs;
+  }
+
+  /**
+   * A shadow copy of a call on a rollout's candidate, off the caller's thread: the stable call's
+   * encoded inputs validated for the candidate, its engine run (observers included) and decoding,
+   * which is where a codec that fails on some of the candidate's outputs shows. Not reported as a
+   * prediction.
+   *
+   * @return the candidate's outputs, to compare with the stable ones
+   */
+  Map<String, Tensor> shadowRun(SessionHandle h, Map<String, Tensor> inputs) {
+    ModelSignature signature = h.version.signature();
+    InputValidator.check(signature, inputs, allowEmpty, maxInputElements);
+    Map<String, Tensor> outputs = run(h, signature, inputs, NO_DEADLINE, "shadow prediction");
+    decode(h.version, outputs);
     return outputs;
   }
 

@@ -118,13 +118,17 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
         : onStable(r, input, start, deadline, key);
   }
 
-  /** A call the route gave the stable arm: counted for the analysis if the rollout has one. */
+  /**
+   * A call the route gave the stable arm: counted for the analysis if the rollout has one, and
+   * mirrored to the candidate if the rollout's shadow takes it.
+   */
   private Prediction<O> onStable(Binding.Route r, I input, long start, long deadline, String key) {
+    CallPipeline.Tap tap = r.mirrors(key) ? shadowTap(r) : null;
     if (!r.analysed()) {
-      return stable(input, start, deadline, key);
+      return stable(input, start, deadline, key, tap);
     }
     try {
-      Prediction<O> p = stable(input, start, deadline, key);
+      Prediction<O> p = stable(input, start, deadline, key, tap);
       r.record(false, dev.mlops.api.spi.Outcome.SUCCESS, p.latencyNanos());
       return p;
     } catch (dev.mlops.api.MlopsException e) {
@@ -133,11 +137,24 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     }
   }
 
+  /**
+   * Hands a stable call's inputs and outputs to the runtime's shadow, for {@code r}'s candidate.
+   */
+  private CallPipeline.Tap shadowTap(Binding.Route r) {
+    return (version, inputs, outputs) ->
+        runtime.shadow().offer(pipeline, r, version, inputs, outputs);
+  }
+
   private Prediction<O> stable(I input, long start, long deadline, String key) {
+    return stable(input, start, deadline, key, null);
+  }
+
+  private Prediction<O> stable(
+      I input, long start, long deadline, String key, CallPipeline.Tap tap) {
     if (batcher != null) {
-      return batcher.call(input, start, deadline, key);
+      return batcher.call(input, start, deadline, key, tap);
     }
-    return pipeline.direct(binding, input, start, deadline, key);
+    return pipeline.direct(binding, input, start, deadline, key, tap);
   }
 
   /**
@@ -224,7 +241,9 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     Binding.Route r = binding.route();
     boolean candidate = r != null && r.takes(key);
     if (batcher != null && !candidate) {
-      return batcher.submit(input, submitted, deadline, key, null);
+      return r == null
+          ? batcher.submit(input, submitted, deadline, key, null)
+          : stableAsync(r, input, submitted, deadline, key);
     }
     try {
       return CompletableFuture.supplyAsync(
@@ -253,6 +272,31 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
                       + "; give the runtime an executor with room, or call predict",
                   e));
     }
+  }
+
+  /**
+   * A batched async call the route gave the stable arm: mirrored if the shadow takes it, and
+   * counted for the analysis when it completes.
+   */
+  private CompletableFuture<Prediction<O>> stableAsync(
+      Binding.Route r, I input, long submitted, long deadline, String key) {
+    CallPipeline.Tap tap = r.mirrors(key) ? shadowTap(r) : null;
+    CompletableFuture<Prediction<O>> f = batcher.submitTapped(input, submitted, deadline, key, tap);
+    if (r.analysed()) {
+      f.whenComplete(
+          (p, e) -> {
+            if (p != null) {
+              r.record(false, dev.mlops.api.spi.Outcome.SUCCESS, p.latencyNanos());
+            } else {
+              Throwable cause =
+                  e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                      ? e.getCause()
+                      : e;
+              r.record(false, CallPipeline.outcome(cause), pipeline.now() - submitted);
+            }
+          });
+    }
+    return f;
   }
 
   /** What {@link Mlops#state()} reports of this predictor. */

@@ -64,6 +64,8 @@ public final class Mlops implements AutoCloseable {
   private final boolean ownsExecutor;
   private final Executor swapExecutor;
   private final ExecutorService ownSwapExecutor;
+  private final ExecutorService ownShadowExecutor;
+  private final ShadowCalls shadow;
   private final Clock clock;
   private final LongSupplier ticker;
   private final SessionCache cache;
@@ -108,6 +110,18 @@ public final class Mlops implements AutoCloseable {
             ? Executors.newCachedThreadPool(new DaemonThreads("mlops-swap-"))
             : null;
     this.swapExecutor = b.swapExecutor != null ? b.swapExecutor : ownSwapExecutor;
+    // Shadow copies never share threads with callers or swaps; a bounded count waits or runs.
+    this.ownShadowExecutor =
+        b.shadowExecutor == null
+            ? Executors.newFixedThreadPool(
+                Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+                new DaemonThreads("mlops-shadow-"))
+            : null;
+    this.shadow =
+        new ShadowCalls(
+            b.shadowExecutor != null ? b.shadowExecutor : ownShadowExecutor,
+            b.shadowCapacity,
+            telemetry);
     this.cache =
         new SessionCache(registry, engine, clock, ticker, telemetry::publish, b.cacheBudgetBytes);
     this.drainTimeout = b.drainTimeout;
@@ -294,7 +308,8 @@ public final class Mlops implements AutoCloseable {
         telemetry.listenerFailures(),
         swapDelay,
         registry.store().feedStatus(),
-        registry.artifacts().transferStatus());
+        registry.artifacts().transferStatus(),
+        shadow.state());
   }
 
   SessionCache cache() {
@@ -348,6 +363,10 @@ public final class Mlops implements AutoCloseable {
 
   Executor swapExecutor() {
     return swapExecutor;
+  }
+
+  ShadowCalls shadow() {
+    return shadow;
   }
 
   Clock clock() {
@@ -407,6 +426,10 @@ public final class Mlops implements AutoCloseable {
     }
     for (DefaultPredictor<?, ?> p : predictors) {
       p.close();
+    }
+    if (ownShadowExecutor != null) {
+      // Queued shadow copies are dropped (they hold no lease yet); running ones finish below.
+      ownShadowExecutor.shutdownNow();
     }
     if (!cache.shutdown(drainTimeout)) {
       SessionStats s = sessionStats();
@@ -495,6 +518,9 @@ public final class Mlops implements AutoCloseable {
     private boolean rolloutDecisions = true;
     private boolean rolloutDecisionsSet;
     private java.util.concurrent.ScheduledExecutorService rolloutScheduler;
+    private Executor shadowExecutor;
+    private int shadowCapacity = 256;
+    private boolean shadowCapacitySet;
 
     private Builder() {}
 
@@ -752,6 +778,39 @@ public final class Mlops implements AutoCloseable {
         throw new IllegalStateException("executor: already set");
       }
       this.executor = executor;
+      return this;
+    }
+
+    /**
+     * Runs rollouts' shadow calls (copies of stable calls run on a candidate and discarded); the
+     * caller keeps ownership. Default: a fixed pool of daemon threads ({@code mlops-shadow-<n>}),
+     * half the processors and at least one, that {@code close} stops. Whatever the executor, at
+     * most {@link #shadowCapacity} copies wait or run at once; a copy beyond that, or one the
+     * executor refuses, is dropped and counted, never waited for, so a slow candidate cannot add to
+     * a caller's latency.
+     */
+    public Builder shadowExecutor(Executor executor) {
+      Objects.requireNonNull(executor, "executor");
+      if (this.shadowExecutor != null) {
+        throw new IllegalStateException("shadowExecutor: already set");
+      }
+      this.shadowExecutor = executor;
+      return this;
+    }
+
+    /**
+     * The most shadow copies that may wait or run at once (default 256); beyond it copies are
+     * dropped and counted ({@code mlops.shadow.dropped}, {@link RuntimeState.Shadow#dropped}).
+     */
+    public Builder shadowCapacity(int copies) {
+      if (copies < 1) {
+        throw new IllegalArgumentException("shadowCapacity must be >= 1, was " + copies);
+      }
+      if (shadowCapacitySet) {
+        throw new IllegalStateException("shadowCapacity: already set");
+      }
+      this.shadowCapacity = copies;
+      this.shadowCapacitySet = true;
       return this;
     }
 

@@ -34,6 +34,8 @@ import java.util.Optional;
  *     connected, last notification, reconnects), empty for a registry without one
  * @param artifactTransfers what a remote artifact store fetched into its local cache and is
  *     fetching now, empty for a local store
+ * @param shadow the shadow traffic of rollouts: copies run, dropped and failed so far, and how many
+ *     wait or run now
  */
 public record RuntimeState(
     Instant time,
@@ -47,7 +49,8 @@ public record RuntimeState(
     long listenerFailures,
     java.time.Duration swapDelay,
     Optional<FeedStatus> registryFeed,
-    Optional<TransferStatus> artifactTransfers) {
+    Optional<TransferStatus> artifactTransfers,
+    Shadow shadow) {
 
   /** Validates and copies the lists. */
   public RuntimeState {
@@ -56,6 +59,7 @@ public record RuntimeState(
     Objects.requireNonNull(swapDelay, "swapDelay");
     Objects.requireNonNull(registryFeed, "registryFeed");
     Objects.requireNonNull(artifactTransfers, "artifactTransfers");
+    Objects.requireNonNull(shadow, "shadow");
     predictors = List.copyOf(predictors);
     loaded = List.copyOf(loaded);
     loading = List.copyOf(loading);
@@ -119,4 +123,17 @@ public record RuntimeState(
       Objects.requireNonNull(options, "options");
     }
   }
+
+  /**
+   * The runtime's shadow traffic (copies of stable calls run on a rollout's candidate).
+   *
+   * @param mirrored copies run on a candidate so far
+   * @param dropped copies dropped so far: the shadow was saturated, or the candidate was no longer
+   *     routed when the copy's turn came
+   * @param failed copies whose candidate run failed so far (the callers saw none of these)
+   * @param inFlight copies waiting or running now
+   * @param capacity the most copies that may wait or run at once ({@code Mlops.Builder
+   *     .shadowCapacity})
+   */
+  public record Shadow(long mirrored, long dropped, long failed, int inFlight, int capacity) {}
 }

@@ -94,6 +94,18 @@ final class Telemetry {
     }
   }
 
+  /** Reports one shadow call of a rollout's candidate, or a dropped one. */
+  void shadow(dev.mlops.api.spi.ShadowEvent event) {
+    if (sink == MetricSink.NOOP) {
+      return;
+    }
+    try {
+      sink.onShadow(event);
+    } catch (RuntimeException e) {
+      sinkFailed(e);
+    }
+  }
+
   /** Whether any observer is set; without one the prediction path skips {@link #observe}. */
   boolean hasObservers() {
     return observers.length > 0;

@@ -27,4 +27,10 @@ public interface MetricSink {
 
   /** Called once per lifecycle event. Does nothing by default. */
   default void onLifecycle(LifecycleEvent event) {}
+
+  /**
+   * Called once per shadow call of a rollout's candidate, and once per shadow copy dropped; on the
+   * shadow thread (or, for a drop, the caller's). Does nothing by default.
+   */
+  default void onShadow(ShadowEvent event) {}
 }

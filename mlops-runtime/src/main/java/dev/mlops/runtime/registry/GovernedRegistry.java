@@ -1378,6 +1378,7 @@ public final class GovernedRegistry implements ModelRegistry {
               target.version(),
               candidate.version(),
               spec.weight(),
+              spec.shadow(),
               spec.plan(),
               Rollout.State.RUNNING,
               audit.reason(),
@@ -1386,8 +1387,14 @@ public final class GovernedRegistry implements ModelRegistry {
               expected + 1);
       if (writeRollout(r, expected, AuditAction.START_ROLLOUT, "start", audit)) {
         LOG.info(
-            "started rollout {} of {} behind models:/{}@{} (stable: version {}) at {} %",
-            r.id(), candidate.ref(), model, alias, r.stable(), r.weightPercent());
+            "started rollout {} of {} behind models:/{}@{} (stable: version {}) at {} %, shadow {} %",
+            r.id(),
+            candidate.ref(),
+            model,
+            alias,
+            r.stable(),
+            r.weightPercent(),
+            r.shadowPercent());
         return r;
       }
       // Another rollout change committed meanwhile: check again against it.
@@ -1886,6 +1893,7 @@ public final class GovernedRegistry implements ModelRegistry {
             Long.parseLong(d.get(AuditDetails.FROM)),
             Long.parseLong(d.get(AuditDetails.TO)),
             Integer.parseInt(d.get(AuditDetails.WEIGHT)),
+            Integer.parseInt(d.getOrDefault(AuditDetails.SHADOW, "0")),
             plan,
             state,
             e.reason(),

@@ -196,6 +196,9 @@ public final class Records {
     m.put("stable", r.stable());
     m.put("candidate", r.candidate());
     m.put("weight", (long) r.weight());
+    if (r.shadow() > 0) {
+      m.put("shadow", (long) r.shadow());
+    }
     Map<String, Object> plan = new LinkedHashMap<>();
     List<Object> steps = new ArrayList<>();
     r.plan().steps().forEach(st -> steps.add((long) st));
@@ -258,6 +261,7 @@ public final class Records {
         (Long) m.get("stable"),
         (Long) m.get("candidate"),
         ((Long) m.get("weight")).intValue(),
+        m.containsKey("shadow") ? ((Long) m.get("shadow")).intValue() : 0,
         plan,
         dev.mlops.api.Rollout.State.valueOf((String) m.get("state")),
         (String) m.get("reason"),
