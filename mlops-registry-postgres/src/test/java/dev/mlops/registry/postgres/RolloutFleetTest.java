@@ -133,4 +133,144 @@ class RolloutFleetTest {
       }
     }
   }
+
+  /**
+   * One instance decides, the others follow: only instance 0 runs rollout decisions; all three take
+   * traffic; the candidate fails on 5 % of its rows. The rollback instance 0 decides reaches the
+   * other two through the registry, and no stable call fails anywhere.
+   */
+  @Test
+  void anAutomaticRollbackDecidedByOneInstanceIsFollowedByEveryInstance() throws Exception {
+    String url = TestDatabases.newDatabase("rollbacks");
+    String db = url.substring(url.lastIndexOf('/') + 1, url.indexOf('?'));
+    String base =
+        "postgresql://localhost:" + TestDatabases.server().getPort() + "/" + db + "?user=postgres";
+    List<Mlops> instances = new ArrayList<>();
+    List<Thread> callers = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean stop =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicLong stableFailures =
+        new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong candidateFailures =
+        new java.util.concurrent.atomic.AtomicLong();
+    try (GovernedRegistry writer =
+        RegistryProvider.openUri(
+            URI.create(base + "&listen=false&cache=" + tmp.resolve("writer-cache")),
+            OnnxRuntimeEngine.builder().build(),
+            Clock.systemUTC())) {
+      for (String file : List.of(TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_FLAKY)) {
+        writer.register(
+            Registration.builder(
+                    "cancer", ArtifactSource.file(TestModels.copy(file, tmp.resolve(file))))
+                .build(),
+            OPS);
+      }
+      writer.setAlias("cancer", "production", 1, OPS);
+      List<Predictor<float[], float[]>> predictors = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        Mlops m =
+            Mlops.builder()
+                .registry(URI.create(base + "&cache=" + tmp.resolve("cache-" + i)))
+                .rolloutDecisions(i == 0)
+                .metricSink(
+                    e -> {
+                      if (e.outcome() != dev.mlops.api.spi.Outcome.SUCCESS) {
+                        (e.arm() == Prediction.Arm.CANDIDATE ? candidateFailures : stableFailures)
+                            .incrementAndGet();
+                      }
+                    })
+                .build();
+        instances.add(m);
+        predictors.add(m.predictor("models:/cancer@production", Codecs.floatRow()));
+      }
+      for (Predictor<float[], float[]> p : predictors) {
+        Thread t =
+            new Thread(
+                () -> {
+                  long i = 0;
+                  while (!stop.get()) {
+                    float[] row = new float[30];
+                    if (i++ % 20 == 0) {
+                      row[0] = TestModels.FLAKY_THRESHOLD * 5;
+                    }
+                    try {
+                      p.predict(row);
+                    } catch (RuntimeException e) {
+                      // counted by the sink, by arm
+                    }
+                  }
+                });
+        callers.add(t);
+        t.start();
+      }
+      long started = System.nanoTime();
+      Rollout r =
+          writer.startRollout(
+              "cancer",
+              "production",
+              RolloutSpec.of(2)
+                  .weightPercent(50)
+                  .every(java.time.Duration.ofMillis(300))
+                  .analysis(
+                      dev.mlops.api.AnalysisPolicy.builder()
+                          .maxErrorRate(0.01)
+                          .minRequests(20)
+                          .failureThreshold(2)
+                          .build()),
+              OPS);
+      for (Mlops m : instances) {
+        await(
+            () ->
+                m.registry().rolloutStatus("cancer", "production").orElseThrow().state()
+                    == Rollout.State.ROLLED_BACK,
+            "every instance sees the rollback");
+      }
+      long rolledBackAfter = System.nanoTime() - started;
+      for (Predictor<float[], float[]> p : predictors) {
+        await(
+            () -> {
+              for (int k = 0; k < 200; k++) {
+                if (p.predict(ROW, CallOptions.NONE.requestKey("user-" + k)).arm()
+                    != Prediction.Arm.STABLE) {
+                  return false;
+                }
+              }
+              return true;
+            },
+            "an instance stops routing to the candidate");
+      }
+      stop.set(true);
+      for (Thread t : callers) {
+        t.join(30_000);
+      }
+      Rollout end = instances.get(2).registry().rolloutStatus("cancer", "production").orElseThrow();
+      assertThat(end.id()).isEqualTo(r.id());
+      assertThat(end.weight()).isZero();
+      assertThat(end.reason()).startsWith("auto-rollback: error rate ");
+      List<dev.mlops.api.AuditEntry> ends =
+          writer.audit(
+              dev.mlops.api.AuditQuery.builder()
+                  .actions(dev.mlops.api.AuditAction.END_ROLLOUT)
+                  .build());
+      assertThat(ends).hasSize(1);
+      assertThat(ends.get(0).actor()).isEqualTo("mlops-rollouts");
+      assertThat(candidateFailures.get()).isPositive();
+      assertThat(stableFailures.get()).isZero();
+      org.slf4j.LoggerFactory.getLogger(RolloutFleetTest.class)
+          .info(
+              "fleet rollback: decided by instance 0 and seen by all 3 {} ms after the start;"
+                  + " candidate failures {}, stable failures {}",
+              rolledBackAfter / 1_000_000,
+              candidateFailures.get(),
+              stableFailures.get());
+    } finally {
+      stop.set(true);
+      for (Thread t : callers) {
+        t.join(30_000);
+      }
+      for (Mlops m : instances) {
+        m.close();
+      }
+    }
+  }
 }
