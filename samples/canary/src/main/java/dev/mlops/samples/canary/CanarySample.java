@@ -10,7 +10,11 @@ import dev.mlops.api.Predictor;
 import dev.mlops.api.Registration;
 import dev.mlops.api.RolloutSpec;
 import dev.mlops.api.event.LifecycleEvent;
+import dev.mlops.api.spi.MetricSink;
+import dev.mlops.api.spi.PredictionEvent;
+import dev.mlops.api.spi.ShadowEvent;
 import dev.mlops.runtime.Mlops;
+import dev.mlops.runtime.RuntimeState;
 import dev.mlops.testmodels.TestModels;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -25,10 +29,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A canary with automatic rollback, in one process: production serves v1 of a classifier; a
- * candidate that fails on 5 % of its inputs gets 20 % of the calls and is rolled back by the
- * analysis; then a healthy candidate steps through 10, 50 and 100 % and is promoted. Callers never
- * change: they call the alias.
+ * A canary with automatic rollback, in one process: production serves v1 of a classifier; first a
+ * challenger, v3, sees every call's inputs as a shadow (weight 0, shadow 100 %) and is compared
+ * with v1 while no caller gets its answers; then a candidate that fails on 5 % of its inputs gets
+ * 20 % of the calls and is rolled back by the analysis; then v3 steps through 10, 50 and 100 % and
+ * is promoted. Callers never change: they call the alias.
  */
 public final class CanarySample {
 
@@ -42,8 +47,37 @@ public final class CanarySample {
    * @param calls calls per arm and version, such as {@code candidate/v2}
    * @param failures failed calls per arm
    * @param ends how each rollout ended, with its reason
+   * @param shadow the shadow phase's copies: run, dropped and failed
+   * @param shadowCompared shadow calls whose outputs were compared with v1's
    */
-  public record Summary(Map<String, Long> calls, Map<String, Long> failures, List<String> ends) {}
+  public record Summary(
+      Map<String, Long> calls,
+      Map<String, Long> failures,
+      List<String> ends,
+      RuntimeState.Shadow shadow,
+      long shadowCompared) {}
+
+  /** Counts the shadow calls compared, and those where the predicted class changed. */
+  private static final class ShadowCounts implements MetricSink {
+    final AtomicLong compared = new AtomicLong();
+    final AtomicLong classChanged = new AtomicLong();
+
+    @Override
+    public void onPrediction(PredictionEvent event) {}
+
+    @Override
+    public void onShadow(ShadowEvent event) {
+      event
+          .comparison()
+          .ifPresent(
+              c -> {
+                compared.incrementAndGet();
+                if (c.argmaxDiffers()) {
+                  classChanged.incrementAndGet();
+                }
+              });
+    }
+  }
 
   /** Runs the sample and prints what happens. */
   public static void main(String[] args) throws Exception {
@@ -56,7 +90,9 @@ public final class CanarySample {
     Map<String, AtomicLong> calls = new ConcurrentHashMap<>();
     Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
     List<String> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
-    try (Mlops mlops = Mlops.builder().localRegistry(dir.resolve("registry")).build()) {
+    ShadowCounts shadowCounts = new ShadowCounts();
+    try (Mlops mlops =
+        Mlops.builder().localRegistry(dir.resolve("registry")).metricSink(shadowCounts).build()) {
       for (String file :
           List.of(
               TestModels.BREAST_CANCER_V1,
@@ -73,11 +109,14 @@ public final class CanarySample {
           e -> {
             if (e instanceof LifecycleEvent.RolloutChanged c) {
               out.printf(
-                  "rollout %s: %s, candidate v%d at %.0f %% (%s)%n",
+                  "rollout %s: %s, candidate v%d at %.0f %%%s (%s)%n",
                   c.rollout().id(),
                   c.change(),
                   c.rollout().candidate(),
                   c.rollout().weightPercent(),
+                  c.rollout().shadow() > 0
+                      ? String.format(", shadow %.0f %%", c.rollout().shadowPercent())
+                      : "",
                   c.reason());
               if (!c.rollout().active()) {
                 ends.add(c.change() + ": " + c.reason());
@@ -119,6 +158,14 @@ public final class CanarySample {
         caller.start();
       }
 
+      // Champion/challenger: v3 runs on a copy of every call, off the callers' threads.
+      mlops
+          .registry()
+          .startRollout("cancer", "production", RolloutSpec.of(3).shadowPercent(100), OPS);
+      Thread.sleep(1_500);
+      mlops.registry().abortRollout("cancer", "production", AuditInfo.by("ops", "compared"));
+      awaitEnds(ends, 1);
+
       AnalysisPolicy analysis =
           AnalysisPolicy.builder().maxErrorRate(0.01).minRequests(100).failureThreshold(3).build();
       mlops
@@ -128,7 +175,7 @@ public final class CanarySample {
               "production",
               RolloutSpec.of(2).weightPercent(20).every(Duration.ofMillis(500)).analysis(analysis),
               OPS);
-      awaitEnds(ends, 1);
+      awaitEnds(ends, 2);
       mlops
           .registry()
           .startRollout(
@@ -136,11 +183,23 @@ public final class CanarySample {
               "production",
               RolloutSpec.of(3).steps(10, 50, 100).every(Duration.ofMillis(500)).analysis(analysis),
               OPS);
-      awaitEnds(ends, 2);
+      awaitEnds(ends, 3);
       stop.set(true);
       for (Thread c : callers) {
         c.join();
       }
+      while (mlops.state().shadow().inFlight() > 0) {
+        Thread.sleep(5); // the shadow phase's last copies finish
+      }
+      RuntimeState.Shadow shadow = mlops.state().shadow();
+      out.printf(
+          "shadow of v3: %d copies run (%d dropped, %d failed), %d compared with v1, class"
+              + " changed on %d%n",
+          shadow.mirrored(),
+          shadow.dropped(),
+          shadow.failed(),
+          shadowCounts.compared.get(),
+          shadowCounts.classChanged.get());
       Map<String, Long> counts = new TreeMap<>();
       calls.forEach((k, v) -> counts.put(k, v.get()));
       Map<String, Long> failed = new TreeMap<>();
@@ -148,7 +207,7 @@ public final class CanarySample {
       out.println("calls by arm and version: " + counts);
       out.println("failed calls: " + failed.getOrDefault("failed", 0L));
       out.println("production -> v" + mlops.registry().aliases("cancer").get("production"));
-      return new Summary(counts, failed, List.copyOf(ends));
+      return new Summary(counts, failed, List.copyOf(ends), shadow, shadowCounts.compared.get());
     }
   }
 

@@ -15,9 +15,13 @@ class CanarySampleTest {
     CanarySample.Summary s = CanarySample.run(new PrintStream(bytes, true, StandardCharsets.UTF_8));
     String out = bytes.toString(StandardCharsets.UTF_8);
 
-    assertThat(s.ends()).hasSize(2);
-    assertThat(s.ends().get(0)).startsWith("rollback: auto-rollback: error rate ");
-    assertThat(s.ends().get(1)).isEqualTo("promote: promoted: every step passed");
+    assertThat(s.ends()).hasSize(3);
+    assertThat(s.ends().get(0)).isEqualTo("abort: compared");
+    assertThat(s.ends().get(1)).startsWith("rollback: auto-rollback: error rate ");
+    assertThat(s.ends().get(2)).isEqualTo("promote: promoted: every step passed");
+    // The shadow phase ran copies on v3 and compared each successful one; no caller got v3 then.
+    assertThat(s.shadow().mirrored()).isPositive();
+    assertThat(s.shadowCompared()).isEqualTo(s.shadow().mirrored() - s.shadow().failed());
     assertThat(s.calls()).containsKeys("stable/v1", "candidate/v2", "candidate/v3");
     // Every failure is a call of the flaky candidate, which fails only on its chosen inputs.
     assertThat(out).contains("production -> v3", "rollback, candidate v2 at 0 %");
