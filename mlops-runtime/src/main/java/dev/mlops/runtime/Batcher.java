@@ -317,7 +317,7 @@ final class Batcher<I, O> {
         (p, e) -> {
           pending.decrementAndGet();
           if (pinned != null) {
-            pinned.release();
+            pinned.releaseAfterCall();
           }
         });
     try {
@@ -386,7 +386,7 @@ final class Batcher<I, O> {
         futures.add(submit(input, pipeline.now(), CallPipeline.NO_DEADLINE, key, h));
       }
     } finally {
-      h.release();
+      h.releaseAfterCall();
     }
     List<Prediction<O>> out = new ArrayList<>(inputs.size());
     for (CompletableFuture<Prediction<O>> f : futures) {
@@ -640,7 +640,7 @@ final class Batcher<I, O> {
       try {
         runOn(h, e.getValue(), start);
       } finally {
-        h.release();
+        h.releaseAfterCall();
       }
     }
     if (!unpinned.isEmpty()) {
@@ -662,7 +662,7 @@ final class Batcher<I, O> {
     try {
       runOn(h, requests, start);
     } finally {
-      h.release();
+      h.releaseAfterCall();
     }
   }
 

@@ -150,7 +150,7 @@ final class CallPipeline<I, O> {
     try {
       return call(h, input, start, deadline, key, Prediction.Arm.STABLE, tap);
     } finally {
-      h.release();
+      h.releaseAfterCall();
     }
   }
 

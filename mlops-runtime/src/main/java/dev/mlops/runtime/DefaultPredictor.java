@@ -179,7 +179,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
       }
       throw e;
     } finally {
-      h.release();
+      h.releaseAfterCall();
     }
   }
 
@@ -219,7 +219,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
       }
       return out;
     } finally {
-      h.release();
+      h.releaseAfterCall();
     }
   }
 

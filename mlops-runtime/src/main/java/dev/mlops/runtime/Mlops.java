@@ -65,6 +65,7 @@ public final class Mlops implements AutoCloseable {
   private final Executor swapExecutor;
   private final ExecutorService ownSwapExecutor;
   private final ExecutorService ownShadowExecutor;
+  private final ExecutorService ownCloseExecutor;
   private final ShadowCalls shadow;
   private final Clock clock;
   private final LongSupplier ticker;
@@ -122,8 +123,20 @@ public final class Mlops implements AutoCloseable {
             b.shadowExecutor != null ? b.shadowExecutor : ownShadowExecutor,
             b.shadowCapacity,
             telemetry);
+    // A retired session closes on its own thread, never on the call that released it last.
+    this.ownCloseExecutor =
+        b.closeExecutor == null
+            ? Executors.newSingleThreadExecutor(new DaemonThreads("mlops-closer-"))
+            : null;
     this.cache =
-        new SessionCache(registry, engine, clock, ticker, telemetry::publish, b.cacheBudgetBytes);
+        new SessionCache(
+            registry,
+            engine,
+            clock,
+            ticker,
+            telemetry::publish,
+            b.cacheBudgetBytes,
+            b.closeExecutor != null ? b.closeExecutor : ownCloseExecutor);
     this.drainTimeout = b.drainTimeout;
     this.warmUpPolicy = b.warmUpPolicy;
     this.warmUpDeadline = b.warmUpDeadline;
@@ -441,6 +454,9 @@ public final class Mlops implements AutoCloseable {
     // Calls in flight have drained: an engine of this runtime's own now terminates what still
     // runs in it (a warm-up of a load in flight, a registration's run), and waits for it to leave
     // native code, so that neither a swap thread nor the JVM's exit waits on a warm-up.
+    if (ownCloseExecutor != null) {
+      shutDown(ownCloseExecutor, "session closes");
+    }
     if (ownsEngine) {
       engine.close();
     }
@@ -519,6 +535,7 @@ public final class Mlops implements AutoCloseable {
     private boolean rolloutDecisionsSet;
     private java.util.concurrent.ScheduledExecutorService rolloutScheduler;
     private Executor shadowExecutor;
+    private Executor closeExecutor;
     private int shadowCapacity = 256;
     private boolean shadowCapacitySet;
 
@@ -795,6 +812,22 @@ public final class Mlops implements AutoCloseable {
         throw new IllegalStateException("shadowExecutor: already set");
       }
       this.shadowExecutor = executor;
+      return this;
+    }
+
+    /**
+     * Closes the sessions that calls release last: when a version was swapped from or evicted while
+     * calls ran on it, the last of them hands the close to this executor, so that no caller pays
+     * for it. The caller keeps ownership. Default: one daemon thread ({@code mlops-closer-1}) that
+     * {@code close} stops after every session has closed. A direct executor ({@code Runnable::run})
+     * closes on the caller's thread, as an executor that refuses does.
+     */
+    public Builder closeExecutor(Executor executor) {
+      Objects.requireNonNull(executor, "executor");
+      if (this.closeExecutor != null) {
+        throw new IllegalStateException("closeExecutor: already set");
+      }
+      this.closeExecutor = executor;
       return this;
     }
 

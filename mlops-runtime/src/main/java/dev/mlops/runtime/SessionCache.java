@@ -91,6 +91,7 @@ final class SessionCache {
   private final AtomicLong closed = new AtomicLong();
   private final Object drainMonitor = new Object();
   private volatile boolean shutdown;
+  private final java.util.concurrent.Executor closer;
 
   SessionCache(
       GovernedRegistry registry,
@@ -98,7 +99,9 @@ final class SessionCache {
       Clock clock,
       LongSupplier ticker,
       Consumer<LifecycleEvent> events,
-      long budgetBytes) {
+      long budgetBytes,
+      java.util.concurrent.Executor closer) {
+    this.closer = closer;
     this.registry = registry;
     this.engine = engine;
     this.clock = clock;
@@ -284,7 +287,8 @@ final class SessionCache {
       }
       // Not published until warmed up: a failed warm-up closes the session itself, never the
       // handle.
-      SessionHandle h = new SessionHandle(version, session, closed -> onClosed(key, closed));
+      SessionHandle h =
+          new SessionHandle(version, session, closed -> onClosed(key, closed), closer);
       warmUp(h, policy, deadline);
       opened.incrementAndGet();
       open.put(key, h);

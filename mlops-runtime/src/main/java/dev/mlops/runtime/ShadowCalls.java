@@ -113,7 +113,7 @@ final class ShadowCalls {
         LOG.debug("shadow call on {} failed ({} so far): {}", h.version.ref(), n, e.toString());
       }
     } finally {
-      h.release();
+      h.releaseAfterCall();
     }
     long latency = pipeline.now() - start;
     if (route.rollout.weight() == 0 && route.analysed()) {

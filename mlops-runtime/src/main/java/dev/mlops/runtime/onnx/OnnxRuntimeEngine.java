@@ -82,6 +82,13 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
 
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  /** Pinned input tensors made and closed by this engine's sessions. */
+  private final java.util.concurrent.atomic.AtomicLong pinnedMade =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  private final java.util.concurrent.atomic.AtomicLong pinnedClosed =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /** Open sessions, whose runs close() and the JVM's exit terminate. */
   private final Set<OnnxSession> sessions = ConcurrentHashMap.newKeySet();
 
@@ -407,6 +414,29 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
         return runsInProgress() == 0;
       }
     }
+  }
+
+  java.util.concurrent.atomic.AtomicLong pinnedMade() {
+    return pinnedMade;
+  }
+
+  java.util.concurrent.atomic.AtomicLong pinnedClosed() {
+    return pinnedClosed;
+  }
+
+  /**
+   * The pinned input tensors of this engine's sessions so far: native tensors over direct buffers,
+   * pooled per session, input and shape. Each is closed exactly once, at the latest when its
+   * session closes, so once every session is closed the two counts are equal.
+   *
+   * @param made tensors made
+   * @param closed tensors closed
+   */
+  public record PinnedTensors(long made, long closed) {}
+
+  /** How many pinned input tensors this engine's sessions have made and closed. */
+  public PinnedTensors pinnedTensors() {
+    return new PinnedTensors(pinnedMade.get(), pinnedClosed.get());
   }
 
   /** Runs in progress on this engine's sessions. */

@@ -14,8 +14,6 @@ import dev.mlops.api.PredictionTimeoutException;
 import dev.mlops.api.Tensor;
 import dev.mlops.api.TensorSpec;
 import dev.mlops.api.spi.ModelSession;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.HashMap;
@@ -32,8 +30,10 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * One ONNX Runtime session. {@code run} is thread-safe; every native tensor it makes is closed.
  *
- * <p>Numeric inputs are staged in direct buffers that each thread reuses (one per input), so a call
- * allocates no native buffer of its own; ONNX Runtime reads them in place.
+ * <p>Numeric inputs run on pinned tensors ({@link PinnedInputs}): native tensors over direct
+ * buffers, pooled per input and shape and refilled per call, so a call allocates neither a native
+ * tensor nor a direct buffer, on any kind of thread; ONNX Runtime reads them in place. The pool is
+ * bounded and closes its tensors with the session.
  *
  * <p>Runs without a deadline share one {@link OrtSession.RunOptions}, made with the session and
  * closed with it, that carries the run log level; a run with a deadline makes its own, since
@@ -59,7 +59,7 @@ final class OnnxSession implements ModelSession {
   private final ModelSignature signature;
   private final Set<String> allOutputs;
   private final List<String> inputNames;
-  private final ThreadLocal<ByteBuffer[]> scratch;
+  private final PinnedInputs[] pinned;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** Runs in progress, with or without a deadline; an adder, since every call touches it. */
@@ -88,8 +88,11 @@ final class OnnxSession implements ModelSession {
     signature.outputs().forEach(o -> outs.add(o.name()));
     this.allOutputs = java.util.Collections.unmodifiableSet(outs);
     this.inputNames = signature.inputs().stream().map(TensorSpec::name).toList();
-    int n = inputNames.size();
-    this.scratch = ThreadLocal.withInitial(() -> new ByteBuffer[n]);
+    this.pinned = new PinnedInputs[inputNames.size()];
+    int slots = PinnedInputs.slots();
+    for (int i = 0; i < pinned.length; i++) {
+      pinned[i] = new PinnedInputs(env, slots, engine.pinnedMade(), engine.pinnedClosed());
+    }
   }
 
   @Override
@@ -124,16 +127,22 @@ final class OnnxSession implements ModelSession {
     // The native tensors, by the signature's input order, so that the finally block closes exactly
     // those made; a model with one input (the common case) passes ONNX Runtime a singleton map.
     OnnxTensor[] natives = new OnnxTensor[inputNames.size()];
+    PinnedInputs.Pinned[] taken = new PinnedInputs.Pinned[natives.length];
     Deadline deadline = null;
     ScheduledFuture<?> terminator = null;
     active.increment();
     try {
       refuseIfStopped();
-      ByteBuffer[] buffers = scratch.get();
       for (int i = 0; i < natives.length; i++) {
         Tensor t = inputs.get(inputNames.get(i));
-        if (t != null) {
-          natives[i] = toNative(t, buffers, i);
+        if (t == null) {
+          continue;
+        }
+        if (PinnedInputs.pinnable(t)) {
+          taken[i] = pinned[i].take(t);
+          natives[i] = taken[i].tensor;
+        } else {
+          natives[i] = TensorConversions.toOnnx(env, t);
         }
       }
       Map<String, OnnxTensor> onnxInputs;
@@ -214,9 +223,11 @@ final class OnnxSession implements ModelSession {
         deadlines.remove(deadline);
         deadline.close();
       }
-      for (OnnxTensor t : natives) {
-        if (t != null) {
-          t.close();
+      for (int i = 0; i < natives.length; i++) {
+        if (taken[i] != null) {
+          pinned[i].release(taken[i]);
+        } else if (natives[i] != null) {
+          natives[i].close();
         }
       }
       active.decrement();
@@ -371,19 +382,6 @@ final class OnnxSession implements ModelSession {
     return TensorConversions.fromOnnx(name, v);
   }
 
-  private OnnxTensor toNative(Tensor t, ByteBuffer[] buffers, int i) throws OrtException {
-    int bytes = TensorConversions.nativeBytes(t);
-    if (bytes < 0 || bytes > TensorConversions.SCRATCH_LIMIT) {
-      return TensorConversions.toOnnx(env, t);
-    }
-    ByteBuffer b = buffers[i];
-    if (b == null || b.capacity() < bytes) {
-      b = ByteBuffer.allocateDirect(Math.max(bytes, 64)).order(ByteOrder.nativeOrder());
-      buffers[i] = b;
-    }
-    return TensorConversions.toOnnxDirect(env, t, b);
-  }
-
   @Override
   public void close() {
     synchronized (closed) {
@@ -394,5 +392,8 @@ final class OnnxSession implements ModelSession {
     engine.forget(this);
     OnnxRuntimeEngine.closeQuietly(session);
     runOptions.close();
+    for (PinnedInputs p : pinned) {
+      p.close();
+    }
   }
 }

@@ -84,59 +84,6 @@ final class TensorConversions {
     }
   }
 
-  /**
-   * Largest input, in bytes, staged in a reused per-thread direct buffer; larger ones are copied by
-   * ONNX Runtime.
-   */
-  static final int SCRATCH_LIMIT = 1 << 20;
-
-  /**
-   * Creates a tensor over {@code scratch}, a direct buffer this thread reuses, so that ONNX Runtime
-   * neither allocates nor copies a buffer of its own. Returns null for types that cannot be staged
-   * this way (strings, booleans) or when the buffer is too small.
-   */
-  static OnnxTensor toOnnxDirect(OrtEnvironment env, Tensor t, ByteBuffer scratch)
-      throws OrtException {
-    long[] shape = t.shape();
-    scratch.clear();
-    switch (t.type()) {
-      case FLOAT:
-        {
-          float[] a = t.floats();
-          scratch.limit(a.length * Float.BYTES);
-          FloatBuffer b = scratch.asFloatBuffer();
-          b.put(a).flip();
-          return OnnxTensor.createTensor(env, b, shape);
-        }
-      case DOUBLE:
-        {
-          double[] a = t.doubles();
-          scratch.limit(a.length * Double.BYTES);
-          DoubleBuffer b = scratch.asDoubleBuffer();
-          b.put(a).flip();
-          return OnnxTensor.createTensor(env, b, shape);
-        }
-      case INT32:
-        {
-          int[] a = t.ints();
-          scratch.limit(a.length * Integer.BYTES);
-          IntBuffer b = scratch.asIntBuffer();
-          b.put(a).flip();
-          return OnnxTensor.createTensor(env, b, shape);
-        }
-      case INT64:
-        {
-          long[] a = t.longs();
-          scratch.limit(a.length * Long.BYTES);
-          LongBuffer b = scratch.asLongBuffer();
-          b.put(a).flip();
-          return OnnxTensor.createTensor(env, b, shape);
-        }
-      default:
-        return toOnnx(env, t);
-    }
-  }
-
   /** Bytes a tensor occupies in native memory, for numeric types staged through scratch. */
   static int nativeBytes(Tensor t) {
     switch (t.type()) {
