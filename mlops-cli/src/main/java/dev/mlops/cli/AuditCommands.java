@@ -152,9 +152,9 @@ final class AuditCommands {
       description = "The registry's audit log, in order, filtered.",
       footer = {
         "",
-        "Actions: REGISTER, SET_ALIAS, DELETE_ALIAS, ARCHIVE, DELETE_VERSION, LOAD_FAILED,",
-        "VERIFICATION_FAILED, SIGNATURE_FAILED, SWAP_REFUSED, START_ROLLOUT, UPDATE_ROLLOUT,",
-        "END_ROLLOUT.",
+        "Actions: REGISTER, SET_ALIAS, DELETE_ALIAS, ARCHIVE, DELETE_VERSION,",
+        "  LOAD_FAILED, VERIFICATION_FAILED, SIGNATURE_FAILED, SWAP_REFUSED,",
+        "  START_ROLLOUT, UPDATE_ROLLOUT, END_ROLLOUT.",
         "",
         "Example:",
         "  mlops audit --model cancer --who alice --action SET_ALIAS --since 24h --json"
@@ -170,7 +170,10 @@ final class AuditCommands {
         description = "Only these actions (repeatable or comma-separated).")
     List<String> actions = new ArrayList<>();
 
-    @Option(names = "--version", paramLabel = "N", description = "Only entries about version N.")
+    @Option(
+        names = "--model-version",
+        paramLabel = "N",
+        description = "Only entries about version N.")
     Long version;
 
     @picocli.CommandLine.Mixin Filters filters;

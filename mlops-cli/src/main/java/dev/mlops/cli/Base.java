@@ -31,9 +31,24 @@ abstract class Base implements Callable<Integer> {
   /** Runs the command on the open registry; returns the exit code. */
   abstract int run(GovernedRegistry registry) throws Exception;
 
+  /** A fresh artifact cache for this invocation of a postgresql: registry, removed at exit. */
+  private Path cache;
+
   @Override
   public Integer call() throws Exception {
     URI uri = registryUri();
+    try {
+      return call(uri);
+    } finally {
+      if (cache != null) {
+        try (var walk = java.nio.file.Files.walk(cache)) {
+          walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+      }
+    }
+  }
+
+  private Integer call(URI uri) throws Exception {
     try (OnnxRuntimeEngine onnx = OnnxRuntimeEngine.builder().build();
         GovernedRegistry registry = RegistryProvider.openUri(uri, onnx, Clock.systemUTC())) {
       engine = onnx;
@@ -59,9 +74,10 @@ abstract class Base implements Callable<Integer> {
   /**
    * The registry URI: {@code --registry} or {@code MLOPS_REGISTRY}; a plain path is a directory. A
    * {@code postgresql:} URI without {@code listen=} opens no listening connection, as a command
-   * changes the registry and exits.
+   * changes the registry and exits; without {@code cache=} it fetches artifacts into a fresh
+   * directory, so that what it checks and loads are the bytes the database holds now.
    */
-  URI registryUri() {
+  URI registryUri() throws java.io.IOException {
     String value = (String) global("--registry");
     if (value == null || value.isBlank()) {
       value = System.getenv("MLOPS_REGISTRY");
@@ -86,6 +102,16 @@ abstract class Base implements Callable<Integer> {
       String q = uri.getRawQuery();
       if (q == null || !("&" + q).contains("&listen=")) {
         uri = URI.create(uri + (q == null ? "?" : "&") + "listen=false");
+        q = uri.getRawQuery();
+      }
+      if (!("&" + q).contains("&cache=")) {
+        cache = java.nio.file.Files.createTempDirectory("mlops-cli-cache-");
+        uri =
+            URI.create(
+                uri
+                    + "&cache="
+                    + java.net.URLEncoder.encode(
+                        cache.toString(), java.nio.charset.StandardCharsets.UTF_8));
       }
     }
     return uri;
