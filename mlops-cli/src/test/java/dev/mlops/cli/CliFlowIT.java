@@ -122,6 +122,12 @@ class CliFlowIT {
     Path v1 = TestModels.copy(TestModels.BREAST_CANCER_V1, work.resolve("v1"));
     Path v2 = TestModels.copy(TestModels.TINY, work.resolve("v2"));
     Path mlflow = mlflowFixture();
+    java.security.KeyPair keys =
+        java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    Path privatePem =
+        pem(work.resolve("release.pem"), "PRIVATE KEY", keys.getPrivate().getEncoded());
+    Path publicPem =
+        pem(work.resolve("release.pub.pem"), "PUBLIC KEY", keys.getPublic().getEncoded());
 
     // 1. register v1 with its lineage, and promote it
     CliProcess.Result r =
@@ -140,10 +146,18 @@ class CliFlowIT {
             "accuracy=0.979",
             "--tag",
             "team=risk",
+            "--sign-key",
+            "release=" + privatePem,
+            "--progress",
+            "always",
             "-m",
             "nightly");
     assertThat(r.out())
         .startsWith("registered models:/cancer/1  sha256 6dbfa81ddb21f1fa  features:float32[?,30]");
+    assertThat(r.err())
+        .endsWith(
+            "\rcopying breast-cancer-v1.onnx [##############################] 100% 1.4 KiB / 1.4"
+                + " KiB\n");
     r = ok(cli, "promote", "cancer", "1", "-m", "first release");
     assertThat(r.out()).isEqualTo("promoted cancer@production: (none) -> v1\n");
 
@@ -175,6 +189,10 @@ class CliFlowIT {
     assertThat(r.out()).startsWith("registered models:/cancer/3  ");
     r = ok(cli, "promote", "cancer", "3", "-m", "more accurate");
     assertThat(r.out()).isEqualTo("promoted cancer@production: v1 -> v3\n");
+
+    r = ok(cli, "versions", "cancer", "--json");
+    assertThat(entries(r.out()).stream().map(e -> e.get("version") + " " + e.get("aliases")))
+        .containsExactly("1 []", "2 []", "3 [production]");
 
     r = ok(cli, "show", "cancer@production", "--json");
     Map<String, Object> v3 = Json.parseObject(r.out().strip());
@@ -253,8 +271,10 @@ class CliFlowIT {
     }
 
     // 6. verify: v1 passes every check, a child JVM included; a tampered v3 fails with the message
-    r = ok(cli, "verify", "cancer/1");
+    r = ok(cli, "verify", "cancer/1", "--trusted-key", "release=" + publicPem);
     assertThat(r.out()).startsWith("verify models:/cancer/1: OK\n");
+    assertThat(r.out())
+        .containsPattern("signature +OK +signed with trusted key 'release' \\(Ed25519\\)");
     assertThat(r.out()).containsPattern("trial-load +OK +opened and warmed up in a child JVM");
     byte[] tampered = tamper.apply((String) v3.get("digest"));
     r = cli.run("verify", "cancer/3");
@@ -284,7 +304,52 @@ class CliFlowIT {
             "{alias=production, from=, to=1} first release",
             "{alias=production, from=1, to=3} more accurate",
             "{alias=production, from=3, to=1} p99 regression");
+
+    // 8. the tampered v3 cannot be rolled out; a v4 is, paused, then promoted
+    r = cli.run("rollout", "start", "cancer", "3", "--weight", "10");
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.errLines()).hasSize(1);
+    assertThat(r.errLines().get(0))
+        .startsWith(
+            "error: ModelLoadException: refusing to point an alias at models:/cancer/3, which"
+                + " cannot be loaded: file model.onnx of ");
+    Path v4 = TestModels.copy(TestModels.BREAST_CANCER_V2, work.resolve("v4"));
+    r = ok(cli, "register", "cancer", v4.toString(), "--run-id", "run-mlp-retrain");
+    assertThat(r.out()).startsWith("registered models:/cancer/4  sha256 15560ee602ebdff6  ");
+    r = ok(cli, "rollout", "start", "cancer", "4", "--weight", "10", "--json", "-m", "canary");
+    Map<String, Object> rollout = Json.parseObject(r.out().strip());
+    assertThat(rollout)
+        .containsEntry("state", "RUNNING")
+        .containsEntry("stable", 1L)
+        .containsEntry("candidate", 4L)
+        .containsEntry("weightPercent", 10.0);
+    ok(cli, "rollout", "pause", "cancer", "-m", "hold");
+    r = ok(cli, "rollout", "status", "cancer", "--json");
+    assertThat(Json.parseObject(r.out().strip()))
+        .containsEntry("id", rollout.get("id"))
+        .containsEntry("state", "PAUSED")
+        .containsEntry("weightPercent", 10.0);
+    r = ok(cli, "rollout", "promote", "cancer", "-m", "canary healthy");
+    assertThat(r.out())
+        .isEqualTo(
+            "rollout "
+                + rollout.get("id")
+                + " of cancer@production: PROMOTED, candidate v4 at 100.0 %, stable v1 (canary"
+                + " healthy)\n");
+    r = ok(cli, "history", "cancer", "--alias", "production", "--json");
+    assertThat(entries(r.out()).stream().map(e -> e.get("from") + "->" + e.get("to")))
+        .containsExactly("0->1", "1->3", "3->1", "1->4");
     System.out.println("CLI launches so far: " + CliProcess.LAUNCHES.get());
+  }
+
+  private static Path pem(Path file, String label, byte[] der) throws IOException {
+    String b64 =
+        java.util.Base64.getMimeEncoder(
+                64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+            .encodeToString(der);
+    Files.writeString(
+        file, "-----BEGIN " + label + "-----\n" + b64 + "\n-----END " + label + "-----\n");
+    return file;
   }
 
   private static org.assertj.core.data.Offset<Double> within() {
