@@ -61,6 +61,40 @@ class CliFlowIT {
                 + " but found "
                 + found);
 
+    // Aliases by hand, archive and delete.
+    CliProcess.Result r = ok(cli, "alias", "cas", "cancer", "champion", "0", "4");
+    assertThat(r.out()).isEqualTo("set cancer@champion: (none) -> v4\n");
+    r = cli.run("alias", "cas", "cancer", "champion", "1", "1");
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.errLines())
+        .containsExactly(
+            "error: ConflictException: alias 'champion' of model 'cancer' points at version 4 but"
+                + " the change expected version 1; re-read the alias and retry");
+    r = ok(cli, "alias", "delete", "cancer", "champion");
+    assertThat(r.out()).isEqualTo("deleted cancer@champion: v4 -> (none)\n");
+    r = ok(cli, "archive", "cancer", "2", "-m", "incompatible inputs");
+    assertThat(r.out()).isEqualTo("archived models:/cancer/2\n");
+    r = ok(cli, "delete", "cancer", "2");
+    assertThat(r.out()).isEqualTo("deleted models:/cancer/2\n");
+    r = cli.run("delete", "cancer", "4");
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.errLines())
+        .containsExactly(
+            "error: ConflictException: cannot delete models:/cancer/4: aliases [production] point"
+                + " at it; move or delete them first");
+    r = ok(cli, "models", "--json");
+    assertThat(entries(r.out()))
+        .containsExactly(
+            Map.of(
+                "model",
+                "cancer",
+                "versions",
+                3L,
+                "latest",
+                4L,
+                "aliases",
+                Map.of("production", 4L)));
+
     // A usage error is exit code 2 and one line, without opening the registry.
     CliProcess.Result usage = cli.run("promote", "cancer");
     assertThat(usage.exit()).as(usage.toString()).isEqualTo(2);
