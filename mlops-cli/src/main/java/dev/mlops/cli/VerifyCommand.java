@@ -194,6 +194,34 @@ final class VerifyCommand extends Base {
     }
   }
 
+  /**
+   * This JVM's class path, kept short for the child's command line: ONNX Runtime 1.29 crashes the
+   * JVM when the command line reaches about 4 KB. From the executable jar it is one path; from a
+   * long class path (an IDE, {@code exec:java}) it becomes a jar whose manifest lists the entries.
+   */
+  static String shortClassPath(Path scratch) throws IOException {
+    String cp = System.getProperty("java.class.path");
+    if (cp.length() < 1024) {
+      return cp;
+    }
+    StringBuilder entries = new StringBuilder();
+    for (String e : cp.split(java.io.File.pathSeparator)) {
+      if (!e.isEmpty()) {
+        Path p = Path.of(e).toAbsolutePath();
+        entries.append(entries.length() == 0 ? "" : " ").append(p.toUri().toURL().toExternalForm());
+      }
+    }
+    java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+    manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+    manifest.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, entries.toString());
+    Path jar = scratch.resolve("classpath.jar");
+    try (OutputStream os = Files.newOutputStream(jar);
+        java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(os, manifest)) {
+      out.finish(); // the manifest is all it holds
+    }
+    return jar.toString();
+  }
+
   private void trialLoad(GovernedRegistry registry, ModelVersion v, VerifiedArtifact artifact)
       throws IOException {
     Path scratch = Files.createTempDirectory("mlops-verify-");
@@ -211,6 +239,7 @@ final class VerifyCommand extends Base {
       long start = System.nanoTime();
       ChildJvmValidator.builder()
           .timeout(Duration.ofSeconds(timeoutSeconds))
+          .classpath(shortClassPath(scratch))
           .build()
           .validate(artifact.location(), exampleFile);
       long ms = (System.nanoTime() - start) / 1_000_000;
