@@ -74,15 +74,14 @@ class CommandLineTest {
     StringWriter err = new StringWriter();
     CommandLine cl = Main.newCommandLine();
     cl.setErr(new PrintWriter(err));
-    // No --registry; the test JVM has no MLOPS_REGISTRY unless a developer set one.
-    if (System.getenv("MLOPS_REGISTRY") == null) {
-      int exit = cl.execute("models");
-      assertThat(exit).isEqualTo(2);
-      assertThat(err.toString().strip())
-          .isEqualTo(
-              "error: expected the registry as --registry URI or in MLOPS_REGISTRY, but found"
-                  + " neither (see 'mlops models --help')");
-    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        System.getenv("MLOPS_REGISTRY") == null, "MLOPS_REGISTRY is set in this environment");
+    int exit = cl.execute("models");
+    assertThat(exit).isEqualTo(2);
+    assertThat(err.toString().strip())
+        .isEqualTo(
+            "error: expected the registry as --registry URI or in MLOPS_REGISTRY, but found"
+                + " neither (see 'mlops models --help')");
   }
 
   @Test
