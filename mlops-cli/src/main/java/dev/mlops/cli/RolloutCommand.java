@@ -96,7 +96,9 @@ final class RolloutCommand implements Runnable {
                 + r.candidate()
                 + " at "
                 + String.format("%.1f", r.weightPercent())
-                + " %, stable v"
+                + " %"
+                + (r.shadow() > 0 ? String.format(", shadow %.1f %%", r.shadowPercent()) : "")
+                + ", stable v"
                 + r.stable()
                 + (r.reason().isEmpty() ? "" : " (" + r.reason() + ")"));
   }
@@ -111,6 +113,7 @@ final class RolloutCommand implements Runnable {
         "",
         "Examples:",
         "  mlops rollout start cancer 3 --weight 10",
+        "  mlops rollout start cancer 3 --shadow 100      # champion/challenger, no traffic risk",
         "  mlops rollout start cancer 3 --steps 5,25,50,100 --every 5m \\",
         "      --max-error-rate 0.01 --max-p99 50ms --min-requests 200 --failure-threshold 3"
       })
@@ -126,6 +129,14 @@ final class RolloutCommand implements Runnable {
 
     @Option(names = "--weight", paramLabel = "PERCENT", description = "The candidate's share.")
     Double weight;
+
+    @Option(
+        names = "--shadow",
+        paramLabel = "PERCENT",
+        description =
+            "The share of the stable calls also run on the candidate off the callers' threads,"
+                + " compared and discarded.")
+    Double shadow;
 
     @Option(
         names = "--steps",
@@ -165,6 +176,9 @@ final class RolloutCommand implements Runnable {
       RolloutSpec s = RolloutSpec.of(version);
       if (weight != null) {
         s = s.weightPercent(weight);
+      }
+      if (shadow != null) {
+        s = s.shadowPercent(shadow);
       }
       if (!steps.isEmpty()) {
         s = s.steps(steps.stream().mapToDouble(Double::doubleValue).toArray());

@@ -122,6 +122,7 @@ final class Views {
     m.put("stable", r.stable());
     m.put("candidate", r.candidate());
     m.put("weightPercent", r.weightPercent());
+    m.put("shadowPercent", r.shadowPercent());
     m.put("steps", r.plan().steps().stream().map(b -> b / 100.0).toList());
     m.put("intervalSeconds", r.plan().interval().toMillis() / 1000.0);
     m.put("analysis", r.plan().analysis().isPresent());

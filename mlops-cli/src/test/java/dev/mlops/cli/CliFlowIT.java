@@ -350,13 +350,27 @@ class CliFlowIT {
     Path v4 = TestModels.copy(TestModels.BREAST_CANCER_V2, work.resolve("v4"));
     r = ok(cli, "register", "cancer", v4.toString(), "--run-id", "run-mlp-retrain");
     assertThat(r.out()).startsWith("registered models:/cancer/4  sha256 15560ee602ebdff6  ");
-    r = ok(cli, "rollout", "start", "cancer", "4", "--weight", "10", "--json", "-m", "canary");
+    r =
+        ok(
+            cli,
+            "rollout",
+            "start",
+            "cancer",
+            "4",
+            "--weight",
+            "10",
+            "--shadow",
+            "50",
+            "--json",
+            "-m",
+            "canary");
     Map<String, Object> rollout = Json.parseObject(r.out().strip());
     assertThat(rollout)
         .containsEntry("state", "RUNNING")
         .containsEntry("stable", 1L)
         .containsEntry("candidate", 4L)
-        .containsEntry("weightPercent", 10.0);
+        .containsEntry("weightPercent", 10.0)
+        .containsEntry("shadowPercent", 50.0);
     ok(cli, "rollout", "pause", "cancer", "-m", "hold");
     r = ok(cli, "rollout", "status", "cancer", "--json");
     assertThat(Json.parseObject(r.out().strip()))
@@ -368,8 +382,8 @@ class CliFlowIT {
         .isEqualTo(
             "rollout "
                 + rollout.get("id")
-                + " of cancer@production: PROMOTED, candidate v4 at 100.0 %, stable v1 (canary"
-                + " healthy)\n");
+                + " of cancer@production: PROMOTED, candidate v4 at 100.0 %, shadow 50.0 %, stable v1"
+                + " (canary healthy)\n");
     r = ok(cli, "history", "cancer", "--alias", "production", "--json");
     assertThat(entries(r.out()).stream().map(e -> e.get("from") + "->" + e.get("to")))
         .containsExactly("0->1", "1->3", "3->1", "1->4");
