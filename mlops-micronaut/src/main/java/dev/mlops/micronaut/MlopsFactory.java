@@ -11,7 +11,6 @@ import dev.mlops.runtime.Mlops;
 import dev.mlops.runtime.PredictorBuilder;
 import dev.mlops.runtime.registry.GovernedRegistry;
 import io.micronaut.context.BeanProvider;
-import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.EachBean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Requires;
@@ -86,12 +85,12 @@ public class MlopsFactory {
   }
 
   /**
-   * One predictor per {@code mlops.predictors} entry, built and loaded at startup.
+   * One predictor per {@code mlops.predictors} entry, built and loaded at startup by {@link
+   * PredictorStartup} (unless the application replaces it).
    *
    * @throws ConfigurationException naming the property when a property is wrong, or the entry when
    *     its model cannot be served
    */
-  @Context
   @EachBean(PredictorProperties.class)
   Predictor<?, ?> predictor(PredictorProperties properties, Mlops mlops, LoadEvents events) {
     ModelRef ref = properties.modelRef();
