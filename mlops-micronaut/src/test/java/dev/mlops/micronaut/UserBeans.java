@@ -36,4 +36,19 @@ class UserBeans {
   Mlops userMlops(@io.micronaut.context.annotation.Value("${test.user-mlops-dir}") String dir) {
     return Mlops.builder().localRegistry(java.nio.file.Path.of(dir)).build();
   }
+
+  /** A drift monitor of the application's, against the held-out rows as baseline. */
+  @Singleton
+  @Requires(property = "test.drift", value = "true")
+  dev.mlops.metrics.drift.DriftMonitor drift() {
+    float[][] rows = dev.mlops.testmodels.TestModels.breastCancerTestSet().features();
+    java.util.List<String> names = new java.util.ArrayList<>();
+    for (int i = 0; i < rows[0].length; i++) {
+      names.add("f" + i);
+    }
+    return dev.mlops.metrics.drift.DriftMonitor.builder()
+        .baseline(dev.mlops.metrics.drift.DriftBaseline.compute(names, rows))
+        .window(50)
+        .build();
+  }
 }
