@@ -51,4 +51,14 @@ class UserBeans {
         .window(50)
         .build();
   }
+
+  /** The application's DataSource, on the test's PostgreSQL database. */
+  @Singleton
+  @Requires(property = "test.jdbc-url")
+  javax.sql.DataSource dataSource(
+      @io.micronaut.context.annotation.Value("${test.jdbc-url}") String url) {
+    org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
+    ds.setURL(url);
+    return ds;
+  }
 }
