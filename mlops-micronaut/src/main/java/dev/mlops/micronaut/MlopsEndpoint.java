@@ -21,6 +21,8 @@ import io.micronaut.management.endpoint.annotation.Endpoint;
 import io.micronaut.management.endpoint.annotation.Read;
 import io.micronaut.management.endpoint.annotation.Selector;
 import io.micronaut.management.endpoint.annotation.Write;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
 import java.security.Principal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,7 +49,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Write operations answer 403 unless {@code mlops.endpoint.writes-enabled=true}; each one that
  * runs is audited with the request's principal as the actor ({@code anonymous} without one) and
- * logged at INFO. Reads are not sensitive by default ({@code endpoints.mlops.sensitive} changes
+ * logged at INFO. Operations run on the blocking executor: they read the registry, and a move loads
+ * the version first. Reads are not sensitive by default ({@code endpoints.mlops.sensitive} changes
  * that). Thread-safe.
  */
 @Endpoint(id = "mlops", defaultSensitive = false)
@@ -66,6 +69,7 @@ public class MlopsEndpoint {
   }
 
   /** Everything: models, predictors, runtime. */
+  @ExecuteOn(TaskExecutors.BLOCKING)
   @Read
   public Map<String, Object> overview() {
     GovernedRegistry registry = mlops.registry();
@@ -82,6 +86,7 @@ public class MlopsEndpoint {
   }
 
   /** One model. */
+  @ExecuteOn(TaskExecutors.BLOCKING)
   @Read
   public Map<String, Object> model(@Selector String model) {
     GovernedRegistry registry = mlops.registry();
@@ -95,6 +100,7 @@ public class MlopsEndpoint {
    * Moves an alias ({@code version}) or starts a rollout behind it ({@code candidate}, {@code
    * weightPercent}).
    */
+  @ExecuteOn(TaskExecutors.BLOCKING)
   @Write
   public Map<String, Object> change(
       @Selector String model,
@@ -156,6 +162,7 @@ public class MlopsEndpoint {
   }
 
   /** Aborts the alias's rollout. */
+  @ExecuteOn(TaskExecutors.BLOCKING)
   @Delete
   public Map<String, Object> abortRollout(
       @Selector String model, @Selector String alias, HttpRequest<?> request) {

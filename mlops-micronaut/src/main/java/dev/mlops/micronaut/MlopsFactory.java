@@ -4,6 +4,7 @@ import dev.mlops.api.Codec;
 import dev.mlops.api.MlopsException;
 import dev.mlops.api.ModelRef;
 import dev.mlops.api.Predictor;
+import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.api.spi.MetricSink;
 import dev.mlops.api.spi.PredictionObserver;
 import dev.mlops.metrics.CompositeMetricSink;
@@ -27,8 +28,9 @@ import javax.sql.DataSource;
 /**
  * Makes the beans of mlops: the {@link Mlops} runtime (from {@link MlopsProperties} and {@link
  * RegistryProperties}, with every {@link MetricSink} and {@link PredictionObserver} bean of the
- * application), its {@link GovernedRegistry}, and one {@link Predictor} per {@code
- * mlops.predictors.<name>} entry, qualified {@code @Named("<name>")} and loaded at startup.
+ * application, and its {@link InferenceEngine} bean if it has one, which it then closes itself),
+ * its {@link GovernedRegistry}, and one {@link Predictor} per {@code mlops.predictors.<name>}
+ * entry, qualified {@code @Named("<name>")} and loaded at startup.
  *
  * <p>An application replaces a default with a bean of its own: an {@code Mlops} bean replaces the
  * runtime (this factory then makes none), and a bean annotated {@code @Replaces(value =
@@ -53,8 +55,12 @@ public class MlopsFactory {
       BeanProvider<DataSource> dataSource,
       List<MetricSink> sinks,
       List<PredictionObserver> observers,
+      BeanProvider<InferenceEngine> engine,
       MlopsShutdown shutdown) {
     Mlops.Builder b = properties.applyTo(Mlops.builder());
+    if (engine.isPresent()) {
+      b.engine(engine.get());
+    }
     if (sinks.size() == 1) {
       b.metricSink(sinks.get(0));
     } else if (sinks.size() > 1) {

@@ -1,5 +1,6 @@
 package dev.mlops.micronaut;
 
+import dev.mlops.api.ClosedException;
 import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Predictor;
 import dev.mlops.runtime.Mlops;
@@ -11,9 +12,13 @@ import io.micronaut.health.HealthStatus;
 import io.micronaut.inject.qualifiers.Qualifiers;
 import io.micronaut.management.health.indicator.HealthIndicator;
 import io.micronaut.management.health.indicator.HealthResult;
+import io.micronaut.scheduling.TaskExecutors;
+import jakarta.inject.Named;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import org.reactivestreams.Publisher;
 
 /**
@@ -48,13 +53,19 @@ public final class PredictorHealthIndicator implements HealthIndicator {
   private final BeanContext context;
   private final Mlops mlops;
   private final LoadEvents events;
+  private final ExecutorService blocking;
 
   PredictorHealthIndicator(
-      PredictorProperties properties, BeanContext context, Mlops mlops, LoadEvents events) {
+      PredictorProperties properties,
+      BeanContext context,
+      Mlops mlops,
+      LoadEvents events,
+      @Named(TaskExecutors.BLOCKING) ExecutorService blocking) {
     this.properties = properties;
     this.context = context;
     this.mlops = mlops;
     this.events = events;
+    this.blocking = blocking;
   }
 
   /** The indicator's name: {@code mlops-<predictor name>}. */
@@ -62,11 +73,17 @@ public final class PredictorHealthIndicator implements HealthIndicator {
     return "mlops-" + properties.getName();
   }
 
+  /** Checks on the blocking executor: the registry may be a database. */
   @Override
   public Publisher<HealthResult> getResult() {
+    return Publishers.fromCompletableFuture(
+        () -> CompletableFuture.supplyAsync(this::result, blocking));
+  }
+
+  private HealthResult result() {
     Map<String, Object> details = new LinkedHashMap<>();
     HealthStatus status = check(details);
-    return Publishers.just(HealthResult.builder(name(), status).details(details).build());
+    return HealthResult.builder(name(), status).details(details).build();
   }
 
   /** Computes the status and fills {@code details}. */
@@ -79,13 +96,13 @@ public final class PredictorHealthIndicator implements HealthIndicator {
     details.put("servingVersion", serving.map(ModelVersion::version).orElse(0L));
     SwapMode mode = properties.swapMode();
     details.put("swapMode", Settings.kebab(mode));
-    if (!mlops.state().open()) {
-      details.put("failure", "the mlops runtime is closed");
-      return HealthStatus.DOWN;
-    }
+    // Not mlops.state(): it waits for a swap in progress, which is when health matters most.
     long target;
     try {
       target = mlops.registry().find(predictor.target()).map(ModelVersion::version).orElse(0L);
+    } catch (ClosedException e) {
+      details.put("failure", "the mlops runtime is closed");
+      return HealthStatus.DOWN;
     } catch (RuntimeException e) {
       target = 0;
       details.put("registry", "cannot read: " + e.getMessage());

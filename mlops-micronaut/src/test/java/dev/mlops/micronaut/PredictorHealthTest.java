@@ -14,12 +14,9 @@ import io.micronaut.health.HealthStatus;
 import io.micronaut.inject.qualifiers.Qualifiers;
 import io.micronaut.management.health.indicator.HealthResult;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,7 +41,8 @@ class PredictorHealthTest {
                 "mlops.predictors.big.model", "models:/cancer@production",
                 "mlops.predictors.big.output", "probabilities",
                 "mlops.predictors.big.swap-mode", "resource-preserving",
-                "mlops.predictors.big.session.intra-op-threads", "2"))) {
+                "mlops.predictors.big.session.intra-op-threads", "2",
+                "test.gated-engine", "true"))) {
       GovernedRegistry registry = ctx.getBean(GovernedRegistry.class);
       @SuppressWarnings("unchecked")
       Predictor<float[], float[]> main = ctx.getBean(Predictor.class, Qualifiers.byName("main"));
@@ -57,34 +55,25 @@ class PredictorHealthTest {
       assertThat(health(ctx, "big")).isEqualTo(new Health("UP", 1, 1));
 
       // Production moves to v2. big (resource-preserving, with session options of its own, so
-      // that it loads v2 itself) unloads v1 first: for the length of that load it has no version
-      // and is out of service, not down. A sampler records each status it sees on the way.
-      List<String> seen = new CopyOnWriteArrayList<>();
-      AtomicBoolean stop = new AtomicBoolean();
-      Thread sampler =
-          new Thread(
-              () -> {
-                while (!stop.get()) {
-                  Health h = health(ctx, "big");
-                  String s = h.status() + " v" + h.servingVersion();
-                  if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(s)) {
-                    seen.add(s);
-                  }
-                }
-              });
-      sampler.start();
-      PredictorHealthTest.await(() -> !seen.isEmpty(), "the first sample");
+      // that it loads v2 itself) unloads v1 first; the engine holds that load, and for as long as
+      // it lasts big has no version: out of service, not down.
+      UserBeans.GatedEngine engine = ctx.getBean(UserBeans.GatedEngine.class);
+      engine.armed.set(true);
       registry.setAlias("cancer", "production", 2, OPS);
-      await(() -> big.servingVersion().map(v -> v.version() == 2).orElse(false), "big on v2");
+      assertThat(engine.entered.await(15, TimeUnit.SECONDS)).isTrue();
       await(() -> main.servingVersion().map(v -> v.version() == 2).orElse(false), "main on v2");
-      await(() -> seen.get(seen.size() - 1).equals("UP v2"), "the sampler to see UP on v2");
-      stop.set(true);
-      sampler.join();
-      assertThat(seen).containsExactly("UP v1", "OUT_OF_SERVICE v0", "UP v2");
-      assertThat(health(ctx, "big")).isEqualTo(new Health("UP", 2, 2));
+      assertThat(big.servingVersion()).isEmpty();
+      assertThat(health(ctx, "big"))
+          .as("%s", details(result(ctx, "big")))
+          .isEqualTo(new Health("OUT_OF_SERVICE", 0, 2));
       assertThat(health(ctx, "main")).isEqualTo(new Health("UP", 2, 2));
-      HealthStatus gap = PredictorHealthIndicator.OUT_OF_SERVICE;
-      assertThat(gap.getOperational()).contains(false);
+      HealthResult gap = result(ctx, "big");
+      assertThat(gap.getName()).isEqualTo("mlops-big");
+      assertThat(gap.getStatus().getOperational()).contains(false);
+
+      engine.gate.countDown();
+      await(() -> big.servingVersion().map(v -> v.version() == 2).orElse(false), "big on v2");
+      assertThat(health(ctx, "big")).isEqualTo(new Health("UP", 2, 2));
 
       // v3's stored file changes behind the registry's back and production is forced onto it:
       // neither predictor can load it, both keep serving v2, and both report the failure.
@@ -98,8 +87,10 @@ class PredictorHealthTest {
               OPS);
       TestRegistry.tamper(registry, v3);
       registry.forceAlias("cancer", "production", 3, OPS);
+      // big unloads v2 for v3 and, when v3 fails, loads v2 again: down all along.
       await(() -> health(ctx, "main").status().equals("DOWN"), "main to report DOWN");
-      await(() -> health(ctx, "big").status().equals("DOWN"), "big to report DOWN");
+      await(
+          () -> health(ctx, "big").equals(new Health("DOWN", 2, 3)), "big to serve v2 again, DOWN");
       assertThat(health(ctx, "main")).isEqualTo(new Health("DOWN", 2, 3));
       assertThat(health(ctx, "big")).isEqualTo(new Health("DOWN", 2, 3));
       assertThat(String.valueOf(details(result(ctx, "main")).get("failure")))

@@ -9,6 +9,8 @@ import io.micronaut.context.annotation.Replaces;
 import io.micronaut.context.annotation.Requires;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** Beans an application defines to replace or add to the defaults, each behind a test property. */
 @Factory
@@ -60,5 +62,55 @@ class UserBeans {
     org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
     ds.setURL(url);
     return ds;
+  }
+
+  /** ONNX Runtime, with a gate that holds the next load with two intra-op threads. */
+  @Singleton
+  @io.micronaut.context.annotation.Bean(preDestroy = "close")
+  @Requires(property = "test.gated-engine", value = "true")
+  GatedEngine gatedEngine() {
+    return new GatedEngine();
+  }
+
+  /** Delegates to the real engine; once armed, the next open with 2 intra-op threads waits. */
+  static final class GatedEngine implements dev.mlops.api.spi.InferenceEngine {
+    private final dev.mlops.api.spi.InferenceEngine delegate =
+        dev.mlops.runtime.onnx.OnnxRuntimeEngine.builder().build();
+    final java.util.concurrent.atomic.AtomicBoolean armed =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    final CountDownLatch entered = new CountDownLatch(1);
+    final CountDownLatch gate = new CountDownLatch(1);
+
+    @Override
+    public String name() {
+      return "gated-" + delegate.name();
+    }
+
+    @Override
+    public dev.mlops.api.spi.ModelSession open(dev.mlops.api.ArtifactLocation artifact) {
+      return open(artifact, dev.mlops.api.SessionOptions.DEFAULTS);
+    }
+
+    @Override
+    public dev.mlops.api.spi.ModelSession open(
+        dev.mlops.api.ArtifactLocation artifact, dev.mlops.api.SessionOptions options) {
+      if (options.intraOpThreads() == 2 && armed.compareAndSet(true, false)) {
+        entered.countDown();
+        try {
+          if (!gate.await(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the test never opened the gate");
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+      }
+      return delegate.open(artifact, options);
+    }
+
+    @Override
+    public void close() {
+      delegate.close();
+    }
   }
 }
