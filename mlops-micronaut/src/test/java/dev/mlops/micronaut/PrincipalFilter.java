@@ -1,7 +1,6 @@
 package dev.mlops.micronaut;
 
 import io.micronaut.context.annotation.Requires;
-import io.micronaut.http.HttpAttributes;
 import io.micronaut.http.MutableHttpRequest;
 import io.micronaut.http.annotation.RequestFilter;
 import io.micronaut.http.annotation.ServerFilter;
@@ -20,7 +19,7 @@ class PrincipalFilter {
     String user = request.getHeaders().get("X-User");
     if (user != null) {
       Principal p = () -> user;
-      request.setAttribute(HttpAttributes.PRINCIPAL, p);
+      request.setUserPrincipal(p);
     }
   }
 }
