@@ -4,16 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.mlops.api.ArtifactSource;
 import dev.mlops.api.AuditEntry;
 import dev.mlops.api.AuditInfo;
 import dev.mlops.api.Codecs;
 import dev.mlops.api.ModelRegistry;
 import dev.mlops.api.Prediction;
 import dev.mlops.api.Predictor;
+import dev.mlops.api.Registration;
 import dev.mlops.metrics.MicrometerMetricSink;
+import dev.mlops.registry.postgres.PostgresArtifactStore;
+import dev.mlops.registry.postgres.PostgresModelStore;
 import dev.mlops.runtime.Mlops;
 import dev.mlops.runtime.RuntimeState;
 import dev.mlops.runtime.SwapMode;
+import dev.mlops.runtime.registry.GovernedRegistry;
 import dev.mlops.spring.boot.BootLine;
 import dev.mlops.spring.boot.MlopsFailureAnalyzer;
 import dev.mlops.spring.boot.MlopsHealth;
@@ -469,6 +474,58 @@ public abstract class MlopsAutoConfigurationContract {
     assertThat(s.open()).isFalse();
     assertThat(s.loading()).isEmpty();
     assertThat(s.sessions().closed()).isEqualTo(s.sessions().opened());
+  }
+
+  @Test
+  void fleetModeOnTheApplicationsDataSourceFollowsAnAliasMovedElsewhere() throws Exception {
+    javax.sql.DataSource db = Postgres.newDatabase();
+    java.nio.file.Path files = java.nio.file.Files.createTempDirectory("mlops-boot-pg-");
+    AuditInfo audit = AuditInfo.by("pipeline", "fixture");
+    try (GovernedRegistry elsewhere =
+        GovernedRegistry.builder(
+                PostgresModelStore.builder(db).listen(false).build(),
+                PostgresArtifactStore.builder(db).cache(files.resolve("cache")).build())
+            .build()) {
+      for (String f : new String[] {TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_V2}) {
+        elsewhere.register(
+            Registration.builder("cancer", ArtifactSource.file(TestModels.copy(f, files))).build(),
+            audit);
+      }
+      elsewhere.setAlias("cancer", "production", 1, audit);
+      new ApplicationContextRunner()
+          .withConfiguration(mlops())
+          .withConfiguration(health())
+          .withBean(javax.sql.DataSource.class, () -> db)
+          .withPropertyValues(
+              "mlops.registry.url=postgresql:",
+              "mlops.registry.artifact-cache=" + files.resolve("app-cache"),
+              "mlops.predictors.cancer.model=models:/cancer@production",
+              "management.endpoints.web.exposure.include=mlops")
+          .run(
+              ctx -> {
+                assertThat(ctx).hasNotFailed();
+                @SuppressWarnings("unchecked")
+                Predictor<float[], float[]> p = ctx.getBean("cancer", Predictor.class);
+                assertThat(p.predict(cancerRow()).version()).isEqualTo(1);
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (!Boolean.TRUE.equals(health(ctx, "registry").get("connected"))
+                    && System.nanoTime() < deadline) {
+                  Thread.sleep(10);
+                }
+                assertThat(health(ctx, "registry")).containsEntry("status", "UP");
+                elsewhere.setAlias("cancer", "production", 2, audit);
+                while (p.predict(cancerRow()).version() != 2 && System.nanoTime() < deadline) {
+                  Thread.sleep(10);
+                }
+                assertThat(p.predict(cancerRow()).version()).isEqualTo(2);
+                assertThat(health(ctx, "cancer")).containsEntry("version", 2L);
+                @SuppressWarnings("unchecked")
+                Map<String, Object> listener =
+                    (Map<String, Object>) ctx.getBean(MlopsEndpoint.class).mlops().get("listener");
+                assertThat(listener).containsEntry("status", "UP").containsEntry("connected", true);
+                assertThat(listener).containsKey("lastNotification");
+              });
+    }
   }
 
   @Test
