@@ -20,6 +20,5 @@ record PredictController(@Qualifier("cancer") Predictor<float[], float[]> cancer
     return Map.of("probabilities", p.value(), "version", p.version());
   }
 
-  /** The request body. */
   record Features(float[] features) {}
 }
