@@ -20,8 +20,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  *   <li>{@link Status#UP}: the predictor serves a version, loaded and warmed up.
  *   <li>{@link Status#OUT_OF_SERVICE}: a resource-preserving swap is between versions (the old one
- *       unloaded, the new one loading); calls wait, so a load balancer should route elsewhere.
- *   <li>{@link Status#DOWN}: no version serves, with the last load failure of its model.
+ *       unloaded, the new one loading, no load failed since); calls wait, so a load balancer should
+ *       route elsewhere.
+ *   <li>{@link Status#DOWN}: no version serves, with the last load failure of its model (in a
+ *       resource-preserving swap whose new version failed, until the old one is loaded again).
  * </ul>
  *
  * <p>Listens to the runtime's lifecycle events for load failures. Thread-safe; a report reads a
@@ -58,6 +60,12 @@ public final class MlopsHealth implements AutoCloseable {
   private final Mlops mlops;
   private final PredictorFactory predictors;
   private final Map<String, LifecycleEvent> lastFailure = new ConcurrentHashMap<>();
+  // Event sequence numbers, per model: the last unload (a resource-preserving gap begins with one)
+  // and the last load failure.
+  private final java.util.concurrent.atomic.AtomicLong sequence =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final Map<String, Long> unloadedAt = new ConcurrentHashMap<>();
+  private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
   private final AutoCloseable subscription;
 
   /**
@@ -73,8 +81,12 @@ public final class MlopsHealth implements AutoCloseable {
   }
 
   private void onEvent(LifecycleEvent e) {
-    if (e instanceof LifecycleEvent.ModelLoadFailed f) {
+    long n = sequence.incrementAndGet();
+    if (e instanceof LifecycleEvent.ModelUnloaded u) {
+      unloadedAt.put(u.model(), n);
+    } else if (e instanceof LifecycleEvent.ModelLoadFailed f) {
       lastFailure.put(f.model(), f);
+      failedAt.put(f.model(), n);
     } else if (e instanceof LifecycleEvent.SwapRefused r) {
       lastFailure.put(r.model(), r);
     } else if (e instanceof LifecycleEvent.VersionSwapped s) {
@@ -114,8 +126,7 @@ public final class MlopsHealth implements AutoCloseable {
       return new Report(Status.UP, details, Optional.empty());
     }
     details.put("version", 0L);
-    if (swapMode(state, p) == SwapMode.RESOURCE_PRESERVING
-        && state.loading().stream().anyMatch(l -> l.model().equals(model))) {
+    if (swapMode(state, p) == SwapMode.RESOURCE_PRESERVING && inGap(state, model)) {
       details.put("swap", "between versions (resource-preserving swap), calls wait");
       return new Report(Status.OUT_OF_SERVICE, details, Optional.empty());
     }
@@ -126,6 +137,19 @@ public final class MlopsHealth implements AutoCloseable {
     }
     Throwable cause = failure instanceof LifecycleEvent.ModelLoadFailed f ? f.cause() : null;
     return new Report(Status.DOWN, details, Optional.ofNullable(cause));
+  }
+
+  /**
+   * Whether a resource-preserving swap of {@code model} is between versions: a load of it is in
+   * flight, or a version of it was unloaded and no load of it has failed since.
+   */
+  private boolean inGap(RuntimeState state, String model) {
+    if (state.loading().stream().anyMatch(l -> l.model().equals(model))) {
+      return true;
+    }
+    Long unloaded = unloadedAt.get(model);
+    Long failed = failedAt.get(model);
+    return unloaded != null && (failed == null || failed < unloaded);
   }
 
   private static SwapMode swapMode(RuntimeState state, Predictor<?, ?> p) {

@@ -12,6 +12,7 @@ import dev.mlops.api.ModelRegistry;
 import dev.mlops.api.Prediction;
 import dev.mlops.api.Predictor;
 import dev.mlops.api.Registration;
+import dev.mlops.api.spi.InferenceEngine;
 import dev.mlops.metrics.MicrometerMetricSink;
 import dev.mlops.registry.postgres.PostgresArtifactStore;
 import dev.mlops.registry.postgres.PostgresModelStore;
@@ -411,6 +412,50 @@ public abstract class MlopsAutoConfigurationContract {
                   .containsEntry("status", "UP")
                   .containsEntry("version", 2L);
             });
+  }
+
+  @Test
+  void healthIsOutOfServiceInAResourcePreservingGapAndDownWhenNothingLoads() {
+    GatedEngine engine = new GatedEngine();
+    runner()
+        .withConfiguration(health())
+        .withBean(InferenceEngine.class, () -> engine)
+        .withPropertyValues(
+            "mlops.registry.url=" + Fixture.fresh(),
+            "mlops.predictors.cancer.swap-mode=resource-preserving",
+            "mlops.predictors.cancer.swap-gap-timeout=50ms")
+        .run(
+            ctx -> {
+              assertThat(health(ctx, "cancer")).containsEntry("status", "UP");
+              ModelRegistry registry = ctx.getBean(ModelRegistry.class);
+              engine.hold();
+              registry.forceAlias("cancer", "production", 2, AuditInfo.by("test", "gap"));
+              awaitStatus(ctx, "OUT_OF_SERVICE");
+              assertThat(health(ctx, "cancer"))
+                  .containsEntry("version", 0L)
+                  .containsEntry("swap", "between versions (resource-preserving swap), calls wait");
+              engine.release();
+              awaitStatus(ctx, "UP");
+              assertThat(health(ctx, "cancer")).containsEntry("version", 2L);
+
+              // Neither the new version nor the old one loads: DOWN, with the failure.
+              engine.fail();
+              registry.forceAlias("cancer", "production", 1, AuditInfo.by("test", "fail"));
+              awaitStatus(ctx, "DOWN");
+              assertThat((String) health(ctx, "cancer").get("error"))
+                  .startsWith("loading models:/cancer/")
+                  .contains("the test makes every load fail");
+            });
+  }
+
+  private void awaitStatus(ApplicationContext ctx, String status) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!status.equals(health(ctx, "cancer").get("status")) && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(health(ctx, "cancer"))
+        .as("state %s", ctx.getBean(Mlops.class).state())
+        .containsEntry("status", status);
   }
 
   @Test

@@ -80,8 +80,7 @@ public class MlopsHealthContributorAutoConfiguration {
               case OUT_OF_SERVICE -> Status.OUT_OF_SERVICE;
               case DOWN -> Status.DOWN;
             });
-    b.withDetails(r.details());
-    r.failure().ifPresent(b::withException);
-    return b.build();
+    // The details' "error" names the version and the failure; withException would replace it.
+    return b.withDetails(r.details()).build();
   }
 }
