@@ -35,11 +35,11 @@ public class PredictionService {
    * yet.
    */
   static void seedIfEmpty(Path registry) throws IOException {
-    if (Files.isDirectory(registry.resolve("cancer"))) {
-      return;
-    }
-    Path files = Files.createTempDirectory("mlops-sample-models-");
     try (Mlops mlops = Mlops.builder().localRegistry(registry).build()) {
+      if (mlops.registry().models().contains("cancer")) {
+        return;
+      }
+      Path files = Files.createTempDirectory("mlops-sample-models-");
       AuditInfo audit = AuditInfo.by("sample", "first start");
       for (String file : new String[] {TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_V2}) {
         mlops
