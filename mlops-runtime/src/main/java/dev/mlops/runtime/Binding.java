@@ -12,7 +12,6 @@ import dev.mlops.api.SessionOptions;
 import dev.mlops.api.WarmUpPolicy;
 import dev.mlops.api.event.LifecycleEvent;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
@@ -66,8 +65,12 @@ final class Binding {
   /** The last resource-preserving swap's gap: not done while no version is serving. */
   private volatile CompletableFuture<Void> gap;
 
-  /** Versions served before, newest first, kept loaded for rollback (guarded by swapLock). */
-  private final Deque<SessionHandle> warm = new ArrayDeque<>();
+  /**
+   * Versions served before, newest first, kept loaded for rollback. Changed under swapLock; read
+   * without it by warmVersions(), so that a state snapshot (a health check) never waits for a
+   * swap's load.
+   */
+  private final Deque<SessionHandle> warm = new java.util.concurrent.ConcurrentLinkedDeque<>();
 
   private final Object swapLock = new Object();
 
@@ -182,13 +185,11 @@ final class Binding {
 
   /** Versions kept warm for rollback, newest first. */
   List<Long> warmVersions() {
-    synchronized (swapLock) {
-      List<Long> out = new ArrayList<>(warm.size());
-      for (SessionHandle h : warm) {
-        out.add(h.version.version());
-      }
-      return out;
+    List<Long> out = new ArrayList<>();
+    for (SessionHandle h : warm) {
+      out.add(h.version.version());
     }
+    return out;
   }
 
   /**
