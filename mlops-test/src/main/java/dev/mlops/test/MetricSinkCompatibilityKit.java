@@ -210,6 +210,7 @@ public abstract class MetricSinkCompatibilityKit<S extends MetricSink> {
         1,
         2,
         weight,
+        0,
         dev.mlops.api.RolloutPlan.MANUAL,
         state,
         "",
