@@ -107,6 +107,7 @@ public class MlopsFactory {
       Mlops mlops, ModelRef ref, Codec<I, O> codec, PredictorProperties properties) {
     PredictorBuilder<I, O> b =
         properties.applyTo(mlops.newPredictor(ref, codec), mlops.sessionOptions());
+    properties.deadline().ifPresent(b::defaultDeadline);
     Predictor<I, O> p;
     try {
       p = b.build();
@@ -119,9 +120,6 @@ public class MlopsFactory {
               + ": "
               + e.getMessage(),
           e);
-    }
-    if (properties.deadline().isPresent() && !properties.getBatching().isEnabled()) {
-      return new DeadlinePredictor<>(p, properties.deadline().get());
     }
     return p;
   }

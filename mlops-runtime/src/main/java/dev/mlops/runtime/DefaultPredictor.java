@@ -31,10 +31,14 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
   private final CallPipeline<I, O> pipeline;
   private final Batcher<I, O> batcher;
 
+  /** The deadline of calls made without one, null for none. */
+  private final Duration defaultDeadline;
+
   DefaultPredictor(
       Mlops runtime, ModelRef target, CallPipeline<I, O> pipeline, PredictorBuilder<I, O> options) {
     this.runtime = runtime;
     this.pipeline = pipeline;
+    this.defaultDeadline = options.defaultDeadline;
     this.binding = new Binding(runtime, target, options, pipeline::outputsFor);
     try {
       this.batcher =
@@ -83,7 +87,15 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
   @Override
   public Prediction<O> predict(I input) {
     checkInput(input);
-    return run(input, pipeline.now(), CallPipeline.NO_DEADLINE, "");
+    long start = pipeline.now();
+    return run(input, start, byDefault(start), "");
+  }
+
+  /** The deadline of a call started at {@code start} without one of its own. */
+  private long byDefault(long start) {
+    return defaultDeadline == null
+        ? CallPipeline.NO_DEADLINE
+        : CallPipeline.deadline(start, defaultDeadline);
   }
 
   @Override
@@ -99,7 +111,10 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
     checkInput(input);
     Objects.requireNonNull(options, "options must not be null; pass CallOptions.NONE for none");
     long start = pipeline.now();
-    long deadline = CallPipeline.deadline(start, options.deadline().orElse(null));
+    long deadline =
+        options.deadline().isPresent()
+            ? CallPipeline.deadline(start, options.deadline().get())
+            : byDefault(start);
     return run(input, start, deadline, options.requestKey());
   }
 
@@ -236,7 +251,10 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
       return CompletableFuture.failedFuture(binding.closedException());
     }
     long submitted = pipeline.now();
-    long deadline = CallPipeline.deadline(submitted, options.deadline().orElse(null));
+    long deadline =
+        options.deadline().isPresent()
+            ? CallPipeline.deadline(submitted, options.deadline().get())
+            : byDefault(submitted);
     String key = options.requestKey();
     Binding.Route r = binding.route();
     boolean candidate = r != null && r.takes(key);

@@ -24,6 +24,7 @@ public final class PredictorBuilder<I, O> {
   Duration swapGapTimeout = Duration.ofSeconds(30);
   int keepWarm;
   BatchingOptions batching;
+  Duration defaultDeadline;
   long maxInputElements = 1L << 24;
   long maxRows = Long.MAX_VALUE;
   long maxOutputBytes = ModelSession.DEFAULT_MAX_OUTPUT_BYTES;
@@ -100,6 +101,23 @@ public final class PredictorBuilder<I, O> {
   public PredictorBuilder<I, O> batching(BatchingOptions options) {
     once("batching");
     this.batching = Objects.requireNonNull(options, "options");
+    return this;
+  }
+
+  /**
+   * The deadline of a {@code predict}, {@code predict(input, options)} or {@code predictAsync} call
+   * made without one (none by default): such a call fails with {@link
+   * dev.mlops.api.PredictionTimeoutException} once it has taken this long. A call's own deadline
+   * wins; {@code predict(input, null)} and {@code predictAll} keep none. With batching, requests
+   * made without a deadline get this one, as {@link BatchingOptions} {@code defaultTimeout} would.
+   */
+  public PredictorBuilder<I, O> defaultDeadline(Duration deadline) {
+    once("defaultDeadline");
+    Objects.requireNonNull(deadline, "deadline");
+    if (deadline.isZero() || deadline.isNegative()) {
+      throw new IllegalArgumentException("defaultDeadline must be positive, was " + deadline);
+    }
+    this.defaultDeadline = deadline;
     return this;
   }
 

@@ -103,10 +103,10 @@ public final class PredictorFactory {
     if (p.getSession().isSet()) {
       b.sessionOptions(session(key + ".session", p.getSession()));
     }
-    Predictor<I, O> predictor = b.build();
-    if (deadline != null && !p.getBatching().isEnabled()) {
-      predictor = new DeadlinePredictor<>(predictor, deadline);
+    if (deadline != null) {
+      b.defaultDeadline(deadline);
     }
+    Predictor<I, O> predictor = b.build();
     synchronized (made) {
       if (made.containsKey(name)) {
         predictor.close();
