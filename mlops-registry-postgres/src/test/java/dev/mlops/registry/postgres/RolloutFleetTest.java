@@ -48,26 +48,43 @@ class RolloutFleetTest {
     }
   }
 
-  @Test
-  void threeInstancesRouteEachKeyToTheSameArmAndAllStopWhenTheRolloutIsAborted() throws Exception {
-    String url = TestDatabases.newDatabase("rollouts");
+  /** A fresh database's registry URI, without listen or cache parameters. */
+  private static String fleetDatabase(String name) {
+    String url = TestDatabases.newDatabase(name);
     String db = url.substring(url.lastIndexOf('/') + 1, url.indexOf('?'));
-    String base =
-        "postgresql://localhost:" + TestDatabases.server().getPort() + "/" + db + "?user=postgres";
-    List<Mlops> instances = new ArrayList<>();
-    try (GovernedRegistry writer =
+    return "postgresql://localhost:"
+        + TestDatabases.server().getPort()
+        + "/"
+        + db
+        + "?user=postgres";
+  }
+
+  /**
+   * A registry that writes without listening, with {@code files} registered and production at 1.
+   */
+  private GovernedRegistry writer(String base, String... files) {
+    GovernedRegistry writer =
         RegistryProvider.openUri(
             URI.create(base + "&listen=false&cache=" + tmp.resolve("writer-cache")),
             OnnxRuntimeEngine.builder().build(),
-            Clock.systemUTC())) {
-      for (String file : List.of(TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_V2)) {
-        writer.register(
-            Registration.builder(
-                    "cancer", ArtifactSource.file(TestModels.copy(file, tmp.resolve(file))))
-                .build(),
-            OPS);
-      }
-      writer.setAlias("cancer", "production", 1, OPS);
+            Clock.systemUTC());
+    for (String file : files) {
+      writer.register(
+          Registration.builder(
+                  "cancer", ArtifactSource.file(TestModels.copy(file, tmp.resolve(file))))
+              .build(),
+          OPS);
+    }
+    writer.setAlias("cancer", "production", 1, OPS);
+    return writer;
+  }
+
+  @Test
+  void threeInstancesRouteEachKeyToTheSameArmAndAllStopWhenTheRolloutIsAborted() throws Exception {
+    String base = fleetDatabase("rollouts");
+    List<Mlops> instances = new ArrayList<>();
+    try (GovernedRegistry writer =
+        writer(base, TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_V2)) {
       List<Predictor<float[], float[]>> predictors = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         Mlops m =
@@ -141,10 +158,7 @@ class RolloutFleetTest {
    */
   @Test
   void anAutomaticRollbackDecidedByOneInstanceIsFollowedByEveryInstance() throws Exception {
-    String url = TestDatabases.newDatabase("rollbacks");
-    String db = url.substring(url.lastIndexOf('/') + 1, url.indexOf('?'));
-    String base =
-        "postgresql://localhost:" + TestDatabases.server().getPort() + "/" + db + "?user=postgres";
+    String base = fleetDatabase("rollbacks");
     List<Mlops> instances = new ArrayList<>();
     List<Thread> callers = new ArrayList<>();
     java.util.concurrent.atomic.AtomicBoolean stop =
@@ -154,18 +168,7 @@ class RolloutFleetTest {
     java.util.concurrent.atomic.AtomicLong candidateFailures =
         new java.util.concurrent.atomic.AtomicLong();
     try (GovernedRegistry writer =
-        RegistryProvider.openUri(
-            URI.create(base + "&listen=false&cache=" + tmp.resolve("writer-cache")),
-            OnnxRuntimeEngine.builder().build(),
-            Clock.systemUTC())) {
-      for (String file : List.of(TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_FLAKY)) {
-        writer.register(
-            Registration.builder(
-                    "cancer", ArtifactSource.file(TestModels.copy(file, tmp.resolve(file))))
-                .build(),
-            OPS);
-      }
-      writer.setAlias("cancer", "production", 1, OPS);
+        writer(base, TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_FLAKY)) {
       List<Predictor<float[], float[]>> predictors = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         Mlops m =
