@@ -345,6 +345,7 @@ final class DefaultPredictor<I, O> implements Predictor<I, O> {
         + servingVersion().map(v -> "v" + v.version()).orElse("none")
         + ", "
         + pipeline.codec()
+        + (defaultDeadline != null ? ", deadline " + defaultDeadline : "")
         + "]";
   }
 }
