@@ -127,15 +127,9 @@ final class CallPipeline<I, O> {
   }
 
   /**
-   * Leases the binding's version and runs one call on it, on the caller's thread. A lease that
-   * fails for want of a version (not for a closed predictor) is reported as the call's outcome.
-   */
-  Prediction<O> direct(Binding binding, I input, long start, long deadline, String key) {
-    return direct(binding, input, start, deadline, key, null);
-  }
-
-  /**
-   * As {@link #direct(Binding, Object, long, long, String)}, shown to {@code tap} if it succeeds.
+   * Leases the binding's version and runs one call on it, on the caller's thread; a success is
+   * shown to {@code tap} unless it is null. A lease that fails for want of a version (not for a
+   * closed predictor) is reported as the call's outcome.
    */
   Prediction<O> direct(Binding binding, I input, long start, long deadline, String key, Tap tap) {
     SessionHandle h;

@@ -34,13 +34,6 @@ final class SessionHandle {
   SessionHandle(
       ModelVersion version,
       ModelSession session,
-      java.util.function.Consumer<SessionHandle> onClose) {
-    this(version, session, onClose, Runnable::run);
-  }
-
-  SessionHandle(
-      ModelVersion version,
-      ModelSession session,
       java.util.function.Consumer<SessionHandle> onClose,
       java.util.concurrent.Executor closer) {
     this.version = version;
