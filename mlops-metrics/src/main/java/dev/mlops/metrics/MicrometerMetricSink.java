@@ -290,12 +290,8 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
     }
     MeterRegistry registry = b.registry;
     if (event.dropped()) {
-      Counter.builder(SHADOW_DROPPED)
-          .description("Shadow copies of calls dropped because the shadow executor was saturated")
-          .tag("model", event.model())
-          .tag("rollout", event.rollout())
-          .register(registry)
-          .increment();
+      // On the caller's thread, once per call a saturated shadow drops: no registry look-up.
+      b.shadowDropped(event.model(), event.rollout()).increment();
       return;
     }
     Timer.builder(SHADOW_PREDICTIONS)
@@ -493,8 +489,34 @@ public final class MicrometerMetricSink implements MetricSink, MeterBinder {
     final ConcurrentHashMap<String, ModelMeters> models = new ConcurrentHashMap<>();
     final Set<String> loadedGauges = ConcurrentHashMap.newKeySet();
 
+    /** The dropped-copies counter of each model's rollouts. */
+    final ConcurrentHashMap<String, ConcurrentHashMap<String, Counter>> shadowDrops =
+        new ConcurrentHashMap<>();
+
     Bound(MeterRegistry registry) {
       this.registry = registry;
+    }
+
+    Counter shadowDropped(String model, String rollout) {
+      ConcurrentHashMap<String, Counter> byRollout = shadowDrops.get(model);
+      if (byRollout == null) {
+        byRollout = shadowDrops.computeIfAbsent(model, k -> new ConcurrentHashMap<>());
+      }
+      Counter c = byRollout.get(rollout);
+      if (c == null) {
+        c =
+            byRollout.computeIfAbsent(
+                rollout,
+                id ->
+                    Counter.builder(SHADOW_DROPPED)
+                        .description(
+                            "Shadow copies of calls dropped because the shadow executor was"
+                                + " saturated")
+                        .tag("model", model)
+                        .tag("rollout", id)
+                        .register(registry));
+      }
+      return c;
     }
 
     VersionMeters meters(String model, long version) {
