@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@link PredictBenchmark}'s four paths measured interleaved in one JVM, for ratios that hold on a
+ * {@link PredictBenchmark}'s five paths measured interleaved in one JVM, for ratios that hold on a
  * noisy machine. JMH runs each path in its own fork, one after the other, so a neighbour's build
  * that starts between two forks moves one path's figures and not the other's: on the shared
  * development VM that is ±30 % between forks, far more than the few percent being compared. Here
@@ -25,15 +25,15 @@ import java.util.Locale;
  * harness is for the ratios.
  *
  * <p>With {@code --shared=true} (the default) each model is then measured a second time, on one
- * session: {@link SharedSessionPaths} runs the four paths on the mlops predictor's own native
+ * session: {@link SharedSessionPaths} runs the five paths on the mlops predictor's own native
  * session, so the compute is identical by construction and only each path's Java code differs. That
  * is what resolves {@code wide}, where a session's 21 MB of weights land somewhere else in memory
  * for every path and identical raw sessions differ by up to 6 %. Those rows are named {@code
- * shared:mlopsPredict}, {@code shared:rawOrtNaive}, {@code shared:rawOrtReusedBuffer} and {@code
- * shared:djlPredict}; it doubles the time per model. For them the console also shows, and {@code
- * --ratios-out} writes, mlops's time divided by each other path's ({@link RatioInterval}): per
- * round the ratio of the two blocks' means, then their geometric mean over rounds with a 95 %
- * confidence interval.
+ * shared:mlopsPredict}, {@code shared:rawOrtNaive}, {@code shared:rawOrtReusedBuffer}, {@code
+ * shared:rawOrtLimit} and {@code shared:djlPredict}; it doubles the time per model. For them the
+ * console also shows, and {@code --ratios-out} writes, mlops's time divided by each other path's
+ * ({@link RatioInterval}): per round the ratio of the two blocks' means, then their geometric mean
+ * over rounds with a 95 % confidence interval.
  *
  * <p>The pseudo-model {@code sinks} does the same for {@link SinkOverheadBenchmark}'s seven
  * variants (one runtime each), whose differences of a few hundred nanoseconds drown in the noise
@@ -49,9 +49,7 @@ public final class InterleavedPredict {
 
   static final String HEADER = "model\tpath\tcalls\tmean_us\tp50_us\tp90_us\tp99_us\tp999_us";
 
-  private static final String[] PATHS = {
-    "mlopsPredict", "rawOrtNaive", "rawOrtReusedBuffer", "djlPredict"
-  };
+  private static final String[] PATHS = PredictBenchmark.PATHS;
   private static final long BLOCK_NANOS = 1_000_000;
   private static final int BLOCK_CALLS = 8;
 
@@ -152,7 +150,7 @@ public final class InterleavedPredict {
   private record Measured(List<String> lines, List<RatioInterval> ratios) {}
 
   /**
-   * The four paths, each on its own session; then, if {@code shared}, all four on mlops's session.
+   * The five paths, each on its own session; then, if {@code shared}, all five on mlops's session.
    */
   private static Measured measureModel(
       String model, long warmupNanos, long measureNanos, boolean shared) throws Exception {
@@ -161,7 +159,11 @@ public final class InterleavedPredict {
     bench.setUp(); // starts DJL first, checks that all paths agree
     try {
       Call[] calls = {
-        bench::mlopsPredict, bench::rawOrtNaive, bench::rawOrtReusedBuffer, bench::djlPredict
+        bench::mlopsPredict,
+        bench::rawOrtNaive,
+        bench::rawOrtReusedBuffer,
+        bench::rawOrtLimit,
+        bench::djlPredict
       };
       List<String> lines =
           new ArrayList<>(

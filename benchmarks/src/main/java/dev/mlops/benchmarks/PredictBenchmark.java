@@ -42,9 +42,12 @@ import org.openjdk.jmh.annotations.Warmup;
  *       Codecs#floatRow()}.
  *   <li>{@code rawOrtNaive}: what a hand-written integration usually does: wrap the heap array, run
  *       every output, read the float output with {@code getValue()}, close everything.
- *   <li>{@code rawOrtReusedBuffer}: the tightest plain-API raw path: one pre-allocated direct
- *       buffer refilled per call, a new tensor over it, only the float output requested, copied out
- *       into a pre-allocated array.
+ *   <li>{@code rawOrtReusedBuffer}: one pre-allocated direct buffer refilled per call, a new tensor
+ *       over it, only the float output requested, copied out into a pre-allocated array.
+ *   <li>{@code rawOrtLimit}: the limit, the fastest path ONNX Runtime's Java API allows: pinned
+ *       input and output tensors made once, the input refilled per call, the run writing into the
+ *       pinned output (only that output computed), copied out into a pre-allocated array ({@link
+ *       RawOrt#limit}).
  *   <li>{@code djlPredict}: the same file through DJL's OnnxRuntime engine (the nearest rival), a
  *       {@code Predictor<float[], float[]>} with a minimal translator ({@link DjlOnnx}).
  * </ul>
@@ -66,6 +69,11 @@ public class PredictBenchmark {
 
   private static final int ROWS = BenchModel.ROWS;
 
+  /** The paths' benchmark names; mlops first. */
+  static final String[] PATHS = {
+    "mlopsPredict", "rawOrtNaive", "rawOrtReusedBuffer", "rawOrtLimit", "djlPredict"
+  };
+
   @Param({"tiny", "breast-cancer", "wide"})
   public String model;
 
@@ -79,10 +87,12 @@ public class PredictBenchmark {
   private OrtSession naiveSession;
 
   private OrtSession reusedSession;
+  private OrtSession limitSession;
   private float[][] rows;
   private int next;
   private RawOrt naive;
   private RawOrt reused;
+  private RawOrt limit;
   private ZooModel<float[], float[]> djlModel;
   private ai.djl.inference.Predictor<float[], float[]> djlPredictor;
 
@@ -118,9 +128,11 @@ public class PredictBenchmark {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       naiveSession = env.createSession(registered.toString(), options);
       reusedSession = env.createSession(registered.toString(), options);
+      limitSession = env.createSession(registered.toString(), options);
     }
     naive = new RawOrt(naiveSession, m, rows[0].length);
     reused = new RawOrt(reusedSession, m, rows[0].length);
+    limit = new RawOrt(limitSession, m, rows[0].length);
     djlModel = DjlOnnx.load(registered);
     djlPredictor = djlModel.newPredictor();
     checkPathsAgree();
@@ -142,11 +154,19 @@ public class PredictBenchmark {
       if (mlops != null) {
         mlops.close();
       }
+      for (RawOrt raw : new RawOrt[] {naive, reused, limit}) {
+        if (raw != null) {
+          raw.close();
+        }
+      }
       if (naiveSession != null) {
         naiveSession.close();
       }
       if (reusedSession != null) {
         reusedSession.close();
+      }
+      if (limitSession != null) {
+        limitSession.close();
       }
     } finally {
       // The environment is process-wide and shared with the engine: never closed here.
@@ -171,6 +191,11 @@ public class PredictBenchmark {
   }
 
   @Benchmark
+  public float[] rawOrtLimit() throws OrtException {
+    return limit.limit(nextRow());
+  }
+
+  @Benchmark
   public float[] djlPredict() throws TranslateException {
     return djlPredictor.predict(nextRow());
   }
@@ -187,30 +212,25 @@ public class PredictBenchmark {
   }
 
   /**
-   * Fails unless the four paths' outputs for one row are equal and not empty.
+   * Fails unless every path's output for one row equals the first's (mlops's) and is not empty.
    *
    * @param where the model and row, for the message
    * @param expected what equal outputs were expected from, for the message
+   * @param names the paths, in the order of {@code outputs}
    */
   static void requireSameOutputs(
-      String where, float[] viaMlops, float[] naive, float[] reused, float[] djl, String expected) {
-    if (viaMlops.length == 0
-        || !Arrays.equals(viaMlops, naive)
-        || !Arrays.equals(viaMlops, reused)
-        || !Arrays.equals(viaMlops, djl)) {
-      throw new IllegalStateException(
-          "paths disagree on "
-              + where
-              + ": mlops "
-              + Arrays.toString(viaMlops)
-              + ", naive "
-              + Arrays.toString(naive)
-              + ", reused "
-              + Arrays.toString(reused)
-              + ", djl "
-              + Arrays.toString(djl)
-              + "; expected "
-              + expected);
+      String where, String expected, String[] names, float[]... outputs) {
+    boolean same = outputs[0].length != 0;
+    for (int i = 1; i < outputs.length; i++) {
+      same &= Arrays.equals(outputs[0], outputs[i]);
+    }
+    if (!same) {
+      StringBuilder m = new StringBuilder("paths disagree on ").append(where).append(':');
+      for (int i = 0; i < outputs.length; i++) {
+        m.append(i == 0 ? " " : ", ").append(names[i]).append(' ');
+        m.append(Arrays.toString(outputs[i]));
+      }
+      throw new IllegalStateException(m.append("; expected ").append(expected).toString());
     }
   }
 
@@ -223,6 +243,8 @@ public class PredictBenchmark {
       next = i;
       float[] reused = rawOrtReusedBuffer().clone();
       next = i;
+      float[] pinned = rawOrtLimit().clone();
+      next = i;
       float[] djl;
       try {
         djl = djlPredict().clone();
@@ -232,11 +254,13 @@ public class PredictBenchmark {
       next = (i + 1) & (ROWS - 1);
       requireSameOutputs(
           model + " row " + i,
+          "identical outputs from one model file and one set of options",
+          PATHS,
           viaMlops,
           naive,
           reused,
-          djl,
-          "identical outputs from one model file and one set of options");
+          pinned,
+          djl);
     }
   }
 }

@@ -7,7 +7,7 @@ import ai.onnxruntime.OrtSession;
 import dev.mlops.api.Predictor;
 
 /**
- * {@link PredictBenchmark}'s four paths on one native session, the mlops predictor's own ({@link
+ * {@link PredictBenchmark}'s five paths on one native session, the mlops predictor's own ({@link
  * SharedSession}), so the compute is identical by construction and only each path's Java code
  * differs. With a session each, where a session's weights land in memory moves the {@code wide}
  * model's time by several percent, far more than the paths' code costs.
@@ -17,6 +17,7 @@ import dev.mlops.api.Predictor;
  *   <li>{@link #rawOrtNaive}: the heap array wrapped, every output run, {@code getValue()}.
  *   <li>{@link #rawOrtReusedBuffer}: one direct buffer refilled per call, only the float output
  *       requested, copied into a pre-allocated array.
+ *   <li>{@link #rawOrtLimit}: pinned input and output tensors, the limit ({@link RawOrt#limit}).
  *   <li>{@link #djlPredict}: a DJL predictor with {@link DjlOnnx.RowTranslator} over a model whose
  *       block is DJL's own {@code OrtSymbolBlock} on the shared session ({@link DjlOnnx#borrow}).
  * </ul>
@@ -35,6 +36,7 @@ final class SharedSessionPaths implements AutoCloseable {
     PREFIX + "mlopsPredict",
     PREFIX + "rawOrtNaive",
     PREFIX + "rawOrtReusedBuffer",
+    PREFIX + "rawOrtLimit",
     PREFIX + "djlPredict"
   };
 
@@ -46,6 +48,7 @@ final class SharedSessionPaths implements AutoCloseable {
   private int mlopsNext;
   private int naiveNext;
   private int reusedNext;
+  private int limitNext;
   private int djlNext;
 
   /**
@@ -59,13 +62,20 @@ final class SharedSessionPaths implements AutoCloseable {
     OrtSession session = SharedSession.of(predictor);
     this.rows = model.rows();
     this.raw = new RawOrt(session, model, rows[0].length);
-    this.djlModel = DjlOnnx.borrow(session);
+    Model borrowed = null;
+    ai.djl.inference.Predictor<float[], float[]> p;
     try {
-      this.djlPredictor = djlModel.newPredictor(new DjlOnnx.RowTranslator());
+      borrowed = DjlOnnx.borrow(session);
+      p = borrowed.newPredictor(new DjlOnnx.RowTranslator());
     } catch (RuntimeException e) {
-      djlModel.close();
+      if (borrowed != null) {
+        borrowed.close();
+      }
+      raw.close();
       throw e;
     }
+    this.djlModel = borrowed;
+    this.djlPredictor = p;
     try {
       checkPathsAgree(model);
     } catch (RuntimeException | OrtException e) {
@@ -74,10 +84,14 @@ final class SharedSessionPaths implements AutoCloseable {
     }
   }
 
-  /** The four paths, in the order of {@link #NAMES}. */
+  /** The five paths, in the order of {@link #NAMES}. */
   InterleavedPredict.Call[] calls() {
     return new InterleavedPredict.Call[] {
-      this::mlopsPredict, this::rawOrtNaive, this::rawOrtReusedBuffer, this::djlPredict
+      this::mlopsPredict,
+      this::rawOrtNaive,
+      this::rawOrtReusedBuffer,
+      this::rawOrtLimit,
+      this::djlPredict
     };
   }
 
@@ -99,6 +113,12 @@ final class SharedSessionPaths implements AutoCloseable {
     return raw.reusedBuffer(row);
   }
 
+  float[] rawOrtLimit() throws OrtException {
+    float[] row = rows[limitNext];
+    limitNext = (limitNext + 1) & (BenchModel.ROWS - 1);
+    return raw.limit(row);
+  }
+
   float[] djlPredict() throws TranslateException {
     float[] row = rows[djlNext];
     djlNext = (djlNext + 1) & (BenchModel.ROWS - 1);
@@ -111,6 +131,7 @@ final class SharedSessionPaths implements AutoCloseable {
       float[] viaMlops = mlopsPredict().clone();
       float[] naive = rawOrtNaive().clone();
       float[] reused = rawOrtReusedBuffer().clone();
+      float[] pinned = rawOrtLimit().clone();
       float[] djl;
       try {
         djl = djlPredict().clone();
@@ -120,21 +141,30 @@ final class SharedSessionPaths implements AutoCloseable {
       }
       PredictBenchmark.requireSameOutputs(
           "the shared session of " + model.param + " row " + i,
+          "identical outputs from one session",
+          NAMES,
           viaMlops,
           naive,
           reused,
-          djl,
-          "identical outputs from one session");
+          pinned,
+          djl);
     }
   }
 
-  /** Closes the DJL predictor and model; the session stays open, the runtime's. */
+  /**
+   * Closes the DJL predictor and model and the raw paths' pinned tensors; the session stays open,
+   * the runtime's.
+   */
   @Override
   public void close() {
     try {
       djlPredictor.close();
     } finally {
-      djlModel.close();
+      try {
+        djlModel.close();
+      } finally {
+        raw.close();
+      }
     }
   }
 }
