@@ -139,11 +139,12 @@ class SharedSessionTest {
     float[] row = MODEL.rows()[0];
     float[] expected = predictor.predict(row).value().clone();
 
-    // The constructor checks that all four paths agree on every row.
+    // The constructor checks that all five paths agree on every row.
     try (SharedSessionPaths paths = new SharedSessionPaths(predictor, MODEL)) {
       assertThat(paths.djlPredict()).containsExactly(expected);
       assertThat(paths.rawOrtReusedBuffer()).containsExactly(expected);
       assertThat(paths.rawOrtNaive()).containsExactly(expected);
+      assertThat(paths.rawOrtLimit()).containsExactly(expected);
       assertThat(paths.mlopsPredict()).containsExactly(expected);
     }
 
