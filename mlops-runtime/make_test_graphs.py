@@ -184,6 +184,10 @@ def main():
     save("reduce-sum", [h.make_node("ReduceSum", ["x", "axes"], ["y"], keepdims=1)],
          [vi("x", T.FLOAT, ["N", "M"])], [vi("y", T.FLOAT, [1, "M"])], [i64("axes", [0])])
 
+    # An output whose shape depends on the input's values, not only its shape: [2, nonzero count].
+    save("nonzero", [h.make_node("NonZero", ["x"], ["y"])],
+         [vi("x", T.FLOAT, ["N", 4])], [vi("y", T.INT64, [2, "M"])])
+
     body = h.make_graph(
         [h.make_node("Identity", ["c"], ["c_out"]), h.make_node("Identity", ["v"], ["v_out"])],
         "loop_body",

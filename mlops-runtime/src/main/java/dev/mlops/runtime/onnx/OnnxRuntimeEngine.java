@@ -82,7 +82,7 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
 
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  /** Pinned input tensors made and closed by this engine's sessions. */
+  /** Pinned tensors (inputs and outputs) made and closed by this engine's sessions. */
   private final java.util.concurrent.atomic.AtomicLong pinnedMade =
       new java.util.concurrent.atomic.AtomicLong();
 
@@ -425,16 +425,16 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
   }
 
   /**
-   * The pinned input tensors of this engine's sessions so far: native tensors over direct buffers,
-   * pooled per session, input and shape. Each is closed exactly once, at the latest when its
-   * session closes, so once every session is closed the two counts are equal.
+   * The pinned tensors of this engine's sessions so far: native tensors over direct buffers, for
+   * inputs and outputs, pooled per session and shape. Each is closed exactly once, at the latest
+   * when its session closes, so once every session is closed the two counts are equal.
    *
    * @param made tensors made
    * @param closed tensors closed
    */
   public record PinnedTensors(long made, long closed) {}
 
-  /** How many pinned input tensors this engine's sessions have made and closed. */
+  /** How many pinned tensors this engine's sessions have made and closed. */
   public PinnedTensors pinnedTensors() {
     return new PinnedTensors(pinnedMade.get(), pinnedClosed.get());
   }

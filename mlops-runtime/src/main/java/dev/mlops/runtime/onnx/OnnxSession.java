@@ -15,6 +15,7 @@ import dev.mlops.api.Tensor;
 import dev.mlops.api.TensorSpec;
 import dev.mlops.api.spi.ModelSession;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -30,10 +31,13 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * One ONNX Runtime session. {@code run} is thread-safe; every native tensor it makes is closed.
  *
- * <p>Numeric inputs run on pinned tensors ({@link PinnedInputs}): native tensors over direct
- * buffers, pooled per input and shape and refilled per call, so a call allocates neither a native
- * tensor nor a direct buffer, on any kind of thread; ONNX Runtime reads them in place. The pool is
- * bounded and closes its tensors with the session.
+ * <p>Calls run on pinned runs ({@link PinnedRuns}): native tensors over direct buffers, pooled per
+ * session and shape and refilled per call, for the numeric inputs and, once the first run of a
+ * shape has shown them, for the outputs, which ONNX Runtime then writes in place and the call
+ * copies straight into its result. So a call allocates neither a native tensor nor a direct buffer,
+ * on any kind of thread. Runs go through ONNX Runtime's own entry point with the arrays the pinned
+ * run keeps ({@link DirectRun}), or the public {@code OrtSession.run} where that is not there. The
+ * pool is bounded and closes its tensors with the session.
  *
  * <p>Runs without a deadline share one {@link OrtSession.RunOptions}, made with the session and
  * closed with it, that carries the run log level; a run with a deadline makes its own, since
@@ -59,7 +63,20 @@ final class OnnxSession implements ModelSession {
   private final ModelSignature signature;
   private final Set<String> allOutputs;
   private final List<String> inputNames;
-  private final PinnedInputs[] pinned;
+  private final PinnedRuns runs;
+
+  /** Whether runs go through {@link DirectRun}, with the native handles below. */
+  private final boolean direct;
+
+  private final long sessionHandle;
+  private final long allocatorHandle;
+  private final long runOptionsHandle;
+
+  /** The outputs last asked for, with their names in the signature's order. */
+  private volatile OutputOrder order;
+
+  private record OutputOrder(Set<String> outputs, String[] names) {}
+
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** Runs in progress, with or without a deadline; an adder, since every call touches it. */
@@ -88,11 +105,18 @@ final class OnnxSession implements ModelSession {
     signature.outputs().forEach(o -> outs.add(o.name()));
     this.allOutputs = java.util.Collections.unmodifiableSet(outs);
     this.inputNames = signature.inputs().stream().map(TensorSpec::name).toList();
-    this.pinned = new PinnedInputs[inputNames.size()];
-    int slots = PinnedInputs.slots();
-    for (int i = 0; i < pinned.length; i++) {
-      pinned[i] = new PinnedInputs(env, slots, engine.pinnedMade(), engine.pinnedClosed());
-    }
+    this.direct = DirectRun.enabled();
+    this.sessionHandle = direct ? DirectRun.session(session) : 0;
+    this.allocatorHandle = direct ? DirectRun.allocator(session) : 0;
+    this.runOptionsHandle = direct ? DirectRun.options(runOptions) : 0;
+    this.runs =
+        new PinnedRuns(
+            env,
+            inputNames.toArray(new String[0]),
+            direct,
+            PinnedRuns.slots(),
+            engine.pinnedMade(),
+            engine.pinnedClosed());
   }
 
   @Override
@@ -124,114 +148,294 @@ final class OnnxSession implements ModelSession {
     if (maxOutputBytes < 0) {
       throw new IllegalArgumentException("maxOutputBytes must be >= 0 but was " + maxOutputBytes);
     }
-    // The native tensors, by the signature's input order, so that the finally block closes exactly
-    // those made; a model with one input (the common case) passes ONNX Runtime a singleton map.
-    OnnxTensor[] natives = new OnnxTensor[inputNames.size()];
-    PinnedInputs.Pinned[] taken = new PinnedInputs.Pinned[natives.length];
+    if (runs.takes(inputs)) {
+      return runPinned(inputs, outputs, timeout, maxOutputBytes);
+    }
+    return runConverted(inputs, outputs, timeout, maxOutputBytes);
+  }
+
+  /**
+   * A run on a pinned run of the inputs' shapes: through {@link #invoke}, into the pinned outputs
+   * if the run has learned them, else into outputs ONNX Runtime allocates, whose shapes the run
+   * then learns. Should a run with pinned outputs fail, it runs once more with ONNX Runtime's own
+   * outputs; if that succeeds, the model's output shapes depend on more than the inputs' shapes,
+   * and the session stops pinning outputs.
+   */
+  private Map<String, Tensor> runPinned(
+      Map<String, Tensor> inputs, Set<String> outputs, Duration timeout, long maxOutputBytes) {
+    PinnedRuns.Run r = null;
+    boolean[] owned = null;
     Deadline deadline = null;
     ScheduledFuture<?> terminator = null;
     active.increment();
     try {
       refuseIfStopped();
-      for (int i = 0; i < natives.length; i++) {
-        Tensor t = inputs.get(inputNames.get(i));
-        if (t == null) {
-          continue;
-        }
-        if (PinnedInputs.pinnable(t)) {
-          taken[i] = pinned[i].take(t);
-          natives[i] = taken[i].tensor;
-        } else {
-          natives[i] = TensorConversions.toOnnx(env, t);
-        }
-      }
-      Map<String, OnnxTensor> onnxInputs;
-      if (natives.length == 1 && natives[0] != null) {
-        onnxInputs = Collections.singletonMap(inputNames.get(0), natives[0]);
-      } else {
-        onnxInputs = new HashMap<>(natives.length * 2);
-        for (int i = 0; i < natives.length; i++) {
-          if (natives[i] != null) {
-            onnxInputs.put(inputNames.get(i), natives[i]);
-          }
-        }
-      }
+      r = runs.take(inputs, outputs, outputOrder(outputs));
       OrtSession.RunOptions options = runOptions;
+      long optionsHandle = runOptionsHandle;
       if (timeout != null) {
-        deadline = new Deadline(timeout, runLogLevel);
-        options = deadline.options;
-        deadlines.add(deadline);
-        // stopRuns sets `stopped` before it walks the deadlines: a run it missed sees it here.
-        String why = stopped;
-        if (why != null) {
-          deadline.stop(why);
-        }
+        deadline = startDeadline(timeout);
         terminator =
             engine.deadlines().schedule(deadline, deadline.limitNanos, TimeUnit.NANOSECONDS);
+        options = deadline.options;
+        optionsHandle = direct ? DirectRun.options(options) : 0;
       }
-      try (OrtSession.Result result = session.run(onnxInputs, outputs, options)) {
-        if (outputs.size() == 1) {
-          String name = outputs.iterator().next();
-          OnnxValue v = value(result, name);
-          // Nothing of the outputs is in the Java heap yet: refuse here what must not get there.
-          if (deadline != null) {
-            deadline.check("before its outputs were copied");
+      if (r.outputsPinned()) {
+        try {
+          owned = invoke(r, options, optionsHandle);
+        } catch (OrtException e) {
+          if (terminated(deadline)) {
+            throw e;
           }
-          checkBytes(name, v, 0, maxOutputBytes);
-          Map<String, Tensor> out = Collections.singletonMap(name, convert(name, v));
-          if (deadline != null) {
-            deadline.check("while its outputs were copied");
-          }
-          return out;
+          r.allocateOutputs();
+          owned = invoke(r, options, optionsHandle);
+          // It ran with outputs of its own shapes: the pinned ones were wrong for these inputs.
+          runs.outputsVary();
+          r.unpinOutputs();
+          return copy(r.outputNames, r.outputValues, deadline, maxOutputBytes);
         }
+        // The run succeeded, so its outputs have the pinned shapes: refuse what must not get into
+        // the heap before copying it.
         if (deadline != null) {
           deadline.check("before its outputs were copied");
         }
-        long total = 0;
-        for (TensorSpec spec : signature.outputs()) {
-          if (outputs.contains(spec.name())) {
-            total = checkBytes(spec.name(), value(result, spec.name()), total, maxOutputBytes);
-          }
+        if (r.outputBytes() > maxOutputBytes) {
+          throw tooLarge(r, maxOutputBytes);
         }
-        Map<String, Tensor> out = new LinkedHashMap<>(outputs.size() * 2);
-        for (TensorSpec spec : signature.outputs()) {
-          if (outputs.contains(spec.name())) {
-            out.put(spec.name(), convert(spec.name(), value(result, spec.name())));
-          }
-        }
+        Map<String, Tensor> out = pinnedOutputs(r);
         if (deadline != null) {
           deadline.check("while its outputs were copied");
         }
         return out;
       }
+      owned = invoke(r, options, optionsHandle);
+      Map<String, Tensor> out = copy(r.outputNames, r.outputValues, deadline, maxOutputBytes);
+      r.learnOutputs();
+      return out;
     } catch (OrtException e) {
-      String why = deadline != null && deadline.stoppedBy != null ? deadline.stoppedBy : stopped;
-      if (why != null) {
-        throw new ClosedException("the ONNX Runtime run was terminated: " + why);
-      }
-      if (deadline != null && deadline.fired) {
-        throw new PredictionTimeoutException(
-            "the ONNX Runtime run was terminated at its deadline of " + timeout, e);
-      }
-      throw new PredictionException(
-          "ONNX Runtime failed to run the model: " + NativeErrors.run(e.getMessage()), e);
+      throw failure(e, deadline, timeout);
     } finally {
-      if (terminator != null) {
-        terminator.cancel(false);
-      }
-      if (deadline != null) {
-        deadlines.remove(deadline);
-        deadline.close();
-      }
-      for (int i = 0; i < natives.length; i++) {
-        if (taken[i] != null) {
-          pinned[i].release(taken[i]);
-        } else if (natives[i] != null) {
-          natives[i].close();
+      endDeadline(deadline, terminator);
+      if (r != null) {
+        if (owned != null) {
+          for (int i = 0; i < owned.length; i++) {
+            if (owned[i]) {
+              r.outputValues[i].close();
+            }
+          }
         }
+        runs.release(r);
       }
       active.decrement();
     }
+  }
+
+  /** Whether a failed run was terminated, at its deadline or because the engine stops. */
+  private boolean terminated(Deadline deadline) {
+    return stopped != null || (deadline != null && (deadline.fired || deadline.stoppedBy != null));
+  }
+
+  /**
+   * Runs {@code r}: through ONNX Runtime's entry point, or the public method with the same tensors.
+   *
+   * @return per output, whether ONNX Runtime allocated it into {@code r.outputValues}
+   */
+  private boolean[] invoke(PinnedRuns.Run r, OrtSession.RunOptions options, long optionsHandle)
+      throws OrtException {
+    if (direct) {
+      return DirectRun.run(
+          session,
+          sessionHandle,
+          allocatorHandle,
+          r.inputNames,
+          r.inputHandles,
+          r.outputNames,
+          r.outputValues,
+          r.outputHandles,
+          optionsHandle);
+    }
+    Map<String, OnnxTensor> in = new HashMap<>(r.inputNames.length * 2);
+    for (int i = 0; i < r.inputNames.length; i++) {
+      in.put(r.inputNames[i], r.input(i));
+    }
+    Map<String, OnnxValue> pinnedOut = new HashMap<>();
+    if (r.outputsPinned()) {
+      for (int i = 0; i < r.outputNames.length; i++) {
+        pinnedOut.put(r.outputNames[i], r.outputValues[i]);
+      }
+    }
+    // Not closed: it would close the values it owns, which the caller closes once it has read them.
+    OrtSession.Result result =
+        session.run(in, r.outputsPinned() ? Set.of() : r.outputs, pinnedOut, options);
+    boolean[] owned = new boolean[r.outputNames.length];
+    int j = 0;
+    for (Map.Entry<String, OnnxValue> e : result) {
+      if (result.isResultOwner(j++)) {
+        int i = Arrays.asList(r.outputNames).indexOf(e.getKey());
+        r.outputValues[i] = e.getValue();
+        owned[i] = true;
+      }
+    }
+    return owned;
+  }
+
+  /** The pinned outputs of a run, copied into tensors on the heap. */
+  private static Map<String, Tensor> pinnedOutputs(PinnedRuns.Run r) {
+    if (r.outputNames.length == 1) {
+      return Collections.singletonMap(r.outputNames[0], r.output(0));
+    }
+    Map<String, Tensor> out = new LinkedHashMap<>(r.outputNames.length * 2);
+    for (int i = 0; i < r.outputNames.length; i++) {
+      out.put(r.outputNames[i], r.output(i));
+    }
+    return out;
+  }
+
+  private static PredictionException tooLarge(PinnedRuns.Run r, long max) {
+    long total = 0;
+    for (int i = 0; i < r.outputNames.length; i++) {
+      long bytes = r.outputBytes(i);
+      long sum = total + bytes;
+      if (sum > max) {
+        return tooLarge(r.outputNames[i], r.describe(i), bytes, total, sum, max);
+      }
+      total = sum;
+    }
+    throw new IllegalStateException("outputs of " + total + " bytes are within " + max);
+  }
+
+  /** The requested outputs' names in the signature's order, remembered for the last set asked. */
+  private String[] outputOrder(Set<String> outputs) {
+    OutputOrder o = order;
+    if (o == null || (o.outputs != outputs && !o.outputs.equals(outputs))) {
+      List<String> names = new java.util.ArrayList<>(outputs.size());
+      for (TensorSpec spec : signature.outputs()) {
+        if (outputs.contains(spec.name())) {
+          names.add(spec.name());
+        }
+      }
+      if (names.size() != outputs.size()) {
+        for (String name : outputs) {
+          if (!names.contains(name)) {
+            names.add(name); // unknown: ONNX Runtime names it in its failure
+          }
+        }
+      }
+      o = new OutputOrder(outputs, names.toArray(new String[0]));
+      order = o;
+    }
+    return o.names;
+  }
+
+  /**
+   * A run of inputs that are not exactly the signature's (one missing, one it does not have), each
+   * converted to a native tensor of its own, through the public method: ONNX Runtime names what is
+   * wrong.
+   */
+  private Map<String, Tensor> runConverted(
+      Map<String, Tensor> inputs, Set<String> outputs, Duration timeout, long maxOutputBytes) {
+    Map<String, OnnxTensor> natives = new LinkedHashMap<>();
+    Deadline deadline = null;
+    ScheduledFuture<?> terminator = null;
+    active.increment();
+    try {
+      refuseIfStopped();
+      for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+        natives.put(e.getKey(), TensorConversions.toOnnx(env, e.getValue()));
+      }
+      OrtSession.RunOptions options = runOptions;
+      if (timeout != null) {
+        deadline = startDeadline(timeout);
+        terminator =
+            engine.deadlines().schedule(deadline, deadline.limitNanos, TimeUnit.NANOSECONDS);
+        options = deadline.options;
+      }
+      try (OrtSession.Result result = session.run(natives, outputs, options)) {
+        String[] names = outputOrder(outputs);
+        OnnxValue[] values = new OnnxValue[names.length];
+        for (int i = 0; i < names.length; i++) {
+          values[i] = value(result, names[i]);
+        }
+        return copy(names, values, deadline, maxOutputBytes);
+      }
+    } catch (OrtException e) {
+      throw failure(e, deadline, timeout);
+    } finally {
+      endDeadline(deadline, terminator);
+      for (OnnxTensor t : natives.values()) {
+        t.close();
+      }
+      active.decrement();
+    }
+  }
+
+  /**
+   * A run's deadline, registered so that {@link #stopRuns} finds it; terminated at once if the
+   * engine is stopping. The caller schedules it.
+   */
+  private Deadline startDeadline(Duration timeout) throws OrtException {
+    Deadline deadline = new Deadline(timeout, runLogLevel);
+    deadlines.add(deadline);
+    // stopRuns sets `stopped` before it walks the deadlines: a run it missed sees it here.
+    String why = stopped;
+    if (why != null) {
+      deadline.stop(why);
+    }
+    return deadline;
+  }
+
+  private void endDeadline(Deadline deadline, ScheduledFuture<?> terminator) {
+    if (terminator != null) {
+      terminator.cancel(false);
+    }
+    if (deadline != null) {
+      deadlines.remove(deadline);
+      deadline.close();
+    }
+  }
+
+  /** A failed run as the typed exception callers get. */
+  private RuntimeException failure(OrtException e, Deadline deadline, Duration timeout) {
+    String why = deadline != null && deadline.stoppedBy != null ? deadline.stoppedBy : stopped;
+    if (why != null) {
+      return new ClosedException("the ONNX Runtime run was terminated: " + why);
+    }
+    if (deadline != null && deadline.fired) {
+      return new PredictionTimeoutException(
+          "the ONNX Runtime run was terminated at its deadline of " + timeout, e);
+    }
+    return new PredictionException(
+        "ONNX Runtime failed to run the model: " + NativeErrors.run(e.getMessage()), e);
+  }
+
+  /**
+   * Copies outputs ONNX Runtime allocated into tensors on the heap, in {@code names}' order, after
+   * measuring them on its own tensors ({@link OnnxTensor#getInfo()}) and checking the deadline, so
+   * that neither a too-large output nor a run that used up its time costs heap.
+   */
+  private static Map<String, Tensor> copy(
+      String[] names, OnnxValue[] values, Deadline deadline, long maxOutputBytes)
+      throws OrtException {
+    if (deadline != null) {
+      deadline.check("before its outputs were copied");
+    }
+    long total = 0;
+    for (int i = 0; i < names.length; i++) {
+      total = checkBytes(names[i], values[i], total, maxOutputBytes);
+    }
+    Map<String, Tensor> out;
+    if (names.length == 1) {
+      out = Collections.singletonMap(names[0], convert(names[0], values[0]));
+    } else {
+      out = new LinkedHashMap<>(names.length * 2);
+      for (int i = 0; i < names.length; i++) {
+        out.put(names[i], convert(names[i], values[i]));
+      }
+    }
+    if (deadline != null) {
+      deadline.check("while its outputs were copied");
+    }
+    return out;
   }
 
   private void refuseIfStopped() {
@@ -361,21 +565,26 @@ final class OnnxSession implements ModelSession {
     long bytes = TensorConversions.outputBytes(info);
     long sum = total > Long.MAX_VALUE - bytes ? Long.MAX_VALUE : total + bytes;
     if (sum > max) {
-      throw new PredictionException(
-          "output '"
-              + name
-              + "' is "
-              + TensorConversions.describe(info)
-              + " ("
-              + bytes
-              + " bytes"
-              + (total != 0 ? "; " + sum + " with the outputs before it" : "")
-              + "), but the outputs of one run may hold at most "
-              + max
-              + " bytes (maxOutputBytes); nothing was copied into the Java heap. Raise the"
-              + " predictor's maxOutputBytes if the model's outputs are meant to be this large");
+      throw tooLarge(name, TensorConversions.describe(info), bytes, total, sum, max);
     }
     return sum;
+  }
+
+  private static PredictionException tooLarge(
+      String name, String described, long bytes, long total, long sum, long max) {
+    return new PredictionException(
+        "output '"
+            + name
+            + "' is "
+            + described
+            + " ("
+            + bytes
+            + " bytes"
+            + (total != 0 ? "; " + sum + " with the outputs before it" : "")
+            + "), but the outputs of one run may hold at most "
+            + max
+            + " bytes (maxOutputBytes); nothing was copied into the Java heap. Raise the"
+            + " predictor's maxOutputBytes if the model's outputs are meant to be this large");
   }
 
   private static Tensor convert(String name, OnnxValue v) throws OrtException {
@@ -392,8 +601,6 @@ final class OnnxSession implements ModelSession {
     engine.forget(this);
     OnnxRuntimeEngine.closeQuietly(session);
     runOptions.close();
-    for (PinnedInputs p : pinned) {
-      p.close();
-    }
+    runs.close();
   }
 }
