@@ -55,7 +55,7 @@ class ReportTest {
         .contains(
             "| mlops ÷ raw reused ≤ 1.03, wide (p50) | 1.050 | 1.000; same session 1.010 [0.999–1.021] | met"
                 + " (same session, upper end of the 95 % interval); **missed** (JMH), met (interleaved) |")
-        .contains("| wide | 1.010 [0.999–1.021], 700 | – | – |")
+        .contains("| wide | 1.015 [1.005–1.025], 700 | 1.010 [0.999–1.021], 700 | – | – | – |")
         .contains("| wide | `shared:mlopsPredict` | 10 | 101.0 |")
         .contains(
             "| `batched`, one `platform` caller: ≤ unbatched + 1000 µs queue delay, wide | p50 320.0 ≤ 1,300"
@@ -70,6 +70,64 @@ class ReportTest {
             .parse(new ByteArrayInputStream(svg.getBytes(StandardCharsets.UTF_8)));
     // Lines only where a kind has two or more concurrencies: platform, one per predictor and panel.
     assertThat(doc.getElementsByTagName("polyline").getLength()).isEqualTo(6);
+  }
+
+  @Test
+  void dividesByTheLimitFirstAndShowsDjlOverMlopsInEveryRatioTable() throws Exception {
+    String md = report(true).markdown("throughput.svg");
+
+    String header =
+        "| model | ÷ `rawOrtLimit` (the limit) | ÷ `rawOrtReusedBuffer` | ÷ `rawOrtNaive` | ÷ `djlPredict`"
+            + " | DJL ÷ mlops |\n|---|---:|---:|---:|---:|---:|\n";
+    assertThat(md)
+        // JMH, then interleaved: p50 (mean).
+        .contains(header + "| tiny | 1.11 (1.11) | – | – | 0.80 (0.80) | 1.25 (1.25) |\n")
+        .contains("| breast-cancer | 1.05 (1.05) | – | – | 0.67 (0.67) | 1.50 (1.50) |\n")
+        .contains("| wide | 1.04 (1.04) | 1.05 (1.05) | – | – | – |\n")
+        .contains(header + "| tiny | 1.10 (1.10) | – | – | 0.90 (0.90) | 1.11 (1.11) |\n")
+        // The same session: DJL ÷ mlops inverts mlops ÷ DJL and its interval, ends swapped.
+        .contains(
+            header
+                + "| breast-cancer | 1.060 [1.040–1.080], 600 | – | – | 0.700 [0.680–0.720], 600"
+                + " | 1.429 [1.389–1.471], 600 |\n")
+        .contains("The same five paths interleaved")
+        .contains("Then all five paths run on")
+        .contains("`rawOrtLimit` is the limit")
+        .doesNotContain("four");
+  }
+
+  @Test
+  void judgesTheLimitDjlAndAllocationGoals() throws Exception {
+    String md = report(true).markdown("throughput.svg");
+
+    assertThat(md)
+        .contains("## Goals\n\n")
+        .doesNotContain("issue #6")
+        .contains(
+            "| mlops ÷ limit ≤ 1.15, tiny (p50) | 1.111 | 1.098 | met (JMH), met (interleaved) |")
+        .contains(
+            "| mlops ÷ limit ≤ 1.10, breast-cancer (p50) | 1.053 | 1.111; same session 1.060 [1.040–1.080]"
+                + " | met (same session, upper end of the 95 % interval); met (JMH), **missed**"
+                + " (interleaved) |")
+        // JMH's 1.04 misses, the same-session interval meets and decides.
+        .contains(
+            "| mlops ÷ limit ≤ 1.03, wide (p50) | 1.040 | 1.010; same session 1.015 [1.005–1.025]"
+                + " | met (same session, upper end of the 95 % interval); **missed** (JMH), met"
+                + " (interleaved) |")
+        .contains(
+            "| DJL ÷ mlops ≥ 1.5, tiny | 1.250 | 1.111 | **missed** (JMH), **missed** (interleaved) |")
+        // JMH's 1.500 meets the bound, inclusive; the lower end of the inverted interval, 1/0.72,
+        // does not and decides.
+        .contains(
+            "| DJL ÷ mlops ≥ 1.5, breast-cancer | 1.500 | 1.600; same session 1.429 [1.389–1.471]"
+                + " | **missed** (same session, lower end of the 95 % interval); met (JMH), met"
+                + " (interleaved) |")
+        .contains("| mlops allocates ≤ 512 B per call, tiny | 480 B | limit 440 B | met |")
+        .contains(
+            "| mlops allocates ≤ 512 B per call, breast-cancer | 600 B | limit 520 B | **missed** |")
+        .contains("| mlops allocates ≤ 512 B per call, wide | – | – | – |")
+        // A goal without figures says so.
+        .contains("| mlops ÷ raw reused ≤ 1.10, tiny (p50) | – | – | – (JMH), – (interleaved) |");
   }
 
   @Test
@@ -169,25 +227,48 @@ class ReportTest {
   private Report report(boolean withVirtual) throws Exception {
     List<Report.Figure> predict = new ArrayList<>();
     predict.add(figure("tiny", "mlopsPredict", 4.0));
+    predict.add(figure("tiny", "rawOrtLimit", 3.6));
     predict.add(figure("tiny", "djlPredict", 5.0));
+    predict.add(figure("breast-cancer", "mlopsPredict", 10));
+    predict.add(figure("breast-cancer", "rawOrtLimit", 9.5));
+    predict.add(figure("breast-cancer", "djlPredict", 15));
     predict.add(figure("wide", "mlopsPredict", 105));
     predict.add(figure("wide", "rawOrtReusedBuffer", 100));
+    predict.add(figure("wide", "rawOrtLimit", 101));
+    List<Report.Figure> gc =
+        List.of(
+            allocation("tiny", "mlopsPredict", 480),
+            allocation("tiny", "rawOrtLimit", 440),
+            allocation("breast-cancer", "mlopsPredict", 600),
+            allocation("breast-cancer", "rawOrtLimit", 520));
     Path interleaved = dir.resolve("interleaved.tsv");
     Files.write(
         interleaved,
         List.of(
             InterleavedPredict.HEADER,
             "tiny\tmlopsPredict\t10\t4.5\t4.5\t5\t6\t7",
+            "tiny\trawOrtLimit\t10\t4.1\t4.1\t5\t6\t7",
             "tiny\tdjlPredict\t10\t5\t5\t5\t6\t7",
+            "breast-cancer\tmlopsPredict\t10\t10\t10\t11\t12\t13",
+            "breast-cancer\trawOrtLimit\t10\t9\t9\t10\t11\t12",
+            "breast-cancer\tdjlPredict\t10\t16\t16\t17\t18\t19",
+            "breast-cancer\tshared:mlopsPredict\t10\t10\t10\t11\t12\t13",
+            "breast-cancer\tshared:rawOrtLimit\t10\t9.4\t9.4\t10\t11\t12",
+            "breast-cancer\tshared:djlPredict\t10\t14\t14\t15\t16\t17",
             "wide\tmlopsPredict\t10\t100\t100\t100\t100\t100",
             "wide\trawOrtReusedBuffer\t10\t100\t100\t100\t100\t100",
+            "wide\trawOrtLimit\t10\t99\t99\t99\t99\t99",
             "wide\tshared:mlopsPredict\t10\t101\t101\t101\t101\t101",
-            "wide\tshared:rawOrtReusedBuffer\t10\t100\t100\t100\t100\t100"));
+            "wide\tshared:rawOrtReusedBuffer\t10\t100\t100\t100\t100\t100",
+            "wide\tshared:rawOrtLimit\t10\t99.5\t99.5\t99.5\t99.5\t99.5"));
     Path ratios = dir.resolve("interleaved-ratios.tsv");
     Files.write(
         ratios,
         List.of(
             RatioInterval.HEADER,
+            "breast-cancer\tshared:mlopsPredict\tshared:rawOrtLimit\t600\t1.06000\t1.04000\t1.08000\t1.06000",
+            "breast-cancer\tshared:mlopsPredict\tshared:djlPredict\t600\t0.70000\t0.68000\t0.72000\t0.71000",
+            "wide\tshared:mlopsPredict\tshared:rawOrtLimit\t700\t1.01500\t1.00500\t1.02500\t1.01500",
             "wide\tshared:mlopsPredict\tshared:rawOrtReusedBuffer\t700\t1.01000\t0.99900\t1.02100\t1.00800"));
     String batchedOptions =
         "# batched: BatchingOptions[maxBatchSize=64, maxQueueDelay=PT0.001S, preferred=[1, 2], maxQueueSize=4096]";
@@ -236,7 +317,7 @@ class ReportTest {
     return new Report(
         ENV,
         predict,
-        List.of(),
+        gc,
         Report.readTsv(interleaved),
         Report.readTsv(ratios),
         batching,
@@ -280,5 +361,10 @@ class ReportTest {
 
   private static Report.Figure figure(String model, String method, double p50) {
     return new Report.Figure(model, method, p50, 0.1, p50, p50 * 2, p50 * 3, 1000, Double.NaN);
+  }
+
+  /** A figure of the {@code -prof gc} run: {@code AverageTime}, so no percentiles. */
+  private static Report.Figure allocation(String model, String method, double bytes) {
+    return new Report.Figure(model, method, 1.0, 0.1, Double.NaN, Double.NaN, Double.NaN, 5, bytes);
   }
 }
