@@ -97,6 +97,49 @@ public final class Tensor {
     return new Tensor(ElementType.BFLOAT16, shape, bits, bits.length);
   }
 
+  /**
+   * Tensors of one element type and one row shape stacked along their first dimension, in order:
+   * {@code [2, 4]} and {@code [3, 4]} make {@code [5, 4]}. One part is returned as it is.
+   *
+   * @throws IllegalArgumentException if there are no parts, or they differ in type, rank or any
+   *     dimension but the first, or one is a scalar
+   */
+  public static Tensor stack(java.util.List<Tensor> parts) {
+    if (parts.isEmpty()) {
+      throw new IllegalArgumentException("nothing to stack: no parts");
+    }
+    Tensor first = parts.get(0);
+    if (first.shape.length == 0) {
+      throw new IllegalArgumentException("a scalar has no first dimension to stack along");
+    }
+    if (parts.size() == 1) {
+      return first;
+    }
+    long rows = 0;
+    int total = 0;
+    for (Tensor t : parts) {
+      if (t.type != first.type
+          || t.shape.length != first.shape.length
+          || !Arrays.equals(t.shape, 1, t.shape.length, first.shape, 1, first.shape.length)) {
+        throw new IllegalArgumentException(
+            "cannot stack " + t.describe() + " onto " + first.describe());
+      }
+      rows += t.shape[0];
+      total = Math.addExact(total, t.elementCount());
+    }
+    Object data =
+        java.lang.reflect.Array.newInstance(first.data.getClass().getComponentType(), total);
+    int at = 0;
+    for (Tensor t : parts) {
+      int n = t.elementCount();
+      System.arraycopy(t.data, 0, data, at, n);
+      at += n;
+    }
+    long[] shape = first.shape.clone();
+    shape[0] = rows;
+    return new Tensor(first.type, shape, data, total);
+  }
+
   /** The element type. */
   public ElementType type() {
     return type;

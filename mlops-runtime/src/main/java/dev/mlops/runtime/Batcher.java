@@ -713,15 +713,11 @@ final class Batcher<I, O> {
     long version = h.version.version();
     Map<String, Tensor> out;
     try {
-      Map<String, Tensor> merged = new LinkedHashMap<>();
-      for (String name : group.get(0).inputs.keySet()) {
-        List<Tensor> parts = new ArrayList<>(group.size());
-        for (Request<I, O> r : group) {
-          parts.add(r.inputs.get(name));
-        }
-        merged.put(name, Tensors.concat(parts));
+      List<Map<String, Tensor>> parts = new ArrayList<>(group.size());
+      for (Request<I, O> r : group) {
+        parts.add(r.inputs);
       }
-      out = pipeline.run(h, signature, merged, CallPipeline.NO_DEADLINE, "batched prediction");
+      out = pipeline.runBatch(h, signature, parts, "batched prediction");
       for (Map.Entry<String, Tensor> e : out.entrySet()) {
         if (e.getValue().dim(0) != rows) {
           throw new PredictionException(

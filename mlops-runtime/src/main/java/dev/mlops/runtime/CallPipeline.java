@@ -12,9 +12,11 @@ import dev.mlops.api.PredictionException;
 import dev.mlops.api.PredictionTimeoutException;
 import dev.mlops.api.Tensor;
 import dev.mlops.api.TensorSpec;
+import dev.mlops.api.spi.ModelSession;
 import dev.mlops.api.spi.Outcome;
 import dev.mlops.runtime.loading.InputValidator;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
@@ -263,6 +265,26 @@ final class CallPipeline<I, O> {
       telemetry.observe(h.version, inputs, outputs);
     }
     return outputs;
+  }
+
+  /**
+   * Runs a batch of validated calls' inputs as one engine run, without a deadline: the engine
+   * stages the parts straight into its own buffers ({@link ModelSession#runStacked}), or, when
+   * observers must see the batch's inputs, they are stacked on the heap first and shown with the
+   * outputs.
+   */
+  Map<String, Tensor> runBatch(
+      SessionHandle h, ModelSignature signature, List<Map<String, Tensor>> parts, String what) {
+    if (telemetry.hasObservers()) {
+      return run(h, signature, ModelSession.stack(parts), NO_DEADLINE, what);
+    }
+    try {
+      return h.session.runStacked(parts, outputsFor(signature), null, maxOutputBytes);
+    } catch (MlopsException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new PredictionException(what + " on " + h.version.ref() + " failed: " + e, e);
+    }
   }
 
   /**

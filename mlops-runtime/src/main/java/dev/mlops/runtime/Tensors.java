@@ -3,7 +3,6 @@ package dev.mlops.runtime;
 import dev.mlops.api.ElementType;
 import dev.mlops.api.Tensor;
 import java.lang.reflect.Array;
-import java.util.List;
 
 /** Concatenates and slices tensors along their first dimension, for every element type. */
 final class Tensors {
@@ -50,30 +49,6 @@ final class Tensors {
       }
     }
     return true;
-  }
-
-  /** Stacks tensors of the same row shape along the first dimension. */
-  static Tensor concat(List<Tensor> parts) {
-    Tensor first = parts.get(0);
-    if (parts.size() == 1) {
-      return first;
-    }
-    long rows = 0;
-    int total = 0;
-    for (Tensor t : parts) {
-      rows += t.dim(0);
-      total += t.elementCount();
-    }
-    Object data = Array.newInstance(first.data().getClass().getComponentType(), total);
-    int at = 0;
-    for (Tensor t : parts) {
-      int n = t.elementCount();
-      System.arraycopy(t.data(), 0, data, at, n);
-      at += n;
-    }
-    long[] shape = first.shape();
-    shape[0] = rows;
-    return of(first.type(), data, shape);
   }
 
   /** Rows {@code [from, to)} of a tensor. */

@@ -5,7 +5,9 @@ import dev.mlops.api.ModelSignature;
 import dev.mlops.api.PredictionException;
 import dev.mlops.api.Tensor;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -102,6 +104,41 @@ public interface ModelSession extends AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * Runs several calls' inputs as one batch, as {@link #run(Map, Set, Duration, long)} runs their
+   * stack: each input is the parts' tensors of that name stacked along their first dimension, in
+   * order ({@link Tensor#stack}). The parts have the same inputs, each of one type and row shape.
+   *
+   * <p>The default stacks them on the heap and runs the stack; an engine overrides it to stage the
+   * parts straight into its own buffers, as the ONNX Runtime engine does into its pinned tensors.
+   *
+   * @param parts the calls' inputs, at least one, each already checked against {@link #signature()}
+   * @return the requested outputs of the whole batch, keyed by name, in signature order
+   */
+  default Map<String, Tensor> runStacked(
+      List<Map<String, Tensor>> parts, Set<String> outputs, Duration timeout, long maxOutputBytes) {
+    return run(stack(parts), outputs, timeout, maxOutputBytes);
+  }
+
+  /**
+   * The inputs {@link #runStacked} runs: per input of the first part, every part's tensor of that
+   * name stacked along the first dimension ({@link Tensor#stack}).
+   */
+  static Map<String, Tensor> stack(List<Map<String, Tensor>> parts) {
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    Map<String, Tensor> stacked = new LinkedHashMap<>();
+    for (String name : parts.get(0).keySet()) {
+      List<Tensor> tensors = new ArrayList<>(parts.size());
+      for (Map<String, Tensor> part : parts) {
+        tensors.add(part.get(name));
+      }
+      stacked.put(name, Tensor.stack(tensors));
+    }
+    return stacked;
   }
 
   /**

@@ -149,20 +149,45 @@ final class OnnxSession implements ModelSession {
       throw new IllegalArgumentException("maxOutputBytes must be >= 0 but was " + maxOutputBytes);
     }
     if (runs.takes(inputs)) {
-      return runPinned(inputs, outputs, timeout, maxOutputBytes);
+      return runPinned(inputs, null, null, outputs, timeout, maxOutputBytes);
     }
     return runConverted(inputs, outputs, timeout, maxOutputBytes);
   }
 
   /**
-   * A run on a pinned run of the inputs' shapes: through {@link #invoke}, into the pinned outputs
-   * if the run has learned them, else into outputs ONNX Runtime allocates, whose shapes the run
-   * then learns. Should a run with pinned outputs fail, it runs once more with ONNX Runtime's own
-   * outputs; if that succeeds, the model's output shapes depend on more than the inputs' shapes,
-   * and the session stops pinning outputs.
+   * {@inheritDoc}
+   *
+   * <p>Each part's rows are copied straight into a pinned run's tensors of the stacked shapes, so a
+   * batch allocates no stacked copy of its inputs on the heap and no native tensor; parts a pinned
+   * run cannot take are stacked on the heap and run as one call's inputs.
+   */
+  @Override
+  public Map<String, Tensor> runStacked(
+      List<Map<String, Tensor>> parts, Set<String> outputs, Duration timeout, long maxOutputBytes) {
+    if (maxOutputBytes < 0) {
+      throw new IllegalArgumentException("maxOutputBytes must be >= 0 but was " + maxOutputBytes);
+    }
+    long[][] shapes = parts.size() > 1 ? runs.stackedShapes(parts) : null;
+    if (shapes == null) {
+      return run(ModelSession.stack(parts), outputs, timeout, maxOutputBytes);
+    }
+    return runPinned(parts.get(0), parts, shapes, outputs, timeout, maxOutputBytes);
+  }
+
+  /**
+   * A run on a pinned run of the inputs' shapes (or of {@code parts}' stacked {@code shapes}):
+   * through {@link #invoke}, into the pinned outputs if the run has learned them, else into outputs
+   * ONNX Runtime allocates, whose shapes the run then learns. Should a run with pinned outputs
+   * fail, it runs once more with ONNX Runtime's own outputs; if that succeeds, the model's output
+   * shapes depend on more than the inputs' shapes, and the session stops pinning outputs.
    */
   private Map<String, Tensor> runPinned(
-      Map<String, Tensor> inputs, Set<String> outputs, Duration timeout, long maxOutputBytes) {
+      Map<String, Tensor> inputs,
+      List<Map<String, Tensor>> parts,
+      long[][] shapes,
+      Set<String> outputs,
+      Duration timeout,
+      long maxOutputBytes) {
     PinnedRuns.Run r = null;
     boolean[] owned = null;
     Deadline deadline = null;
@@ -170,7 +195,10 @@ final class OnnxSession implements ModelSession {
     active.increment();
     try {
       refuseIfStopped();
-      r = runs.take(inputs, outputs, outputOrder(outputs));
+      r =
+          parts == null
+              ? runs.take(inputs, outputs, outputOrder(outputs))
+              : runs.take(parts, shapes, outputs, outputOrder(outputs));
       OrtSession.RunOptions options = runOptions;
       long optionsHandle = runOptionsHandle;
       if (timeout != null) {
@@ -438,10 +466,18 @@ final class OnnxSession implements ModelSession {
     return out;
   }
 
+  /**
+   * Refuses a run once the engine stops or the session is closed. Runs through {@link DirectRun}
+   * skip the binding's own check of a closed session, which would otherwise turn a run after close
+   * into a read of freed memory.
+   */
   private void refuseIfStopped() {
     String why = stopped;
     if (why != null) {
       throw new ClosedException("the ONNX Runtime session refuses new runs: " + why);
+    }
+    if (closed.get()) {
+      throw new ClosedException("the ONNX Runtime session is closed");
     }
   }
 

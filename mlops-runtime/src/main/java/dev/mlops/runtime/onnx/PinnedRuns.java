@@ -15,6 +15,7 @@ import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -119,18 +120,83 @@ final class PinnedRuns {
   }
 
   /**
+   * The shapes of {@code parts}' inputs stacked along their first dimension, by the signature's
+   * order, if a pinned run can take the stack: every part has exactly the signature's inputs, each
+   * pinnable once stacked and of the first part's type and row shape. Null otherwise.
+   */
+  long[][] stackedShapes(List<Map<String, Tensor>> parts) {
+    Map<String, Tensor> first = parts.get(0);
+    long[][] shapes = new long[inputNames.length][];
+    for (int i = 0; i < inputNames.length; i++) {
+      Tensor head = first.get(inputNames[i]);
+      if (head == null || head.rank() == 0) {
+        return null;
+      }
+      long rows = 0;
+      long count = 0;
+      for (Map<String, Tensor> part : parts) {
+        Tensor t = part.get(inputNames[i]);
+        if (part.size() != inputNames.length || t == null || !sameRowShape(head, t)) {
+          return null;
+        }
+        rows += t.dim(0);
+        count += t.elementCount();
+      }
+      int width = width(head.type());
+      if (width == 0 || count > MAX_BYTES / width) {
+        return null;
+      }
+      shapes[i] = head.shape();
+      shapes[i][0] = rows;
+    }
+    return shapes;
+  }
+
+  private static boolean sameRowShape(Tensor a, Tensor b) {
+    if (a.type() != b.type() || a.rank() != b.rank()) {
+      return false;
+    }
+    for (int d = 1; d < a.rank(); d++) {
+      if (a.dim(d) != b.dim(d)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
    * A run holding {@code inputs}' elements, for {@code outputs} (named in {@code outputNames}, in
    * the signature's order), the caller's until it {@link #release releases} it: one of the pool's
    * of those shapes, or a new one. Only for inputs this pool {@link #takes}.
    */
   Run take(Map<String, Tensor> inputs, Set<String> outputs, String[] outputNames)
       throws OrtException {
-    Run r = reuse(inputs, outputs);
+    return take(inputs, null, null, outputs, outputNames);
+  }
+
+  /**
+   * A run holding {@code parts}' inputs stacked, of the {@link #stackedShapes} {@code shapes}: each
+   * part's rows are copied straight into the pinned tensors, one after the other.
+   */
+  Run take(
+      List<Map<String, Tensor>> parts, long[][] shapes, Set<String> outputs, String[] outputNames)
+      throws OrtException {
+    return take(parts.get(0), parts, shapes, outputs, outputNames);
+  }
+
+  private Run take(
+      Map<String, Tensor> inputs,
+      List<Map<String, Tensor>> parts,
+      long[][] shapes,
+      Set<String> outputs,
+      String[] outputNames)
+      throws OrtException {
+    Run r = reuse(inputs, shapes, outputs);
     if (r == null) {
-      r = new Run(inputs, outputs, outputNames);
+      r = new Run(inputs, shapes, outputs, outputNames);
     }
     try {
-      r.fill(inputs);
+      r.fill(inputs, parts);
     } catch (OrtException | RuntimeException e) {
       release(r);
       throw e;
@@ -139,13 +205,13 @@ final class PinnedRuns {
   }
 
   /** A pooled run of these shapes, taken out of its slot; null if there is none. */
-  private Run reuse(Map<String, Tensor> inputs, Set<String> outputs) {
+  private Run reuse(Map<String, Tensor> inputs, long[][] shapes, Set<String> outputs) {
     int n = slots.length();
     int start = (int) (Thread.currentThread().getId() % n);
     for (int k = 0; k < n; k++) {
       int i = (start + k) % n;
       Run r = slots.get(i);
-      if (r != null && r.fits(inputs, outputs) && slots.compareAndSet(i, r, null)) {
+      if (r != null && r.fits(inputs, shapes, outputs) && slots.compareAndSet(i, r, null)) {
         if (outputsVary) {
           r.unpinOutputs();
         }
@@ -239,7 +305,9 @@ final class PinnedRuns {
     /** Whether this call's outputs are the pinned ones (set when the call takes the run). */
     private boolean pinning;
 
-    private Run(Map<String, Tensor> inputs, Set<String> outputs, String[] outputNames)
+    /** A run of {@code inputs}' shapes, or of {@code shapes} if not null (a stack). */
+    private Run(
+        Map<String, Tensor> inputs, long[][] shapes, Set<String> outputs, String[] outputNames)
         throws OrtException {
       this.outputs = outputs;
       this.outputNames = outputNames;
@@ -251,8 +319,12 @@ final class PinnedRuns {
       try {
         for (int i = 0; i < in.length; i++) {
           Tensor t = inputs.get(inputNames[i]);
-          if (pinnable(t)) {
+          if (shapes != null) {
+            in[i] = pin(t.type(), shapes[i], count(shapes[i]));
+          } else if (pinnable(t)) {
             in[i] = pin(t.type(), t.shape(), t.elementCount());
+          }
+          if (in[i] != null) {
             inputHandles[i] = in[i].handle;
           }
         }
@@ -262,24 +334,39 @@ final class PinnedRuns {
       }
     }
 
-    private boolean fits(Map<String, Tensor> inputs, Set<String> wanted) {
+    /** Whether this run takes these inputs, or their stack of {@code shapes} if not null. */
+    private boolean fits(Map<String, Tensor> inputs, long[][] shapes, Set<String> wanted) {
       if (outputs != wanted && !outputs.equals(wanted)) {
         return false;
       }
       for (int i = 0; i < in.length; i++) {
         Tensor t = inputs.get(inputNames[i]);
-        if (in[i] == null ? pinnable(t) : !in[i].fits(t)) {
+        boolean fits;
+        if (shapes != null) {
+          fits = in[i] != null && in[i].type == t.type() && Arrays.equals(in[i].shape, shapes[i]);
+        } else {
+          fits = in[i] == null ? !pinnable(t) : in[i].fits(t);
+        }
+        if (!fits) {
           return false;
         }
       }
       return true;
     }
 
-    private void fill(Map<String, Tensor> inputs) throws OrtException {
+    /** Copies the inputs, or every part's one after the other if {@code parts} is not null. */
+    private void fill(Map<String, Tensor> inputs, List<Map<String, Tensor>> parts)
+        throws OrtException {
       for (int i = 0; i < in.length; i++) {
         Tensor t = inputs.get(inputNames[i]);
-        if (in[i] != null) {
-          in[i].fill(t);
+        if (parts != null) {
+          in[i].clear();
+          for (Map<String, Tensor> part : parts) {
+            in[i].append(part.get(inputNames[i]));
+          }
+        } else if (in[i] != null) {
+          in[i].clear();
+          in[i].append(t);
         } else {
           perCall[i] = TensorConversions.toOnnx(env, t);
           inputHandles[i] = direct ? DirectRun.tensor(perCall[i]) : 0;
@@ -433,6 +520,14 @@ final class PinnedRuns {
     }
   }
 
+  private static int count(long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    return (int) n;
+  }
+
   private Pin pin(ElementType type, long[] shape, int count) throws OrtException {
     Pin p = new Pin(env, type, shape, count, direct);
     made.incrementAndGet();
@@ -525,23 +620,39 @@ final class PinnedRuns {
       return true;
     }
 
-    /** Copies {@code t}'s elements into the native tensor's memory. */
-    void fill(Tensor t) {
+    /** Starts filling the native tensor's memory from its first element. */
+    void clear() {
       switch (type) {
         case FLOAT:
           floats.clear();
-          floats.put(t.floats());
           break;
         case DOUBLE:
           doubles.clear();
-          doubles.put(t.doubles());
           break;
         case INT32:
           ints.clear();
-          ints.put(t.ints());
           break;
         case INT64:
           longs.clear();
+          break;
+        default:
+          throw new IllegalStateException("not pinned: " + type);
+      }
+    }
+
+    /** Copies {@code t}'s elements into the native tensor's memory, after those before it. */
+    void append(Tensor t) {
+      switch (type) {
+        case FLOAT:
+          floats.put(t.floats());
+          break;
+        case DOUBLE:
+          doubles.put(t.doubles());
+          break;
+        case INT32:
+          ints.put(t.ints());
+          break;
+        case INT64:
           longs.put(t.longs());
           break;
         default:

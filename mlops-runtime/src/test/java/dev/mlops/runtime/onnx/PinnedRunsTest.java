@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mlops.api.ArtifactLocation;
+import dev.mlops.api.ClosedException;
 import dev.mlops.api.PredictionException;
 import dev.mlops.api.Tensor;
 import dev.mlops.api.spi.ModelSession;
 import dev.mlops.testmodels.TestModels;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -203,5 +205,61 @@ class PinnedRunsTest {
       // Strings are neither pinned in nor out: each call converted its own input and closed it.
       assertThat(engine.pinnedTensors().made()).isZero();
     }
+  }
+
+  @Test
+  void aBatchsPartsAreStagedStraightIntoPinnedTensorsOfTheStackedShape() {
+    for (boolean direct : new boolean[] {true, false}) {
+      engine(direct);
+      try (ModelSession session = open(TestModels.TINY)) {
+        float[][] rows = {{1, 2, 3, 4}, {-1, 0.5f, 2, 0}, {0, 0, 0, 1}, {3, 3, 3, 3}};
+        List<Map<String, Tensor>> parts =
+            List.of(
+                Map.of("x", Tensor.ofFloats(rows[0], 1, 4)),
+                Map.of("x", Tensor.ofFloats(concat(rows[1], rows[2]), 2, 4)),
+                Map.of("x", Tensor.ofFloats(rows[3], 1, 4)));
+        for (int call = 0; call < 3; call++) {
+          Map<String, Tensor> out =
+              session.runStacked(parts, Set.of("y"), null, ModelSession.DEFAULT_MAX_OUTPUT_BYTES);
+          assertThat(out.get("y").shape()).containsExactly(4, 2);
+          float[] expected = new float[0];
+          for (float[] row : rows) {
+            expected = concat(expected, TestModels.tinyOutput(row));
+          }
+          assertThat(out.get("y").floats()).as("direct %s", direct).containsExactly(expected);
+        }
+        // One run of the stacked shape [4, 4]: its input and, learned, its output.
+        assertThat(engine.pinnedTensors().made()).isEqualTo(2);
+        // A part of another row shape is not stacked: the heap stack refuses it by name.
+        List<Map<String, Tensor>> ragged =
+            List.of(
+                Map.of("x", Tensor.ofFloats(rows[0], 1, 4)),
+                Map.of("x", Tensor.ofFloats(new float[] {1, 2}, 1, 2)));
+        assertThatThrownBy(() -> session.runStacked(ragged, Set.of("y"), null, 1 << 20))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("cannot stack float32[1,2] onto float32[1,4]");
+      }
+      assertThat(engine.pinnedTensors().closed()).isEqualTo(2);
+      engine.close();
+    }
+  }
+
+  @Test
+  void aRunAfterCloseIsRefusedRatherThanReachingFreedNativeMemory() {
+    engine(true);
+    ModelSession session = open(TestModels.TINY);
+    Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(new float[] {1, 2, 3, 4}, 1, 4));
+    session.run(in);
+    session.close();
+    assertThatThrownBy(() -> session.run(in))
+        .isInstanceOf(ClosedException.class)
+        .hasMessage("the ONNX Runtime session is closed");
+    assertThat(engine.pinnedTensors().closed()).isEqualTo(engine.pinnedTensors().made());
+  }
+
+  private static float[] concat(float[] a, float[] b) {
+    float[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 }
