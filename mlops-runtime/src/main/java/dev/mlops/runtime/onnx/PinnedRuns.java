@@ -94,16 +94,12 @@ final class PinnedRuns {
 
   /** Bytes per element of a pinned type, 0 for a type that is not pinned. */
   private static int width(ElementType type) {
-    switch (type) {
-      case FLOAT:
-      case INT32:
-        return 4;
-      case DOUBLE:
-      case INT64:
-        return 8;
-      default:
-        return 0;
-    }
+    boolean pinned =
+        type == ElementType.FLOAT
+            || type == ElementType.DOUBLE
+            || type == ElementType.INT32
+            || type == ElementType.INT64;
+    return pinned ? type.byteWidth() : 0;
   }
 
   /** Whether a pinned run can take these inputs: exactly the signature's inputs. */
