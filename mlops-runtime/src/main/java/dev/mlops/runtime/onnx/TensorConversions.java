@@ -84,20 +84,6 @@ final class TensorConversions {
     }
   }
 
-  /** Bytes a tensor occupies in native memory, for numeric types staged through scratch. */
-  static int nativeBytes(Tensor t) {
-    switch (t.type()) {
-      case FLOAT:
-      case INT32:
-        return t.elementCount() * 4;
-      case DOUBLE:
-      case INT64:
-        return t.elementCount() * 8;
-      default:
-        return -1;
-    }
-  }
-
   /**
    * Bytes a native output holds, read from its type and shape without copying it: element count
    * times element size (a string counts 8, the pointer ONNX Runtime keeps; its characters are not
