@@ -32,12 +32,12 @@ import java.util.concurrent.atomic.LongAdder;
  * One ONNX Runtime session. {@code run} is thread-safe; every native tensor it makes is closed.
  *
  * <p>Calls run on pinned runs ({@link PinnedRuns}): native tensors over direct buffers, pooled per
- * session and shape and refilled per call, for the numeric inputs and, once the first run of a
- * shape has shown them, for the outputs, which ONNX Runtime then writes in place and the call
- * copies straight into its result. So a call allocates neither a native tensor nor a direct buffer,
- * on any kind of thread. Runs go through ONNX Runtime's own entry point with the arrays the pinned
- * run keeps ({@link DirectRun}), or the public {@code OrtSession.run} where that is not there. The
- * pool is bounded and closes its tensors with the session.
+ * session and shape and refilled per call, for the numeric inputs and, once a run's second call has
+ * shown them, for the outputs, which ONNX Runtime then writes in place and the call copies straight
+ * into its result. So a call allocates neither a native tensor nor a direct buffer, on any kind of
+ * thread. Runs go through ONNX Runtime's own entry point with the arrays the pinned run keeps
+ * ({@link DirectRun}), or the public {@code OrtSession.run} where that is not there. The pool is
+ * bounded and closes its tensors with the session.
  *
  * <p>Runs without a deadline share one {@link OrtSession.RunOptions}, made with the session and
  * closed with it, that carries the run log level; a run with a deadline makes its own, since

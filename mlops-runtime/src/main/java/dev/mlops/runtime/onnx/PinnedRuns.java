@@ -28,11 +28,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * <p>A {@link Run} holds a pinned tensor per input (a native tensor over a direct buffer, refilled
  * by every call that takes it), the arrays of names and native handles ONNX Runtime's entry point
- * takes ({@link DirectRun}), and, once its first run has shown their shapes, a pinned tensor per
- * output that ONNX Runtime writes into, so that it allocates no output either; the call copies the
- * outputs straight from there into its result. Should a model's output shapes depend on more than
- * its input shapes (a run with pinned outputs fails where one without succeeds), the session stops
- * pinning outputs ({@link #outputsVary()}).
+ * takes ({@link DirectRun}), and, once a call has shown their shapes (from the run's second call
+ * on), a pinned tensor per output that ONNX Runtime writes into, so that it allocates no output
+ * either; the call copies the outputs straight from there into its result. Should a model's output
+ * shapes depend on more than its input shapes (a run with pinned outputs fails where one without
+ * succeeds), the session stops pinning outputs ({@link #outputsVary()}).
  *
  * <p>A bounded pool of slots, safe for any number of threads, virtual ones included (no
  * thread-local state): a call takes a run of its shapes from a slot or makes one, and gives it back
@@ -301,6 +301,9 @@ final class PinnedRuns {
     /** Whether this call's outputs are the pinned ones (set when the call takes the run). */
     private boolean pinning;
 
+    /** Calls that have taken this run. */
+    private long uses;
+
     /** A run of {@code inputs}' shapes, or of {@code shapes} if not null (a stack). */
     private Run(
         Map<String, Tensor> inputs, long[][] shapes, Set<String> outputs, String[] outputNames)
@@ -368,6 +371,7 @@ final class PinnedRuns {
           inputHandles[i] = direct ? DirectRun.tensor(perCall[i]) : 0;
         }
       }
+      uses++;
       pinning = out != null;
       if (pinning) {
         for (int i = 0; i < out.length; i++) {
@@ -422,10 +426,11 @@ final class PinnedRuns {
     /**
      * Pins the outputs ONNX Runtime allocated in a successful run, by their shapes, so that the
      * next run writes into them; nothing if any is not a pinnable tensor or the session's outputs
-     * vary.
+     * vary. Only from a run's second call on: a run made for one call and replaced before another
+     * (batches of many sizes sharing a few slots) makes no output tensors it would never use.
      */
     void learnOutputs() {
-      if (out != null || outputsVary || closed.get()) {
+      if (out != null || uses < 2 || outputsVary || closed.get()) {
         return;
       }
       Pin[] pins = new Pin[outputValues.length];
