@@ -191,7 +191,6 @@ final class OnnxSession implements ModelSession {
     PinnedRuns.Run r = null;
     boolean[] owned = null;
     Deadline deadline = null;
-    ScheduledFuture<?> terminator = null;
     active.increment();
     try {
       refuseIfStopped();
@@ -203,8 +202,6 @@ final class OnnxSession implements ModelSession {
       long optionsHandle = runOptionsHandle;
       if (timeout != null) {
         deadline = startDeadline(timeout);
-        terminator =
-            engine.deadlines().schedule(deadline, deadline.limitNanos, TimeUnit.NANOSECONDS);
         options = deadline.options;
         optionsHandle = direct ? DirectRun.options(options) : 0;
       }
@@ -243,7 +240,7 @@ final class OnnxSession implements ModelSession {
     } catch (OrtException e) {
       throw failure(e, deadline, timeout);
     } finally {
-      endDeadline(deadline, terminator);
+      endDeadline(deadline);
       if (r != null) {
         if (owned != null) {
           for (int i = 0; i < owned.length; i++) {
@@ -364,7 +361,6 @@ final class OnnxSession implements ModelSession {
       Map<String, Tensor> inputs, Set<String> outputs, Duration timeout, long maxOutputBytes) {
     Map<String, OnnxTensor> natives = new LinkedHashMap<>();
     Deadline deadline = null;
-    ScheduledFuture<?> terminator = null;
     active.increment();
     try {
       refuseIfStopped();
@@ -374,8 +370,6 @@ final class OnnxSession implements ModelSession {
       OrtSession.RunOptions options = runOptions;
       if (timeout != null) {
         deadline = startDeadline(timeout);
-        terminator =
-            engine.deadlines().schedule(deadline, deadline.limitNanos, TimeUnit.NANOSECONDS);
         options = deadline.options;
       }
       try (OrtSession.Result result = session.run(natives, outputs, options)) {
@@ -389,7 +383,7 @@ final class OnnxSession implements ModelSession {
     } catch (OrtException e) {
       throw failure(e, deadline, timeout);
     } finally {
-      endDeadline(deadline, terminator);
+      endDeadline(deadline);
       for (OnnxTensor t : natives.values()) {
         t.close();
       }
@@ -398,8 +392,8 @@ final class OnnxSession implements ModelSession {
   }
 
   /**
-   * A run's deadline, registered so that {@link #stopRuns} finds it; terminated at once if the
-   * engine is stopping. The caller schedules it.
+   * A run's deadline, registered so that {@link #stopRuns} finds it, terminated at once if the
+   * engine is stopping, and scheduled to terminate the run when its time is up.
    */
   private Deadline startDeadline(Duration timeout) throws OrtException {
     Deadline deadline = new Deadline(timeout, runLogLevel);
@@ -409,14 +403,21 @@ final class OnnxSession implements ModelSession {
     if (why != null) {
       deadline.stop(why);
     }
+    try {
+      deadline.terminator =
+          engine.deadlines().schedule(deadline, deadline.limitNanos, TimeUnit.NANOSECONDS);
+    } catch (RuntimeException e) {
+      deadlines.remove(deadline);
+      deadline.close();
+      throw e;
+    }
     return deadline;
   }
 
-  private void endDeadline(Deadline deadline, ScheduledFuture<?> terminator) {
-    if (terminator != null) {
-      terminator.cancel(false);
-    }
+  /** Ends a run's deadline, if it has one: no longer scheduled, registered or open. */
+  private void endDeadline(Deadline deadline) {
     if (deadline != null) {
+      deadline.terminator.cancel(false);
       deadlines.remove(deadline);
       deadline.close();
     }
@@ -518,6 +519,10 @@ final class OnnxSession implements ModelSession {
     final long limitNanos;
     final long start = System.nanoTime();
     final OrtSession.RunOptions options;
+
+    /** The task that terminates the run at its deadline; set when it is scheduled. */
+    ScheduledFuture<?> terminator;
+
     volatile boolean fired;
     volatile String stoppedBy;
     private boolean closed;
