@@ -118,9 +118,7 @@ public final class Tensor {
     long rows = 0;
     int total = 0;
     for (Tensor t : parts) {
-      if (t.type != first.type
-          || t.shape.length != first.shape.length
-          || !Arrays.equals(t.shape, 1, t.shape.length, first.shape, 1, first.shape.length)) {
+      if (!first.sameRowShape(t)) {
         throw new IllegalArgumentException(
             "cannot stack " + t.describe() + " onto " + first.describe());
       }
@@ -138,6 +136,17 @@ public final class Tensor {
     long[] shape = first.shape.clone();
     shape[0] = rows;
     return new Tensor(first.type, shape, data, total);
+  }
+
+  /**
+   * Whether {@code other} has this tensor's element type and every dimension but the first, so that
+   * the two {@link #stack} along it; false for scalars.
+   */
+  public boolean sameRowShape(Tensor other) {
+    return other.type == type
+        && shape.length > 0
+        && other.shape.length == shape.length
+        && Arrays.equals(other.shape, 1, shape.length, shape, 1, shape.length);
   }
 
   /** The element type. */

@@ -22,6 +22,17 @@ class TensorStackTest {
   }
 
   @Test
+  void rowShapesAgreeOnTypeAndEveryDimensionButTheFirst() {
+    Tensor a = Tensor.ofFloats(new float[] {1, 2}, 1, 2);
+    assertThat(a.sameRowShape(Tensor.ofFloats(new float[6], 3, 2))).isTrue();
+    assertThat(a.sameRowShape(Tensor.ofFloats(new float[3], 1, 3))).isFalse();
+    assertThat(a.sameRowShape(Tensor.ofInts(new int[2], 1, 2))).isFalse();
+    assertThat(a.sameRowShape(Tensor.ofFloats(new float[2], 2))).isFalse();
+    Tensor scalar = Tensor.ofFloats(new float[] {1});
+    assertThat(scalar.sameRowShape(scalar)).isFalse();
+  }
+
+  @Test
   void onePartIsReturnedAsItIs() {
     Tensor a = Tensor.ofInts(new int[] {1, 2}, 1, 2);
     assertThat(Tensor.stack(List.of(a))).isSameAs(a);

@@ -697,7 +697,7 @@ final class Batcher<I, O> {
   private static <I, O> boolean compatible(Request<I, O> a, Request<I, O> b) {
     for (Map.Entry<String, Tensor> e : a.inputs.entrySet()) {
       Tensor other = b.inputs.get(e.getKey());
-      if (other == null || !Tensors.sameRowShape(e.getValue(), other)) {
+      if (other == null || !e.getValue().sameRowShape(other)) {
         return false;
       }
     }

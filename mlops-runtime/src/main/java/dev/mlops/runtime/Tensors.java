@@ -4,7 +4,7 @@ import dev.mlops.api.ElementType;
 import dev.mlops.api.Tensor;
 import java.lang.reflect.Array;
 
-/** Concatenates and slices tensors along their first dimension, for every element type. */
+/** Slices tensors along their first dimension, for every element type. */
 final class Tensors {
 
   private Tensors() {}
@@ -36,19 +36,6 @@ final class Tensors {
       default:
         throw new IllegalStateException("unhandled element type " + type);
     }
-  }
-
-  /** Whether two tensors agree in type and in every dimension but the first. */
-  static boolean sameRowShape(Tensor a, Tensor b) {
-    if (a.type() != b.type() || a.rank() != b.rank() || a.rank() == 0) {
-      return false;
-    }
-    for (int i = 1; i < a.rank(); i++) {
-      if (a.dim(i) != b.dim(i)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Rows {@code [from, to)} of a tensor. */

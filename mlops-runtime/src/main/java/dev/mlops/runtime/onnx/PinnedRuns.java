@@ -132,7 +132,7 @@ final class PinnedRuns {
       long count = 0;
       for (Map<String, Tensor> part : parts) {
         Tensor t = part.get(inputNames[i]);
-        if (part.size() != inputNames.length || t == null || !sameRowShape(head, t)) {
+        if (part.size() != inputNames.length || t == null || !head.sameRowShape(t)) {
           return null;
         }
         rows += t.dim(0);
@@ -146,18 +146,6 @@ final class PinnedRuns {
       shapes[i][0] = rows;
     }
     return shapes;
-  }
-
-  private static boolean sameRowShape(Tensor a, Tensor b) {
-    if (a.type() != b.type() || a.rank() != b.rank()) {
-      return false;
-    }
-    for (int d = 1; d < a.rank(); d++) {
-      if (a.dim(d) != b.dim(d)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /**
