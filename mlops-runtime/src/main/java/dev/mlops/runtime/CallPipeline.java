@@ -293,12 +293,13 @@ final class CallPipeline<I, O> {
    * which is where a codec that fails on some of the candidate's outputs shows. Not reported as a
    * prediction.
    *
+   * @param deadline when the copy's engine run is terminated ({@link PredictionTimeoutException})
    * @return the candidate's outputs, to compare with the stable ones
    */
-  Map<String, Tensor> shadowRun(SessionHandle h, Map<String, Tensor> inputs) {
+  Map<String, Tensor> shadowRun(SessionHandle h, Map<String, Tensor> inputs, long deadline) {
     ModelSignature signature = h.version.signature();
     InputValidator.check(signature, inputs, allowEmpty, maxInputElements);
-    Map<String, Tensor> outputs = run(h, signature, inputs, NO_DEADLINE, "shadow prediction");
+    Map<String, Tensor> outputs = run(h, signature, inputs, deadline, "shadow prediction");
     decode(h.version, outputs);
     return outputs;
   }

@@ -55,6 +55,12 @@ public final class Mlops implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Mlops.class);
 
+  /** Seconds a shadow copy may run by default; see {@link Builder#shadowDeadline}. */
+  public static final long DEFAULT_SHADOW_SECONDS = 10;
+
+  private static final java.time.Duration DEFAULT_SHADOW_DEADLINE =
+      java.time.Duration.ofSeconds(DEFAULT_SHADOW_SECONDS);
+
   private final GovernedRegistry registry;
   private final boolean ownsRegistry;
   private final InferenceEngine engine;
@@ -122,6 +128,7 @@ public final class Mlops implements AutoCloseable {
         new ShadowCalls(
             b.shadowExecutor != null ? b.shadowExecutor : ownShadowExecutor,
             b.shadowCapacity,
+            b.shadowDeadline,
             telemetry);
     // A retired session closes on its own thread, never on the call that released it last.
     this.ownCloseExecutor =
@@ -538,6 +545,8 @@ public final class Mlops implements AutoCloseable {
     private Executor closeExecutor;
     private int shadowCapacity = 256;
     private boolean shadowCapacitySet;
+    private java.time.Duration shadowDeadline = DEFAULT_SHADOW_DEADLINE;
+    private boolean shadowDeadlineSet;
 
     private Builder() {}
 
@@ -844,6 +853,29 @@ public final class Mlops implements AutoCloseable {
       }
       this.shadowCapacity = copies;
       this.shadowCapacitySet = true;
+      return this;
+    }
+
+    /**
+     * How long a shadow copy may run on the candidate (default {@value #DEFAULT_SHADOW_SECONDS} s),
+     * counted from its start on the shadow thread. A copy past it is terminated inside ONNX Runtime
+     * and reported with outcome {@code timeout} ({@code mlops.shadow.predictions}, {@link
+     * RuntimeState.Shadow#failed}); in a shadow-only rollout it counts against the candidate like
+     * any failed call. The caller, answered by the stable version, never sees it. Without this, a
+     * candidate that hangs on some input would hold a shadow thread for good.
+     *
+     * @throws IllegalArgumentException if {@code deadline} is zero or negative
+     */
+    public Builder shadowDeadline(java.time.Duration deadline) {
+      Objects.requireNonNull(deadline, "deadline");
+      if (deadline.isZero() || deadline.isNegative()) {
+        throw new IllegalArgumentException("shadowDeadline must be positive, was " + deadline);
+      }
+      if (shadowDeadlineSet) {
+        throw new IllegalStateException("shadowDeadline: already set to " + shadowDeadline);
+      }
+      this.shadowDeadline = deadline;
+      this.shadowDeadlineSet = true;
       return this;
     }
 

@@ -130,7 +130,8 @@ public record RuntimeState(
    * @param mirrored copies run on a candidate so far
    * @param dropped copies dropped so far: the shadow was saturated, or the candidate was no longer
    *     routed when the copy's turn came
-   * @param failed copies whose candidate run failed so far (the callers saw none of these)
+   * @param failed copies whose candidate run failed so far, those past the shadow deadline included
+   *     (the callers saw none of these)
    * @param inFlight copies waiting or running now
    * @param capacity the most copies that may wait or run at once ({@code Mlops.Builder
    *     .shadowCapacity})

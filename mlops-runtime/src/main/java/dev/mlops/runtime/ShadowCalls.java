@@ -4,6 +4,7 @@ import dev.mlops.api.ModelVersion;
 import dev.mlops.api.Tensor;
 import dev.mlops.api.spi.Outcome;
 import dev.mlops.api.spi.ShadowEvent;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
@@ -18,7 +19,10 @@ import org.slf4j.LoggerFactory;
  * candidate on the shadow executor, compared with the stable outputs and discarded. At most {@code
  * capacity} copies wait or run at once, whatever the executor; a copy beyond that, or one the
  * executor refuses, is dropped and counted, never waited for. The caller's thread only hands the
- * copy over (its inputs and outputs are immutable tensors, shared, not copied). Thread-safe.
+ * copy over (its inputs and outputs are immutable tensors, shared, not copied). Each copy runs
+ * under a deadline counted from its start on the shadow thread; a copy past it is terminated inside
+ * the engine and reported with {@link Outcome#TIMEOUT}, so a hung candidate cannot hold the shadow
+ * threads. Thread-safe.
  */
 final class ShadowCalls {
 
@@ -27,14 +31,16 @@ final class ShadowCalls {
   private final Executor executor;
   private final Semaphore room;
   private final int capacity;
+  private final Duration deadline;
   private final Telemetry telemetry;
   private final AtomicLong mirrored = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
 
-  ShadowCalls(Executor executor, int capacity, Telemetry telemetry) {
+  ShadowCalls(Executor executor, int capacity, Duration deadline, Telemetry telemetry) {
     this.executor = executor;
     this.capacity = capacity;
+    this.deadline = deadline;
     this.room = new Semaphore(capacity);
     this.telemetry = telemetry;
   }
@@ -103,7 +109,8 @@ final class ShadowCalls {
     Outcome outcome = Outcome.ERROR;
     Optional<ShadowEvent.Comparison> comparison = Optional.empty();
     try {
-      Map<String, Tensor> mine = pipeline.shadowRun(h, inputs);
+      Map<String, Tensor> mine =
+          pipeline.shadowRun(h, inputs, CallPipeline.deadline(start, deadline));
       outcome = Outcome.SUCCESS;
       comparison = Optional.of(compare(outputs, mine));
     } catch (RuntimeException e) {

@@ -1,6 +1,7 @@
 package dev.mlops.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mlops.api.AnalysisPolicy;
 import dev.mlops.api.ArtifactSource;
@@ -316,6 +317,77 @@ class ShadowTest {
       assertThat(route.counted(false)).isEqualTo(n);
       assertThat(route.counted(true)).isEqualTo(n);
     }
+  }
+
+  /**
+   * A challenger that never ends ({@code loop-forever.onnx}, a Loop of 2^62 trips, as a version of
+   * {@code loop-once.onnx}): every copy is terminated inside ONNX Runtime at the shadow deadline,
+   * reported as a timeout and counted against the candidate; the callers get v1's answers and the
+   * shadow thread is free again for the next copy.
+   */
+  @Test
+  void aCopyPastTheShadowDeadlineIsTerminatedAndCountsAsTheCandidatesTimeout() {
+    Events events = new Events();
+    Duration shadowDeadline = Duration.ofMillis(100);
+    try (Mlops mlops =
+        Mlops.builder()
+            .localRegistry(tmp.resolve("registry"))
+            .swapExecutor(Runnable::run)
+            .metricSink(events)
+            .rolloutDecisions(false)
+            // The hostile candidate would loop in its own warm-up run.
+            .warmUp(dev.mlops.api.WarmUpPolicy.NONE)
+            .shadowDeadline(shadowDeadline)
+            .build()) {
+      for (String file : List.of("loop-once.onnx", "loop-forever.onnx")) {
+        Path copy = dev.mlops.runtime.testing.Graphs.copy(file, tmp.resolve("src-" + file));
+        mlops
+            .registry()
+            .register(Registration.builder("loop", ArtifactSource.file(copy)).build(), OPS);
+      }
+      mlops.registry().setAlias("loop", "production", 1, OPS);
+      try (Predictor<float[], float[]> p =
+          mlops.predictor("models:/loop@production", Codecs.floatRow())) {
+        mlops
+            .registry()
+            .startRollout(
+                "loop",
+                "production",
+                RolloutSpec.of(2)
+                    .shadowPercent(100)
+                    .analysis(AnalysisPolicy.builder().minRequests(1).build())
+                    .every(Duration.ofHours(1)),
+                OPS);
+        await(() -> !mlops.routes().isEmpty(), Duration.ofSeconds(10), "the rollout is routed");
+        int n = 5;
+        for (int i = 0; i < n; i++) {
+          Prediction<float[]> answer = p.predict(new float[] {i});
+          assertThat(answer.version()).isEqualTo(1);
+          assertThat(answer.value()).containsExactly((float) i);
+        }
+        await(() -> events.shadow.size() == n, Duration.ofSeconds(60), "every copy ends");
+        assertThat(events.shadow)
+            .allSatisfy(
+                e -> {
+                  assertThat(e.dropped()).isFalse();
+                  assertThat(e.candidateVersion()).isEqualTo(2);
+                  assertThat(e.outcome()).isEqualTo(Outcome.TIMEOUT);
+                  assertThat(e.latencyNanos()).isGreaterThanOrEqualTo(shadowDeadline.toNanos());
+                  assertThat(e.comparison()).isEmpty();
+                });
+        RuntimeState.Shadow s = mlops.state().shadow();
+        assertThat(s.mirrored()).isEqualTo(n);
+        assertThat(s.failed()).isEqualTo(n);
+        assertThat(s.inFlight()).isZero();
+        assertThat(events.callerFailures.get()).isZero();
+        // The shadow-only rollout's analysis sees the copies as its candidate arm's calls.
+        Binding.Route route = mlops.routes().get(0);
+        await(() -> route.counted(true) == n, Duration.ofSeconds(10), "the copies are counted");
+      }
+    }
+    assertThatThrownBy(() -> Mlops.builder().shadowDeadline(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("shadowDeadline must be positive");
   }
 
   @Test
