@@ -15,6 +15,7 @@ import dev.mlops.api.event.LifecycleEvent.WarmUpFailed;
 import dev.mlops.api.spi.MetricSink;
 import dev.mlops.api.spi.Outcome;
 import dev.mlops.api.spi.PredictionEvent;
+import dev.mlops.api.spi.ShadowEvent;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
@@ -34,7 +35,8 @@ import org.slf4j.event.Level;
  * </pre>
  *
  * Successful predictions are sampled: each is logged with probability {@link Builder#sampleRate}.
- * Predictions with any other outcome are never sampled away. Lifecycle events are logged at {@code
+ * Predictions with any other outcome are never sampled away. Rollouts' shadow copies are logged the
+ * same way, as {@code shadow} lines ({@link #onShadow}). Lifecycle events are logged at {@code
  * INFO}, except {@link ModelLoadFailed}, logged at {@code WARN} with its cause attached:
  *
  * <pre>
@@ -104,6 +106,58 @@ public final class Slf4jMetricSink implements MetricSink {
       logger.trace(line);
     } else {
       logger.debug(line);
+    }
+  }
+
+  /**
+   * Logs a rollout's shadow copy at the prediction level, like a prediction:
+   *
+   * <pre>
+   * {@code shadow model=cancer rollout=r-7 stable=1 candidate=2 outcome=success latency_us=95 max_abs_diff=0.0125 argmax_changed=false}
+   * {@code shadow model=cancer rollout=r-7 stable=1 candidate=2 outcome=overloaded dropped=true}
+   * </pre>
+   *
+   * Copies that succeeded with the same arg-max, and dropped copies (a saturated shadow drops
+   * many), are sampled at {@link Builder#sampleRate}; failed copies and copies whose arg-max
+   * changed are never sampled away. The difference is written with Java's shortest round-trip form
+   * ({@code Infinity} when shapes differed); a copy without a comparison has neither field.
+   * Thread-safe.
+   */
+  @Override
+  public void onShadow(ShadowEvent event) {
+    boolean trace = level == Level.TRACE;
+    if (trace ? !logger.isTraceEnabled() : !logger.isDebugEnabled()) {
+      return;
+    }
+    boolean notable =
+        !event.dropped()
+            && (event.outcome() != Outcome.SUCCESS
+                || event.comparison().map(ShadowEvent.Comparison::argmaxDiffers).orElse(false));
+    if (!notable && !sampled()) {
+      return;
+    }
+    Line line =
+        new Line("shadow")
+            .add("model", event.model())
+            .add("rollout", event.rollout())
+            .add("stable", event.stableVersion())
+            .add("candidate", event.candidateVersion())
+            .add("outcome", event.outcome().tag());
+    if (event.dropped()) {
+      line.add("dropped", "true");
+    } else {
+      line.add("latency_us", event.latencyNanos() / 1_000L);
+      event
+          .comparison()
+          .ifPresent(
+              c ->
+                  line.add("max_abs_diff", Double.toString(c.maxAbsDifference()))
+                      .add("argmax_changed", Boolean.toString(c.argmaxDiffers())));
+    }
+    if (trace) {
+      logger.trace(line.toString());
+    } else {
+      logger.debug(line.toString());
     }
   }
 

@@ -4,21 +4,36 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.mlops.api.ArtifactSource;
+import dev.mlops.api.AuditInfo;
+import dev.mlops.api.Codecs;
+import dev.mlops.api.Predictor;
+import dev.mlops.api.Registration;
+import dev.mlops.api.RolloutSpec;
 import dev.mlops.api.event.LifecycleEvent;
 import dev.mlops.api.event.LifecycleEvent.ModelLoaded;
 import dev.mlops.api.event.LifecycleEvent.ModelUnloaded;
+import dev.mlops.api.spi.MetricSink;
 import dev.mlops.api.spi.Outcome;
 import dev.mlops.api.spi.PredictionEvent;
+import dev.mlops.api.spi.ShadowEvent;
+import dev.mlops.runtime.Mlops;
+import dev.mlops.testmodels.TestModels;
+import dev.mlops.testmodels.TestSet;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class InMemoryMetricSinkTest {
 
@@ -267,6 +282,142 @@ class InMemoryMetricSinkTest {
   @Test
   void reportSaysSoWhenNothingWasRecorded() {
     assertThat(sink.report()).isEqualTo("no predictions recorded\n");
+  }
+
+  private static ShadowEvent copy(
+      String rollout, Outcome outcome, long latencyNanos, double difference, boolean argmax) {
+    return new ShadowEvent(
+        "cancer",
+        rollout,
+        1,
+        2,
+        false,
+        outcome,
+        latencyNanos,
+        outcome == Outcome.SUCCESS
+            ? Optional.of(new ShadowEvent.Comparison(difference, argmax))
+            : Optional.empty());
+  }
+
+  private static ShadowEvent drop(String rollout) {
+    return new ShadowEvent("cancer", rollout, 1, 2, true, Outcome.OVERLOADED, 0, Optional.empty());
+  }
+
+  @Test
+  void shadowCopiesAreCountedPerRolloutWithFailuresArgmaxChangesTheLargestDifferenceAndLatency() {
+    sink.onShadow(copy("r1", Outcome.SUCCESS, 100_000L, 0.25, false));
+    sink.onShadow(copy("r1", Outcome.SUCCESS, 300_000L, 0.5, true));
+    sink.onShadow(copy("r1", Outcome.TIMEOUT, 2_000_000L, 0, false));
+    sink.onShadow(drop("r1"));
+    sink.onShadow(drop("r1"));
+    sink.onShadow(copy("r2", Outcome.SUCCESS, 1_000L, Double.POSITIVE_INFINITY, true));
+
+    ShadowSummary r1 = sink.shadow("cancer", "r1");
+    assertThat(r1.copies()).isEqualTo(3);
+    assertThat(r1.dropped()).isEqualTo(2);
+    assertThat(r1.failed()).isEqualTo(1);
+    assertThat(r1.argmaxDifferences()).isEqualTo(1);
+    assertThat(r1.maxAbsDifference()).isEqualTo(0.5);
+    assertThat(r1.latency().count()).isEqualTo(3);
+    assertThat(r1.latency().maxNanos()).isEqualTo(2_000_000L);
+    assertThat(sink.shadow("cancer", "r2").maxAbsDifference()).isInfinite();
+    assertThat(sink.shadowedRollouts("cancer")).containsExactly("r1", "r2");
+    assertThat(sink.shadowedRollouts("fraud")).isEmpty();
+    assertThat(sink.shadow("cancer", "r3")).isEqualTo(ShadowSummary.EMPTY);
+    // Shadow copies are not predictions.
+    assertThat(sink.total()).isZero();
+    assertThat(sink.models()).isEmpty();
+
+    assertThat(sink.report())
+        .isEqualTo(
+            "no predictions recorded\n"
+                + "\n"
+                + "shadow  rollout  copies  dropped  failed  argmax  max-diff    p50     p99\n"
+                + "cancer  r1            3        2       1       1     0.500  299us  2.00ms\n"
+                + "cancer  r2            1        0       0       1  Infinity    1us     1us\n");
+
+    sink.reset();
+    assertThat(sink.shadow("cancer", "r1")).isEqualTo(ShadowSummary.EMPTY);
+    assertThat(sink.shadowedRollouts("cancer")).isEmpty();
+  }
+
+  /**
+   * A shadow-only rollout on real models: v2 (an MLP) shadows v1 (a logistic regression) on the
+   * classifier; the sink's summary agrees with every event the runtime reported.
+   */
+  @Test
+  void aRealShadowOnlyRolloutIsSummedUpPerRollout(@TempDir Path tmp) throws Exception {
+    List<ShadowEvent> seen = new CopyOnWriteArrayList<>();
+    MetricSink recorder =
+        new MetricSink() {
+          @Override
+          public void onPrediction(PredictionEvent event) {}
+
+          @Override
+          public void onShadow(ShadowEvent event) {
+            seen.add(event);
+          }
+        };
+    TestSet test = TestModels.breastCancerTestSet();
+    int n = 50;
+    String id;
+    try (Mlops mlops =
+        Mlops.builder()
+            .localRegistry(tmp.resolve("registry"))
+            .metricSink(CompositeMetricSink.of(sink, recorder))
+            .swapExecutor(Runnable::run)
+            .build()) {
+      for (String file : List.of(TestModels.BREAST_CANCER_V1, TestModels.BREAST_CANCER_V2)) {
+        mlops
+            .registry()
+            .register(
+                Registration.builder(
+                        "cancer",
+                        ArtifactSource.file(TestModels.copy(file, tmp.resolve("src-" + file))))
+                    .build(),
+                AuditInfo.by("alice", "shadow summary"));
+      }
+      AuditInfo alice = AuditInfo.by("alice", "shadow summary");
+      mlops.registry().setAlias("cancer", "production", 1, alice);
+      id =
+          mlops
+              .registry()
+              .startRollout("cancer", "production", RolloutSpec.of(2).shadowPercent(100), alice)
+              .id();
+      try (Predictor<float[], float[]> predictor =
+          mlops.predictor("models:/cancer@production", Codecs.floatRow())) {
+        for (int i = 0; i < n; i++) {
+          assertThat(predictor.predict(test.features()[i]).version()).isEqualTo(1);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (seen.size() < n) {
+          assertThat(System.nanoTime()).as("every copy is reported").isLessThan(deadline);
+          Thread.sleep(2);
+        }
+      }
+    }
+    ShadowSummary summary = sink.shadow("cancer", id);
+    assertThat(summary.copies() + summary.dropped()).isEqualTo(n);
+    assertThat(summary.copies()).isEqualTo(seen.stream().filter(e -> !e.dropped()).count());
+    assertThat(summary.failed()).isZero();
+    assertThat(summary.argmaxDifferences())
+        .isEqualTo(
+            seen.stream()
+                .filter(
+                    e -> e.comparison().map(ShadowEvent.Comparison::argmaxDiffers).orElse(false))
+                .count());
+    double largest =
+        seen.stream()
+            .flatMap(e -> e.comparison().stream())
+            .mapToDouble(ShadowEvent.Comparison::maxAbsDifference)
+            .max()
+            .orElseThrow();
+    assertThat(summary.maxAbsDifference()).isEqualTo(largest).isGreaterThan(0);
+    assertThat(summary.latency().count()).isEqualTo(summary.copies());
+    assertThat(sink.total()).isEqualTo(n);
+    assertThat(sink.report())
+        .containsPattern("\nshadow +rollout +copies +dropped")
+        .containsPattern("\ncancer +" + id + " +" + summary.copies() + " +" + summary.dropped());
   }
 
   @Test

@@ -18,8 +18,10 @@ import dev.mlops.api.event.LifecycleEvent.VersionRegistered;
 import dev.mlops.api.event.LifecycleEvent.VersionSwapped;
 import dev.mlops.api.spi.Outcome;
 import dev.mlops.api.spi.PredictionEvent;
+import dev.mlops.api.spi.ShadowEvent;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.DoubleSupplier;
 import org.junit.jupiter.api.Test;
@@ -52,6 +54,61 @@ class Slf4jMetricSinkTest {
 
   private static PredictionEvent failure(int i) {
     return new PredictionEvent("cancer", 2, 5_000L, 0L, 1, Outcome.ERROR, "req-" + i);
+  }
+
+  private static ShadowEvent shadowCopy(Outcome outcome, ShadowEvent.Comparison comparison) {
+    return new ShadowEvent(
+        "cancer", "r-7", 1, 2, false, outcome, 95_400L, Optional.ofNullable(comparison));
+  }
+
+  private static final ShadowEvent DROPPED =
+      new ShadowEvent("cancer", "r-7", 1, 2, true, Outcome.OVERLOADED, 0, Optional.empty());
+
+  @Test
+  void shadowLinesNameTheRolloutBothVersionsAndTheComparison() {
+    Slf4jMetricSink sink = new Slf4jMetricSink(logger, 1.0, Level.DEBUG, new Draws(0.0));
+    sink.onShadow(shadowCopy(Outcome.SUCCESS, new ShadowEvent.Comparison(0.0125, false)));
+    sink.onShadow(shadowCopy(Outcome.TIMEOUT, null));
+    sink.onShadow(DROPPED);
+    sink.onShadow(
+        shadowCopy(Outcome.SUCCESS, new ShadowEvent.Comparison(Double.POSITIVE_INFINITY, true)));
+    assertThat(logger.entries()).extracting(RecordingLogger.Entry::level).containsOnly(Level.DEBUG);
+    assertThat(logger.messages())
+        .containsExactly(
+            "shadow model=cancer rollout=r-7 stable=1 candidate=2 outcome=success latency_us=95"
+                + " max_abs_diff=0.0125 argmax_changed=false",
+            "shadow model=cancer rollout=r-7 stable=1 candidate=2 outcome=timeout latency_us=95",
+            "shadow model=cancer rollout=r-7 stable=1 candidate=2 outcome=overloaded dropped=true",
+            "shadow model=cancer rollout=r-7 stable=1 candidate=2 outcome=success latency_us=95"
+                + " max_abs_diff=Infinity argmax_changed=true");
+  }
+
+  @Test
+  void sameAnswerCopiesAndDropsAreSampledButFailuresAndChangedClassesNever() {
+    // Every draw is above the rate: whatever is sampled is left out.
+    Draws draws = new Draws(0.99);
+    Slf4jMetricSink sink = new Slf4jMetricSink(logger, 0.5, Level.TRACE, draws);
+    for (int i = 0; i < 10; i++) {
+      sink.onShadow(shadowCopy(Outcome.SUCCESS, new ShadowEvent.Comparison(0.0, false)));
+      sink.onShadow(DROPPED);
+      sink.onShadow(shadowCopy(Outcome.ERROR, null));
+      sink.onShadow(shadowCopy(Outcome.SUCCESS, new ShadowEvent.Comparison(0.5, true)));
+    }
+    assertThat(draws.calls).hasValue(20);
+    assertThat(logger.entries()).hasSize(20).allMatch(e -> e.level() == Level.TRACE);
+    assertThat(logger.messages()).filteredOn(m -> m.contains("outcome=error")).hasSize(10);
+    assertThat(logger.messages()).filteredOn(m -> m.contains("argmax_changed=true")).hasSize(10);
+  }
+
+  @Test
+  void shadowCopiesAreNotLoggedOrDrawnForWhenThePredictionLevelIsDisabled() {
+    RecordingLogger infoLogger = new RecordingLogger(Level.INFO);
+    Draws draws = new Draws(0.0);
+    Slf4jMetricSink sink = new Slf4jMetricSink(infoLogger, 0.5, Level.DEBUG, draws);
+    sink.onShadow(shadowCopy(Outcome.ERROR, null));
+    sink.onShadow(DROPPED);
+    assertThat(infoLogger.entries()).isEmpty();
+    assertThat(draws.calls).hasValue(0);
   }
 
   @Test
