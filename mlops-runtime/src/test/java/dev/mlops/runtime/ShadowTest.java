@@ -113,6 +113,24 @@ class ShadowTest {
     }
   }
 
+  /**
+   * Starts a shadow-only rollout of v2 whose analysis counts every call but decides only after an
+   * hour, and waits until predictors route it.
+   */
+  private static void startCountedShadow(Mlops mlops, String model) {
+    mlops
+        .registry()
+        .startRollout(
+            model,
+            "production",
+            RolloutSpec.of(2)
+                .shadowPercent(100)
+                .analysis(AnalysisPolicy.builder().minRequests(1).build())
+                .every(Duration.ofHours(1)),
+            OPS);
+    await(() -> !mlops.routes().isEmpty(), Duration.ofSeconds(10), "the rollout is routed");
+  }
+
   @Test
   void aShadowOnlyRolloutMirrorsEveryCallAndTheCandidatesFailuresNeverReachTheCaller() {
     Events events = new Events();
@@ -283,17 +301,7 @@ class ShadowTest {
                     dev.mlops.api.ModelRef.parse("models:/cancer@production"), Codecs.floatRow())
                 .batching(BatchingOptions.builder().maxBatchSize(8).build())
                 .build()) {
-      mlops
-          .registry()
-          .startRollout(
-              "cancer",
-              "production",
-              RolloutSpec.of(2)
-                  .shadowPercent(100)
-                  .analysis(AnalysisPolicy.builder().minRequests(1).build())
-                  .every(Duration.ofHours(1)),
-              OPS);
-      await(() -> !mlops.routes().isEmpty(), Duration.ofSeconds(10), "the rollout is routed");
+      startCountedShadow(mlops, "cancer");
       int n = 400;
       List<CompletableFuture<Prediction<float[]>>> futures = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -348,17 +356,7 @@ class ShadowTest {
       mlops.registry().setAlias("loop", "production", 1, OPS);
       try (Predictor<float[], float[]> p =
           mlops.predictor("models:/loop@production", Codecs.floatRow())) {
-        mlops
-            .registry()
-            .startRollout(
-                "loop",
-                "production",
-                RolloutSpec.of(2)
-                    .shadowPercent(100)
-                    .analysis(AnalysisPolicy.builder().minRequests(1).build())
-                    .every(Duration.ofHours(1)),
-                OPS);
-        await(() -> !mlops.routes().isEmpty(), Duration.ofSeconds(10), "the rollout is routed");
+        startCountedShadow(mlops, "loop");
         int n = 5;
         for (int i = 0; i < n; i++) {
           Prediction<float[]> answer = p.predict(new float[] {i});
