@@ -279,6 +279,14 @@ public class MlopsEndpoint {
     m.put("loaded", loaded);
     m.put("sessionsOpened", s.sessions().opened());
     m.put("sessionsClosed", s.sessions().closed());
+    Map<String, Object> shadow = new LinkedHashMap<>();
+    shadow.put("mirrored", s.shadow().mirrored());
+    shadow.put("dropped", s.shadow().dropped());
+    shadow.put("failed", s.shadow().failed());
+    shadow.put("inFlight", s.shadow().inFlight());
+    shadow.put("capacity", s.shadow().capacity());
+    shadow.put("deadline", s.shadow().deadline().toString());
+    m.put("shadow", shadow);
     return m;
   }
 }

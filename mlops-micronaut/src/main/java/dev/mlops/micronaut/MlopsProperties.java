@@ -7,9 +7,10 @@ import io.micronaut.context.annotation.ConfigurationProperties;
 /**
  * The runtime's properties, under {@code mlops}: {@code session-cache-budget} (bytes), {@code
  * drain-timeout}, {@code warm-up} ({@code best-effort, require-input-example, none}), {@code
- * warm-up-deadline}, {@code stagger-swaps}, {@code swap-delay}, {@code rollout-decisions} and the
- * session options under {@code mlops.session}. Unset properties keep the defaults of {@link
- * Mlops.Builder}. Not thread-safe: Micronaut fills it once at startup.
+ * warm-up-deadline}, {@code stagger-swaps}, {@code swap-delay}, {@code rollout-decisions}, {@code
+ * shadow-capacity}, {@code shadow-deadline} and the session options under {@code mlops.session}.
+ * Unset properties keep the defaults of {@link Mlops.Builder}. Not thread-safe: Micronaut fills it
+ * once at startup.
  */
 @ConfigurationProperties("mlops")
 public class MlopsProperties {
@@ -21,6 +22,8 @@ public class MlopsProperties {
   private String staggerSwaps;
   private String swapDelay;
   private Boolean rolloutDecisions;
+  private Integer shadowCapacity;
+  private String shadowDeadline;
   private Session session = new Session();
 
   /** The session cache's memory budget in artifact bytes. */
@@ -56,6 +59,16 @@ public class MlopsProperties {
   /** Whether this instance decides rollouts from its own calls (default true). */
   public void setRolloutDecisions(Boolean decide) {
     this.rolloutDecisions = decide;
+  }
+
+  /** The most rollout shadow copies that may wait or run at once; beyond it they are dropped. */
+  public void setShadowCapacity(Integer copies) {
+    this.shadowCapacity = copies;
+  }
+
+  /** How long a rollout's shadow copy may run on the candidate before it is terminated. */
+  public void setShadowDeadline(String deadline) {
+    this.shadowDeadline = deadline;
   }
 
   /** The session options of every predictor that sets none. */
@@ -97,6 +110,12 @@ public class MlopsProperties {
     }
     if (rolloutDecisions != null) {
       b.rolloutDecisions(rolloutDecisions);
+    }
+    if (shadowCapacity != null) {
+      b.shadowCapacity((int) Settings.atLeast("mlops.shadow-capacity", shadowCapacity, 1));
+    }
+    if (shadowDeadline != null) {
+      b.shadowDeadline(Settings.positiveDuration("mlops.shadow-deadline", shadowDeadline));
     }
     if (session.isSet()) {
       b.sessionOptions(session.applyTo(dev.mlops.api.SessionOptions.DEFAULTS, "mlops.session"));

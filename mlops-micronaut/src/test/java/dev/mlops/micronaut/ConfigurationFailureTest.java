@@ -55,6 +55,18 @@ class ConfigurationFailureTest {
   }
 
   @Test
+  void badShadowOptionsNameTheProperty() {
+    Map<String, Object> p = valid();
+    p.put("mlops.shadow-capacity", "0");
+    assertThat(startupFailure(p))
+        .hasMessage("mlops.shadow-capacity: expected a number >= 1 but found 0");
+    p = valid();
+    p.put("mlops.shadow-deadline", "0s");
+    assertThat(startupFailure(p))
+        .hasMessage("mlops.shadow-deadline: expected a duration above zero but found '0s'");
+  }
+
+  @Test
   void aBadSessionOptionNamesTheNestedProperty() {
     Map<String, Object> p = valid();
     p.put("mlops.session.optimization-level", "max");

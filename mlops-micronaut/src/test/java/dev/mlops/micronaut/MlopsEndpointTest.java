@@ -58,10 +58,18 @@ class MlopsEndpointTest {
 
   @Test
   void readsListModelsAliasesAndPredictorsAndWritesAreOffByDefault() throws Exception {
-    try (EmbeddedServer server = ApplicationContext.run(EmbeddedServer.class, properties())) {
+    Map<String, Object> p = properties();
+    p.put("mlops.shadow-capacity", "32");
+    p.put("mlops.shadow-deadline", "250ms");
+    try (EmbeddedServer server = ApplicationContext.run(EmbeddedServer.class, p)) {
       Response all = send(server, "GET", "/mlops", null, null);
       assertThat(all.status()).isEqualTo(200);
       assertThat(all.body().get("writesEnabled").asBoolean()).isFalse();
+      JsonNode shadow = all.body().get("runtime").get("shadow");
+      assertThat(shadow.get("capacity").asInt()).isEqualTo(32);
+      assertThat(shadow.get("deadline").asText()).isEqualTo("PT0.25S");
+      assertThat(shadow.get("mirrored").asLong()).isZero();
+      assertThat(shadow.get("inFlight").asInt()).isZero();
       JsonNode models = all.body().get("models");
       assertThat(models.findValuesAsText("name")).containsExactlyInAnyOrder("cancer", "tiny");
       JsonNode cancer = model(models, "cancer");

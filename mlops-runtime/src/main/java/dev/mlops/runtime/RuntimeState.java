@@ -135,6 +135,14 @@ public record RuntimeState(
    * @param inFlight copies waiting or running now
    * @param capacity the most copies that may wait or run at once ({@code Mlops.Builder
    *     .shadowCapacity})
+   * @param deadline how long each copy may run on the candidate ({@code Mlops.Builder
+   *     .shadowDeadline})
    */
-  public record Shadow(long mirrored, long dropped, long failed, int inFlight, int capacity) {}
+  public record Shadow(
+      long mirrored,
+      long dropped,
+      long failed,
+      int inFlight,
+      int capacity,
+      java.time.Duration deadline) {}
 }

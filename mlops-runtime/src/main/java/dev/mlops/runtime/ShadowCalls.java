@@ -263,6 +263,11 @@ final class ShadowCalls {
   /** What {@link Mlops#state()} reports of the shadow traffic. */
   RuntimeState.Shadow state() {
     return new RuntimeState.Shadow(
-        mirrored.get(), dropped.get(), failed.get(), capacity - room.availablePermits(), capacity);
+        mirrored.get(),
+        dropped.get(),
+        failed.get(),
+        capacity - room.availablePermits(),
+        capacity,
+        deadline);
   }
 }

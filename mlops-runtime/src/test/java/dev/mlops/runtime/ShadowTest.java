@@ -281,6 +281,7 @@ class ShadowTest {
       assertThat(s.mirrored() + s.dropped()).isEqualTo(n);
       assertThat(s.mirrored()).isEqualTo(candidateRuns.get());
       assertThat(s.capacity()).isEqualTo(4);
+      assertThat(s.deadline()).isEqualTo(Duration.ofSeconds(Mlops.DEFAULT_SHADOW_SECONDS));
       assertThat(events.count(ShadowEvent::dropped)).isEqualTo(s.dropped());
       assertThat(events.callerFailures.get()).isZero();
     } finally {
@@ -377,6 +378,7 @@ class ShadowTest {
         assertThat(s.mirrored()).isEqualTo(n);
         assertThat(s.failed()).isEqualTo(n);
         assertThat(s.inFlight()).isZero();
+        assertThat(s.deadline()).isEqualTo(shadowDeadline);
         assertThat(events.callerFailures.get()).isZero();
         // The shadow-only rollout's analysis sees the copies as its candidate arm's calls.
         Binding.Route route = mlops.routes().get(0);

@@ -158,6 +158,34 @@ public class MlopsConfiguration {
               r.getSwapExecutor(),
               Executor.class));
     }
+    if (r.getShadowCapacity() != null) {
+      if (r.getShadowCapacity() < 1) {
+        throw new MlopsPropertyException(
+            MlopsProperties.PREFIX + ".runtime.shadow-capacity",
+            r.getShadowCapacity().toString(),
+            "a count >= 1",
+            null);
+      }
+      b.shadowCapacity(r.getShadowCapacity());
+    }
+    if (r.getShadowDeadline() != null) {
+      if (r.getShadowDeadline().isNegative() || r.getShadowDeadline().isZero()) {
+        throw new MlopsPropertyException(
+            MlopsProperties.PREFIX + ".runtime.shadow-deadline",
+            r.getShadowDeadline().toString(),
+            "a positive duration, e.g. 10s",
+            null);
+      }
+      b.shadowDeadline(r.getShadowDeadline());
+    }
+    if (r.getShadowExecutor() != null) {
+      b.shadowExecutor(
+          bean(
+              beanFactory,
+              MlopsProperties.PREFIX + ".runtime.shadow-executor",
+              r.getShadowExecutor(),
+              Executor.class));
+    }
     return b.build();
   }
 

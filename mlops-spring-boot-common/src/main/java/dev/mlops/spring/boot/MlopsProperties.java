@@ -136,8 +136,50 @@ public class MlopsProperties {
      */
     private String swapExecutor;
 
+    /** The most rollout shadow copies that may wait or run at once; beyond it they are dropped. */
+    private Integer shadowCapacity;
+
+    /** How long a rollout's shadow copy may run on the candidate before it is terminated. */
+    private Duration shadowDeadline;
+
+    /**
+     * Name of an Executor bean that runs rollouts' shadow copies (default: daemon threads of the
+     * runtime's own).
+     */
+    private String shadowExecutor;
+
     /** Creates the defaults. */
     public Runtime() {}
+
+    /** The shadow capacity, or null for the runtime's default. */
+    public Integer getShadowCapacity() {
+      return shadowCapacity;
+    }
+
+    /** Sets the shadow capacity. */
+    public void setShadowCapacity(Integer shadowCapacity) {
+      this.shadowCapacity = shadowCapacity;
+    }
+
+    /** The shadow deadline, or null for the runtime's default. */
+    public Duration getShadowDeadline() {
+      return shadowDeadline;
+    }
+
+    /** Sets the shadow deadline. */
+    public void setShadowDeadline(Duration shadowDeadline) {
+      this.shadowDeadline = shadowDeadline;
+    }
+
+    /** The shadow executor bean name, or null. */
+    public String getShadowExecutor() {
+      return shadowExecutor;
+    }
+
+    /** Sets the shadow executor bean name. */
+    public void setShadowExecutor(String shadowExecutor) {
+      this.shadowExecutor = shadowExecutor;
+    }
 
     /** The session cache budget. */
     public DataSize getCacheBudget() {

@@ -160,6 +160,48 @@ public abstract class MlopsAutoConfigurationContract {
   }
 
   @Test
+  void shadowOptionsComeFromPropertiesAndABadOneFailsStartupNamingIt() {
+    runner()
+        .withPropertyValues(
+            "mlops.runtime.shadow-capacity=32",
+            "mlops.runtime.shadow-deadline=250ms",
+            "mlops.runtime.shadow-executor=shadowThreads")
+        .withBean("shadowThreads", java.util.concurrent.Executor.class, () -> Runnable::run)
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              RuntimeState.Shadow s = ctx.getBean(Mlops.class).state().shadow();
+              assertThat(s.capacity()).isEqualTo(32);
+              assertThat(s.deadline()).isEqualTo(java.time.Duration.ofMillis(250));
+            });
+    runner()
+        .run(
+            ctx ->
+                assertThat(ctx.getBean(Mlops.class).state().shadow().deadline())
+                    .isEqualTo(java.time.Duration.ofSeconds(Mlops.DEFAULT_SHADOW_SECONDS)));
+    for (String[] bad :
+        new String[][] {
+          {"shadow-capacity", "0", "a count >= 1"},
+          {"shadow-deadline", "0s", "a positive duration, e.g. 10s"},
+          {
+            "shadow-executor",
+            "noSuchBean",
+            "the name of a bean of type java.util.concurrent.Executor"
+          }
+        }) {
+      runner()
+          .withPropertyValues("mlops.runtime." + bad[0] + "=" + bad[1])
+          .run(
+              ctx -> {
+                MlopsPropertyException e =
+                    cause(ctx.getStartupFailure(), MlopsPropertyException.class);
+                assertThat(e.property()).isEqualTo("mlops.runtime." + bad[0]);
+                assertThat(e.accepted()).isEqualTo(bad[2]);
+              });
+    }
+  }
+
+  @Test
   void withoutActuatorTheRuntimeAndPredictorsStillServe() {
     runner()
         .withClassLoader(new FilteredClassLoader(withActuator(healthPackages())))
@@ -316,7 +358,22 @@ public abstract class MlopsAutoConfigurationContract {
             ctx -> {
               assertThat(ctx).hasSingleBean(MlopsEndpoint.class);
               Map<String, Object> all = ctx.getBean(MlopsEndpoint.class).mlops();
-              assertThat(all).containsKeys("models", "predictors", "cache", "listener");
+              assertThat(all).containsKeys("models", "predictors", "cache", "shadow", "listener");
+              assertThat(all.get("shadow"))
+                  .isEqualTo(
+                      Map.of(
+                          "mirrored",
+                          0L,
+                          "dropped",
+                          0L,
+                          "failed",
+                          0L,
+                          "inFlight",
+                          0,
+                          "capacity",
+                          256,
+                          "deadline",
+                          "PT10S"));
               @SuppressWarnings("unchecked")
               List<Map<String, Object>> models = (List<Map<String, Object>>) all.get("models");
               assertThat(models).extracting(m -> m.get("name")).containsExactly("cancer", "tiny");

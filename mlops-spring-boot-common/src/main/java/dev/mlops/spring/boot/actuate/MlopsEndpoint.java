@@ -35,7 +35,8 @@ import org.springframework.lang.Nullable;
  *
  * <ul>
  *   <li>{@code GET /actuator/mlops}: every model with its versions, aliases and rollouts; what each
- *       predictor serves and its health; the session cache; the registry's change feed.
+ *       predictor serves and its health; the session cache; rollouts' shadow copies (run, dropped,
+ *       failed, in flight, capacity, deadline); the registry's change feed.
  *   <li>{@code GET /actuator/mlops/{model}}: one model.
  *   <li>{@code POST /actuator/mlops/{model}} with a JSON body, when {@code
  *       mlops.endpoint.writes-enabled=true}: {@code {"action":"move-alias","alias":"production",
@@ -77,7 +78,7 @@ public final class MlopsEndpoint {
     this.writesEnabled = writesEnabled;
   }
 
-  /** Everything: models, predictors, cache, change feed. */
+  /** Everything: models, predictors, cache, shadow copies, change feed. */
   @ReadOperation
   public Map<String, Object> mlops() {
     ModelRegistry registry = mlops.registry();
@@ -110,6 +111,15 @@ public final class MlopsEndpoint {
     }
     cache.put("loading", loading);
     out.put("cache", cache);
+    RuntimeState.Shadow shadow = state.shadow();
+    Map<String, Object> copies = new LinkedHashMap<>();
+    copies.put("mirrored", shadow.mirrored());
+    copies.put("dropped", shadow.dropped());
+    copies.put("failed", shadow.failed());
+    copies.put("inFlight", shadow.inFlight());
+    copies.put("capacity", shadow.capacity());
+    copies.put("deadline", shadow.deadline().toString());
+    out.put("shadow", copies);
     out.put(
         "listener",
         health
