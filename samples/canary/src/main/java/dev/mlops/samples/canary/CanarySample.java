@@ -10,9 +10,8 @@ import dev.mlops.api.Predictor;
 import dev.mlops.api.Registration;
 import dev.mlops.api.RolloutSpec;
 import dev.mlops.api.event.LifecycleEvent;
-import dev.mlops.api.spi.MetricSink;
-import dev.mlops.api.spi.PredictionEvent;
-import dev.mlops.api.spi.ShadowEvent;
+import dev.mlops.metrics.InMemoryMetricSink;
+import dev.mlops.metrics.ShadowSummary;
 import dev.mlops.runtime.Mlops;
 import dev.mlops.runtime.RuntimeState;
 import dev.mlops.testmodels.TestModels;
@@ -47,37 +46,16 @@ public final class CanarySample {
    * @param calls calls per arm and version, such as {@code candidate/v2}
    * @param failures failed calls per arm
    * @param ends how each rollout ended, with its reason
-   * @param shadow the shadow phase's copies: run, dropped and failed
-   * @param shadowCompared shadow calls whose outputs were compared with v1's
+   * @param shadow the runtime's count of shadow copies: run, dropped and failed
+   * @param shadowRollout what the metric sink recorded of the shadow rollout's copies: also how far
+   *     v3's answers were from v1's
    */
   public record Summary(
       Map<String, Long> calls,
       Map<String, Long> failures,
       List<String> ends,
       RuntimeState.Shadow shadow,
-      long shadowCompared) {}
-
-  /** Counts the shadow calls compared, and those where the predicted class changed. */
-  private static final class ShadowCounts implements MetricSink {
-    final AtomicLong compared = new AtomicLong();
-    final AtomicLong classChanged = new AtomicLong();
-
-    @Override
-    public void onPrediction(PredictionEvent event) {}
-
-    @Override
-    public void onShadow(ShadowEvent event) {
-      event
-          .comparison()
-          .ifPresent(
-              c -> {
-                compared.incrementAndGet();
-                if (c.argmaxDiffers()) {
-                  classChanged.incrementAndGet();
-                }
-              });
-    }
-  }
+      ShadowSummary shadowRollout) {}
 
   /** Runs the sample and prints what happens. */
   public static void main(String[] args) throws Exception {
@@ -90,9 +68,9 @@ public final class CanarySample {
     Map<String, AtomicLong> calls = new ConcurrentHashMap<>();
     Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
     List<String> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
-    ShadowCounts shadowCounts = new ShadowCounts();
+    InMemoryMetricSink metrics = new InMemoryMetricSink();
     try (Mlops mlops =
-        Mlops.builder().localRegistry(dir.resolve("registry")).metricSink(shadowCounts).build()) {
+        Mlops.builder().localRegistry(dir.resolve("registry")).metricSink(metrics).build()) {
       for (String file :
           List.of(
               TestModels.BREAST_CANCER_V1,
@@ -159,9 +137,11 @@ public final class CanarySample {
       }
 
       // Champion/challenger: v3 runs on a copy of every call, off the callers' threads.
-      mlops
-          .registry()
-          .startRollout("cancer", "production", RolloutSpec.of(3).shadowPercent(100), OPS);
+      String shadowRollout =
+          mlops
+              .registry()
+              .startRollout("cancer", "production", RolloutSpec.of(3).shadowPercent(100), OPS)
+              .id();
       Thread.sleep(1_500);
       mlops.registry().abortRollout("cancer", "production", AuditInfo.by("ops", "compared"));
       awaitEnds(ends, 1);
@@ -192,14 +172,15 @@ public final class CanarySample {
         Thread.sleep(5); // the shadow phase's last copies finish
       }
       RuntimeState.Shadow shadow = mlops.state().shadow();
+      ShadowSummary compared = metrics.shadow("cancer", shadowRollout);
       out.printf(
-          "shadow of v3: %d copies run (%d dropped, %d failed), %d compared with v1, class"
-              + " changed on %d%n",
-          shadow.mirrored(),
-          shadow.dropped(),
-          shadow.failed(),
-          shadowCounts.compared.get(),
-          shadowCounts.classChanged.get());
+          "shadow of v3: %d copies run (%d dropped, %d failed), class changed on %d, largest"
+              + " probability difference from v1 %.3g%n",
+          compared.copies(),
+          compared.dropped(),
+          compared.failed(),
+          compared.argmaxDifferences(),
+          compared.maxAbsDifference());
       Map<String, Long> counts = new TreeMap<>();
       calls.forEach((k, v) -> counts.put(k, v.get()));
       Map<String, Long> failed = new TreeMap<>();
@@ -207,7 +188,8 @@ public final class CanarySample {
       out.println("calls by arm and version: " + counts);
       out.println("failed calls: " + failed.getOrDefault("failed", 0L));
       out.println("production -> v" + mlops.registry().aliases("cancer").get("production"));
-      return new Summary(counts, failed, List.copyOf(ends), shadow, shadowCounts.compared.get());
+      out.print(metrics.report());
+      return new Summary(counts, failed, List.copyOf(ends), shadow, compared);
     }
   }
 
