@@ -18,6 +18,8 @@
  *   <li>{@link dev.mlops.test.InMemoryModelStore} and {@link dev.mlops.test.InMemoryArtifactStore}
  *       are correct in-memory stores: the references the kits are proven against, and test doubles
  *       for a {@code GovernedRegistry}.
+ *   <li>{@link dev.mlops.test.PostgresServer} starts one real PostgreSQL server per test JVM, with
+ *       a fresh database per test, to test fleet mode without Docker.
  * </ul>
  *
  * <p>Add this module with {@code test} scope.

@@ -1,59 +1,29 @@
 package dev.mlops.registry.postgres;
 
+import dev.mlops.test.PostgresServer;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
- * One real PostgreSQL server (zonky's embedded binaries, started as the current user, offline) for
- * every test of this JVM, stopped when the JVM exits; each test takes a fresh database on it.
+ * The test kit's real PostgreSQL server ({@link PostgresServer}: zonky's embedded binaries, one per
+ * JVM) with the data sources and backend control these tests use; each test takes a fresh database
+ * on it.
  */
 final class TestDatabases {
 
-  private static final AtomicInteger COUNT = new AtomicInteger();
-  private static EmbeddedPostgres server;
-
   private TestDatabases() {}
 
-  static synchronized EmbeddedPostgres server() {
-    if (server == null) {
-      try {
-        EmbeddedPostgres started = EmbeddedPostgres.builder().start();
-        Runtime.getRuntime()
-            .addShutdownHook(
-                new Thread(
-                    () -> {
-                      try {
-                        started.close();
-                      } catch (IOException e) {
-                        // the JVM is exiting; the server's directory is temporary
-                      }
-                    },
-                    "embedded-postgres-stop"));
-        server = started;
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot start the embedded PostgreSQL server", e);
-      }
-    }
-    return server;
+  /** The JVM's server ({@link PostgresServer#shared}). */
+  static EmbeddedPostgres server() {
+    return PostgresServer.shared();
   }
 
   /** A new, empty database on the shared server; returns its JDBC URL. */
   static String newDatabase(String prefix) {
-    String name = prefix + "_" + COUNT.incrementAndGet();
-    try (Connection c = server().getPostgresDatabase().getConnection();
-        Statement s = c.createStatement()) {
-      s.execute("CREATE DATABASE " + name);
-    } catch (SQLException e) {
-      throw new IllegalStateException("cannot create database " + name + ": " + e, e);
-    }
-    return server().getJdbcUrl("postgres", name);
+    return PostgresServer.jdbcUrl(PostgresServer.newDatabase(prefix));
   }
 
   /** A plain pgjdbc data source (a new connection per borrow) on {@code url}. */
