@@ -111,8 +111,10 @@ class RolloutFleetTest {
             },
             "an instance routes to the candidate");
       }
+      // The share of keys a weight takes is binomial around it (the rollout's id salts the hash):
+      // over 10,000 keys one standard deviation is 0.46 %, so the 3 % margin is 6.5 of them.
       int candidates = 0;
-      for (int k = 0; k < 2_000; k++) {
+      for (int k = 0; k < 10_000; k++) {
         CallOptions key = CallOptions.NONE.requestKey("user-" + k);
         Prediction.Arm first = predictors.get(0).predict(ROW, key).arm();
         for (Predictor<float[], float[]> p : predictors.subList(1, 3)) {
@@ -122,7 +124,7 @@ class RolloutFleetTest {
           candidates++;
         }
       }
-      assertThat(candidates / 20.0).as("keys on the candidate, %").isBetween(27.0, 33.0);
+      assertThat(candidates / 100.0).as("keys on the candidate, %").isBetween(27.0, 33.0);
       for (Mlops m : instances) {
         assertThat(m.registry().rolloutStatus("cancer", "production")).contains(r);
       }
