@@ -18,6 +18,8 @@ final class GatedEngine implements InferenceEngine {
   private final OnnxRuntimeEngine engine = OnnxRuntimeEngine.builder().build();
   private volatile CountDownLatch gate;
   private volatile boolean failing;
+  private final java.util.concurrent.atomic.AtomicInteger failedOpens =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   /** Opens wait until {@link #release()}. */
   void hold() {
@@ -38,6 +40,11 @@ final class GatedEngine implements InferenceEngine {
     failing = true;
   }
 
+  /** How many opens {@link #fail()} has failed. */
+  int failedOpens() {
+    return failedOpens.get();
+  }
+
   private void pass() {
     CountDownLatch g = gate;
     if (g != null) {
@@ -51,6 +58,7 @@ final class GatedEngine implements InferenceEngine {
       }
     }
     if (failing) {
+      failedOpens.incrementAndGet();
       throw new ModelLoadException("the test makes every load fail");
     }
   }

@@ -35,6 +35,7 @@ import java.security.Principal;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -495,14 +496,91 @@ public abstract class MlopsAutoConfigurationContract {
               awaitStatus(ctx, "UP");
               assertThat(health(ctx, "cancer")).containsEntry("version", 2L);
 
-              // Neither the new version nor the old one loads: DOWN, with the failure.
+              // Neither the new version nor the old one loads: DOWN, with the failure. The swap
+              // tries the new version, then reloads the old one (OUT_OF_SERVICE meanwhile).
               engine.fail();
               registry.forceAlias("cancer", "production", 1, AuditInfo.by("test", "fail"));
+              awaitFailedOpens(engine, 2);
               awaitStatus(ctx, "DOWN");
               assertThat((String) health(ctx, "cancer").get("error"))
                   .startsWith("loading models:/cancer/")
                   .contains("the test makes every load fail");
             });
+  }
+
+  /**
+   * A call in flight on the old version outlasts the resource-preserving gap: the swap loads the
+   * new version anyway, that load fails, and the old version's session, still open for the call,
+   * serves again: UP on the old version, no session closed, the caller answered.
+   */
+  @Test
+  void whenTheNewVersionFailsASessionStillOpenForACallServesAgain() {
+    GatedEngine engine = new GatedEngine();
+    java.util.concurrent.atomic.AtomicBoolean hold =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.CountDownLatch inCall = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch letGo = new java.util.concurrent.CountDownLatch(1);
+    dev.mlops.api.spi.PredictionObserver holding =
+        (version, inputs, outputs) -> {
+          if (hold.get() && version.version() == 1) {
+            inCall.countDown();
+            try {
+              letGo.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        };
+    runner()
+        .withConfiguration(health())
+        .withBean(InferenceEngine.class, () -> engine)
+        .withBean(dev.mlops.api.spi.PredictionObserver.class, () -> holding)
+        .withPropertyValues(
+            "mlops.registry.url=" + Fixture.fresh(),
+            "mlops.predictors.cancer.swap-mode=resource-preserving",
+            "mlops.predictors.cancer.swap-gap-timeout=50ms")
+        .run(
+            ctx -> {
+              assertThat(health(ctx, "cancer"))
+                  .containsEntry("status", "UP")
+                  .containsEntry("version", 1L);
+              @SuppressWarnings("unchecked")
+              Predictor<float[], float[]> cancer = ctx.getBean("cancer", Predictor.class);
+              hold.set(true);
+              java.util.concurrent.CompletableFuture<Prediction<float[]>> held =
+                  java.util.concurrent.CompletableFuture.supplyAsync(
+                      () -> cancer.predict(cancerRow()));
+              assertThat(inCall.await(30, TimeUnit.SECONDS)).isTrue();
+              Mlops mlops = ctx.getBean(Mlops.class);
+              long closedBefore = mlops.state().sessions().closed();
+
+              engine.fail();
+              ctx.getBean(ModelRegistry.class)
+                  .forceAlias("cancer", "production", 2, AuditInfo.by("test", "fail"));
+              awaitFailedOpens(engine, 1);
+              long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+              while (!Long.valueOf(1).equals(health(ctx, "cancer").get("version"))
+                  && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+              }
+              assertThat(health(ctx, "cancer"))
+                  .containsEntry("status", "UP")
+                  .containsEntry("version", 1L);
+              hold.set(false);
+              letGo.countDown();
+              assertThat(held.get(30, TimeUnit.SECONDS).version()).isEqualTo(1);
+              assertThat(cancer.predict(cancerRow()).version()).isEqualTo(1);
+              assertThat(engine.failedOpens()).as("only v2's load failed").isEqualTo(1);
+              assertThat(mlops.state().sessions().closed()).isEqualTo(closedBefore);
+            });
+  }
+
+  private static void awaitFailedOpens(GatedEngine engine, int n) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (engine.failedOpens() < n && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(engine.failedOpens()).as("opens failed").isGreaterThanOrEqualTo(n);
   }
 
   private void awaitStatus(ApplicationContext ctx, String status) throws InterruptedException {
