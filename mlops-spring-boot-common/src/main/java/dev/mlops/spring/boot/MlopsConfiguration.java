@@ -10,6 +10,7 @@ import dev.mlops.runtime.registry.GovernedRegistry;
 import java.net.URI;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Executor;
@@ -25,6 +26,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.util.unit.DataSize;
 
 /**
  * The beans both Boot lines share: the registry, the runtime, the predictor factory, one predictor
@@ -97,47 +99,32 @@ public class MlopsConfiguration {
       b.observers(obs.toArray(PredictionObserver[]::new));
     }
     if (r.getCacheBudget() != null) {
-      if (r.getCacheBudget().isNegative()) {
-        throw new MlopsPropertyException(
-            MlopsProperties.PREFIX + ".runtime.cache-budget",
-            r.getCacheBudget().toString(),
-            "a size >= 0, e.g. 512MB or 2GB",
-            null);
-      }
-      b.sessionCacheBudget(r.getCacheBudget().toBytes());
+      DataSize budget = r.getCacheBudget();
+      b.sessionCacheBudget(
+          checked(
+                  ".runtime.cache-budget",
+                  budget,
+                  !budget.isNegative(),
+                  "a size >= 0, e.g. 512MB or 2GB")
+              .toBytes());
     }
     if (r.getDrainTimeout() != null) {
-      if (r.getDrainTimeout().isNegative()) {
-        throw new MlopsPropertyException(
-            MlopsProperties.PREFIX + ".runtime.drain-timeout",
-            r.getDrainTimeout().toString(),
-            "a duration >= 0, e.g. 30s",
-            null);
-      }
-      b.drainTimeout(r.getDrainTimeout());
+      Duration d = r.getDrainTimeout();
+      b.drainTimeout(
+          checked(".runtime.drain-timeout", d, !d.isNegative(), "a duration >= 0, e.g. 30s"));
     }
     if (r.getWarmUp() != null) {
       b.warmUp(r.getWarmUp());
     }
     if (r.getWarmUpDeadline() != null) {
-      if (r.getWarmUpDeadline().isNegative() || r.getWarmUpDeadline().isZero()) {
-        throw new MlopsPropertyException(
-            MlopsProperties.PREFIX + ".runtime.warm-up-deadline",
-            r.getWarmUpDeadline().toString(),
-            "a positive duration, e.g. 30s",
-            null);
-      }
-      b.warmUpDeadline(r.getWarmUpDeadline());
+      Duration d = r.getWarmUpDeadline();
+      b.warmUpDeadline(
+          checked(".runtime.warm-up-deadline", d, positive(d), "a positive duration, e.g. 30s"));
     }
     if (r.getStaggerSwaps() != null) {
-      if (r.getStaggerSwaps().isNegative()) {
-        throw new MlopsPropertyException(
-            MlopsProperties.PREFIX + ".runtime.stagger-swaps",
-            r.getStaggerSwaps().toString(),
-            "a duration >= 0, e.g. 10s",
-            null);
-      }
-      b.staggerSwaps(r.getStaggerSwaps());
+      Duration d = r.getStaggerSwaps();
+      b.staggerSwaps(
+          checked(".runtime.stagger-swaps", d, !d.isNegative(), "a duration >= 0, e.g. 10s"));
     }
     if (!r.isRolloutDecisions()) {
       b.rolloutDecisions(false);
@@ -159,24 +146,13 @@ public class MlopsConfiguration {
               Executor.class));
     }
     if (r.getShadowCapacity() != null) {
-      if (r.getShadowCapacity() < 1) {
-        throw new MlopsPropertyException(
-            MlopsProperties.PREFIX + ".runtime.shadow-capacity",
-            r.getShadowCapacity().toString(),
-            "a count >= 1",
-            null);
-      }
-      b.shadowCapacity(r.getShadowCapacity());
+      int copies = r.getShadowCapacity();
+      b.shadowCapacity(checked(".runtime.shadow-capacity", copies, copies >= 1, "a count >= 1"));
     }
     if (r.getShadowDeadline() != null) {
-      if (r.getShadowDeadline().isNegative() || r.getShadowDeadline().isZero()) {
-        throw new MlopsPropertyException(
-            MlopsProperties.PREFIX + ".runtime.shadow-deadline",
-            r.getShadowDeadline().toString(),
-            "a positive duration, e.g. 10s",
-            null);
-      }
-      b.shadowDeadline(r.getShadowDeadline());
+      Duration d = r.getShadowDeadline();
+      b.shadowDeadline(
+          checked(".runtime.shadow-deadline", d, positive(d), "a positive duration, e.g. 10s"));
     }
     if (r.getShadowExecutor() != null) {
       b.shadowExecutor(
@@ -187,6 +163,22 @@ public class MlopsConfiguration {
               Executor.class));
     }
     return b.build();
+  }
+
+  /**
+   * {@code value} when {@code accepted} holds of it; else a startup failure naming the property
+   * ({@code mlops} followed by {@code property}), the value and {@code expected}.
+   */
+  private static <T> T checked(String property, T value, boolean accepted, String expected) {
+    if (!accepted) {
+      throw new MlopsPropertyException(
+          MlopsProperties.PREFIX + property, String.valueOf(value), expected, null);
+    }
+    return value;
+  }
+
+  private static boolean positive(Duration d) {
+    return !d.isNegative() && !d.isZero();
   }
 
   private static <T> T bean(
