@@ -461,14 +461,7 @@ public abstract class MlopsAutoConfigurationContract {
             ctx -> {
               ModelRegistry registry = ctx.getBean(ModelRegistry.class);
               registry.setAlias("cancer", "production", 2, AuditInfo.by("test", "promote"));
-              long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-              while (!Long.valueOf(2).equals(health(ctx, "cancer").get("version"))
-                  && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-              }
-              assertThat(health(ctx, "cancer"))
-                  .containsEntry("status", "UP")
-                  .containsEntry("version", 2L);
+              awaitUp(ctx, 2);
             });
   }
 
@@ -558,14 +551,7 @@ public abstract class MlopsAutoConfigurationContract {
               ctx.getBean(ModelRegistry.class)
                   .forceAlias("cancer", "production", 2, AuditInfo.by("test", "fail"));
               awaitFailedOpens(engine, 1);
-              long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-              while (!Long.valueOf(1).equals(health(ctx, "cancer").get("version"))
-                  && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-              }
-              assertThat(health(ctx, "cancer"))
-                  .containsEntry("status", "UP")
-                  .containsEntry("version", 1L);
+              awaitUp(ctx, 1);
               hold.set(false);
               letGo.countDown();
               assertThat(held.get(30, TimeUnit.SECONDS).version()).isEqualTo(1);
@@ -573,6 +559,18 @@ public abstract class MlopsAutoConfigurationContract {
               assertThat(engine.failedOpens()).as("only v2's load failed").isEqualTo(1);
               assertThat(mlops.state().sessions().closed()).isEqualTo(closedBefore);
             });
+  }
+
+  /** Waits until the cancer predictor's health names {@code version}; then it must be UP. */
+  private void awaitUp(ApplicationContext ctx, long version) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!Long.valueOf(version).equals(health(ctx, "cancer").get("version"))
+        && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(health(ctx, "cancer"))
+        .containsEntry("status", "UP")
+        .containsEntry("version", version);
   }
 
   private static void awaitFailedOpens(GatedEngine engine, int n) throws InterruptedException {
