@@ -465,16 +465,23 @@ public abstract class MlopsAutoConfigurationContract {
             });
   }
 
-  @Test
-  void healthIsOutOfServiceInAResourcePreservingGapAndDownWhenNothingLoads() {
-    GatedEngine engine = new GatedEngine();
-    runner()
+  /**
+   * A fresh registry's cancer predictor, resource-preserving with a 50 ms gap, on {@code engine}.
+   */
+  private ApplicationContextRunner resourcePreserving(GatedEngine engine) {
+    return runner()
         .withConfiguration(health())
         .withBean(InferenceEngine.class, () -> engine)
         .withPropertyValues(
             "mlops.registry.url=" + Fixture.fresh(),
             "mlops.predictors.cancer.swap-mode=resource-preserving",
-            "mlops.predictors.cancer.swap-gap-timeout=50ms")
+            "mlops.predictors.cancer.swap-gap-timeout=50ms");
+  }
+
+  @Test
+  void healthIsOutOfServiceInAResourcePreservingGapAndDownWhenNothingLoads() {
+    GatedEngine engine = new GatedEngine();
+    resourcePreserving(engine)
         .run(
             ctx -> {
               assertThat(health(ctx, "cancer")).containsEntry("status", "UP");
@@ -524,14 +531,8 @@ public abstract class MlopsAutoConfigurationContract {
             }
           }
         };
-    runner()
-        .withConfiguration(health())
-        .withBean(InferenceEngine.class, () -> engine)
+    resourcePreserving(engine)
         .withBean(dev.mlops.api.spi.PredictionObserver.class, () -> holding)
-        .withPropertyValues(
-            "mlops.registry.url=" + Fixture.fresh(),
-            "mlops.predictors.cancer.swap-mode=resource-preserving",
-            "mlops.predictors.cancer.swap-gap-timeout=50ms")
         .run(
             ctx -> {
               assertThat(health(ctx, "cancer"))
