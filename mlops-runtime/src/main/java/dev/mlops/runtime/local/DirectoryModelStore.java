@@ -774,8 +774,9 @@ public final class DirectoryModelStore implements ModelStore {
                               + Json.MAX_CHARS
                               + "; store less (shorter rollout records)");
                     }
-                    Storage.writeNew(journal, redo.getBytes(StandardCharsets.UTF_8));
-                    Storage.fsyncDirectory(root);
+                    // Whole or absent: a writer killed while writing it leaves no torn journal,
+                    // only its temporary file, which the next recover() removes.
+                    Storage.writeAtomically(journal, redo);
                     return null;
                   });
               try {
@@ -819,6 +820,7 @@ public final class DirectoryModelStore implements ModelStore {
   private void recover() {
     io(
         () -> {
+          removeJournalLeftovers();
           byte[] bytes;
           try {
             bytes = Storage.readRegular(journal);
@@ -862,6 +864,21 @@ public final class DirectoryModelStore implements ModelStore {
           Storage.fsyncDirectory(root);
           return null;
         });
+  }
+
+  /**
+   * Deletes the temporary files of journals whose writer was killed before renaming them: their
+   * change wrote nothing else (its audit entry comes after the journal), so nothing is lost.
+   */
+  private void removeJournalLeftovers() throws IOException {
+    String prefix = "." + journal.getFileName() + ".tmp-";
+    try (java.util.stream.Stream<Path> entries = Files.list(root)) {
+      for (Path p : (Iterable<Path>) entries::iterator) {
+        if (p.getFileName().toString().startsWith(prefix)) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
   }
 
   /** Makes a recorded change visible; applying it again changes nothing. */

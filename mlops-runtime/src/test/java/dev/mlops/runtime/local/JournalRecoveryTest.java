@@ -130,4 +130,27 @@ class JournalRecoveryTest {
         .hasMessageContaining("journal.json is damaged");
     assertThat(root.resolve("journal.json")).exists();
   }
+
+  /**
+   * A writer killed while writing its journal leaves only the journal's temporary file (the journal
+   * is renamed into place whole): the next open removes it, and the change it was for never
+   * happened.
+   */
+  @Test
+  void aJournalLeftHalfWrittenIsATemporaryFileTheNextOpenRemoves() throws Exception {
+    Path torn = root.resolve(".journal.json.tmp-" + java.util.UUID.randomUUID());
+    Files.writeString(torn, "{\"previous\":\"");
+
+    try (GovernedRegistry registry = LocalModelRegistry.open(root)) {
+      assertThat(torn).doesNotExist();
+      assertThat(root.resolve("journal.json")).doesNotExist();
+      assertThat(registry.aliases("cancer")).isEqualTo(Map.of("production", 1L));
+      registry.setAlias("cancer", "production", 2, ALICE);
+      assertThat(registry.aliases("cancer")).isEqualTo(Map.of("production", 2L));
+      assertThat(registry.auditLog()).hasSize(4);
+    }
+    try (var left = Files.list(root)) {
+      assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains("journal"));
+    }
+  }
 }
